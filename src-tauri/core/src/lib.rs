@@ -1,0 +1,10 @@
+//! `borne-core`: everything the borne decides, in plain Rust with no webview.
+//!
+//! The kiosk shell (`borne`), the command line (`bornectl`) and the tests all call this crate:
+//! - [`host`] and [`policy`]: which URLs a person may reach, and the WebKit content-blocker rules;
+//! - [`config`] and [`catalogue`]: `borne.toml`, the national catalogue and the référent's overrides,
+//!   validated with French messages for people and English causes for logs;
+//! - [`messages`]: the French texts the core writes for people.
+
+pub mod host;
+pub mod policy;

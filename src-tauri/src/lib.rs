@@ -1,0 +1,4 @@
+//! The borne's kiosk shell.
+
+/// Starts the kiosk.
+pub fn run() {}
