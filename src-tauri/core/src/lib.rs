@@ -8,3 +8,9 @@
 
 pub mod host;
 pub mod policy;
+pub mod catalogue;
+pub mod config;
+pub mod diag;
+pub mod messages;
+pub mod fsutil;
+pub mod load;

@@ -1,0 +1,406 @@
+//! The centre's settings: `borne.toml` → [`RawSettings`] (as written) → [`Settings`] (checked).
+//!
+//! Every key is documented in the shipped `config/borne.toml`. Loading reports every problem at once
+//! (unknown keys with a suggestion, values out of range, bad URLs), each with file, line and column.
+//! The Matomo token is never in this file: only the path of a token file. `Debug` redacts the PIN hash.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+use url::Url;
+
+use crate::diag::{check_keys, Diagnostic, Problem, Shape, Source};
+use crate::host::HostRule;
+
+/// Languages the borne has strings for (`ui/i18n/<code>.json`).
+pub const KNOWN_LANGUAGES: &[&str] = &["fr", "en", "ar", "uk", "es", "pt", "ru", "tr", "ro", "ps", "fa", "ti", "so"];
+
+const KEYS: &[(&str, Shape)] = &[
+    (
+        "centre",
+        Shape::Table(&[
+            ("name", Shape::Leaf),
+            ("website", Shape::Leaf),
+            ("website_hosts", Shape::Leaf),
+            ("help_place", Shape::Leaf),
+            ("opening_hours", Shape::Leaf),
+        ]),
+    ),
+    ("session", Shape::Table(&[("idle_timeout_secs", Shape::Leaf), ("warning_secs", Shape::Leaf)])),
+    ("languages", Shape::Table(&[("offered", Shape::Leaf)])),
+    ("printing", Shape::Table(&[("printer", Shape::Leaf), ("page_quota", Shape::Leaf)])),
+    (
+        "stats",
+        Shape::Table(&[
+            ("enabled", Shape::Leaf),
+            ("matomo_url", Shape::Leaf),
+            ("site_id", Shape::Leaf),
+            ("token_file", Shape::Leaf),
+        ]),
+    ),
+    ("admin", Shape::Table(&[("pin_hash", Shape::Leaf)])),
+];
+
+/// `borne.toml` as written (every value spanned, for messages).
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct RawSettings {
+    centre: RawCentre,
+    session: RawSession,
+    languages: RawLanguages,
+    printing: RawPrinting,
+    stats: RawStats,
+    admin: RawAdmin,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawCentre {
+    name: Spanned<String>,
+    website: Spanned<String>,
+    website_hosts: Vec<Spanned<String>>,
+    help_place: Spanned<String>,
+    opening_hours: Spanned<String>,
+}
+
+impl Default for RawCentre {
+    fn default() -> Self {
+        RawCentre {
+            name: Spanned::new(0..0, "Centre social".into()),
+            website: Spanned::new(0..0, String::new()),
+            website_hosts: Vec::new(),
+            help_place: Spanned::new(0..0, "À l'accueil".into()),
+            opening_hours: Spanned::new(0..0, String::new()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawSession {
+    idle_timeout_secs: Spanned<i64>,
+    warning_secs: Spanned<i64>,
+}
+
+impl Default for RawSession {
+    fn default() -> Self {
+        RawSession { idle_timeout_secs: Spanned::new(0..0, 300), warning_secs: Spanned::new(0..0, 60) }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawLanguages {
+    offered: Vec<Spanned<String>>,
+}
+
+impl Default for RawLanguages {
+    fn default() -> Self {
+        RawLanguages { offered: vec![Spanned::new(0..0, "fr".into())] }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawPrinting {
+    printer: String,
+    page_quota: Spanned<i64>,
+}
+
+impl Default for RawPrinting {
+    fn default() -> Self {
+        RawPrinting { printer: String::new(), page_quota: Spanned::new(0..0, 20) }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawStats {
+    enabled: bool,
+    matomo_url: Spanned<String>,
+    site_id: Spanned<i64>,
+    token_file: String,
+}
+
+impl Default for RawStats {
+    fn default() -> Self {
+        RawStats {
+            enabled: false,
+            matomo_url: Spanned::new(0..0, String::new()),
+            site_id: Spanned::new(0..0, 0),
+            token_file: "matomo.token".into(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawAdmin {
+    pin_hash: String,
+}
+
+impl fmt::Debug for RawAdmin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawAdmin").field("pin_hash", &"<redacted>").finish()
+    }
+}
+
+/// The centre, as the portal and help screens show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Centre {
+    /// Name shown at the top of the portal.
+    pub name: String,
+    /// The centre's own website, shown as the first tile.
+    pub website: Option<Url>,
+    /// Host rules for the centre's website (its own host included).
+    #[serde(skip)]
+    pub website_hosts: Vec<HostRule>,
+    /// Where to find help.
+    pub help_place: String,
+    /// Opening hours of the accueil.
+    pub opening_hours: String,
+}
+
+/// Session timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SessionSettings {
+    /// Idle seconds before the warning.
+    pub idle_timeout_secs: u32,
+    /// Length of the countdown, in seconds.
+    pub warning_secs: u32,
+}
+
+/// Printing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Printing {
+    /// CUPS queue (`None`: the system default).
+    pub printer: Option<String>,
+    /// Pages per session.
+    pub page_quota: u32,
+}
+
+/// Where statistics go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatsSettings {
+    /// Push enabled.
+    pub enabled: bool,
+    /// The federation's Matomo.
+    pub matomo_url: Option<Url>,
+    /// This borne's Matomo site.
+    pub site_id: u32,
+    /// Path of the token file (relative paths are under the state directory).
+    pub token_file: PathBuf,
+}
+
+/// Checked settings.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// The centre.
+    pub centre: Centre,
+    /// Session timing.
+    pub session: SessionSettings,
+    /// Languages offered, French first.
+    pub languages: Vec<String>,
+    /// Printing.
+    pub printing: Printing,
+    /// Statistics.
+    pub stats: StatsSettings,
+    /// argon2 hash of the référent PIN, if set here (the state directory's own hash wins).
+    #[serde(skip)]
+    pub pin_hash: Option<String>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("centre", &self.centre)
+            .field("session", &self.session)
+            .field("languages", &self.languages)
+            .field("printing", &self.printing)
+            .field("stats", &self.stats)
+            .field("pin_hash", &self.pin_hash.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let src = Source { path: Path::new("borne.toml"), text: "" };
+        check(&src, RawSettings::default()).expect("the built-in defaults are valid")
+    }
+}
+
+/// Parses and checks `borne.toml`; every problem is returned at once.
+pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, Vec<Diagnostic>> {
+    let src = Source { path, text };
+    let mut diags = check_keys(&src, KEYS);
+    if diags.iter().any(|d| matches!(d.problem, Problem::Syntax(_))) {
+        return Err(diags);
+    }
+    let raw: RawSettings = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            diags.push(src.from_toml(&e, false));
+            return Err(diags);
+        }
+    };
+    match check(&src, raw) {
+        Ok(s) if diags.is_empty() => Ok(s),
+        Ok(_) => Err(diags),
+        Err(mut more) => {
+            diags.append(&mut more);
+            Err(diags)
+        }
+    }
+}
+
+fn range(src: &Source<'_>, v: &Spanned<i64>, key: &str, min: i64, max: i64, out: &mut Vec<Diagnostic>) -> u32 {
+    let n = *v.get_ref();
+    if n < min || n > max {
+        out.push(src.at_value(v, Problem::OutOfRange { key: key.into(), min, max }));
+        return min as u32;
+    }
+    n as u32
+}
+
+fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let c = raw.centre;
+    if c.name.get_ref().trim().is_empty() {
+        out.push(src.at_value(&c.name, Problem::Empty("centre.name".into())));
+    }
+    let mut website = None;
+    let mut website_hosts = Vec::new();
+    let site = c.website.get_ref().trim();
+    if !site.is_empty() {
+        match Url::parse(site) {
+            Ok(u) if u.scheme() == "https" => {
+                match u.host_str().map(HostRule::parse) {
+                    Some(Ok(rule)) => website_hosts.push(rule),
+                    Some(Err(e)) => out.push(src.at_value(&c.website, Problem::Host(e))),
+                    None => out.push(src.at_value(&c.website, Problem::BadUrl(site.into()))),
+                }
+                website = Some(u);
+            }
+            Ok(_) => out.push(src.at_value(&c.website, Problem::NotHttps(site.into()))),
+            Err(_) => out.push(src.at_value(&c.website, Problem::BadUrl(site.into()))),
+        }
+    }
+    for h in &c.website_hosts {
+        match HostRule::parse(h.get_ref()) {
+            Ok(r) => website_hosts.push(r),
+            Err(e) => out.push(src.at_value(h, Problem::Host(e))),
+        }
+    }
+    let s = raw.session;
+    let idle = range(src, &s.idle_timeout_secs, "session.idle_timeout_secs", 30, 3600, &mut out);
+    let warning = range(src, &s.warning_secs, "session.warning_secs", 10, 300, &mut out);
+
+    let mut languages = vec!["fr".to_string()];
+    for l in &raw.languages.offered {
+        let code = l.get_ref().trim().to_ascii_lowercase();
+        if !KNOWN_LANGUAGES.contains(&code.as_str()) {
+            out.push(src.at_value(l, Problem::UnknownLanguage(l.get_ref().clone())));
+        } else if !languages.contains(&code) {
+            languages.push(code);
+        }
+    }
+    let quota = range(src, &raw.printing.page_quota, "printing.page_quota", 0, 500, &mut out);
+    let st = raw.stats;
+    let mut matomo_url = None;
+    let m = st.matomo_url.get_ref().trim();
+    if !m.is_empty() {
+        match Url::parse(m) {
+            Ok(u) if u.scheme() == "https" || (u.scheme() == "http" && is_loopback(&u)) => matomo_url = Some(u),
+            Ok(_) => out.push(src.at_value(&st.matomo_url, Problem::NotHttps(m.into()))),
+            Err(_) => out.push(src.at_value(&st.matomo_url, Problem::BadUrl(m.into()))),
+        }
+    }
+    let site_id = range(src, &st.site_id, "stats.site_id", 0, i64::from(u32::MAX), &mut out);
+    if !out.is_empty() {
+        return Err(out);
+    }
+    let printer = Some(raw.printing.printer.trim().to_owned()).filter(|p| !p.is_empty());
+    let pin_hash = Some(raw.admin.pin_hash.trim().to_owned()).filter(|p| !p.is_empty());
+    Ok(Settings {
+        centre: Centre {
+            name: c.name.into_inner().trim().to_owned(),
+            website,
+            website_hosts,
+            help_place: c.help_place.into_inner().trim().to_owned(),
+            opening_hours: c.opening_hours.into_inner().trim().to_owned(),
+        },
+        session: SessionSettings { idle_timeout_secs: idle, warning_secs: warning },
+        languages,
+        printing: Printing { printer, page_quota: quota },
+        stats: StatsSettings {
+            enabled: st.enabled,
+            matomo_url,
+            site_id,
+            token_file: PathBuf::from(if st.token_file.trim().is_empty() { "matomo.token" } else { st.token_file.trim() }),
+        },
+        pin_hash,
+    })
+}
+
+/// Plain http to Matomo is only accepted on loopback (the test stand-in).
+fn is_loopback(u: &Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings, Vec<Diagnostic>> {
+        parse_settings(Path::new("borne.toml"), text)
+    }
+
+    #[test]
+    fn empty_file_gives_working_defaults() {
+        let s = parse("").unwrap();
+        assert_eq!(s.session.idle_timeout_secs, 300);
+        assert_eq!(s.session.warning_secs, 60);
+        assert_eq!(s.languages, vec!["fr"]);
+        assert_eq!(s.printing.page_quota, 20);
+        assert!(s.centre.website.is_none());
+    }
+
+    #[test]
+    fn website_becomes_a_host_rule() {
+        let s = parse("[centre]\nwebsite = \"https://www.centre-lilas.fr/accueil\"\n").unwrap();
+        assert_eq!(s.centre.website_hosts, vec![HostRule::Exact("www.centre-lilas.fr".into())]);
+    }
+
+    #[test]
+    fn collects_every_problem_with_lines() {
+        let text = "[centre]\nname = \"\"\nwebsite = \"http://x.fr\"\n[session]\nidle_timout_secs = 3\nwarning_secs = 5\n[languages]\noffered = [\"fr\", \"klingon\"]\n";
+        let errs = parse(text).unwrap_err();
+        let lines: Vec<usize> = errs.iter().map(|d| d.line).collect();
+        assert!(errs.iter().any(|d| d.problem
+            == Problem::UnknownKey { key: "idle_timout_secs".into(), suggestion: Some("idle_timeout_secs".into()) }));
+        assert!(lines.contains(&2) && lines.contains(&3) && lines.contains(&5) && lines.contains(&6) && lines.contains(&8), "{errs:?}");
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let errs = parse("[session]\nidle_timeout_secs = \"cinq\"\n").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, 2);
+        assert!(matches!(errs[0].problem, Problem::Type(_)));
+    }
+
+    #[test]
+    fn debug_redacts_the_pin_hash() {
+        let s = parse("[admin]\npin_hash = \"$argon2id$v=19$secret\"\n").unwrap();
+        assert!(s.pin_hash.is_some());
+        assert!(!format!("{s:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,240 @@
+//! Loading what the borne runs on, never losing the last good state.
+//!
+//! Reads `borne.toml` and `catalogue.toml` from the config directory and `local.toml` from the state
+//! directory. When all three are valid, copies of them are kept in `<state>/last-good/`. When one fails,
+//! the borne runs on those copies (or, on a first start, on the defaults built into the program) and
+//! the problems are returned so the admin screen and `bornectl check-config` can show them.
+
+use std::path::PathBuf;
+
+use crate::catalogue::{parse_local, parse_national, Effective, Local, National};
+use crate::config::{parse_settings, Settings};
+use crate::diag::{read, Diagnostic};
+use crate::fsutil::write_atomic;
+
+/// The shipped defaults, built into the program as the last resort.
+pub const BUILTIN_SETTINGS: &str = include_str!("../../../config/borne.toml");
+/// The shipped national catalogue, built into the program as the last resort.
+pub const BUILTIN_CATALOGUE: &str = include_str!("../../../config/catalogue.toml");
+
+/// Where things are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// Directory of `borne.toml` and `catalogue.toml` (read-only in the image).
+    pub config_dir: PathBuf,
+    /// Writable state directory (`local.toml`, last good copies, statistics, session folder).
+    pub state_dir: PathBuf,
+}
+
+impl Paths {
+    /// `borne.toml`.
+    pub fn settings(&self) -> PathBuf {
+        self.config_dir.join("borne.toml")
+    }
+    /// `catalogue.toml`.
+    pub fn catalogue(&self) -> PathBuf {
+        self.config_dir.join("catalogue.toml")
+    }
+    /// `local.toml` (the référent's overrides).
+    pub fn local(&self) -> PathBuf {
+        self.state_dir.join("local.toml")
+    }
+    /// Folder of the last good copies.
+    pub fn last_good(&self) -> PathBuf {
+        self.state_dir.join("last-good")
+    }
+    /// The default config directory: `/etc/borne` when it exists (the image), else `./config` (a checkout).
+    pub fn default_config_dir() -> PathBuf {
+        let etc = PathBuf::from("/etc/borne");
+        if etc.join("borne.toml").exists() {
+            etc
+        } else {
+            PathBuf::from("config")
+        }
+    }
+
+    /// The default state directory: `$XDG_STATE_HOME/borne`, else `~/.local/state/borne`.
+    pub fn default_state_dir() -> PathBuf {
+        std::env::var_os("XDG_STATE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+            .unwrap_or_else(|| PathBuf::from("/var/lib"))
+            .join("borne")
+    }
+}
+
+/// Which version the borne is running on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Running {
+    /// The files as they are now.
+    Current,
+    /// The last good copies, because the current files have problems.
+    LastGood,
+    /// The defaults built into the program (no good copy yet).
+    Builtin,
+}
+
+/// The outcome of a load.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Settings in force.
+    pub settings: Settings,
+    /// National catalogue in force.
+    pub national: National,
+    /// Local overrides in force.
+    pub local: Local,
+    /// The portal and allow-list.
+    pub effective: Effective,
+    /// Problems of the current files (empty when `running` is `Current`).
+    pub problems: Vec<Diagnostic>,
+    /// Which version is in force.
+    pub running: Running,
+}
+
+struct Texts {
+    settings: (PathBuf, String),
+    catalogue: (PathBuf, String),
+    local: (PathBuf, String),
+}
+
+fn parse_all(t: &Texts) -> Result<(Settings, National, Local), Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let settings = parse_settings(&t.settings.0, &t.settings.1).map_err(|mut e| problems.append(&mut e)).ok();
+    let national = parse_national(&t.catalogue.0, &t.catalogue.1).map_err(|mut e| problems.append(&mut e)).ok();
+    let local = national
+        .as_ref()
+        .and_then(|n| parse_local(&t.local.0, &t.local.1, n).map_err(|mut e| problems.append(&mut e)).ok());
+    match (settings, national, local) {
+        (Some(s), Some(n), Some(l)) if problems.is_empty() => Ok((s, n, l)),
+        _ => Err(problems),
+    }
+}
+
+fn read_current(paths: &Paths) -> Result<Texts, Vec<Diagnostic>> {
+    let settings = read(&paths.settings()).map_err(|d| vec![d])?;
+    let catalogue = read(&paths.catalogue()).map_err(|d| vec![d])?;
+    let local = if paths.local().exists() { read(&paths.local()).map_err(|d| vec![d])? } else { String::new() };
+    Ok(Texts {
+        settings: (paths.settings(), settings),
+        catalogue: (paths.catalogue(), catalogue),
+        local: (paths.local(), local),
+    })
+}
+
+fn read_last_good(paths: &Paths) -> Option<Texts> {
+    let dir = paths.last_good();
+    let get = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+    Some(Texts {
+        settings: (dir.join("borne.toml"), get("borne.toml")?),
+        catalogue: (dir.join("catalogue.toml"), get("catalogue.toml")?),
+        local: (dir.join("local.toml"), get("local.toml")?),
+    })
+}
+
+/// Loads the current files, falling back to the last good copies, then to the built-in defaults.
+pub fn load(paths: &Paths) -> Loaded {
+    let current = read_current(paths).and_then(|t| parse_all(&t).map(|parsed| (t, parsed)));
+    let (parsed, problems, running) = match current {
+        Ok((texts, parsed)) => {
+            if let Err(e) = save_last_good(paths, &texts) {
+                tracing::warn!(error = %e, "could not keep a last good copy of the configuration");
+            }
+            (parsed, Vec::new(), Running::Current)
+        }
+        Err(problems) => {
+            for p in &problems {
+                tracing::error!(%p, "configuration problem; keeping the last good version");
+            }
+            match read_last_good(paths).map(|t| parse_all(&t)) {
+                Some(Ok(parsed)) => (parsed, problems, Running::LastGood),
+                _ => {
+                    let builtin = Texts {
+                        settings: (PathBuf::from("builtin/borne.toml"), BUILTIN_SETTINGS.into()),
+                        catalogue: (PathBuf::from("builtin/catalogue.toml"), BUILTIN_CATALOGUE.into()),
+                        local: (PathBuf::from("builtin/local.toml"), String::new()),
+                    };
+                    let parsed = parse_all(&builtin).expect("the built-in configuration is valid (tested)");
+                    (parsed, problems, Running::Builtin)
+                }
+            }
+        }
+    };
+    let (settings, national, local) = parsed;
+    let effective = Effective::build(&settings, &national, &local);
+    Loaded { settings, national, local, effective, problems, running }
+}
+
+fn save_last_good(paths: &Paths, t: &Texts) -> std::io::Result<()> {
+    let dir = paths.last_good();
+    std::fs::create_dir_all(&dir)?;
+    for (name, text) in [("borne.toml", &t.settings.1), ("catalogue.toml", &t.catalogue.1), ("local.toml", &t.local.1)] {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            write_atomic(&path, text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks the files without loading anything else (for `bornectl check-config`).
+pub fn check(paths: &Paths) -> Result<(Settings, National, Local), Vec<Diagnostic>> {
+    read_current(paths).and_then(|t| parse_all(&t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, Paths) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths { config_dir: dir.path().join("config"), state_dir: dir.path().join("state") };
+        std::fs::create_dir_all(&paths.config_dir).unwrap();
+        std::fs::write(paths.settings(), BUILTIN_SETTINGS).unwrap();
+        std::fs::write(paths.catalogue(), BUILTIN_CATALOGUE).unwrap();
+        (dir, paths)
+    }
+
+    #[test]
+    fn builtin_configuration_is_valid() {
+        let (_d, paths) = setup();
+        let l = load(&paths);
+        assert_eq!(l.running, Running::Current);
+        assert!(l.problems.is_empty());
+        assert!(paths.last_good().join("catalogue.toml").exists());
+    }
+
+    #[test]
+    fn a_broken_edit_keeps_the_last_good_version() {
+        let (_d, paths) = setup();
+        std::fs::write(paths.settings(), "[centre]\nname = \"Les Lilas\"\n").unwrap();
+        assert_eq!(load(&paths).settings.centre.name, "Les Lilas");
+        std::fs::write(paths.settings(), "[centre]\nname = \"Les Lilas 2\"\n[session]\nidle_timeout_secs = 2\n").unwrap();
+        let l = load(&paths);
+        assert_eq!(l.running, Running::LastGood);
+        assert_eq!(l.settings.centre.name, "Les Lilas");
+        assert_eq!(l.problems.len(), 1);
+        assert_eq!(l.problems[0].line, 4);
+        // The broken file is left as it is for the référent to fix; nothing was overwritten.
+        assert!(std::fs::read_to_string(paths.settings()).unwrap().contains("Les Lilas 2"));
+    }
+
+    #[test]
+    fn first_start_with_a_broken_file_runs_on_builtin_defaults() {
+        let (_d, paths) = setup();
+        std::fs::write(paths.catalogue(), "[[services]\n").unwrap();
+        let l = load(&paths);
+        assert_eq!(l.running, Running::Builtin);
+        assert!(l.effective.services.len() >= 25);
+        assert_eq!(l.problems.len(), 1);
+    }
+
+    #[test]
+    fn missing_local_file_is_fine_and_a_bad_one_is_reported() {
+        let (_d, paths) = setup();
+        std::fs::create_dir_all(&paths.state_dir).unwrap();
+        std::fs::write(paths.local(), "hidden = [\"nope\"]\n").unwrap();
+        let l = load(&paths);
+        assert_eq!(l.running, Running::Builtin);
+        assert!(l.problems[0].file.ends_with("local.toml"));
+    }
+}

@@ -1,0 +1,160 @@
+//! French texts the core writes for people: configuration problems (for `bornectl` and the admin
+//! screens) and load outcomes. Screens take their own texts from `ui/i18n/*.json`; this module is the
+//! one place where the core speaks French. Each message says what is wrong and what to write instead.
+
+use crate::diag::{Diagnostic, Problem};
+use crate::host::HostRuleError;
+
+/// "fichier, ligne L, colonne C : message".
+pub fn diagnostic_fr(d: &Diagnostic) -> String {
+    let file = d.file.file_name().map_or_else(|| d.file.display().to_string(), |f| f.to_string_lossy().into_owned());
+    let place = if d.line == 0 { file } else { format!("{file}, ligne {}, colonne {}", d.line, d.column) };
+    format!("{place} : {}", problem_fr(&d.problem))
+}
+
+/// The French text of one problem.
+pub fn problem_fr(p: &Problem) -> String {
+    match p {
+        Problem::Unreadable(_) => "le fichier ne peut pas être lu. Vérifiez qu'il existe et qu'il n'est pas protégé.".into(),
+        Problem::Syntax(_) => "l'écriture n'est pas correcte à cet endroit (guillemet, crochet ou signe = oublié ?). \
+             Comparez avec le fichier d'origine : chaque réglage s'écrit « nom = valeur », le texte entre guillemets."
+            .into(),
+        Problem::UnknownKey { key, suggestion: Some(s) } => {
+            format!("le réglage « {key} » n'existe pas. Vouliez-vous écrire « {s} » ?")
+        }
+        Problem::UnknownKey { key, suggestion: None } => {
+            format!("le réglage « {key} » n'existe pas. Supprimez cette ligne ou vérifiez son orthographe.")
+        }
+        Problem::Type(m) => format!(
+            "la valeur n'a pas la bonne forme ou un réglage obligatoire manque ({}). \
+             Un texte s'écrit entre guillemets, un nombre sans guillemets, une liste entre crochets.",
+            type_hint_fr(m)
+        ),
+        Problem::DuplicateId { id, first_line } => format!(
+            "l'identifiant « {id} » est déjà utilisé ligne {first_line}. Donnez un identifiant différent à chaque tuile."
+        ),
+        Problem::BadId(id) => format!(
+            "l'identifiant « {id} » ne convient pas. Utilisez seulement des minuscules sans accent, des chiffres et des tirets, \
+             par exemple « mairie-lilas »."
+        ),
+        Problem::UnknownTheme(t) => {
+            format!("le thème « {t} » n'existe pas. Choisissez un thème de la liste ou créez-le d'abord.")
+        }
+        Problem::UnknownGroup(g) => format!("le groupe de sites « {g} » n'existe pas. Vérifiez son nom."),
+        Problem::UnknownService(s) => format!("la tuile « {s} » n'existe pas. Vérifiez son identifiant."),
+        Problem::UnknownPictogram(p) => {
+            format!("le pictogramme « {p} » n'existe pas. Choisissez un pictogramme de la liste fournie.")
+        }
+        Problem::Host(h) => host_fr(h),
+        Problem::BadUrl(u) => {
+            format!("« {u} » n'est pas une adresse web. Écrivez l'adresse complète, par exemple « https://www.caf.fr/ ».")
+        }
+        Problem::NotHttps(u) => format!(
+            "l'adresse « {u} » doit commencer par « https:// » (connexion sécurisée). \
+             Écrivez par exemple « https://www.caf.fr/ »."
+        ),
+        Problem::EntryNotCovered { url, .. } => format!(
+            "l'adresse « {url} » ne fait pas partie des sites autorisés de cette tuile. \
+             Ajoutez son nom de site dans la liste « hosts » (par exemple « www.exemple.fr »)."
+        ),
+        Problem::OutOfRange { key, min, max } => {
+            format!("« {key} » doit être un nombre entre {min} et {max}.")
+        }
+        Problem::UnknownLanguage(l) => format!(
+            "la langue « {l} » n'est pas disponible. Langues possibles : {}.",
+            crate::config::KNOWN_LANGUAGES.join(", ")
+        ),
+        Problem::Empty(k) => format!("« {k} » ne doit pas être vide."),
+    }
+}
+
+fn type_hint_fr(m: &str) -> String {
+    if let Some(rest) = m.strip_prefix("missing field ") {
+        format!("il manque le réglage « {} »", rest.trim_matches('`'))
+    } else if m.starts_with("invalid type") {
+        "type de valeur inattendu".into()
+    } else {
+        "valeur incorrecte".into()
+    }
+}
+
+fn host_fr(h: &HostRuleError) -> String {
+    match h {
+        HostRuleError::Empty => "un nom de site est vide. Supprimez la ligne ou écrivez un nom comme « www.caf.fr ».".into(),
+        HostRuleError::NotBareHost(s) => format!(
+            "« {s} » n'est pas un simple nom de site. Écrivez seulement le nom, sans « https:// », sans chemin ni numéro \
+             de port : par exemple « www.caf.fr »."
+        ),
+        HostRuleError::Invalid(s) => {
+            format!("« {s} » n'est pas un nom de site valide. Écrivez un nom comme « www.caf.fr ».")
+        }
+        HostRuleError::BadWildcard(s) => format!(
+            "« {s} » : l'étoile ne peut être qu'au début, suivie d'un point, comme dans « *.caf.fr »."
+        ),
+        HostRuleError::PublicSuffixWildcard(s, suffix) => format!(
+            "« {s} » autoriserait tous les sites en « .{suffix} », ce qui ouvrirait la borne à n'importe qui. \
+             Écrivez le nom du site lui-même, par exemple « *.caf.fr » ou « www.caf.fr »."
+        ),
+        HostRuleError::IpWildcard(s) => {
+            format!("« {s} » : une étoile ne peut pas s'appliquer à une adresse IP. Écrivez l'adresse seule.")
+        }
+    }
+}
+
+/// "the borne keeps running on the last good version" message.
+pub fn kept_last_good_fr(count: usize) -> String {
+    let errors = if count > 1 { format!("{count} erreurs") } else { "une erreur".into() };
+    format!(
+        "La configuration contient {errors}. La borne continue de fonctionner avec la dernière version correcte \
+         jusqu'à ce que les erreurs soient corrigées."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn french_message_names_file_line_and_fix() {
+        let d = Diagnostic {
+            file: PathBuf::from("/etc/borne/catalogue.toml"),
+            line: 12,
+            column: 7,
+            problem: Problem::NotHttps("http://www.caf.fr/".into()),
+        };
+        let fr = d.french();
+        assert!(fr.starts_with("catalogue.toml, ligne 12, colonne 7 : "), "{fr}");
+        assert!(fr.contains("https://"), "{fr}");
+    }
+
+    #[test]
+    fn every_problem_has_french_text() {
+        let all = [
+            Problem::Unreadable("x".into()),
+            Problem::Syntax("x".into()),
+            Problem::UnknownKey { key: "nmae".into(), suggestion: Some("name".into()) },
+            Problem::Type("missing field `url`".into()),
+            Problem::DuplicateId { id: "caf".into(), first_line: 3 },
+            Problem::BadId("Caf!".into()),
+            Problem::UnknownTheme("x".into()),
+            Problem::UnknownGroup("x".into()),
+            Problem::UnknownService("x".into()),
+            Problem::UnknownPictogram("x".into()),
+            Problem::Host(HostRuleError::PublicSuffixWildcard("*.fr".into(), "fr".into())),
+            Problem::BadUrl("x".into()),
+            Problem::EntryNotCovered { url: "https://a.fr/".into(), reason: "r".into() },
+            Problem::OutOfRange { key: "k".into(), min: 1, max: 2 },
+            Problem::UnknownLanguage("xx".into()),
+            Problem::Empty("name".into()),
+        ];
+        for p in all {
+            let fr = problem_fr(&p);
+            assert!(fr.len() > 20, "{p:?}: {fr}");
+            assert!(!fr.contains("TOML"), "no jargon for people: {fr}");
+        }
+    }
+}
+
+/// Description of the centre's own tile.
+pub const CENTRE_TILE_FR: &str = "Le site de votre centre social";

@@ -1,0 +1,69 @@
+//! `bornectl` as a référent or the federation runs it: on the shipped config, on a référent-style
+//! mistake, and `decide` / `hosts` exit codes and output.
+
+use std::process::Command;
+
+use borne_tests::{bin, repo};
+
+fn bornectl(args: &[&str]) -> (i32, String) {
+    let state = tempfile::tempdir().unwrap();
+    let out = Command::new(bin("bornectl"))
+        .args(args)
+        .arg("--state")
+        .arg(state.path())
+        .output()
+        .expect("bornectl runs (build it with `cargo build -p bornectl`)");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn shipped_config_checks_clean() {
+    let cfg = repo().join("config");
+    let (code, out) = bornectl(&["check-config", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("Configuration correcte : "), "{out}");
+}
+
+#[test]
+fn a_referent_mistake_gives_the_french_message_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = std::fs::read_to_string(repo().join("config/borne.toml")).unwrap();
+    let broken = settings.replacen("idle_timeout_secs", "idle_timout_secs", 1);
+    let line = broken.lines().position(|l| l.contains("idle_timout_secs")).unwrap() + 1;
+    std::fs::write(dir.path().join("borne.toml"), broken).unwrap();
+    std::fs::copy(repo().join("config/catalogue.toml"), dir.path().join("catalogue.toml")).unwrap();
+    let (code, out) = bornectl(&["check-config", "--config", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("borne.toml, ligne {line}, colonne 1 : le réglage « idle_timout_secs » n'existe pas. Vouliez-vous écrire « idle_timeout_secs » ?")),
+        "{out}"
+    );
+}
+
+#[test]
+fn decide_prints_allow_or_block_first_and_sets_the_exit_code() {
+    let cfg = repo().join("config");
+    let c = cfg.to_str().unwrap();
+    let (code, out) = bornectl(&["decide", "--config", c, "https://www.caf.fr/mon-compte"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("allow *.caf.fr"), "{out}");
+    let (code, out) = bornectl(&["decide", "--config", c, "https://www.caf.fr@evil.example/"]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("block userinfo"), "{out}");
+    let (code, out) = bornectl(&["decide", "--config", c, "https://evilcaf.fr/"]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("block host-not-allowed: evilcaf.fr"), "{out}");
+    let (code, _) = bornectl(&["decide", "--config", c]);
+    assert_eq!(code, 2, "a usage error");
+}
+
+#[test]
+fn hosts_lists_rules_with_the_tiles_that_need_them() {
+    let cfg = repo().join("config");
+    let (code, out) = bornectl(&["hosts", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let caf = out.lines().find(|l| l.starts_with("*.caf.fr\t")).expect("*.caf.fr listed");
+    assert!(caf.contains("caf"), "{caf}");
+    let fc = out.lines().find(|l| l.starts_with("app.franceconnect.gouv.fr\t")).expect("FranceConnect listed");
+    assert!(fc.contains("group:franceconnect") && fc.contains("impots"), "{fc}");
+}
