@@ -1,3 +1,4 @@
+//! Build script: generates Tauri's context and the commands' permissions.
 fn main() {
     tauri_build::build()
 }

@@ -1,4 +1,232 @@
-//! The borne's kiosk shell.
+//! The borne's kiosk shell: thin Tauri v2 / WebKitGTK glue around `borne-core`.
+//!
+//! One undecorated window holds two webviews: `content` (the portal, then the institutions' sites,
+//! every load decided by the core policy) and `toolbar` (a local page above it that no remote page can
+//! reach). Decisions live in `borne-core`; this crate wires them to the hooks of Tauri and WebKitGTK:
+//! - [`navigation`]: navigation, new-window and download hooks, and the WebKit content filter;
+//! - [`session`]: forgetting a person (website data, history, clipboard, downloads);
+//! - [`input`]: swallowed keys and mouse buttons, idle detection;
+//! - [`commands`]: what the local pages may ask of the shell.
 
-/// Starts the kiosk.
-pub fn run() {}
+pub mod commands;
+pub mod content_filter;
+pub mod input;
+pub mod navigation;
+pub mod session;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLock};
+use std::time::Instant;
+
+use borne_core::load::{self, Loaded, Paths};
+use borne_core::session::{IdleClock, SessionDirs};
+use clap::Parser;
+use tauri::{LogicalPosition, LogicalSize, Manager};
+
+/// Height of the toolbar, in logical pixels.
+pub const TOOLBAR_HEIGHT: f64 = 76.0;
+/// Label of the content webview (the one WebDriver drives in end-to-end tests).
+pub const CONTENT: &str = "content";
+/// Label of the toolbar webview.
+pub const TOOLBAR: &str = "toolbar";
+
+/// Command line of the kiosk.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "borne", version, about = "Borne « Le numérique à mon service » (kiosque)")]
+pub struct Args {
+    /// A normal window instead of the full-screen kiosk (development).
+    #[arg(long)]
+    pub windowed: bool,
+    /// Configuration directory (borne.toml, catalogue.toml). Default: /etc/borne, else ./config.
+    #[arg(long, value_name = "DIR")]
+    pub config: Option<PathBuf>,
+    /// State directory (local.toml, statistics, session folder). Default: $XDG_STATE_HOME/borne.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+}
+
+/// Everything the shell shares between hooks and commands.
+pub struct Kiosk {
+    /// Where things are.
+    pub paths: Paths,
+    /// The session folders.
+    pub dirs: SessionDirs,
+    /// Configuration in force.
+    pub loaded: RwLock<Loaded>,
+    /// The idle clock.
+    pub idle: Mutex<IdleClock>,
+    /// Kiosk (full screen, closed) or development window.
+    pub kiosk_mode: bool,
+    /// Set when the kiosk itself quits (admin path or signal): closing is then allowed.
+    pub quitting: AtomicBool,
+    /// The content filter is installed: remote navigations may be allowed.
+    pub filter_ready: AtomicBool,
+    /// The content view's empty history, serialised before its first load (restored at each wipe).
+    pub empty_history: Mutex<Option<Vec<u8>>>,
+}
+
+impl Kiosk {
+    /// Any input from the person.
+    pub fn touch(&self) -> Option<borne_core::session::IdleEvent> {
+        self.idle.lock().map(|mut c| c.input(Instant::now())).unwrap_or(None)
+    }
+}
+
+/// Starts the kiosk; returns when it quits.
+pub fn run() {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BORNE_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let paths = Paths {
+        config_dir: args.config.clone().unwrap_or_else(Paths::default_config_dir),
+        state_dir: args.state.clone().unwrap_or_else(Paths::default_state_dir),
+    };
+    let dirs = SessionDirs::new(&paths.state_dir);
+    // Before any webview exists: nothing a crash or power cut left may reach the next person.
+    if let Err(e) = dirs.wipe_at_start() {
+        tracing::error!(error = %e, dir = %dirs.root().display(), "cannot wipe the session folder; refusing to start");
+        std::process::exit(70);
+    }
+    let loaded = load::load(&paths);
+    if !loaded.problems.is_empty() {
+        tracing::warn!(count = loaded.problems.len(), running = ?loaded.running, "configuration problems");
+    }
+    let idle = IdleClock::new(loaded.settings.session, Instant::now());
+    let kiosk = Kiosk {
+        paths,
+        dirs,
+        loaded: RwLock::new(loaded),
+        idle: Mutex::new(idle),
+        kiosk_mode: !args.windowed,
+        quitting: AtomicBool::new(false),
+        filter_ready: AtomicBool::new(false),
+        empty_history: Mutex::new(None),
+    };
+    let app = tauri::Builder::default()
+        .manage(kiosk)
+        .invoke_handler(tauri::generate_handler![
+            commands::portal,
+            commands::tile_opened,
+            commands::go_home,
+            commands::go_back,
+            commands::end_session,
+            commands::still_here,
+            commands::toolbar_overlay,
+            commands::print_page,
+        ])
+        .setup(|app| {
+            build_window(app.handle())?;
+            input::start_idle_timer(app.handle().clone());
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let k = window.state::<Kiosk>();
+                if !k.quitting.load(Ordering::SeqCst) {
+                    tracing::info!("close request refused (kiosk)");
+                    api.prevent_close();
+                }
+            }
+        })
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the kiosk");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn build_window(app: &tauri::AppHandle) -> tauri::Result<()> {
+    let kiosk = app.state::<Kiosk>();
+    let mut builder = tauri::window::WindowBuilder::new(app, "main").title("Borne").focused(true);
+    builder = if kiosk.kiosk_mode {
+        builder.decorations(false).resizable(false).closable(false).minimizable(false).maximizable(false)
+    } else {
+        builder.inner_size(1280.0, 800.0)
+    };
+    let window = builder.build()?;
+    if kiosk.kiosk_mode {
+        // Without a window manager full screen is ignored: size the window to the monitor as well.
+        if let Ok(Some(m)) = window.current_monitor().or_else(|_| window.primary_monitor()) {
+            let _ = window.set_position(*m.position());
+            let _ = window.set_size(*m.size());
+        }
+        let _ = window.set_fullscreen(true);
+    }
+    let size = window.inner_size()?.to_logical::<f64>(window.scale_factor()?);
+    // The content view is created first: WebDriver drives the first webview of the first context.
+    let content = window.add_child(
+        navigation::content_builder(app, &kiosk.dirs),
+        LogicalPosition::new(0.0, TOOLBAR_HEIGHT),
+        LogicalSize::new(size.width, (size.height - TOOLBAR_HEIGHT).max(100.0)),
+    )?;
+    window.add_child(
+        navigation::toolbar_builder(app, &kiosk.dirs),
+        LogicalPosition::new(0.0, 0.0),
+        LogicalSize::new(size.width, TOOLBAR_HEIGHT),
+    )?;
+    stack_views(&window)?;
+    navigation::prepare_content(app, &content);
+    if let Some(t) = app.get_webview(TOOLBAR) {
+        let a = app.clone();
+        let _ = t.with_webview(move |pv| input::watch_toolbar(&a, &pv.inner()));
+    }
+    Ok(())
+}
+
+/// Tauri packs child webviews side by side in the window's box on Linux. The kiosk wants the toolbar
+/// *above* the content and able to cover it (dialogs, countdown): both go into a `gtk::Overlay`, the
+/// content as its main child below a margin, the toolbar as an overlay child.
+fn stack_views(window: &tauri::Window) -> tauri::Result<()> {
+    use gtk::prelude::*;
+    let vbox = window.default_vbox()?;
+    let children = vbox.children();
+    let find = |name: &str| {
+        let app = window.app_handle();
+        let wv = app.get_webview(name)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        wv.with_webview(move |pv| {
+            let _ = tx.send(pv.inner().upcast::<gtk::Widget>().as_ptr() as usize);
+        })
+        .ok()?;
+        let ptr = rx.recv().ok()?;
+        children.iter().find(|c| c.as_ptr() as usize == ptr).cloned()
+    };
+    let (Some(content), Some(toolbar)) = (find(CONTENT), find(TOOLBAR)) else {
+        tracing::error!("webviews not found in the window's box; layout left as is");
+        return Ok(());
+    };
+    vbox.remove(&content);
+    vbox.remove(&toolbar);
+    let overlay = gtk::Overlay::new();
+    content.set_margin_top(TOOLBAR_HEIGHT as i32);
+    overlay.add(&content);
+    overlay.add_overlay(&toolbar);
+    toolbar.set_valign(gtk::Align::Start);
+    toolbar.set_size_request(-1, TOOLBAR_HEIGHT as i32);
+    vbox.pack_start(&overlay, true, true, 0);
+    overlay.show_all();
+    Ok(())
+}
+
+/// With `overlay` the toolbar covers the whole window (dialogs, countdown); without, it is a bar.
+pub fn layout(app: &tauri::AppHandle, overlay: bool) {
+    use gtk::prelude::*;
+    let Some(t) = app.get_webview(TOOLBAR) else { return };
+    let _ = t.with_webview(move |pv| {
+        let w = pv.inner();
+        if overlay {
+            w.set_valign(gtk::Align::Fill);
+            w.set_size_request(-1, -1);
+            w.grab_focus();
+        } else {
+            w.set_valign(gtk::Align::Start);
+            w.set_size_request(-1, TOOLBAR_HEIGHT as i32);
+        }
+    });
+}

@@ -20,10 +20,45 @@ use crate::policy::{AllowEntry, Decision, LoadKind, Policy};
 
 /// Pictograms shipped in `ui/pictograms/` (a test checks each has its SVG).
 pub const PICTOGRAMS: &[&str] = &[
-    "famille", "sante", "identite", "impots", "emploi", "retraite", "etrangers", "justice", "quotidien", "aide",
-    "caf", "maison", "energie", "carte-vitale", "tracteur", "medecin", "carte-identite", "calendrier", "cle",
-    "smartphone", "enveloppe", "euro", "valise", "jeune", "passeport", "police", "balance", "info", "colis",
-    "ampoule", "culture", "ecole", "tutoriel", "carte", "guichet", "aidant", "entraide", "centre", "lien",
+    "famille",
+    "sante",
+    "identite",
+    "impots",
+    "emploi",
+    "retraite",
+    "etrangers",
+    "justice",
+    "quotidien",
+    "aide",
+    "caf",
+    "maison",
+    "energie",
+    "carte-vitale",
+    "tracteur",
+    "medecin",
+    "carte-identite",
+    "calendrier",
+    "cle",
+    "smartphone",
+    "enveloppe",
+    "euro",
+    "valise",
+    "jeune",
+    "passeport",
+    "police",
+    "balance",
+    "info",
+    "colis",
+    "ampoule",
+    "culture",
+    "ecole",
+    "tutoriel",
+    "carte",
+    "guichet",
+    "aidant",
+    "entraide",
+    "centre",
+    "lien",
 ];
 
 const SERVICE_KEYS: &[(&str, Shape)] = &[
@@ -316,10 +351,8 @@ fn service_entries(
     known: &BTreeMap<String, Group>,
     id: &str,
 ) -> Vec<AllowEntry> {
-    let mut v: Vec<AllowEntry> = hosts
-        .iter()
-        .map(|r| AllowEntry { rule: r.clone(), http: false, needed_by: vec![id.to_owned()] })
-        .collect();
+    let mut v: Vec<AllowEntry> =
+        hosts.iter().map(|r| AllowEntry { rule: r.clone(), http: false, needed_by: vec![id.to_owned()] }).collect();
     v.extend(http_hosts.iter().map(|r| AllowEntry { rule: r.clone(), http: true, needed_by: vec![id.to_owned()] }));
     for g in groups {
         if let Some(group) = known.get(g) {
@@ -368,8 +401,7 @@ pub fn parse_local(path: &Path, text: &str, national: &National) -> Result<Local
     let (raw, mut out): (RawLocal, _) = parse_with(&src, LOCAL_KEYS)?;
     let mut theme_seen = HashMap::new();
     let themes: Vec<Theme> = raw.themes.into_iter().map(|t| check_theme(&src, t, &mut theme_seen, &mut out)).collect();
-    let has_theme =
-        |t: &str| themes.iter().any(|x| x.id == t) || national.themes.iter().any(|x| x.id == t);
+    let has_theme = |t: &str| themes.iter().any(|x| x.id == t) || national.themes.iter().any(|x| x.id == t);
     let known = Known { themes: &has_theme, groups: &national.groups };
     // Own tiles may not reuse a national id: seed the "seen" map with them.
     let mut ids: HashMap<String, usize> = national.services.iter().map(|s| (s.id.clone(), 0)).collect();

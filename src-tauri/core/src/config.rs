@@ -339,7 +339,11 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
             enabled: st.enabled,
             matomo_url,
             site_id,
-            token_file: PathBuf::from(if st.token_file.trim().is_empty() { "matomo.token" } else { st.token_file.trim() }),
+            token_file: PathBuf::from(if st.token_file.trim().is_empty() {
+                "matomo.token"
+            } else {
+                st.token_file.trim()
+            }),
         },
         pin_hash,
     })
@@ -386,7 +390,10 @@ mod tests {
         let lines: Vec<usize> = errs.iter().map(|d| d.line).collect();
         assert!(errs.iter().any(|d| d.problem
             == Problem::UnknownKey { key: "idle_timout_secs".into(), suggestion: Some("idle_timeout_secs".into()) }));
-        assert!(lines.contains(&2) && lines.contains(&3) && lines.contains(&5) && lines.contains(&6) && lines.contains(&8), "{errs:?}");
+        assert!(
+            lines.contains(&2) && lines.contains(&3) && lines.contains(&5) && lines.contains(&6) && lines.contains(&8),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -182,7 +182,12 @@ pub fn check_keys(src: &Source<'_>, root: &'static [(&'static str, Shape)]) -> V
     }
 }
 
-fn walk_table(src: &Source<'_>, table: &DeTable<'_>, known: &'static [(&'static str, Shape)], out: &mut Vec<Diagnostic>) {
+fn walk_table(
+    src: &Source<'_>,
+    table: &DeTable<'_>,
+    known: &'static [(&'static str, Shape)],
+    out: &mut Vec<Diagnostic>,
+) {
     for (key, value) in table.iter() {
         let name: &str = key.get_ref();
         match known.iter().find(|(k, _)| *k == name) {

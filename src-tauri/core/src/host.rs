@@ -135,20 +135,14 @@ mod tests {
     fn parses_and_normalises() {
         assert_eq!(HostRule::parse("WWW.Caf.FR.").unwrap(), HostRule::Exact("www.caf.fr".into()));
         assert_eq!(HostRule::parse("*.caf.fr").unwrap(), HostRule::Suffix("caf.fr".into()));
-        assert_eq!(
-            HostRule::parse("exemple-é.fr").unwrap(),
-            HostRule::Exact("xn--exemple--i1a.fr".into())
-        );
+        assert_eq!(HostRule::parse("exemple-é.fr").unwrap(), HostRule::Exact("xn--exemple--i1a.fr".into()));
         assert_eq!(HostRule::parse("0x7f.1").unwrap(), HostRule::Exact("127.0.0.1".into()));
     }
 
     #[test]
     fn refuses_public_suffix_wildcards() {
         for bad in ["*", "*.fr", "*.gouv.fr", "*.co.uk", "*.com"] {
-            assert!(
-                matches!(HostRule::parse(bad), Err(HostRuleError::PublicSuffixWildcard(..))),
-                "{bad}"
-            );
+            assert!(matches!(HostRule::parse(bad), Err(HostRuleError::PublicSuffixWildcard(..))), "{bad}");
         }
         assert!(HostRule::parse("*.beta.gouv.fr").is_ok());
     }

@@ -6,11 +6,12 @@
 //!   validated with French messages for people and English causes for logs;
 //! - [`messages`]: the French texts the core writes for people.
 
-pub mod host;
-pub mod policy;
 pub mod catalogue;
 pub mod config;
 pub mod diag;
-pub mod messages;
 pub mod fsutil;
+pub mod host;
 pub mod load;
+pub mod messages;
+pub mod policy;
+pub mod session;

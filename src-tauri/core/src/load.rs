@@ -167,7 +167,8 @@ pub fn load(paths: &Paths) -> Loaded {
 fn save_last_good(paths: &Paths, t: &Texts) -> std::io::Result<()> {
     let dir = paths.last_good();
     std::fs::create_dir_all(&dir)?;
-    for (name, text) in [("borne.toml", &t.settings.1), ("catalogue.toml", &t.catalogue.1), ("local.toml", &t.local.1)] {
+    for (name, text) in [("borne.toml", &t.settings.1), ("catalogue.toml", &t.catalogue.1), ("local.toml", &t.local.1)]
+    {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             write_atomic(&path, text.as_bytes())?;
@@ -208,7 +209,8 @@ mod tests {
         let (_d, paths) = setup();
         std::fs::write(paths.settings(), "[centre]\nname = \"Les Lilas\"\n").unwrap();
         assert_eq!(load(&paths).settings.centre.name, "Les Lilas");
-        std::fs::write(paths.settings(), "[centre]\nname = \"Les Lilas 2\"\n[session]\nidle_timeout_secs = 2\n").unwrap();
+        std::fs::write(paths.settings(), "[centre]\nname = \"Les Lilas 2\"\n[session]\nidle_timeout_secs = 2\n")
+            .unwrap();
         let l = load(&paths);
         assert_eq!(l.running, Running::LastGood);
         assert_eq!(l.settings.centre.name, "Les Lilas");

@@ -101,6 +101,9 @@ fn host_fr(h: &HostRuleError) -> String {
     }
 }
 
+/// Description of the centre's own tile.
+pub const CENTRE_TILE_FR: &str = "Le site de votre centre social";
+
 /// "the borne keeps running on the last good version" message.
 pub fn kept_last_good_fr(count: usize) -> String {
     let errors = if count > 1 { format!("{count} erreurs") } else { "une erreur".into() };
@@ -155,6 +158,3 @@ mod tests {
         }
     }
 }
-
-/// Description of the centre's own tile.
-pub const CENTRE_TILE_FR: &str = "Le site de votre centre social";

@@ -159,7 +159,7 @@ impl Policy {
                 merged.push(e);
             }
         }
-        merged.sort_by(|a, b| a.rule.to_string().cmp(&b.rule.to_string()));
+        merged.sort_by_key(|e| e.rule.to_string());
         let mut exact = HashMap::new();
         let mut suffix = HashMap::new();
         for (i, e) in merged.iter_mut().enumerate() {
@@ -254,11 +254,8 @@ impl Policy {
             return Decision::Block { reason: BlockReason::Port(port), host: Some(host) };
         }
         let Some(i) = self.rule_for_host(&host) else {
-            let reason = if is_ip {
-                BlockReason::IpLiteral(host.clone())
-            } else {
-                BlockReason::HostNotAllowed(host.clone())
-            };
+            let reason =
+                if is_ip { BlockReason::IpLiteral(host.clone()) } else { BlockReason::HostNotAllowed(host.clone()) };
             return Decision::Block { reason, host: Some(host) };
         };
         if plain && !self.entries[i].http {

@@ -55,18 +55,30 @@ fn parses_a_catalogue() {
 fn shipped_files_parse_and_hold_the_national_services() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
     let text = std::fs::read_to_string(dir.join("catalogue.toml")).unwrap();
-    let n = parse_national(&dir.join("catalogue.toml"), &text).unwrap_or_else(|e| {
-        panic!("{}", e.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
-    });
+    let n = parse_national(&dir.join("catalogue.toml"), &text)
+        .unwrap_or_else(|e| panic!("{}", e.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")));
     assert!(n.services.len() >= 25, "{}", n.services.len());
-    for id in ["caf", "ameli", "ants", "impots", "francetravail", "franceconnect", "service-public", "anef", "retraite", "msa"] {
+    for id in [
+        "caf",
+        "ameli",
+        "ants",
+        "impots",
+        "francetravail",
+        "franceconnect",
+        "service-public",
+        "anef",
+        "retraite",
+        "msa",
+    ] {
         assert!(n.services.iter().any(|s| s.id == id), "missing {id}");
     }
     let settings_text = std::fs::read_to_string(dir.join("borne.toml")).unwrap();
     let s = parse_settings(&dir.join("borne.toml"), &settings_text).unwrap();
     let e = Effective::build(&s, &n, &Local::default());
     // FranceConnect and an identity provider are reachable through the shared group.
-    for url in ["https://app.franceconnect.gouv.fr/", "https://oidc.franceconnect.gouv.fr/", "https://fc.assure.ameli.fr/"] {
+    for url in
+        ["https://app.franceconnect.gouv.fr/", "https://oidc.franceconnect.gouv.fr/", "https://fc.assure.ameli.fr/"]
+    {
         assert!(e.policy.decide_str(url, LoadKind::Navigation).is_allowed(), "{url}");
     }
 }
@@ -109,7 +121,8 @@ fn duplicate_ids_and_uncovered_entry_urls_are_refused() {
     let uncovered = NATIONAL.replace("url = \"https://www.ameli.fr/\"", "url = \"https://ameli.fr/\"");
     let errs = errors(&uncovered);
     assert!(errs.iter().any(|d| matches!(d.problem, Problem::EntryNotCovered { .. })), "{errs:?}");
-    let path = NATIONAL.replace("hosts = [\"*.ameli.fr\"]", "hosts = [\"*.ameli.fr\", \"www.ameli.fr/assure\", \"x.fr:8443\"]");
+    let path = NATIONAL
+        .replace("hosts = [\"*.ameli.fr\"]", "hosts = [\"*.ameli.fr\", \"www.ameli.fr/assure\", \"x.fr:8443\"]");
     assert_eq!(errors(&path).iter().filter(|d| matches!(d.problem, Problem::Host(_))).count(), 2);
 }
 
@@ -144,7 +157,11 @@ url = "https://www.mairie-lilas.fr/rdv"
 hosts = ["www.mairie-lilas.fr"]
 "#;
     let l = parse_local(Path::new("local.toml"), local, &n).unwrap();
-    let s = parse_settings(Path::new("borne.toml"), "[centre]\nname = \"Les Lilas\"\nwebsite = \"https://centre-lilas.fr/\"\n").unwrap();
+    let s = parse_settings(
+        Path::new("borne.toml"),
+        "[centre]\nname = \"Les Lilas\"\nwebsite = \"https://centre-lilas.fr/\"\n",
+    )
+    .unwrap();
     let e = Effective::build(&s, &n, &l);
     let ids: Vec<&str> = e.services.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, vec!["centre", "mairie", "caf"]);

@@ -1,0 +1,262 @@
+//! A person's session: when it is open, when it must end (idle clock), and the private folders the
+//! kiosk gives it on disk, erased at the end and again at every start.
+//!
+//! The shell (`src-tauri/src/session.rs`) does the webview half of forgetting (website data, history,
+//! clipboard); this module owns the decisions and the files, and is tested without a display.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::config::SessionSettings;
+
+/// How a session ended (also a statistics key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// "Terminer ma session".
+    Button,
+    /// Nobody touched the borne for the idle timeout plus the countdown.
+    Idle,
+    /// The web process crashed, or the kiosk restarted after a crash or power cut.
+    Crash,
+}
+
+impl EndReason {
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            EndReason::Button => "button",
+            EndReason::Idle => "idle",
+            EndReason::Crash => "crash",
+        }
+    }
+}
+
+/// What the idle clock asks the shell to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdleEvent {
+    /// Show the countdown, starting at this many seconds.
+    Warn(u32),
+    /// Input during the countdown: hide it.
+    Cancel,
+    /// End the session.
+    Expire,
+}
+
+/// The idle clock of one session. Only runs while a session is open (someone touched the borne since
+/// the last wipe): an untouched portal never counts down.
+#[derive(Debug, Clone)]
+pub struct IdleClock {
+    timeout: Duration,
+    warning: Duration,
+    last_input: Instant,
+    open: bool,
+    warning_shown: bool,
+}
+
+impl IdleClock {
+    /// A closed clock.
+    pub fn new(settings: SessionSettings, now: Instant) -> Self {
+        IdleClock {
+            timeout: Duration::from_secs(settings.idle_timeout_secs.into()),
+            warning: Duration::from_secs(settings.warning_secs.into()),
+            last_input: now,
+            open: false,
+            warning_shown: false,
+        }
+    }
+
+    /// New timings (settings changed); keeps the state.
+    pub fn set_settings(&mut self, settings: SessionSettings) {
+        self.timeout = Duration::from_secs(settings.idle_timeout_secs.into());
+        self.warning = Duration::from_secs(settings.warning_secs.into());
+    }
+
+    /// True while a session is open.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Any input from the person: opens the session, restarts the clock, cancels a countdown.
+    pub fn input(&mut self, now: Instant) -> Option<IdleEvent> {
+        self.last_input = now;
+        self.open = true;
+        if std::mem::take(&mut self.warning_shown) {
+            Some(IdleEvent::Cancel)
+        } else {
+            None
+        }
+    }
+
+    /// Called about once a second.
+    pub fn tick(&mut self, now: Instant) -> Option<IdleEvent> {
+        if !self.open {
+            return None;
+        }
+        let idle = now.saturating_duration_since(self.last_input);
+        if idle >= self.timeout + self.warning {
+            self.close();
+            Some(IdleEvent::Expire)
+        } else if idle >= self.timeout && !self.warning_shown {
+            self.warning_shown = true;
+            let left = (self.timeout + self.warning).saturating_sub(idle);
+            Some(IdleEvent::Warn(left.as_secs().max(1) as u32))
+        } else {
+            None
+        }
+    }
+
+    /// The session ended (any reason): the clock stops until the next input.
+    pub fn close(&mut self) {
+        self.open = false;
+        self.warning_shown = false;
+    }
+}
+
+/// The private folders of the current session, under `<state>/session`.
+#[derive(Debug, Clone)]
+pub struct SessionDirs {
+    root: PathBuf,
+}
+
+impl SessionDirs {
+    /// For a state directory.
+    pub fn new(state_dir: &Path) -> Self {
+        SessionDirs { root: state_dir.join("session") }
+    }
+    /// Everything a person can leave on disk lives below this folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// WebKit's data and cache (cookies, storage, IndexedDB, service workers, HTTP cache).
+    pub fn webdata(&self) -> PathBuf {
+        self.root.join("webdata")
+    }
+    /// Downloads of the session.
+    pub fn downloads(&self) -> PathBuf {
+        self.root.join("downloads")
+    }
+    /// Compiled content filters (not personal, rebuilt at start).
+    pub fn filters(&self) -> PathBuf {
+        self.root.join("filters")
+    }
+
+    /// At start, before any webview exists: erase everything a previous run may have left (crash,
+    /// power cut, `kill -9`), then create the empty folders.
+    pub fn wipe_at_start(&self) -> std::io::Result<()> {
+        remove_all(&self.root)?;
+        std::fs::create_dir_all(self.downloads())?;
+        std::fs::create_dir_all(self.webdata())?;
+        restrict(&self.root)
+    }
+
+    /// At the end of a session, while WebKit runs (its data is cleared through WebKit itself):
+    /// erase the downloads.
+    pub fn wipe_downloads(&self) -> std::io::Result<()> {
+        remove_all(&self.downloads())?;
+        std::fs::create_dir_all(self.downloads())
+    }
+
+    /// A safe destination for a download: the file name alone (no folders, no hidden file), inside
+    /// the downloads folder, made unique.
+    pub fn download_destination(&self, suggested: &str) -> PathBuf {
+        let base: String = suggested
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>()
+            .trim_start_matches('.')
+            .trim()
+            .to_owned();
+        let base = if base.is_empty() { "document".to_owned() } else { base };
+        let dir = self.downloads();
+        let mut candidate = dir.join(&base);
+        let mut n = 1;
+        while candidate.exists() {
+            n += 1;
+            candidate = dir.join(format!("{n}-{base}"));
+        }
+        candidate
+    }
+}
+
+fn remove_all(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn restrict(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> SessionSettings {
+        SessionSettings { idle_timeout_secs: 300, warning_secs: 60 }
+    }
+
+    #[test]
+    fn untouched_portal_never_counts_down() {
+        let t0 = Instant::now();
+        let mut c = IdleClock::new(settings(), t0);
+        assert_eq!(c.tick(t0 + Duration::from_secs(10_000)), None);
+    }
+
+    #[test]
+    fn warns_then_expires_and_input_cancels() {
+        let t0 = Instant::now();
+        let mut c = IdleClock::new(settings(), t0);
+        c.input(t0);
+        assert_eq!(c.tick(t0 + Duration::from_secs(299)), None);
+        assert_eq!(c.tick(t0 + Duration::from_secs(300)), Some(IdleEvent::Warn(60)));
+        assert_eq!(c.tick(t0 + Duration::from_secs(301)), None, "warned once");
+        assert_eq!(c.input(t0 + Duration::from_secs(310)), Some(IdleEvent::Cancel));
+        assert_eq!(c.tick(t0 + Duration::from_secs(609)), None);
+        assert_eq!(c.tick(t0 + Duration::from_secs(610)), Some(IdleEvent::Warn(60)));
+        assert_eq!(c.tick(t0 + Duration::from_secs(670)), Some(IdleEvent::Expire));
+        assert!(!c.is_open());
+        assert_eq!(c.tick(t0 + Duration::from_secs(2000)), None);
+    }
+
+    #[test]
+    fn a_late_tick_still_expires() {
+        let t0 = Instant::now();
+        let mut c = IdleClock::new(settings(), t0);
+        c.input(t0);
+        assert_eq!(c.tick(t0 + Duration::from_secs(5000)), Some(IdleEvent::Expire));
+    }
+
+    #[test]
+    fn start_wipe_erases_what_a_crash_left() {
+        let d = tempfile::tempdir().unwrap();
+        let s = SessionDirs::new(d.path());
+        std::fs::create_dir_all(s.webdata().join("localstorage")).unwrap();
+        std::fs::write(s.webdata().join("cookies"), "sid=secret").unwrap();
+        std::fs::create_dir_all(s.downloads()).unwrap();
+        std::fs::write(s.downloads().join("attestation.pdf"), "x").unwrap();
+        s.wipe_at_start().unwrap();
+        assert!(!s.webdata().join("cookies").exists());
+        assert_eq!(std::fs::read_dir(s.downloads()).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(s.webdata()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn download_names_cannot_leave_the_folder() {
+        let d = tempfile::tempdir().unwrap();
+        let s = SessionDirs::new(d.path());
+        s.wipe_at_start().unwrap();
+        for bad in ["../../etc/passwd", "/etc/shadow", "..\\..\\x", ".bashrc", "", "a\u{0}b"] {
+            let p = s.download_destination(bad);
+            assert!(p.starts_with(s.downloads()), "{bad} -> {p:?}");
+            assert_eq!(p.parent().unwrap(), s.downloads());
+        }
+        std::fs::write(s.download_destination("a.pdf"), "1").unwrap();
+        assert_eq!(s.download_destination("a.pdf").file_name().unwrap(), "2-a.pdf");
+    }
+}

@@ -1,0 +1,245 @@
+//! Input the person must not use to leave (browser shortcuts, back/forward mouse buttons, middle click,
+//! drag-and-drop, context menu), and the idle clock fed by every input.
+//!
+//! Which keys are swallowed is decided by [`swallowed`], a pure function tested below.
+
+use std::time::{Duration, Instant};
+
+use borne_core::session::{EndReason, IdleEvent};
+use gtk::gdk;
+use gtk::prelude::*;
+use tauri::{AppHandle, Manager};
+use webkit2gtk::WebViewExt;
+
+use crate::{commands, session, Kiosk, CONTENT, TOOLBAR};
+
+/// What a key press does in the kiosk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAction {
+    /// Let the page have it.
+    Pass,
+    /// Swallow it.
+    Swallow,
+    /// Move focus between the content and the toolbar (F6, as in browsers).
+    SwitchFocus,
+}
+
+/// Decides a key press from its key name (GDK's, e.g. `Left`, `l`, `F5`) and modifiers.
+pub fn swallowed(key: &str, ctrl: bool, alt: bool, shift: bool) -> KeyAction {
+    let _ = shift;
+    if key == "F6" {
+        return KeyAction::SwitchFocus;
+    }
+    // Function keys: reload, caret browsing (F7), full screen, devtools…
+    if key.len() >= 2 && key.starts_with('F') && key[1..].chars().all(|c| c.is_ascii_digit()) {
+        return KeyAction::Swallow;
+    }
+    const NAV_KEYS: &[&str] =
+        &["Left", "Right", "Home", "KP_Left", "KP_Right", "KP_Home", "Back", "Forward", "BackSpace"];
+    if alt && NAV_KEYS.contains(&key) {
+        return KeyAction::Swallow;
+    }
+    if matches!(
+        key,
+        "Back" | "Forward" | "HomePage" | "Refresh" | "Reload" | "Search" | "Favorites" | "WWW" | "OpenURL" | "Print"
+    ) {
+        return KeyAction::Swallow;
+    }
+    if ctrl {
+        let lower = key.to_ascii_lowercase();
+        // Editing shortcuts stay: copy, cut, paste, select all, undo, redo.
+        if matches!(
+            lower.as_str(),
+            "a" | "c" | "v" | "x" | "z" | "y" | "left" | "right" | "home" | "end" | "backspace" | "delete"
+        ) {
+            return KeyAction::Pass;
+        }
+        return KeyAction::Swallow;
+    }
+    KeyAction::Pass
+}
+
+/// Locks one WebKit view: keys, mouse buttons 2/8/9, context menu, drops; input feeds the idle clock.
+pub fn lock_webkit_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
+    wv.connect_context_menu(|_, _, _, _| true);
+    wv.drag_dest_unset();
+    let a = app.clone();
+    wv.connect_key_press_event(move |_, ev| {
+        let name = ev.keyval().name().map(|n| n.to_string()).unwrap_or_default();
+        let state = ev.state();
+        on_input(&a);
+        match swallowed(
+            &name,
+            state.contains(gdk::ModifierType::CONTROL_MASK),
+            state.contains(gdk::ModifierType::MOD1_MASK),
+            state.contains(gdk::ModifierType::SHIFT_MASK),
+        ) {
+            KeyAction::Pass => glib::Propagation::Proceed,
+            KeyAction::Swallow => {
+                tracing::debug!(key = %name, "key swallowed");
+                if debug_quit(&name, state) {
+                    a.state::<Kiosk>().quitting.store(true, std::sync::atomic::Ordering::SeqCst);
+                    a.exit(0);
+                }
+                glib::Propagation::Stop
+            }
+            KeyAction::SwitchFocus => {
+                switch_focus(&a);
+                glib::Propagation::Stop
+            }
+        }
+    });
+    let a = app.clone();
+    wv.connect_button_press_event(move |_, ev| {
+        on_input(&a);
+        if matches!(ev.button(), 2 | 8 | 9) {
+            glib::Propagation::Stop
+        } else {
+            glib::Propagation::Proceed
+        }
+    });
+    let a = app.clone();
+    wv.connect_button_release_event(move |_, ev| {
+        if matches!(ev.button(), 2 | 8 | 9) {
+            let _ = &a;
+            glib::Propagation::Stop
+        } else {
+            glib::Propagation::Proceed
+        }
+    });
+    let a = app.clone();
+    wv.connect_motion_notify_event(move |_, _| {
+        on_input(&a);
+        glib::Propagation::Proceed
+    });
+    let a = app.clone();
+    wv.connect_scroll_event(move |_, _| {
+        on_input(&a);
+        glib::Propagation::Proceed
+    });
+    wv.connect_print(|_, _| {
+        // window.print() from a site: printing is the toolbar's job (printing issue), never GTK's dialog.
+        true
+    });
+}
+
+/// The debug-only way out (Ctrl+Alt+Shift+Q), absent from release builds.
+fn debug_quit(name: &str, state: gdk::ModifierType) -> bool {
+    cfg!(debug_assertions)
+        && name.eq_ignore_ascii_case("q")
+        && state
+            .contains(gdk::ModifierType::CONTROL_MASK | gdk::ModifierType::MOD1_MASK | gdk::ModifierType::SHIFT_MASK)
+}
+
+fn switch_focus(app: &AppHandle) {
+    let content_focused = app
+        .get_webview(CONTENT)
+        .and_then(|c| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            c.with_webview(move |pv| {
+                let _ = tx.send(pv.inner().has_focus());
+            })
+            .ok()?;
+            rx.recv_timeout(Duration::from_millis(200)).ok()
+        })
+        .unwrap_or(true);
+    let target = if content_focused { TOOLBAR } else { CONTENT };
+    if let Some(w) = app.get_webview(target) {
+        let _ = w.set_focus();
+    }
+}
+
+fn on_input(app: &AppHandle) {
+    if let Some(IdleEvent::Cancel) = app.state::<Kiosk>().touch() {
+        commands::emit_toolbar(app, serde_json::json!({"kind": "idle-cancel"}));
+    }
+}
+
+/// Ticks the idle clock every second on the main loop.
+pub fn start_idle_timer(app: AppHandle) {
+    glib::timeout_add_local(Duration::from_secs(1), move || {
+        let event = app.state::<Kiosk>().idle.lock().map(|mut c| c.tick(Instant::now())).unwrap_or(None);
+        match event {
+            Some(IdleEvent::Warn(secs)) => {
+                commands::emit_toolbar(&app, serde_json::json!({"kind": "idle-warning", "seconds": secs}));
+            }
+            Some(IdleEvent::Expire) => session::end(&app, EndReason::Idle),
+            Some(IdleEvent::Cancel) | None => {}
+        }
+        glib::ControlFlow::Continue
+    });
+}
+
+/// Input on the toolbar view counts too (it is a webview of its own).
+pub fn watch_toolbar(app: &AppHandle, wv: &webkit2gtk::WebView) {
+    wv.connect_context_menu(|_, _, _, _| true);
+    wv.drag_dest_unset();
+    let a = app.clone();
+    wv.connect_event(move |_, ev| {
+        if matches!(
+            ev.event_type(),
+            gdk::EventType::KeyPress
+                | gdk::EventType::ButtonPress
+                | gdk::EventType::MotionNotify
+                | gdk::EventType::Scroll
+        ) {
+            on_input(&a);
+        }
+        if ev.event_type() == gdk::EventType::KeyPress {
+            if let Some(k) = ev.keyval() {
+                if gdk::keys::Key::from(k).name().as_deref() == Some("F6") {
+                    switch_focus(&a);
+                    return glib::Propagation::Stop;
+                }
+            }
+        }
+        glib::Propagation::Proceed
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn navigation_shortcuts_are_swallowed_and_editing_passes() {
+        for (key, ctrl, alt) in [
+            ("Left", false, true),
+            ("Right", false, true),
+            ("Home", false, true),
+            ("l", true, false),
+            ("n", true, false),
+            ("t", true, false),
+            ("s", true, false),
+            ("o", true, false),
+            ("u", true, false),
+            ("p", true, false),
+            ("r", true, false),
+            ("plus", true, false),
+            ("minus", true, false),
+            ("0", true, false),
+            ("I", true, false),
+            ("F5", false, false),
+            ("F7", false, false),
+            ("F11", false, false),
+            ("F12", false, false),
+            ("Back", false, false),
+        ] {
+            assert_eq!(swallowed(key, ctrl, alt, false), KeyAction::Swallow, "{key} ctrl={ctrl} alt={alt}");
+        }
+        for (key, ctrl) in [
+            ("a", false),
+            ("c", true),
+            ("v", true),
+            ("x", true),
+            ("z", true),
+            ("Return", false),
+            ("Tab", false),
+            ("at", false),
+            ("Left", false),
+        ] {
+            assert_eq!(swallowed(key, ctrl, false, false), KeyAction::Pass, "{key}");
+        }
+        assert_eq!(swallowed("F6", false, false, false), KeyAction::SwitchFocus);
+    }
+}

@@ -1,0 +1,232 @@
+//! Navigation, new-window and download hooks of the two webviews, wired to `borne_core::policy`,
+//! and the WebKit content filter that applies the same allow-list to subresources.
+//!
+//! No decision is made here: every URL goes to [`borne_core::policy::Policy::decide`]. What this module
+//! adds is WebKit plumbing: which internal page may show where, and when a blocked navigation shows
+//! the blocked page (a top-level or user-facing one) rather than failing silently (a frame).
+
+use std::sync::atomic::Ordering;
+
+use borne_core::policy::{Decision, LoadKind};
+use borne_core::session::SessionDirs;
+use tauri::webview::{DownloadEvent, NewWindowResponse};
+use tauri::{AppHandle, Manager, Url, WebviewBuilder, WebviewUrl};
+use webkit2gtk::{SettingsExt, WebViewExt, WebsiteDataManagerExt};
+
+use crate::{input, session, Kiosk, CONTENT, TOOLBAR};
+
+/// Internal pages the content view may show (the admin screens are never among them).
+const CONTENT_PAGES: &[&str] = &["/index.html", "/blocked.html"];
+
+/// The portal's URL.
+pub fn portal_url() -> Url {
+    Url::parse("tauri://localhost/index.html").expect("constant URL")
+}
+
+/// True when `url` is one of the kiosk's own pages allowed in the content view.
+pub fn is_content_page(url: &Url) -> bool {
+    url.scheme() == "tauri" && url.host_str() == Some("localhost") && CONTENT_PAGES.contains(&url.path())
+}
+
+/// The content webview: portal and remote pages.
+pub fn content_builder(app: &AppHandle, dirs: &SessionDirs) -> WebviewBuilder<tauri::Wry> {
+    let nav = app.clone();
+    let popup = app.clone();
+    let dl = app.clone();
+    let blank = WebviewUrl::External(Url::parse("about:blank").expect("constant URL"));
+    WebviewBuilder::new(CONTENT, blank)
+        .data_directory(dirs.webdata())
+        .zoom_hotkeys_enabled(false)
+        .on_navigation(move |url| on_content_navigation(&nav, url))
+        .on_new_window(move |url, _features| {
+            on_new_window(&popup, url);
+            NewWindowResponse::Deny
+        })
+        .on_download(move |_webview, event| on_download(&dl, event))
+}
+
+/// The toolbar webview: one local page, nothing else.
+pub fn toolbar_builder(app: &AppHandle, dirs: &SessionDirs) -> WebviewBuilder<tauri::Wry> {
+    let _ = app;
+    WebviewBuilder::new(TOOLBAR, WebviewUrl::App("toolbar.html".into()))
+        .data_directory(dirs.webdata())
+        .zoom_hotkeys_enabled(false)
+        .on_navigation(|url| {
+            let ok = url.scheme() == "tauri" && url.host_str() == Some("localhost") && url.path() == "/toolbar.html";
+            if !ok {
+                tracing::warn!(scheme = url.scheme(), "toolbar navigation refused");
+            }
+            ok
+        })
+        .on_new_window(|_, _| NewWindowResponse::Deny)
+        .on_download(|_, _| false)
+}
+
+fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
+    let kiosk = app.state::<Kiosk>();
+    let decision = match kiosk.loaded.read() {
+        Ok(l) => l.effective.policy.decide(url, LoadKind::Navigation),
+        Err(_) => return false,
+    };
+    match decision {
+        Decision::Allow(_) if kiosk.filter_ready.load(Ordering::SeqCst) => true,
+        Decision::Allow(_) => {
+            tracing::warn!("remote navigation refused: the content filter is not installed");
+            false
+        }
+        Decision::Internal => {
+            let ok = is_content_page(url);
+            if !ok {
+                tracing::warn!(path = url.path(), "internal page refused in the content view");
+            }
+            ok
+        }
+        Decision::Block { reason, host } => {
+            tracing::info!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "navigation blocked");
+            show_blocked_unless_frame(app, host, reason.code());
+            false
+        }
+    }
+}
+
+/// A blocked navigation shows the blocked page, unless it was a frame of the current page (an embedded
+/// video or a tracker's iframe): then the frame stays empty and the page goes on. The check runs in the
+/// page after the decision; it only chooses what to show, the load is refused either way.
+fn show_blocked_unless_frame(app: &AppHandle, host: Option<String>, reason: &'static str) {
+    let app = app.clone();
+    glib::idle_add_local_once(move || {
+        let Some(content) = app.get_webview(CONTENT) else { return };
+        let Some(h) = host.clone() else {
+            show_blocked(&app, None, reason);
+            return;
+        };
+        let js = format!(
+            "(function(h){{try{{return Array.prototype.some.call(document.querySelectorAll('iframe,frame'),function(f){{\
+             try{{return new URL(f.src,location.href).hostname.replace(/\\.$/,'').toLowerCase()===h}}catch(e){{return false}}}})}}\
+             catch(e){{return false}}}})({})",
+            serde_json::to_string(&h).unwrap_or_default()
+        );
+        let app2 = app.clone();
+        let res = content.eval_with_callback(js, move |result| {
+            if result.trim() != "true" {
+                let app3 = app2.clone();
+                let host = host.clone();
+                let _ = app2.run_on_main_thread(move || show_blocked(&app3, host, reason));
+            }
+        });
+        if res.is_err() {
+            show_blocked(&app, None, reason);
+        }
+    });
+}
+
+/// Shows the blocked page naming the host.
+pub fn show_blocked(app: &AppHandle, host: Option<String>, reason: &str) {
+    let Some(content) = app.get_webview(CONTENT) else { return };
+    let mut url = Url::parse("tauri://localhost/blocked.html").expect("constant URL");
+    url.query_pairs_mut().append_pair("host", host.as_deref().unwrap_or("")).append_pair("reason", reason);
+    let _ = content.navigate(url);
+}
+
+/// `target=_blank` and `window.open`: never a second window; an allowed URL opens in the same view.
+fn on_new_window(app: &AppHandle, url: Url) {
+    let kiosk = app.state::<Kiosk>();
+    let decision = match kiosk.loaded.read() {
+        Ok(l) => l.effective.policy.decide(&url, LoadKind::Navigation),
+        Err(_) => return,
+    };
+    match decision {
+        Decision::Allow(_) => {
+            if let Some(c) = app.get_webview(CONTENT) {
+                let _ = c.navigate(url);
+            }
+        }
+        Decision::Internal => tracing::warn!("new window to an internal page refused"),
+        Decision::Block { reason, host } => {
+            tracing::info!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "new window blocked");
+            let app = app.clone();
+            let code = reason.code();
+            glib::idle_add_local_once(move || show_blocked(&app, host, code));
+        }
+    }
+}
+
+/// Downloads land in the session's private folder, never where a page suggests; disallowed ones are
+/// cancelled.
+fn on_download(app: &AppHandle, event: DownloadEvent<'_>) -> bool {
+    let kiosk = app.state::<Kiosk>();
+    match event {
+        DownloadEvent::Requested { url, destination } => {
+            let allowed = kiosk
+                .loaded
+                .read()
+                .map(|l| l.effective.policy.decide(&url, LoadKind::Navigation).is_allowed())
+                .unwrap_or(false);
+            if !allowed {
+                tracing::info!(host = url.host_str().unwrap_or(""), "download refused");
+                return false;
+            }
+            let suggested = destination.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            *destination = kiosk.dirs.download_destination(&suggested);
+            tracing::info!("download started");
+            true
+        }
+        DownloadEvent::Finished { success, .. } => {
+            tracing::info!(success, "download finished");
+            true
+        }
+        _ => true,
+    }
+}
+
+/// WebKit-level set-up of the content view, then the first portal load once the content filter is in
+/// place (fail closed: without the filter, no remote page is ever shown).
+pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
+    let app = app.clone();
+    let _ = content.with_webview(move |pv| {
+        let wv = pv.inner();
+        let kiosk = app.state::<Kiosk>();
+        if let Ok(mut h) = kiosk.empty_history.lock() {
+            *h = wv.session_state().and_then(|s| s.serialize()).map(|b| b.to_vec());
+        }
+        if let Some(settings) = WebViewExt::settings(&wv) {
+            settings.set_enable_page_cache(false);
+            settings.set_enable_developer_extras(cfg!(debug_assertions) && !kiosk.kiosk_mode);
+            settings.set_javascript_can_access_clipboard(false);
+            settings.set_enable_back_forward_navigation_gestures(false);
+            settings.set_enable_caret_browsing(false);
+        }
+        if let Some(dm) = wv.website_data_manager() {
+            dm.set_persistent_credential_storage_enabled(false);
+            dm.set_itp_enabled(false);
+        }
+        input::lock_webkit_view(&app, &wv);
+        session::watch_web_process(&app, &wv);
+        let json = kiosk.loaded.read().map(|l| l.effective.policy.content_filter_json()).unwrap_or_default();
+        install_filter(&app, &wv, json, true);
+    });
+}
+
+/// Compiles and installs the content filter (replacing any previous one); loads the portal after it
+/// when `then_portal`. Until a filter is installed, no remote navigation is allowed (fail closed).
+pub fn install_filter(app: &AppHandle, wv: &webkit2gtk::WebView, json: String, then_portal: bool) {
+    let kiosk = app.state::<Kiosk>();
+    let app2 = app.clone();
+    crate::content_filter::install(
+        &kiosk.dirs.filters(),
+        &json,
+        wv,
+        Box::new(move |res| {
+            match res {
+                Ok(()) => {
+                    app2.state::<Kiosk>().filter_ready.store(true, Ordering::SeqCst);
+                    tracing::info!("content filter installed");
+                }
+                Err(e) => tracing::error!(error = %e, "content filter failed to compile; remote pages stay blocked"),
+            }
+            if then_portal {
+                session::load_portal(&app2);
+            }
+        }),
+    );
+}

@@ -1,0 +1,181 @@
+/* The portal: the centre's name, its own tile, then the tiles grouped by theme.
+   Data comes from the shell: invoke('portal'). Every text from the configuration is set with
+   textContent; only http(s) addresses become links. */
+(function () {
+  'use strict';
+
+  const Shell = window.BorneShell;
+  const I18n = window.BorneI18n;
+  const PICTO_RE = /^[a-z0-9][a-z0-9-]{0,40}$/;
+  const DEFAULT_PICTO = 'lien';
+  const TILE_OPENED_WAIT_MS = 100;
+
+  let navigating = false;
+
+  function el(tag, className, text) {
+    const e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function str(v) { return typeof v === 'string' ? v.trim() : ''; }
+
+  function safeUrl(v) {
+    try {
+      const u = new URL(str(v));
+      return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function pictogram(name, className) {
+    const img = el('img', className);
+    img.src = 'pictograms/' + (PICTO_RE.test(str(name)) ? str(name) : DEFAULT_PICTO) + '.svg';
+    img.alt = '';
+    img.width = 48;
+    img.height = 48;
+    img.decoding = 'async';
+    img.addEventListener('error', function onError() {
+      img.removeEventListener('error', onError);
+      img.src = 'pictograms/' + DEFAULT_PICTO + '.svg';
+    });
+    return img;
+  }
+
+  /* Tells the shell which tile was opened (statistics), waiting at most ~100 ms, then follows the link. */
+  function onTileClick(ev) {
+    const a = ev.currentTarget;
+    const id = a.getAttribute('data-tile-id');
+    if (ev.defaultPrevented) return;
+    if (ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) {
+      Shell.fire('tile_opened', { id: id });
+      return; // let the browser (and the shell's policy) handle it
+    }
+    ev.preventDefault();
+    if (navigating) return;
+    navigating = true;
+    Shell.withTimeout(Shell.invoke('tile_opened', { id: id }), TILE_OPENED_WAIT_MS)
+      .catch(function () {})
+      .then(function () { window.location.assign(a.href); });
+  }
+
+  function tile(data, extraClass) {
+    const url = safeUrl(data && data.url);
+    const name = str(data && data.name);
+    if (!url || !name) return null;
+    const a = el('a', 'tile' + (extraClass ? ' ' + extraClass : ''));
+    a.href = url;
+    a.setAttribute('data-tile-id', str(data.id));
+    a.appendChild(pictogram(data.pictogram, 'tile-icon'));
+    const text = el('span', 'tile-text');
+    text.appendChild(el('span', 'tile-name', name));
+    const desc = str(data.description);
+    if (desc) text.appendChild(el('span', 'tile-desc', desc));
+    a.appendChild(text);
+    a.addEventListener('click', onTileClick);
+    return a;
+  }
+
+  function tileList(tiles) {
+    const ul = el('ul', 'tiles');
+    ul.setAttribute('role', 'list'); // keeps list semantics in WebKit despite list-style: none
+    (Array.isArray(tiles) ? tiles : []).forEach(function (t) {
+      const a = tile(t);
+      if (!a) return;
+      const li = el('li', 'tiles-item');
+      li.appendChild(a);
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
+  function renderCentreTile(data) {
+    const host = document.getElementById('centre-tile');
+    host.textContent = '';
+    if (!data) return 0;
+    const a = tile(data, 'tile-centre');
+    if (!a) return 0;
+    const section = el('section', 'centre-section');
+    section.setAttribute('aria-label', I18n.t('portal.centre_label'));
+    section.appendChild(a);
+    host.appendChild(section);
+    return 1;
+  }
+
+  function renderThemes(themes) {
+    const host = document.getElementById('themes');
+    host.textContent = '';
+    let count = 0;
+    (Array.isArray(themes) ? themes : []).forEach(function (theme, i) {
+      if (!theme || typeof theme !== 'object') return;
+      const list = tileList(theme.tiles);
+      if (!list.children.length) return;
+      const section = el('section', 'theme');
+      const h2 = el('h2', 'theme-title');
+      h2.id = 'theme-' + i;
+      h2.appendChild(pictogram(theme.pictogram, 'theme-icon'));
+      h2.appendChild(el('span', null, str(theme.name)));
+      section.setAttribute('aria-labelledby', h2.id);
+      section.appendChild(h2);
+      section.appendChild(list);
+      host.appendChild(section);
+      count += list.children.length;
+    });
+    return count;
+  }
+
+  function renderCentre(centre) {
+    const name = str(centre && centre.name);
+    const h1 = document.getElementById('centre-name');
+    h1.textContent = name || I18n.t('portal.default_title');
+    document.title = name ? I18n.t('portal.doc_title', { centre: name }) : I18n.t('portal.default_title');
+
+    const place = str(centre && centre.help_place);
+    const hours = str(centre && centre.opening_hours);
+    const placeEl = document.getElementById('help-place');
+    const hoursEl = document.getElementById('help-hours');
+    placeEl.hidden = !place;
+    hoursEl.hidden = !hours;
+    if (place) I18n.render(placeEl, 'portal.help.place', { place: place });
+    if (hours) I18n.render(hoursEl, 'portal.help.hours', { hours: hours });
+    document.getElementById('help-info').hidden = !place && !hours;
+  }
+
+  function showError() {
+    const h1 = document.getElementById('centre-name');
+    if (!h1.textContent) h1.textContent = I18n.has('portal.default_title') ? I18n.t('portal.default_title') : '';
+    if (!h1.textContent) h1.hidden = true;
+    document.getElementById('portal-error').hidden = false;
+  }
+
+  function start() {
+    document.getElementById('admin-link').addEventListener('click', function (ev) {
+      ev.preventDefault();
+      Shell.fire('open_admin');
+    });
+    window.addEventListener('pageshow', function () { navigating = false; });
+
+    Shell.portalData().then(function (data) {
+      return I18n.load(data && data.language).then(function () { return data; });
+    }).then(function (data) {
+      const main = document.getElementById('portal');
+      if (!data) {
+        showError();
+      } else {
+        renderCentre(data.centre);
+        document.getElementById('welcome').hidden = false;
+        const n = renderCentreTile(data.centre_tile) + renderThemes(data.themes);
+        document.getElementById('portal-empty').hidden = n > 0;
+      }
+      main.setAttribute('aria-busy', 'false');
+    }).catch(function () {
+      showError();
+      document.getElementById('portal').setAttribute('aria-busy', 'false');
+    });
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
