@@ -35,26 +35,12 @@ pub fn emit_toolbar(app: &AppHandle, payload: serde_json::Value) {
     let _ = app.emit_to(EventTarget::webview(TOOLBAR), "kiosk", payload);
 }
 
-/// What the portal shows.
-#[derive(Serialize)]
-pub struct PortalData {
-    centre: borne_core::config::Centre,
-    centre_tile: Option<borne_core::catalogue::Tile>,
-    themes: Vec<borne_core::catalogue::ThemeTiles>,
-    language: &'static str,
-}
-
 /// The portal's data.
 #[tauri::command]
-pub fn portal(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<PortalData> {
+pub fn portal(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<borne_core::catalogue::PortalData> {
     caller_is(&webview, &[CONTENT, TOOLBAR])?;
     let l = kiosk.loaded.read().map_err(|_| CommandError { code: "internal" })?;
-    Ok(PortalData {
-        centre: l.settings.centre.clone(),
-        centre_tile: l.effective.centre_tile.clone(),
-        themes: l.effective.themes.clone(),
-        language: "fr",
-    })
+    Ok(borne_core::catalogue::PortalData::new(&l.settings, &l.effective))
 }
 
 /// A tile was opened (counted once statistics exist; logged by id only).

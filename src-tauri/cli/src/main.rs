@@ -30,6 +30,8 @@ enum Command {
     CheckConfig,
     /// Print the effective allow-list, one rule a line, with the tiles that need it.
     Hosts,
+    /// Print what the portal shows (centre, tiles by theme) as JSON, as the kiosk gives it to its page.
+    Portal,
     /// Say whether the borne may open URL: `allow` or `block`, then the rule or the reason.
     Decide {
         /// The URL to test.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::CheckConfig => check_config(&paths),
         Command::Hosts => hosts(&paths),
         Command::Decide { url } => decide(&paths, &url),
+        Command::Portal => portal(&paths),
     }
 }
 
@@ -110,5 +113,20 @@ fn decide(paths: &Paths, url: &str) -> ExitCode {
     match d {
         Decision::Allow(_) => ExitCode::SUCCESS,
         Decision::Internal | Decision::Block { .. } => ExitCode::from(1),
+    }
+}
+
+fn portal(paths: &Paths) -> ExitCode {
+    let l = loaded_or_warn(paths);
+    let data = borne_core::catalogue::PortalData::new(&l.settings, &l.effective);
+    match serde_json::to_string_pretty(&data) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
     }
 }

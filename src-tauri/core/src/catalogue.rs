@@ -548,5 +548,30 @@ impl Effective {
     }
 }
 
+/// What the portal page receives: the centre, its own tile and the tiles by theme.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortalData {
+    /// The centre.
+    pub centre: crate::config::Centre,
+    /// The centre's own tile.
+    pub centre_tile: Option<Tile>,
+    /// Themes with their tiles.
+    pub themes: Vec<ThemeTiles>,
+    /// Language of the portal.
+    pub language: String,
+}
+
+impl PortalData {
+    /// From the settings and effective catalogue in force (French, the language every session starts in).
+    pub fn new(settings: &Settings, effective: &Effective) -> Self {
+        PortalData {
+            centre: settings.centre.clone(),
+            centre_tile: effective.centre_tile.clone(),
+            themes: effective.themes.clone(),
+            language: "fr".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

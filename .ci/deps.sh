@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 lacks to build, run and test the borne. Idempotent and quick when
+# everything is there (no apt-get update then). Sourced by .ci/kiosk and .ci/test; runs as root.
+set -euo pipefail
+
+BUILD_PKGS=(build-essential pkg-config libwebkit2gtk-4.1-dev libssl-dev curl ca-certificates file)
+RUN_PKGS=(xvfb xauth openbox x11-utils xdotool imagemagick)
+TEST_PKGS=(webkit2gtk-driver poppler-utils openssl nodejs firefox-esr)
+
+need_pkgs() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "== installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+need_rust() {
+  if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "Rust is missing: install it with rustup (https://rustup.rs), version 1.91 or newer." >&2
+    exit 1
+  fi
+  rustup component add clippy rustfmt >/dev/null 2>&1 || true
+}
+
+as_root() {
+  if [ "$(id -u)" != 0 ]; then
+    exec sudo -E "$0" "$@"
+  fi
+}
