@@ -9,7 +9,7 @@ use borne_core::session::{EndReason, IdleEvent};
 use gtk::gdk;
 use gtk::prelude::*;
 use tauri::{AppHandle, Manager};
-use webkit2gtk::WebViewExt;
+use webkit2gtk::{FileChooserRequestExt, WebViewExt};
 
 use crate::{commands, session, Kiosk, CONTENT, TOOLBAR};
 
@@ -117,6 +117,13 @@ pub fn lock_webkit_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
         on_input(&a);
         glib::Propagation::Proceed
     });
+    // A site's file chooser would show the whole disk: refused until uploads are limited to the
+    // session folder and USB sticks (printing and documents work).
+    wv.connect_run_file_chooser(|_, request| {
+        tracing::info!("file chooser refused");
+        request.cancel();
+        true
+    });
     wv.connect_print(|_, _| {
         // window.print() from a site: printing is the toolbar's job (printing issue), never GTK's dialog.
         true
@@ -172,6 +179,9 @@ pub fn start_idle_timer(app: AppHandle) {
 
 /// Input on the toolbar view counts too (it is a webview of its own).
 pub fn watch_toolbar(app: &AppHandle, wv: &webkit2gtk::WebView) {
+    if let Some(settings) = WebViewExt::settings(wv) {
+        webkit2gtk::SettingsExt::set_enable_developer_extras(&settings, false);
+    }
     wv.connect_context_menu(|_, _, _, _| true);
     wv.drag_dest_unset();
     let a = app.clone();

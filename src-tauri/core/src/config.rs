@@ -405,6 +405,25 @@ mod tests {
     }
 
     #[test]
+    fn shipped_file_documents_every_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/borne.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        parse_settings(&path, &text).unwrap();
+        for (table, shape) in KEYS {
+            assert!(text.contains(&format!("[{table}]")), "[{table}] missing");
+            let Shape::Table(keys) = shape else { continue };
+            for (key, _) in *keys {
+                let line = text.lines().position(|l| l.starts_with(&format!("{key} =")));
+                let line = line.unwrap_or_else(|| panic!("{table}.{key} is not in the shipped file"));
+                let comment_above =
+                    text.lines().nth(line.saturating_sub(1)).unwrap_or("").trim_start().starts_with('#');
+                let comment_beside = text.lines().nth(line).unwrap_or("").contains('#');
+                assert!(comment_above || comment_beside, "{table}.{key} has no comment");
+            }
+        }
+    }
+
+    #[test]
     fn debug_redacts_the_pin_hash() {
         let s = parse("[admin]\npin_hash = \"$argon2id$v=19$secret\"\n").unwrap();
         assert!(s.pin_hash.is_some());
