@@ -7,7 +7,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, EventTarget, Manager, State, Webview};
 use webkit2gtk::WebViewExt;
 
-use crate::{navigation, session, Kiosk, CONTENT, TOOLBAR};
+use crate::{session, Kiosk, CONTENT, TOOLBAR};
 
 /// The one error shape the pages receive: a code they turn into text.
 #[derive(Debug, Serialize, thiserror::Error)]
@@ -66,9 +66,11 @@ pub fn go_home(webview: Webview, app: AppHandle) -> Result<()> {
 
 /// One step back in the content view.
 #[tauri::command]
-pub fn go_back(webview: Webview, app: AppHandle) -> Result<()> {
+pub fn go_back(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> Result<()> {
     caller_is(&webview, &[TOOLBAR, CONTENT])?;
     if let Some(c) = app.get_webview(CONTENT) {
+        // The step back may land on the portal.
+        kiosk.open_internal_gate();
         let _ = c.with_webview(|pv| {
             let wv = pv.inner();
             if wv.can_go_back() {
@@ -123,6 +125,5 @@ pub fn print_page(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> 
         webkit2gtk::PrintOperationExt::print(&op);
         tracing::info!("page sent to the printer");
     });
-    let _ = navigation::portal_url;
     Ok(())
 }

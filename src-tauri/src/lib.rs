@@ -16,7 +16,7 @@ pub mod session;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use borne_core::load::{self, Loaded, Paths};
@@ -52,8 +52,10 @@ pub struct Kiosk {
     pub paths: Paths,
     /// The session folders.
     pub dirs: SessionDirs,
-    /// Configuration in force.
-    pub loaded: RwLock<Loaded>,
+    /// Configuration in force (shared with the network gate's threads).
+    pub loaded: Arc<RwLock<Loaded>>,
+    /// The network gate every WebKit request goes through.
+    pub proxy: borne_core::proxy::Proxy,
     /// The idle clock.
     pub idle: Mutex<IdleClock>,
     /// Kiosk (full screen, closed) or development window.
@@ -62,11 +64,26 @@ pub struct Kiosk {
     pub quitting: AtomicBool,
     /// The content filter is installed: remote navigations may be allowed.
     pub filter_ready: AtomicBool,
+    /// The shell asked for one of its own pages in the content view: the next internal navigation is
+    /// allowed if it comes before this deadline. Remote pages can never open internal pages themselves.
+    pub internal_gate: Mutex<Option<Instant>>,
     /// The content view's empty history, serialised before its first load (restored at each wipe).
     pub empty_history: Mutex<Option<Vec<u8>>>,
 }
 
 impl Kiosk {
+    /// Opens the internal-page gate for the shell's next navigation.
+    pub fn open_internal_gate(&self) {
+        if let Ok(mut g) = self.internal_gate.lock() {
+            *g = Some(Instant::now() + std::time::Duration::from_secs(5));
+        }
+    }
+
+    /// Consumes the gate: true when the shell asked for an internal page a moment ago.
+    pub fn take_internal_gate(&self) -> bool {
+        self.internal_gate.lock().ok().and_then(|mut g| g.take()).is_some_and(|deadline| Instant::now() <= deadline)
+    }
+
     /// Any input from the person.
     pub fn touch(&self) -> Option<borne_core::session::IdleEvent> {
         self.idle.lock().map(|mut c| c.input(Instant::now())).unwrap_or(None)
@@ -95,14 +112,24 @@ pub fn run() {
         tracing::warn!(count = loaded.problems.len(), running = ?loaded.running, "configuration problems");
     }
     let idle = IdleClock::new(loaded.settings.session, Instant::now());
+    let loaded = Arc::new(RwLock::new(loaded));
+    let proxy = match navigation::start_gate(Arc::clone(&loaded)) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the network gate; refusing to start");
+            std::process::exit(70);
+        }
+    };
     let kiosk = Kiosk {
         paths,
         dirs,
-        loaded: RwLock::new(loaded),
+        loaded,
+        proxy,
         idle: Mutex::new(idle),
         kiosk_mode: !args.windowed,
         quitting: AtomicBool::new(false),
         filter_ready: AtomicBool::new(false),
+        internal_gate: Mutex::new(None),
         empty_history: Mutex::new(None),
     };
     let app = tauri::Builder::default()
@@ -161,12 +188,12 @@ fn build_window(app: &tauri::AppHandle) -> tauri::Result<()> {
     let size = window.inner_size()?.to_logical::<f64>(window.scale_factor()?);
     // The content view is created first: WebDriver drives the first webview of the first context.
     let content = window.add_child(
-        navigation::content_builder(app, &kiosk.dirs),
+        navigation::content_builder(app, &kiosk),
         LogicalPosition::new(0.0, TOOLBAR_HEIGHT),
         LogicalSize::new(size.width, (size.height - TOOLBAR_HEIGHT).max(100.0)),
     )?;
     window.add_child(
-        navigation::toolbar_builder(app, &kiosk.dirs),
+        navigation::toolbar_builder(app, &kiosk),
         LogicalPosition::new(0.0, 0.0),
         LogicalSize::new(size.width, TOOLBAR_HEIGHT),
     )?;

@@ -8,7 +8,10 @@
 use std::sync::atomic::Ordering;
 
 use borne_core::policy::{Decision, LoadKind};
-use borne_core::session::SessionDirs;
+use std::sync::{Arc, RwLock};
+
+use borne_core::load::Loaded;
+use borne_core::proxy::Proxy;
 use tauri::webview::{DownloadEvent, NewWindowResponse};
 use tauri::{AppHandle, Manager, Url, WebviewBuilder, WebviewUrl};
 use webkit2gtk::{SettingsExt, WebViewExt, WebsiteDataManagerExt};
@@ -28,14 +31,28 @@ pub fn is_content_page(url: &Url) -> bool {
     url.scheme() == "tauri" && url.host_str() == Some("localhost") && CONTENT_PAGES.contains(&url.path())
 }
 
+/// Starts the network gate: a local proxy that lets WebKit open a connection only to a host the
+/// policy allows (as a subresource), whatever asked for it.
+pub fn start_gate(loaded: Arc<RwLock<Loaded>>) -> std::io::Result<Proxy> {
+    Proxy::start(Arc::new(move |scheme: &str, host: &str, port: u16| {
+        loaded.read().map(|l| l.effective.policy.decide_authority(scheme, host, port).is_allowed()).unwrap_or(false)
+    }))
+}
+
+fn gate_url(kiosk: &Kiosk) -> Url {
+    Url::parse(&kiosk.proxy.url()).expect("a loopback address is a valid URL")
+}
+
 /// The content webview: portal and remote pages.
-pub fn content_builder(app: &AppHandle, dirs: &SessionDirs) -> WebviewBuilder<tauri::Wry> {
+pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::Wry> {
+    let dirs = &kiosk.dirs;
     let nav = app.clone();
     let popup = app.clone();
     let dl = app.clone();
     let blank = WebviewUrl::External(Url::parse("about:blank").expect("constant URL"));
     WebviewBuilder::new(CONTENT, blank)
         .data_directory(dirs.webdata())
+        .proxy_url(gate_url(kiosk))
         .zoom_hotkeys_enabled(false)
         .on_navigation(move |url| on_content_navigation(&nav, url))
         .on_new_window(move |url, _features| {
@@ -52,10 +69,11 @@ pub fn content_builder(app: &AppHandle, dirs: &SessionDirs) -> WebviewBuilder<ta
 }
 
 /// The toolbar webview: one local page, nothing else.
-pub fn toolbar_builder(app: &AppHandle, dirs: &SessionDirs) -> WebviewBuilder<tauri::Wry> {
+pub fn toolbar_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::Wry> {
     let _ = app;
     WebviewBuilder::new(TOOLBAR, WebviewUrl::App("toolbar.html".into()))
-        .data_directory(dirs.webdata())
+        .data_directory(kiosk.dirs.webdata())
+        .proxy_url(gate_url(kiosk))
         .zoom_hotkeys_enabled(false)
         .on_navigation(|url| {
             let ok = url.scheme() == "tauri" && url.host_str() == Some("localhost") && url.path() == "/toolbar.html";
@@ -81,9 +99,9 @@ fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
             false
         }
         Decision::Internal => {
-            let ok = is_content_page(url);
+            let ok = is_content_page(url) && kiosk.take_internal_gate();
             if !ok {
-                tracing::warn!(path = url.path(), "internal page refused in the content view");
+                tracing::warn!(path = url.path(), "internal page refused in the content view (not asked by the shell)");
             }
             ok
         }
@@ -106,12 +124,7 @@ fn show_blocked_unless_frame(app: &AppHandle, host: Option<String>, reason: &'st
             show_blocked(&app, None, reason);
             return;
         };
-        let js = format!(
-            "(function(h){{try{{return Array.prototype.some.call(document.querySelectorAll('iframe,frame'),function(f){{\
-             try{{return new URL(f.src,location.href).hostname.replace(/\\.$/,'').toLowerCase()===h}}catch(e){{return false}}}})}}\
-             catch(e){{return false}}}})({})",
-            serde_json::to_string(&h).unwrap_or_default()
-        );
+        let js = format!("{FRAME_CHECK_JS}({})", serde_json::to_string(&h).unwrap_or_default());
         let app2 = app.clone();
         let res = content.eval_with_callback(js, move |result| {
             if result.trim() != "true" {
@@ -126,11 +139,29 @@ fn show_blocked_unless_frame(app: &AppHandle, host: Option<String>, reason: &'st
     });
 }
 
+/// True in the page when one of its frames, objects or embeds (same-origin nested ones included)
+/// points at the host given as argument.
+const FRAME_CHECK_JS: &str = r"(function (h) {
+  function hostOf(u) { try { return new URL(u, location.href).hostname.replace(/\.$/, '').toLowerCase(); } catch (e) { return ''; } }
+  function scan(doc, depth) {
+    if (!doc || depth > 6) return false;
+    var els = doc.querySelectorAll('iframe,frame,object,embed');
+    for (var i = 0; i < els.length; i++) {
+      var e = els[i];
+      if (hostOf(e.getAttribute('src') || e.getAttribute('data') || '') === h) return true;
+      try { if (scan(e.contentDocument, depth + 1)) return true; } catch (x) {}
+    }
+    return false;
+  }
+  try { return scan(document, 0); } catch (e) { return false; }
+})";
+
 /// Shows the blocked page naming the host.
 pub fn show_blocked(app: &AppHandle, host: Option<String>, reason: &str) {
     let Some(content) = app.get_webview(CONTENT) else { return };
     let mut url = Url::parse("tauri://localhost/blocked.html").expect("constant URL");
     url.query_pairs_mut().append_pair("host", host.as_deref().unwrap_or("")).append_pair("reason", reason);
+    app.state::<Kiosk>().open_internal_gate();
     let _ = content.navigate(url);
 }
 

@@ -17,6 +17,7 @@ use crate::{commands, Kiosk, CONTENT};
 /// Loads the portal in the content view.
 pub fn load_portal(app: &AppHandle) {
     if let Some(c) = app.get_webview(CONTENT) {
+        app.state::<Kiosk>().open_internal_gate();
         let _ = c.navigate(portal_url());
     }
 }

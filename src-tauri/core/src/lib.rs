@@ -14,4 +14,5 @@ pub mod host;
 pub mod load;
 pub mod messages;
 pub mod policy;
+pub mod proxy;
 pub mod session;

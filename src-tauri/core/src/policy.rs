@@ -264,6 +264,13 @@ impl Policy {
         Decision::Allow(AllowedBy::Rule(i))
     }
 
+    /// Decides a connection the network gate is asked to open (`CONNECT host:port`, or a plain
+    /// `http://host:port` request), as a subresource of that scheme.
+    pub fn decide_authority(&self, scheme: &str, host: &str, port: u16) -> Decision {
+        let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() };
+        self.decide_str(&format!("{scheme}://{host}:{port}/"), LoadKind::Subresource)
+    }
+
     /// A human-readable account of a decision, as `bornectl decide` prints it.
     pub fn explain(&self, d: &Decision) -> String {
         match d {

@@ -304,3 +304,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn authorities_for_the_network_gate() {
+    let p = policy();
+    assert!(p.decide_authority("https", "www.caf.fr", 443).is_allowed());
+    assert!(p.decide_authority("https", "WWW.CAF.FR.", 443).is_allowed());
+    assert!(!p.decide_authority("https", "www.caf.fr", 8443).is_allowed());
+    assert!(!p.decide_authority("https", "evil.com", 443).is_allowed());
+    assert!(!p.decide_authority("https", "127.0.0.1", 443).is_allowed());
+    assert!(!p.decide_authority("https", "::1", 443).is_allowed());
+    assert!(p.decide_authority("https", "192.0.2.10", 443).is_allowed());
+    assert!(!p.decide_authority("http", "www.caf.fr", 80).is_allowed());
+    assert!(p.decide_authority("http", "intranet.centre-exemple.fr", 80).is_allowed());
+    assert!(!p.decide_authority("https", "www.caf.fr@evil.com", 443).is_allowed());
+    assert!(!p.decide_authority("https", "evil.com/x.caf.fr", 443).is_allowed());
+}
