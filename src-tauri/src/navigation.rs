@@ -139,8 +139,12 @@ fn show_blocked_unless_frame(app: &AppHandle, host: Option<String>, reason: &'st
     });
 }
 
-/// True in the page when one of its frames, objects or embeds (same-origin nested ones included)
-/// points at the host given as argument.
+/// Runs in the page after a navigation was refused, to choose what the person sees: true when the
+/// refused load was most likely a frame's (then the page stays and the frame just fails), false when
+/// it was the page itself (then the blocked page shows). It looks for a frame, object or embed pointing
+/// at the refused host (same-origin nested ones included), then at where the person's focus is: a link
+/// or form inside a frame, or one targeting a named frame, navigates that frame; `_top` the page.
+/// Nothing here decides what loads: the load was refused before this runs.
 const FRAME_CHECK_JS: &str = r"(function (h) {
   function hostOf(u) { try { return new URL(u, location.href).hostname.replace(/\.$/, '').toLowerCase(); } catch (e) { return ''; } }
   function scan(doc, depth) {
@@ -153,7 +157,25 @@ const FRAME_CHECK_JS: &str = r"(function (h) {
     }
     return false;
   }
-  try { return scan(document, 0); } catch (e) { return false; }
+  try {
+    if (scan(document, 0)) return true;
+    var doc = document, el = doc.activeElement, depth = 0;
+    while (el && /^(IFRAME|FRAME)$/.test(el.tagName) && depth < 6) {
+      var inner = null;
+      try { inner = el.contentDocument; } catch (x) {}
+      if (!inner) return true;
+      doc = inner; el = doc.activeElement; depth++;
+    }
+    if (!el) return depth > 0;
+    if (/^(OBJECT|EMBED)$/.test(el.tagName)) return true;
+    var t = (el.getAttribute && (el.getAttribute('formtarget') || el.getAttribute('target'))) ||
+            (el.form && el.form.getAttribute('target')) || '';
+    t = t.toLowerCase();
+    if (t === '_top' || t === '_blank') return false;
+    if (t === '_parent') return depth > 1;
+    if (t && t !== '_self') return true;
+    return depth > 0;
+  } catch (e) { return false; }
 })";
 
 /// Shows the blocked page naming the host.

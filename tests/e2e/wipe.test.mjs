@@ -1,0 +1,733 @@
+// Wipe suite: when a person leaves, the next one must find nothing of them.
+//
+// In each route, "person A" uses the test institution and leaves every trace a browser can keep: an
+// HttpOnly+Secure session cookie and a script cookie, localStorage, sessionStorage, IndexedDB, a
+// service worker, a Cache API entry, an HTTP-cached page, a back/forward list, a downloaded file and a
+// text copied to the clipboard with real input (X selection PRIMARY too). Each trace is first proven
+// to exist (so that a check below can fail). A then leaves by one route:
+//   a. "Terminer ma session" in the toolbar, then "Oui, terminer" (real clicks);
+//   b. inactivity (a generated config with idle 30 s + warning 10 s): the countdown shows in the
+//      toolbar (countdown.png), then the session ends by itself;
+//   c. `kill -9` of the kiosk, then a new kiosk on the same state dir (the wipe at start);
+// and "person B" checks, one test() each: through the page (/account, /whoami, history, back, the
+// cached page re-fetched), on disk (<state>/session/downloads, every file of <state>/session/webdata
+// grepped for A's cookie value and markers, UTF-8 and UTF-16) and in the X selections.
+//   d. a crash of the content's web process (kill -9) shows a fresh portal within seconds, logged out.
+// Docs screenshots (whole X screen): portal.png after a wipe, blocked.png, countdown.png.
+//
+// Run: tests/e2e/run.sh tests/e2e/wipe.test.mjs   (about 3 minutes)
+
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+import {
+  startAll,
+  stopAll,
+  startBorne,
+  freshStateDir,
+  classifyUrl,
+  screenshot,
+  screenGrab,
+  readSelection,
+  clickToolbar,
+  toolbarHandle,
+  contentOrigin,
+  xclick,
+  xkeys,
+  hostLog,
+  evilLog,
+  sleep,
+  waitFor,
+  CONFIG_DIR,
+  CONTROL_URL,
+  ARTIFACTS,
+  WORK,
+  INSTITUTION,
+  PORTAL_URL,
+} from './lib/harness.mjs';
+
+const execFileP = promisify(execFile);
+const INST_HOST = new URL(INSTITUTION).hostname;
+
+// ------------------------------------------------------------------------------------------------
+// Helpers
+
+const rand = () => crypto.randomBytes(5).toString('hex');
+
+/** Runs `fn`; on failure saves screenshots (content view and whole screen) before rethrowing. */
+async function withShots(ctx, name, fn) {
+  try {
+    await fn();
+  } catch (e) {
+    const shots = await screenshot(ctx.wd, `wipe-${ctx.route}-${name}`).catch(() => []);
+    if (shots.length) e.message += `\n  screenshots: ${shots.join(', ')}`;
+    throw e;
+  }
+}
+
+/** A config dir like tests/e2e/config with other [session] timings (generated: one source of truth). */
+function configWith({ idle, warning }) {
+  const dir = path.join(WORK, 'config-idle');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(CONFIG_DIR)) {
+    const src = path.join(CONFIG_DIR, f);
+    if (fs.statSync(src).isFile()) fs.copyFileSync(src, path.join(dir, f));
+  }
+  const file = path.join(dir, 'borne.toml');
+  let toml = fs.readFileSync(file, 'utf8');
+  const set = (key, v) => {
+    const re = new RegExp(`^(${key}\\s*=\\s*)\\d+`, 'm');
+    assert.match(toml, re, `${key} not found in ${file}`);
+    toml = toml.replace(re, `$1${v}`);
+  };
+  set('idle_timeout_secs', idle);
+  set('warning_secs', warning);
+  fs.writeFileSync(file, toml);
+  return dir;
+}
+
+async function sessions() {
+  const res = await fetch(`${CONTROL_URL}/sessions`, { signal: AbortSignal.timeout(5000) });
+  return res.json();
+}
+
+async function instRequests(pathPrefix) {
+  return (await hostLog(INST_HOST)).filter((e) => e.path.startsWith(pathPrefix));
+}
+
+async function lastSeq() {
+  const log = await hostLog(INST_HOST);
+  return log.length ? log[log.length - 1].seq : 0;
+}
+
+/** Waits until the content view shows the portal with its tiles. */
+async function waitPortal(wd, timeoutMs = 20000) {
+  await waitFor(async () => {
+    if (classifyUrl(await wd.getUrl()).kind !== 'portal') return false;
+    return (await wd.executeScript('return document.querySelectorAll("a.tile").length')) > 0;
+  }, timeoutMs, { message: 'the portal with its tiles', interval: 200 });
+}
+
+/** Loads an institution page and waits for `[data-ready]` on <body> when `ready`. */
+async function open(ctx, p, { ready = false } = {}) {
+  await ctx.wd.navigateTo(`${INSTITUTION}${p}`);
+  ctx.visited.push(`${INSTITUTION}${p}`);
+  if (ready) {
+    await waitFor(() => ctx.wd.executeScript('return document.body && document.body.dataset.ready === "1"'), 15000, {
+      message: `${p} ready`,
+    });
+  }
+}
+
+async function whoami(ctx) {
+  await open(ctx, '/whoami', { ready: true });
+  return JSON.parse(await ctx.wd.getText({ css: '#state' }));
+}
+
+/** Every regular file under `dir`, recursively. */
+function filesUnder(dir) {
+  const out = [];
+  const walk = (d) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The needles' occurrences in the bytes of every file under `dir` (UTF-8 and UTF-16LE): [{file, what}]. */
+function grepTree(dir, needles) {
+  const hits = [];
+  for (const file of filesUnder(dir)) {
+    let buf;
+    try {
+      buf = fs.readFileSync(file);
+    } catch {
+      continue; // vanished meanwhile
+    }
+    for (const [what, s] of Object.entries(needles)) {
+      for (const enc of ['utf8', 'utf16le']) {
+        if (buf.includes(Buffer.from(s, enc))) hits.push({ file: path.relative(dir, file), what, enc, size: buf.length });
+      }
+    }
+  }
+  return hits;
+}
+
+function listDownloads(stateDir) {
+  try {
+    return fs.readdirSync(path.join(stateDir, 'session', 'downloads'));
+  } catch (e) {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+async function pgrep(args) {
+  try {
+    const { stdout } = await execFileP('pgrep', args);
+    return stdout.split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+const comm = (pid) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+};
+
+/** The pid of the kiosk started for `stateDir` (by its --state argument). */
+async function bornePid(stateDir) {
+  const pids = (await pgrep(['-f', '--', `--state ${stateDir}`])).filter((p) => comm(p) === 'borne');
+  assert.equal(pids.length, 1, `expected one borne process for ${stateDir}, found ${JSON.stringify(pids)}`);
+  return pids[0];
+}
+
+/** Descendants of `pid` whose command is WebKitWebProcess. */
+function webProcesses(pid) {
+  const children = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [];
+  const walk = (p) => {
+    for (const c of children.get(p) || []) {
+      if (/^WebKitWebProces/.test(comm(c) || '')) out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** CPU ticks (user + system) of a process. */
+function cpuTicks(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return -1;
+  }
+}
+
+/** True when `pid` no longer runs (gone, or a zombie not yet reaped by its parent). */
+function processGone(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return ['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return true;
+  }
+}
+
+/** The toolbar page's state, read through its WebDriver handle. */
+async function toolbarState(wd) {
+  const tb = await toolbarHandle(wd);
+  if (!tb) throw new Error('no toolbar handle');
+  const main = await wd.getWindowHandle();
+  try {
+    await wd.switchToWindow(tb);
+    return await wd.executeScript(`return {
+      confirm: !document.getElementById('confirm-end').hidden,
+      idle: !document.getElementById('idle').hidden,
+      countdown: document.getElementById('idle-countdown').textContent,
+      overlay: document.documentElement.classList.contains('overlay-open'),
+      height: window.innerHeight,
+    }`);
+  } finally {
+    await wd.switchToWindow(main);
+  }
+}
+
+/** Is a screen region (the content view) more than one flat colour? ImageMagick's standard deviation. */
+async function regionStdDev(file, r) {
+  const geo = `${Math.round(r.width)}x${Math.round(r.height)}+${Math.round(r.x)}+${Math.round(r.y)}`;
+  const { stdout } = await execFileP('convert', [file, '-crop', geo, '+repage', '-colorspace', 'gray', '-format', '%[fx:standard_deviation]', 'info:'], {
+    timeout: 15000,
+  });
+  return Number(stdout.trim());
+}
+
+// ------------------------------------------------------------------------------------------------
+// Person A
+
+function newContext(route) {
+  const id = rand();
+  return {
+    route,
+    id,
+    name: `Alice${route}${id}`, // login name, in the `prenom` cookie and the sessions table
+    mark: `trace-${route}-${id}`, // storage marker (localStorage, sessionStorage, IndexedDB, Cache API, jsmark cookie)
+    download: `attestation-${route}-${id}.pdf`,
+    cacheable: `/cacheable?who=${route}-${id}`,
+    sid: null,
+    wd: null,
+    stateDir: null,
+    configDir: CONFIG_DIR,
+    visited: [],
+    cacheableA: 0, // server requests for the cacheable page during A's session
+    servedA: null,
+    traces: false, // A's traces were all proven
+    ended: false, // the route ended A's session and B is on a fresh portal
+    afterWipeSeq: 0,
+  };
+}
+
+async function startKiosk(ctx) {
+  ctx.stateDir ||= freshStateDir(`wipe-${ctx.route}`);
+  ctx.wd = await startBorne({ stateDir: ctx.stateDir, configDir: ctx.configDir });
+  await waitPortal(ctx.wd);
+}
+
+/** The needles B must not find on disk. */
+function needles(ctx) {
+  const n = { 'login name (prenom cookie)': ctx.name, 'storage marker': ctx.mark };
+  if (ctx.sid) n['HttpOnly sid cookie value'] = ctx.sid;
+  return n;
+}
+
+/**
+ * A's session: every trace, each proven. Real input comes last (the selection and Ctrl+C): in the idle
+ * route it opens the session, so the 30 s of inactivity start from there.
+ */
+async function personA(ctx) {
+  const { wd } = ctx;
+  const problems = [];
+  const check = (ok, msg) => {
+    if (!ok) problems.push(msg);
+  };
+
+  // From the portal, through the tile (history: portal, then institution pages).
+  await wd.click({ css: `a.tile[href="${INSTITUTION}/"]` });
+  await waitFor(async () => (await wd.getUrl()).startsWith(`${INSTITUTION}/`), 10000, { message: 'the institution' });
+  ctx.visited.push(`${INSTITUTION}/`);
+
+  // Sign in: HttpOnly+Secure `sid` and a script-visible `prenom`.
+  await open(ctx, `/login?name=${ctx.name}`);
+  check((await wd.getText({ css: '#status' })) === `Connecté : ${ctx.name}`, 'login page does not say connected');
+  ctx.sid = (await sessions()).find((s) => s.name === ctx.name)?.sid || null;
+  check(ctx.sid, 'the server has no session for A');
+  await open(ctx, '/account');
+  check((await wd.getText({ css: '#status' })) === `Connecté : ${ctx.name}`, '/account does not say connected');
+
+  // Storage of every kind (localStorage, sessionStorage, js cookie, IndexedDB, service worker, Cache API).
+  await open(ctx, `/storage?v=${ctx.mark}`, { ready: true });
+  const done = JSON.parse(await wd.getText({ css: '#done' }));
+  for (const k of ['localStorage', 'sessionStorage', 'jsCookie', 'indexedDB', 'serviceWorker', 'cacheApi']) {
+    check(done[k] === 'ok', `storage step ${k}: ${done[k]}`);
+  }
+
+  // A cacheable page, visited twice: the second visit must not reach the server (it is cached).
+  const before = (await instRequests(ctx.cacheable)).length;
+  await open(ctx, ctx.cacheable);
+  ctx.servedA = await wd.getText({ css: '#served' });
+  await open(ctx, '/account');
+  await open(ctx, ctx.cacheable);
+  await sleep(300);
+  ctx.cacheableA = (await instRequests(ctx.cacheable)).length;
+  check(ctx.cacheableA - before === 1, `control: the cacheable page reached the server ${ctx.cacheableA - before} times in A's two visits (expected 1: the second from cache); the re-fetch check would prove nothing`);
+
+  // What a page of the institution sees of A: proves /whoami detects each kind of trace.
+  const w = await whoami(ctx);
+  check(w.cookies.includes(`prenom=${ctx.name}`) && w.cookies.includes(`jsmark=${ctx.mark}`), `whoami cookies: ${w.cookies}`);
+  check(w.localStorage['borne-test'] === ctx.mark, `whoami localStorage: ${JSON.stringify(w.localStorage)}`);
+  check(w.sessionStorage['borne-test'] === ctx.mark, `whoami sessionStorage: ${JSON.stringify(w.sessionStorage)}`);
+  check(JSON.stringify(w.indexedDB['borne-test'] || {}).includes(ctx.mark), `whoami indexedDB: ${JSON.stringify(w.indexedDB)}`);
+  check(w.serviceWorkers.length > 0, `whoami serviceWorkers: ${JSON.stringify(w.serviceWorkers)}`);
+  check(Object.values(w.caches).flat().some((u) => u.includes(ctx.mark)), `whoami caches: ${JSON.stringify(w.caches)}`);
+  check(w.historyLength >= 5, `history.length is only ${w.historyLength}`);
+
+  // A download (attachment) from a link of the institution.
+  await wd.executeScript(
+    'const a = document.createElement("a"); a.id = "dl"; a.href = arguments[0]; a.textContent = "Télécharger"; document.body.append(a); a.click();',
+    [`/download?name=${ctx.download}`],
+  );
+  const dl = path.join(ctx.stateDir, 'session', 'downloads', ctx.download);
+  try {
+    await waitFor(() => fs.existsSync(dl) && fs.statSync(dl).size > 100, 10000, { message: dl });
+  } catch {
+    problems.push(`no download at ${dl}: ${JSON.stringify(listDownloads(ctx.stateDir))}`);
+  }
+
+  // Copy a text with real input: triple click on "Connecté : <name>" (PRIMARY), then Ctrl+C (CLIPBOARD).
+  await open(ctx, '/account');
+  const r = await wd.getRect({ css: '#status' });
+  const o = await contentOrigin(wd);
+  await xclick(o.x + r.x + Math.min(r.width / 2, 60), o.y + r.y + r.height / 2, { repeat: 3 });
+  await sleep(200);
+  await xkeys('ctrl+c');
+  let clip = '';
+  let prim = '';
+  try {
+    await waitFor(async () => {
+      clip = await readSelection('clipboard');
+      prim = await readSelection('primary');
+      return clip.includes(ctx.name) && prim.includes(ctx.name);
+    }, 5000, { message: 'the copied text in the X selections' });
+  } catch {
+    problems.push(`after the selection and Ctrl+C: clipboard ${JSON.stringify(clip)}, primary ${JSON.stringify(prim)} (expected "Connecté : ${ctx.name}")`);
+  }
+  ctx.traces = problems.length === 0;
+  return problems;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Person B: the same checks after every route
+
+function personBChecks(ctx, { docsPortal = false } = {}) {
+  const needEnd = () => assert.ok(ctx.ended, 'A\'s session did not end (see the route\'s test): nothing to check');
+
+  if (docsPortal) {
+    test('docs: portal.png (whole screen, after a wipe)', () =>
+      withShots(ctx, 'docs-portal', async () => {
+        needEnd();
+        await waitPortal(ctx.wd);
+        await sleep(600); // tiles' pictograms and fonts
+        await screenGrab(path.join(ARTIFACTS, 'portal.png'));
+      }));
+  }
+
+  test('B: the X clipboard is empty', async () => {
+    needEnd();
+    const clip = await readSelection('clipboard');
+    assert.equal(clip, '', `the CLIPBOARD selection still holds ${JSON.stringify(clip)}`);
+  });
+
+  test('B: the X primary selection is empty', async () => {
+    needEnd();
+    const prim = await readSelection('primary');
+    assert.equal(prim, '', `the PRIMARY selection still holds ${JSON.stringify(prim)}`);
+  });
+
+  test('B: no download left in <state>/session/downloads/', () => {
+    needEnd();
+    assert.deepEqual(listDownloads(ctx.stateDir), []);
+  });
+
+  test('B: no file under <state>/session/webdata/ holds A\'s cookie value or markers', () => {
+    needEnd();
+    assert.ok(ctx.sid, 'A\'s sid is unknown: the disk check would be partial');
+    const dir = path.join(ctx.stateDir, 'session', 'webdata');
+    const hits = grepTree(dir, needles(ctx));
+    assert.deepEqual(hits, [], `A's traces on disk (${filesUnder(dir).length} files scanned):\n${hits.map((h) => `  ${h.file} (${h.size} B): ${h.what} [${h.enc}]`).join('\n')}`);
+  });
+
+  test('B: history.length is 1 and back never reaches a page of A', () =>
+    withShots(ctx, 'history', async () => {
+      needEnd();
+      const { wd } = ctx;
+      await waitPortal(wd);
+      const len = await wd.executeScript('return history.length');
+      const seq = await lastSeq();
+      const seen = [];
+      for (let i = 0; i < 3; i++) {
+        await wd.back().catch((e) => seen.push(`back: ${e.message}`));
+        await sleep(700);
+        seen.push(await wd.getUrl());
+      }
+      const reached = (await hostLog(INST_HOST)).filter((e) => e.seq > seq);
+      const problems = [];
+      if (len !== 1) problems.push(`history.length on B's portal is ${len}`);
+      const aPages = seen.filter((u) => typeof u === 'string' && (classifyUrl(u).kind === 'allowed' || ctx.visited.includes(u)));
+      if (aPages.length) problems.push(`back reached: ${aPages.join(', ')}`);
+      if (reached.length) problems.push(`back made the kiosk request: ${reached.map((e) => e.path).join(', ')}`);
+      assert.deepEqual(problems, [], `after the wipe (URLs after each back: ${seen.join(' | ')})`);
+      await wd.navigateTo(PORTAL_URL).catch(() => {});
+    }));
+
+  test('B: /account says not connected, and the request carried no cookie of A', () =>
+    withShots(ctx, 'account', async () => {
+      needEnd();
+      const seq = await lastSeq();
+      await open(ctx, '/account');
+      const status = await ctx.wd.getText({ css: '#status' });
+      const req = (await hostLog(INST_HOST)).filter((e) => e.seq > seq && e.path === '/account').pop();
+      assert.equal(status, 'Non connecté');
+      assert.ok(req, 'the server did not see the /account request');
+      assert.equal(req.cookie, null, `B's /account request sent cookies: ${req.cookie}`);
+    }));
+
+  // One /whoami load for the checks below.
+  let w = null;
+  let whoamiReq = null;
+  const bWhoami = async () => {
+    needEnd();
+    if (!w) {
+      const seq = await lastSeq();
+      w = await whoami(ctx);
+      whoamiReq = (await hostLog(INST_HOST)).filter((e) => e.seq > seq && e.path === '/whoami').pop() || null;
+    }
+    return w;
+  };
+
+  test('B: /whoami: no cookie (document.cookie, nor in the request)', async () => {
+    const s = await bWhoami();
+    assert.equal(s.cookies, '', `document.cookie: ${s.cookies}`);
+    assert.ok(whoamiReq, 'the server did not see the /whoami request');
+    assert.equal(whoamiReq.cookie, null, `B's /whoami request sent cookies: ${whoamiReq.cookie}`);
+  });
+  test('B: /whoami: no localStorage', async () => {
+    const s = await bWhoami();
+    assert.deepEqual(s.localStorage, {}, `errors: ${s.errors.join('; ')}`);
+  });
+  test('B: /whoami: no sessionStorage', async () => {
+    const s = await bWhoami();
+    assert.deepEqual(s.sessionStorage, {}, `errors: ${s.errors.join('; ')}`);
+  });
+  test('B: /whoami: no IndexedDB database', async () => {
+    const s = await bWhoami();
+    assert.deepEqual(s.indexedDB, {}, `errors: ${s.errors.join('; ')}`);
+    assert.ok(!s.errors.some((e) => e.startsWith('indexedDB')), s.errors.join('; '));
+  });
+  test('B: /whoami: no service worker registration', async () => {
+    const s = await bWhoami();
+    assert.deepEqual(s.serviceWorkers, [], `errors: ${s.errors.join('; ')}`);
+    assert.ok(!s.errors.some((e) => e.startsWith('serviceWorker')), s.errors.join('; '));
+  });
+  test('B: /whoami: no Cache API entry', async () => {
+    const s = await bWhoami();
+    assert.deepEqual(s.caches, {}, `errors: ${s.errors.join('; ')}`);
+    assert.ok(!s.errors.some((e) => e.startsWith('caches')), s.errors.join('; '));
+  });
+
+  test('B: the cacheable page A saw is fetched from the server again (not from a cache)', () =>
+    withShots(ctx, 'cacheable', async () => {
+      needEnd();
+      const before = (await instRequests(ctx.cacheable)).length;
+      await open(ctx, ctx.cacheable);
+      await sleep(300);
+      const after = (await instRequests(ctx.cacheable)).length;
+      const served = await ctx.wd.getText({ css: '#served' });
+      assert.equal(after - before, 1, `B's visit made ${after - before} request(s) to the server (page shows served=${served}, A saw ${ctx.servedA})`);
+      assert.notEqual(served, ctx.servedA, 'B sees the copy A saw');
+    }));
+}
+
+// ------------------------------------------------------------------------------------------------
+// The suite
+
+before(async () => {
+  await startAll();
+});
+
+after(async () => {
+  await stopAll();
+});
+
+async function endKiosk(ctx) {
+  if (ctx.wd?.sessionId) await ctx.wd.deleteSession().catch((e) => console.error(`deleteSession: ${e.message}`));
+}
+
+describe('a. "Terminer ma session" (toolbar, confirmation, real clicks)', () => {
+  const ctx = newContext('button');
+  before(() => startKiosk(ctx));
+  after(() => endKiosk(ctx));
+
+  test('A signs in and leaves every trace (each one proven)', () =>
+    withShots(ctx, 'person-a', async () => {
+      assert.deepEqual(await personA(ctx), []);
+    }));
+
+  test('A ends the session: Terminer, then "Oui, terminer"', () =>
+    withShots(ctx, 'end-button', async () => {
+      const { wd } = ctx;
+      await clickToolbar(wd, '#btn-end');
+      await waitFor(async () => {
+        const s = await toolbarState(wd);
+        return s.confirm && s.overlay && s.height > 300;
+      }, 5000, { message: 'the confirmation dialog over the window' });
+      await sleep(300);
+      await clickToolbar(wd, '#confirm-yes');
+      await waitPortal(wd, 15000);
+      const s = await toolbarState(wd);
+      assert.ok(!s.confirm && !s.overlay, `the dialog is still open after the wipe: ${JSON.stringify(s)}`);
+      ctx.ended = true;
+    }));
+
+  personBChecks(ctx, { docsPortal: true });
+
+  test('docs: blocked.png (a link to evil from the institution, whole screen)', () =>
+    withShots(ctx, 'docs-blocked', async () => {
+      const { wd } = ctx;
+      await wd.navigateTo(`${INSTITUTION}/v/link-plain`);
+      await wd.click({ css: '#go' });
+      await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'blocked', 8000, { message: 'the blocked page' });
+      assert.equal(classifyUrl(await wd.getUrl()).host, 'evil.test');
+      await sleep(600);
+      await screenGrab(path.join(ARTIFACTS, 'blocked.png'));
+      assert.deepEqual(await evilLog(), []);
+    }));
+});
+
+describe('b. inactivity (idle 30 s, countdown 10 s)', () => {
+  const ctx = newContext('idle');
+  before(async () => {
+    ctx.configDir = configWith({ idle: 30, warning: 10 });
+    await startKiosk(ctx);
+  });
+  after(() => endKiosk(ctx));
+
+  test('A signs in and leaves every trace (each one proven; the copy is the last real input)', () =>
+    withShots(ctx, 'person-a', async () => {
+      assert.deepEqual(await personA(ctx), []);
+      ctx.lastInput = Date.now();
+    }));
+
+  test('without input, the countdown shows in the toolbar (countdown.png)', () =>
+    withShots(ctx, 'countdown', async () => {
+      const { wd } = ctx;
+      assert.ok(ctx.lastInput, 'A\'s session did not run');
+      const s = await waitFor(async () => {
+        const st = await toolbarState(wd);
+        return st.idle && /\d/.test(st.countdown) ? st : null;
+      }, 45000, { message: 'the inactivity countdown', interval: 500 });
+      const after = (Date.now() - ctx.lastInput) / 1000;
+      assert.ok(after >= 28, `the countdown showed ${after.toFixed(1)} s after the last input (idle is 30 s)`);
+      assert.ok(s.overlay && s.height > 300, `the countdown does not cover the window: ${JSON.stringify(s)}`);
+      await sleep(400);
+      await screenGrab(path.join(ARTIFACTS, 'countdown.png'));
+      const tb = await toolbarHandle(wd);
+      const main = await wd.getWindowHandle();
+      await wd.switchToWindow(tb);
+      try {
+        fs.writeFileSync(path.join(ARTIFACTS, 'countdown-toolbar.png'), await wd.takeScreenshot());
+      } finally {
+        await wd.switchToWindow(main);
+      }
+      ctx.countdownShown = true;
+    }));
+
+  test('then the session ends by itself', () =>
+    withShots(ctx, 'idle-end', async () => {
+      assert.ok(ctx.countdownShown, 'no countdown');
+      await waitPortal(ctx.wd, 20000);
+      const after = (Date.now() - ctx.lastInput) / 1000;
+      const s = await toolbarState(ctx.wd);
+      assert.ok(!s.idle && !s.overlay, `the countdown is still shown after the wipe: ${JSON.stringify(s)}`);
+      assert.ok(after >= 38, `ended ${after.toFixed(1)} s after the last input (idle 30 + warning 10)`);
+      ctx.ended = true;
+    }));
+
+  personBChecks(ctx);
+});
+
+describe('c. kill -9 of the kiosk, then a new kiosk on the same state dir', () => {
+  const ctx = newContext('kill');
+  before(() => startKiosk(ctx));
+  after(() => endKiosk(ctx));
+
+  test('A signs in and leaves every trace (each one proven)', () =>
+    withShots(ctx, 'person-a', async () => {
+      assert.deepEqual(await personA(ctx), []);
+    }));
+
+  test('kill -9 of the kiosk leaves A\'s traces on disk (control)', () =>
+    withShots(ctx, 'kill', async () => {
+      const pid = await bornePid(ctx.stateDir);
+      await sleep(1500); // let WebKit write what it writes (local storage is flushed on a timer)
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => processGone(pid), 10000, { message: `borne ${pid} gone` });
+      const old = ctx.wd;
+      ctx.wd = null;
+      await old.deleteSession().catch(() => {});
+      await sleep(500);
+      const onDisk = grepTree(path.join(ctx.stateDir, 'session', 'webdata'), needles(ctx));
+      ctx.killedTraces = onDisk;
+      assert.ok(listDownloads(ctx.stateDir).includes(ctx.download), 'A\'s download is not on disk after the kill');
+      assert.ok(onDisk.some((h) => h.what === 'HttpOnly sid cookie value'), `A's sid is not on disk after the kill (found: ${JSON.stringify(onDisk)}); the start-wipe check would prove nothing`);
+    }));
+
+  test('B starts on a fresh kiosk (same state dir)', () =>
+    withShots(ctx, 'restart', async () => {
+      await startKiosk(ctx);
+      ctx.ended = true;
+    }));
+
+  test('at start, <state>/session/webdata was emptied (A\'s cookie value in no file)', () => {
+    assert.ok(ctx.ended, 'no new kiosk');
+    const dir = path.join(ctx.stateDir, 'session', 'webdata');
+    const hits = grepTree(dir, { 'HttpOnly sid cookie value': ctx.sid });
+    assert.deepEqual(hits, [], 'A\'s sid survived the start wipe');
+    assert.ok(ctx.killedTraces?.length, 'control: nothing of A was on disk before the restart');
+  });
+
+  personBChecks(ctx);
+});
+
+describe('d. a crash of the content\'s web process', () => {
+  const ctx = newContext('crash');
+  before(() => startKiosk(ctx));
+  after(() => endKiosk(ctx));
+
+  test('A signs in', () =>
+    withShots(ctx, 'crash-login', async () => {
+      await open(ctx, `/login?name=${ctx.name}`);
+      await open(ctx, '/account');
+      assert.equal(await ctx.wd.getText({ css: '#status' }), `Connecté : ${ctx.name}`);
+    }));
+
+  test('kill -9 of the web process shows a fresh portal within 5 s, not a white screen', () =>
+    withShots(ctx, 'crash', async () => {
+      const { wd } = ctx;
+      const pid = await bornePid(ctx.stateDir);
+      const procs = webProcesses(pid);
+      assert.ok(procs.length, `no WebKitWebProcess under borne ${pid}`);
+      // The content's process is the one that works while the content page burns CPU.
+      const t0 = new Map(procs.map((p) => [p, cpuTicks(p)]));
+      await wd.executeScript('const end = Date.now() + 800; let x = 0; while (Date.now() < end) x++; return x;');
+      const busy = procs.map((p) => ({ p, d: cpuTicks(p) - t0.get(p) })).sort((a, b) => b.d - a.d);
+      assert.ok(busy[0].d >= 30, `no web process burnt the content's CPU: ${JSON.stringify(busy)}`);
+      const victim = busy[0].p;
+      const start = Date.now();
+      process.kill(victim, 'SIGKILL');
+      await waitPortal(wd, 5000);
+      const took = Date.now() - start;
+      await sleep(500);
+      const file = path.join(ARTIFACTS, 'wipe-crash-portal-screen.png');
+      await screenGrab(file);
+      const o = await contentOrigin(wd);
+      const sd = await regionStdDev(file, o);
+      assert.ok(sd > 0.02, `the content view is one flat colour (std dev ${sd}): ${file}`);
+      assert.ok(procs.every((p) => p === victim || !processGone(p)), 'another web process died too (the toolbar\'s?)');
+      ctx.crashTook = took;
+      ctx.ended = true;
+    }));
+
+  test('after the crash, A\'s login is gone', () =>
+    withShots(ctx, 'crash-account', async () => {
+      assert.ok(ctx.ended, 'no portal after the crash');
+      const seq = await lastSeq();
+      await open(ctx, '/account');
+      assert.equal(await ctx.wd.getText({ css: '#status' }), 'Non connecté');
+      const req = (await hostLog(INST_HOST)).filter((e) => e.seq > seq && e.path === '/account').pop();
+      assert.equal(req?.cookie ?? null, null, `the request carried ${req?.cookie}`);
+    }));
+});
