@@ -7,7 +7,7 @@
 
 use std::sync::atomic::Ordering;
 
-use borne_core::policy::{Decision, LoadKind};
+use borne_core::policy::{AllowedBy, Decision, LoadKind};
 use std::sync::{Arc, RwLock};
 
 use borne_core::load::Loaded;
@@ -195,11 +195,14 @@ fn on_new_window(app: &AppHandle, url: Url) {
         Err(_) => return,
     };
     match decision {
-        Decision::Allow(_) => {
+        Decision::Allow(AllowedBy::Rule(_)) => {
             if let Some(c) = app.get_webview(CONTENT) {
                 let _ = c.navigate(url);
             }
         }
+        // An empty window (`window.open('about:blank')`, then filled by script) cannot be shown in
+        // place without losing the page: refused, the page stays.
+        Decision::Allow(_) => tracing::info!("new empty window refused"),
         Decision::Internal => tracing::warn!("new window to an internal page refused"),
         Decision::Block { reason, host } => {
             tracing::info!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "new window blocked");
