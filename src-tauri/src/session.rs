@@ -14,7 +14,7 @@ use webkit2gtk::{WebViewExt, WebViewSessionState, WebsiteDataManagerExtManual, W
 use crate::navigation::portal_url;
 use crate::{commands, Kiosk, CONTENT};
 
-/// Loads the portal in the content view.
+/// Loads the portal in the content view (not from inside `with_webview`).
 pub fn load_portal(app: &AppHandle) {
     if let Some(c) = app.get_webview(CONTENT) {
         app.state::<Kiosk>().open_internal_gate();
@@ -57,8 +57,12 @@ fn wipe_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
         let Some(content) = app2.get_webview(CONTENT) else { return };
         let app3 = app2.clone();
         let _ = content.with_webview(move |pv| {
-            reset_history(&app3, &pv.inner());
-            load_portal(&app3);
+            let wv = pv.inner();
+            reset_history(&app3, &wv);
+            // Tauri's own webview methods must not be called from inside `with_webview` (they take a
+            // lock it holds): load through WebKit directly, still through the navigation hook.
+            app3.state::<Kiosk>().open_internal_gate();
+            wv.load_uri(portal_url().as_str());
         });
     });
 }
