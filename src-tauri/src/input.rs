@@ -184,6 +184,16 @@ pub fn watch_toolbar(app: &AppHandle, wv: &webkit2gtk::WebView) {
     }
     wv.connect_context_menu(|_, _, _, _| true);
     wv.drag_dest_unset();
+    // The toolbar shares the content's web process: when it dies, reload the toolbar too.
+    let a = app.clone();
+    wv.connect_web_process_terminated(move |wv, _| {
+        let wv = wv.clone();
+        let a = a.clone();
+        glib::idle_add_local_once(move || {
+            crate::layout(&a, false);
+            wv.load_uri("tauri://localhost/toolbar.html");
+        });
+    });
     let a = app.clone();
     wv.connect_event(move |_, ev| {
         if matches!(

@@ -246,26 +246,43 @@ fn stack_views(window: &tauri::Window) -> tauri::Result<()> {
     content.set_margin_top(TOOLBAR_HEIGHT as i32);
     overlay.add(&content);
     overlay.add_overlay(&toolbar);
-    toolbar.set_valign(gtk::Align::Start);
-    toolbar.set_size_request(-1, TOOLBAR_HEIGHT as i32);
+    // The toolbar's rectangle is set here, not by size requests (a webview keeps its last natural
+    // size): a bar at the top, or the whole window while a dialog or the countdown shows.
+    let covering = std::rc::Rc::new(std::cell::Cell::new(false));
+    let c = covering.clone();
+    overlay.connect_get_child_position(move |overlay, _child| {
+        let a = overlay.allocation();
+        let h = if c.get() { a.height() } else { (TOOLBAR_HEIGHT as i32).min(a.height()) };
+        Some(gtk::Rectangle::new(0, 0, a.width(), h))
+    });
     vbox.pack_start(&overlay, true, true, 0);
     overlay.show_all();
+    TOOLBAR_OVERLAY.with(|o| *o.borrow_mut() = Some((overlay, covering)));
     Ok(())
+}
+
+type OverlayState = (gtk::Overlay, std::rc::Rc<std::cell::Cell<bool>>);
+
+thread_local! {
+    /// The overlay holding both views, and whether the toolbar covers the window (main thread only).
+    static TOOLBAR_OVERLAY: std::cell::RefCell<Option<OverlayState>> = const { std::cell::RefCell::new(None) };
 }
 
 /// With `overlay` the toolbar covers the whole window (dialogs, countdown); without, it is a bar.
 pub fn layout(app: &tauri::AppHandle, overlay: bool) {
     use gtk::prelude::*;
-    let Some(t) = app.get_webview(TOOLBAR) else { return };
-    let _ = t.with_webview(move |pv| {
-        let w = pv.inner();
+    let app2 = app.clone();
+    let _ = app.run_on_main_thread(move || {
+        TOOLBAR_OVERLAY.with(|o| {
+            if let Some((ov, covering)) = o.borrow().as_ref() {
+                covering.set(overlay);
+                ov.queue_resize();
+            }
+        });
         if overlay {
-            w.set_valign(gtk::Align::Fill);
-            w.set_size_request(-1, -1);
-            w.grab_focus();
-        } else {
-            w.set_valign(gtk::Align::Start);
-            w.set_size_request(-1, TOOLBAR_HEIGHT as i32);
+            if let Some(t) = app2.get_webview(TOOLBAR) {
+                let _ = t.set_focus();
+            }
         }
     });
 }

@@ -14,7 +14,7 @@ use borne_core::load::Loaded;
 use borne_core::proxy::Proxy;
 use tauri::webview::{DownloadEvent, NewWindowResponse};
 use tauri::{AppHandle, Manager, Url, WebviewBuilder, WebviewUrl};
-use webkit2gtk::{SettingsExt, WebViewExt, WebsiteDataManagerExt};
+use webkit2gtk::{SettingsExt, WebContextExt, WebViewExt, WebsiteDataManagerExt};
 
 use crate::{input, session, Kiosk, CONTENT, TOOLBAR};
 
@@ -60,10 +60,13 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
             NewWindowResponse::Deny
         })
         .on_download(move |_webview, event| on_download(&dl, event))
-        .on_page_load(|_webview, payload| {
+        .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished && is_content_page(payload.url()) {
                 // Scripts (the start benchmark, .ci/kiosk) wait for this line.
                 tracing::info!(page = payload.url().path(), "internal page shown");
+                if payload.url().path() == "/index.html" {
+                    capture_clean_history(&webview);
+                }
             }
         })
 }
@@ -241,6 +244,23 @@ fn on_download(app: &AppHandle, event: DownloadEvent<'_>) -> bool {
     }
 }
 
+/// The first time the portal is shown, its one-entry history is kept: each wipe restores it (WebKit
+/// ignores an empty history, so the clean state must hold the portal).
+fn capture_clean_history(webview: &tauri::Webview) {
+    let app = webview.app_handle().clone();
+    if app.state::<Kiosk>().empty_history.lock().map(|h| h.is_some()).unwrap_or(true) {
+        return;
+    }
+    let _ = webview.with_webview(move |pv| {
+        let wv = pv.inner();
+        let state = wv.session_state().and_then(|s| s.serialize()).map(|b| b.to_vec());
+        if let (Ok(mut h), Some(bytes)) = (app.state::<Kiosk>().empty_history.lock(), state) {
+            tracing::info!("clean history kept");
+            *h = Some(bytes);
+        }
+    });
+}
+
 /// WebKit-level set-up of the content view, then the first portal load once the content filter is in
 /// place (fail closed: without the filter, no remote page is ever shown).
 pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
@@ -248,8 +268,10 @@ pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
     let _ = content.with_webview(move |pv| {
         let wv = pv.inner();
         let kiosk = app.state::<Kiosk>();
-        if let Ok(mut h) = kiosk.empty_history.lock() {
-            *h = wv.session_state().and_then(|s| s.serialize()).map(|b| b.to_vec());
+        if let Some(ctx) = wv.context() {
+            // No HTTP cache, in memory or on disk: WebKit writes cache records after the page that
+            // filled them is gone, so a wipe could be followed by a late write of a person's page.
+            ctx.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
         }
         if let Some(settings) = WebViewExt::settings(&wv) {
             settings.set_enable_page_cache(false);

@@ -9,7 +9,7 @@
 use borne_core::session::EndReason;
 use gtk::gdk;
 use tauri::{AppHandle, Manager};
-use webkit2gtk::{WebViewExt, WebViewSessionState, WebsiteDataManagerExtManual, WebsiteDataTypes};
+use webkit2gtk::{BackForwardListExt, WebViewExt, WebViewSessionState, WebsiteDataManagerExtManual, WebsiteDataTypes};
 
 use crate::navigation::portal_url;
 use crate::{commands, Kiosk, CONTENT};
@@ -62,7 +62,11 @@ fn wipe_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
             // Tauri's own webview methods must not be called from inside `with_webview` (they take a
             // lock it holds): load through WebKit directly, still through the navigation hook.
             app3.state::<Kiosk>().open_internal_gate();
-            wv.load_uri(portal_url().as_str());
+            // The restored history holds the portal alone: show that entry rather than adding one.
+            match wv.back_forward_list().and_then(|l| l.current_item()) {
+                Some(item) => wv.go_to_back_forward_list_item(&item),
+                None => wv.load_uri(portal_url().as_str()),
+            }
         });
     });
 }
