@@ -138,19 +138,21 @@ fn debug_quit(name: &str, state: gdk::ModifierType) -> bool {
             .contains(gdk::ModifierType::CONTROL_MASK | gdk::ModifierType::MOD1_MASK | gdk::ModifierType::SHIFT_MASK)
 }
 
+/// F6: to the toolbar, unless the toolbar has the focus already (then back to the page). At start
+/// neither view may hold GTK's focus, so the first F6 must go to the toolbar, as a person expects.
 fn switch_focus(app: &AppHandle) {
-    let content_focused = app
-        .get_webview(CONTENT)
-        .and_then(|c| {
+    let toolbar_focused = app
+        .get_webview(TOOLBAR)
+        .and_then(|t| {
             let (tx, rx) = std::sync::mpsc::channel();
-            c.with_webview(move |pv| {
+            t.with_webview(move |pv| {
                 let _ = tx.send(pv.inner().has_focus());
             })
             .ok()?;
             rx.recv_timeout(Duration::from_millis(200)).ok()
         })
-        .unwrap_or(true);
-    let target = if content_focused { TOOLBAR } else { CONTENT };
+        .unwrap_or(false);
+    let target = if toolbar_focused { CONTENT } else { TOOLBAR };
     if let Some(w) = app.get_webview(target) {
         let _ = w.set_focus();
     }
