@@ -138,6 +138,7 @@ command -v xdpyinfo >/dev/null || need+=(x11-utils)
 command -v xdotool >/dev/null || need+=(xdotool)
 command -v xwd >/dev/null || need+=(x11-apps)
 command -v import >/dev/null || need+=(imagemagick)
+command -v "$FIREFOX" >/dev/null || [ "$FIREFOX" != firefox-esr ] || need+=(firefox-esr)
 [ "$WM" = none ] || command -v "$WM" >/dev/null || need+=("$WM")
 if ((${#need[@]})); then
   say "installing ${need[*]}"
