@@ -72,6 +72,16 @@ pub struct Kiosk {
 }
 
 impl Kiosk {
+    /// The policy's decision for a navigation, under the configuration in force (blocked if the
+    /// configuration lock is poisoned).
+    pub fn decide_navigation(&self, url: &tauri::Url) -> borne_core::policy::Decision {
+        use borne_core::policy::{BlockReason, Decision, LoadKind};
+        match self.loaded.read() {
+            Ok(l) => l.effective.policy.decide(url, LoadKind::Navigation),
+            Err(_) => Decision::Block { reason: BlockReason::Malformed, host: None },
+        }
+    }
+
     /// Opens the internal-page gate for the shell's next navigation.
     pub fn open_internal_gate(&self) {
         if let Ok(mut g) = self.internal_gate.lock() {

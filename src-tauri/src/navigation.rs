@@ -7,7 +7,7 @@
 
 use std::sync::atomic::Ordering;
 
-use borne_core::policy::{AllowedBy, Decision, LoadKind};
+use borne_core::policy::{AllowedBy, Decision};
 use std::sync::{Arc, RwLock};
 
 use borne_core::load::Loaded;
@@ -91,11 +91,7 @@ pub fn toolbar_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
 
 fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
     let kiosk = app.state::<Kiosk>();
-    let decision = match kiosk.loaded.read() {
-        Ok(l) => l.effective.policy.decide(url, LoadKind::Navigation),
-        Err(_) => return false,
-    };
-    match decision {
+    match kiosk.decide_navigation(url) {
         Decision::Allow(_) if kiosk.filter_ready.load(Ordering::SeqCst) => true,
         Decision::Allow(_) => {
             tracing::warn!("remote navigation refused: the content filter is not installed");
@@ -192,12 +188,7 @@ pub fn show_blocked(app: &AppHandle, host: Option<String>, reason: &str) {
 
 /// `target=_blank` and `window.open`: never a second window; an allowed URL opens in the same view.
 fn on_new_window(app: &AppHandle, url: Url) {
-    let kiosk = app.state::<Kiosk>();
-    let decision = match kiosk.loaded.read() {
-        Ok(l) => l.effective.policy.decide(&url, LoadKind::Navigation),
-        Err(_) => return,
-    };
-    match decision {
+    match app.state::<Kiosk>().decide_navigation(&url) {
         Decision::Allow(AllowedBy::Rule(_)) => {
             if let Some(c) = app.get_webview(CONTENT) {
                 let _ = c.navigate(url);
@@ -222,12 +213,7 @@ fn on_download(app: &AppHandle, event: DownloadEvent<'_>) -> bool {
     let kiosk = app.state::<Kiosk>();
     match event {
         DownloadEvent::Requested { url, destination } => {
-            let allowed = kiosk
-                .loaded
-                .read()
-                .map(|l| l.effective.policy.decide(&url, LoadKind::Navigation).is_allowed())
-                .unwrap_or(false);
-            if !allowed {
+            if !kiosk.decide_navigation(&url).is_allowed() {
                 tracing::info!(host = url.host_str().unwrap_or(""), "download refused");
                 return false;
             }
