@@ -1,0 +1,78 @@
+// Keyboard first: a person reaches the toolbar and the portal with the keyboard alone (real X key
+// presses, checked through WebDriver on each view's document).
+//
+// Run: tests/e2e/run.sh tests/e2e/keyboard.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  startAll,
+  stopAll,
+  startBorne,
+  freshStateDir,
+  classifyUrl,
+  waitFor,
+  sleep,
+  xkeys,
+  toolbarHandle,
+} from './lib/harness.mjs';
+
+let wd;
+let main;
+let toolbar;
+
+before(async () => {
+  await startAll();
+  wd = await startBorne({ stateDir: freshStateDir('keyboard') });
+  await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'portal', 20000, { message: 'the portal' });
+  await sleep(500);
+  main = await wd.getWindowHandle();
+  toolbar = await toolbarHandle(wd);
+  assert.ok(toolbar, 'the toolbar webview is listed');
+});
+
+after(async () => {
+  if (wd) await wd.deleteSession().catch((e) => console.error(`deleteSession: ${e.message}`));
+  await stopAll();
+});
+
+// WebDriver's switch to a window gives that view the focus too, so the tests read the toolbar while
+// WebDriver stays on it, and read the portal only at the end.
+async function activeElement() {
+  return wd.executeScript('var a = document.activeElement; return a ? (a.id || a.className || a.tagName) : null;');
+}
+
+test('the first F6 goes to the toolbar, and Tab reaches "Accueil" there', async () => {
+  // WebKitGTK may first give the focus to the toolbar's document (then one Tab enters it) or directly
+  // into it, depending on what held GTK's focus before: at most two Tabs reach the first button.
+  await xkeys(['F6', 'Tab']);
+  await sleep(300);
+  await wd.switchToWindow(toolbar);
+  let active = await activeElement();
+  if (active !== 'btn-home') {
+    await xkeys(['Tab']);
+    await sleep(300);
+    active = await activeElement();
+  }
+  assert.equal(active, 'btn-home');
+});
+
+test('Tab walks the visible toolbar buttons in order, ending on "Terminer ma session"', async () => {
+  const seen = [];
+  for (let i = 0; i < 6 && seen[seen.length - 1] !== 'btn-end'; i++) {
+    await xkeys(['Tab']);
+    await sleep(200);
+    seen.push(await activeElement());
+  }
+  const buttons = seen.filter((id) => String(id).startsWith('btn-'));
+  assert.deepEqual(buttons.slice(0, 3), ['btn-back', 'btn-print', 'btn-end'], `focus went: ${seen.join(' → ')}`);
+});
+
+test('F6 again brings the focus back to the portal, where Tab reaches a tile', async () => {
+  await xkeys(['F6', 'Tab']);
+  await sleep(300);
+  await wd.switchToWindow(main);
+  const active = await activeElement();
+  assert.match(String(active), /tile/, `focused in the portal: ${active}`);
+});
