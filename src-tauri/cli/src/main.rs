@@ -1,7 +1,8 @@
 //! `bornectl`: the command line for the référent and the federation. No webview: it builds and runs
 //! on any machine, and calls `borne-core` for every decision.
 //!
-//! Exit codes: 0 success (or `allow`), 1 a problem found (or `block`), 2 a usage error.
+//! Exit codes: 0 success (or `allow`), 1 a problem found (or `block`, or a push that must be tried
+//! again), 2 a usage error, 3 a refusal that needs someone to act (bad token, unknown site).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,8 @@ use std::process::ExitCode;
 use borne_core::load::{self, Paths};
 use borne_core::policy::{Decision, LoadKind};
 use clap::{Parser, Subcommand};
+
+mod stats;
 
 /// Command line of the borne.
 #[derive(Parser, Debug)]
@@ -37,6 +40,58 @@ enum Command {
         /// The URL to test.
         url: String,
     },
+    /// Local statistics, a line a day (default: the last 30 days), as a table or CSV.
+    Stats {
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day (included), YYYY-MM-DD. Default: today.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// CSV for a spreadsheet (`;` between fields, header line first).
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Send the statistics to Matomo now, or print what would be sent.
+    Push {
+        /// Print the requests instead of sending them (the token is masked).
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Create this borne's Matomo site, a user with write access to it alone and its token, and
+    /// store them in the state directory.
+    Provision {
+        /// Address of the federation's Matomo.
+        #[arg(long, value_name = "URL")]
+        matomo: String,
+        /// File holding a super user's token.
+        #[arg(long, value_name = "FILE")]
+        admin_token_file: PathBuf,
+        /// Name of the centre (the site's name in Matomo).
+        #[arg(long, value_name = "NAME")]
+        centre: String,
+    },
+    /// The federation's table across bornes, read from Matomo's Reporting API.
+    Report {
+        /// Address of the federation's Matomo.
+        #[arg(long, value_name = "URL")]
+        matomo: String,
+        /// File holding a token with view access to the bornes' sites.
+        #[arg(long, value_name = "FILE")]
+        token_file: PathBuf,
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Last day (included), YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// CSV (`;` between fields).
+        #[arg(long, conflicts_with = "html")]
+        csv: bool,
+        /// A standalone HTML page.
+        #[arg(long)]
+        html: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -61,6 +116,14 @@ fn main() -> ExitCode {
         Command::Hosts => hosts(&paths),
         Command::Decide { url } => decide(&paths, &url),
         Command::Portal => portal(&paths),
+        Command::Stats { from, to, csv } => stats::stats(&paths, from.as_deref(), to.as_deref(), csv),
+        Command::Push { dry_run } => stats::push(&paths, dry_run),
+        Command::Provision { matomo, admin_token_file, centre } => {
+            stats::provision(&paths, &matomo, &admin_token_file, &centre)
+        }
+        Command::Report { matomo, token_file, from, to, csv, html } => {
+            stats::report(&matomo, &token_file, &from, &to, csv, html)
+        }
     }
 }
 

@@ -9,10 +9,14 @@
 pub mod catalogue;
 pub mod config;
 pub mod diag;
+pub mod federation;
 pub mod fsutil;
 pub mod host;
 pub mod load;
+pub mod matomo;
 pub mod messages;
 pub mod policy;
 pub mod proxy;
+pub mod push;
 pub mod session;
+pub mod stats;

@@ -1,0 +1,325 @@
+//! The federation's side: creating a borne's Matomo site and token, and the cross-borne table read
+//! back from Matomo's Reporting API.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::matomo::{number, ApiError, Client, Token};
+
+/// What `provision` created.
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    /// The new site.
+    pub site_id: u32,
+    /// The Matomo user that owns the token (write access to this site only).
+    pub login: String,
+    /// Its token.
+    pub token: Token,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut s = String::new();
+    while s.len() < bytes * 2 {
+        s.push_str(&crate::push::new_marker()[1..]);
+    }
+    s.truncate(bytes * 2);
+    s
+}
+
+/// Creates the borne's site (time zone Europe/Paris), a user with write access to that site alone,
+/// and an app token for it. The user's password is random and forgotten: only the token is kept.
+pub async fn provision(client: &Client, admin: &Token, centre: &str) -> Result<Provisioned, ApiError> {
+    let v = client
+        .api(
+            Some(admin),
+            "SitesManager.addSite",
+            &[("siteName", format!("Borne - {centre}")), ("timezone", "Europe/Paris".into())],
+        )
+        .await?;
+    let site_id = number(v.get("value"))
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::NotMatomo("addSite gave no site id".into()))?;
+    let login = format!("borne-{site_id}-{}", random_hex(3));
+    let password = random_hex(16);
+    client
+        .api(
+            Some(admin),
+            "UsersManager.addUser",
+            &[
+                ("userLogin", login.clone()),
+                ("password", password.clone()),
+                ("email", format!("{login}@bornes.invalid")),
+                ("initialIdSite", site_id.to_string()),
+            ],
+        )
+        .await?;
+    client
+        .api(
+            Some(admin),
+            "UsersManager.setUserAccess",
+            &[("userLogin", login.clone()), ("access", "write".into()), ("idSites", site_id.to_string())],
+        )
+        .await?;
+    let v = client
+        .api(
+            None,
+            "UsersManager.createAppSpecificTokenAuth",
+            &[
+                ("userLogin", login.clone()),
+                ("passwordConfirmation", password),
+                ("description", format!("borne {site_id}")),
+            ],
+        )
+        .await?;
+    let token = v
+        .get("value")
+        .and_then(Value::as_str)
+        .and_then(Token::new)
+        .ok_or_else(|| ApiError::NotMatomo("no token in the answer".into()))?;
+    Ok(Provisioned { site_id, login, token })
+}
+
+/// One borne's line in the federation's table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BorneFigures {
+    /// Matomo site id.
+    pub site_id: u32,
+    /// Site name.
+    pub name: String,
+    /// Sessions (Matomo visits).
+    pub sessions: u64,
+    /// Sessions by duration band, in [`crate::stats::DurationBand::ALL`] order.
+    pub durations: [u64; 5],
+    /// Tiles opened, most first.
+    pub tiles: Vec<(String, u64)>,
+    /// Pages printed.
+    pub pages: u64,
+    /// Print failures.
+    pub print_failures: u64,
+    /// Help requests.
+    pub help: u64,
+    /// Outcomes: yes, partly, no, skipped.
+    pub outcomes: [u64; 4],
+}
+
+/// Reads the cross-borne figures of a period (dates `YYYY-MM-DD`) for every site the token can view.
+pub async fn report(client: &Client, token: &Token, from: &str, to: &str) -> Result<Vec<BorneFigures>, ApiError> {
+    let sites = client.api(Some(token), "SitesManager.getSitesWithAtLeastViewAccess", &[]).await?;
+    let range = [("idSite", "all".to_string()), ("period", "range".into()), ("date", format!("{from},{to}"))];
+    let visits = client.api(Some(token), "VisitsSummary.get", &range).await?;
+    let mut params = range.to_vec();
+    params.push(("flat", "1".into()));
+    let events = client.api(Some(token), "Events.getCategory", &params).await?;
+    Ok(figures(&sites, &visits, &events))
+}
+
+/// Builds the table from the three answers (pure).
+pub fn figures(sites: &Value, visits: &Value, events: &Value) -> Vec<BorneFigures> {
+    let mut out = Vec::new();
+    for s in sites.as_array().into_iter().flatten() {
+        let Some(id) = number(s.get("idsite")).and_then(|n| u32::try_from(n).ok()) else { continue };
+        let key = id.to_string();
+        let mut f = BorneFigures {
+            site_id: id,
+            name: s.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+            ..Default::default()
+        };
+        f.sessions = visits.get(&key).and_then(|v| number(v.get("nb_visits"))).unwrap_or(0);
+        let mut tiles = BTreeMap::new();
+        for row in events.get(&key).and_then(Value::as_array).into_iter().flatten() {
+            let label = row.get("label").and_then(Value::as_str).unwrap_or("");
+            let n = number(row.get("nb_events")).unwrap_or(0);
+            let Some((cat, action)) = label.split_once(" - ") else { continue };
+            match (cat, action) {
+                ("duration", a) => {
+                    if let Some(i) = crate::stats::DurationBand::ALL.iter().position(|b| b.code() == a) {
+                        f.durations[i] += n;
+                    }
+                }
+                ("tile", a) => *tiles.entry(a.to_string()).or_insert(0) += n,
+                ("print", "page") => f.pages += n,
+                ("print", "failure") => f.print_failures += n,
+                ("help", "request") => f.help += n,
+                ("outcome", a) => {
+                    if let Some(i) = ["yes", "partly", "no", "skipped"].iter().position(|o| *o == a) {
+                        f.outcomes[i] += n;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut tiles: Vec<(String, u64)> = tiles.into_iter().collect();
+        tiles.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        f.tiles = tiles;
+        out.push(f);
+    }
+    out.sort_by_key(|f| f.site_id);
+    out
+}
+
+const HEADERS: [&str; 17] = [
+    "site",
+    "borne",
+    "sessions",
+    "duree_moins_5_min",
+    "duree_5_15_min",
+    "duree_15_30_min",
+    "duree_30_60_min",
+    "duree_plus_60_min",
+    "tuiles_principales",
+    "pages_imprimees",
+    "echecs_impression",
+    "demandes_aide",
+    "reponse_oui",
+    "reponse_en_partie",
+    "reponse_non",
+    "reponse_passee",
+    "tuiles_ouvertes",
+];
+
+fn cells(f: &BorneFigures) -> Vec<String> {
+    let top: Vec<String> = f.tiles.iter().take(3).map(|(t, n)| format!("{t} ({n})")).collect();
+    let mut v = vec![f.site_id.to_string(), f.name.clone(), f.sessions.to_string()];
+    v.extend(f.durations.iter().map(u64::to_string));
+    v.push(top.join(", "));
+    v.extend([f.pages, f.print_failures, f.help].iter().map(u64::to_string));
+    v.extend(f.outcomes.iter().map(u64::to_string));
+    v.push(f.tiles.iter().map(|t| t.1).sum::<u64>().to_string());
+    v
+}
+
+fn total(rows: &[BorneFigures]) -> BorneFigures {
+    let mut t = BorneFigures { name: "Toutes les bornes".into(), ..Default::default() };
+    let mut tiles = BTreeMap::new();
+    for f in rows {
+        t.sessions += f.sessions;
+        for i in 0..5 {
+            t.durations[i] += f.durations[i];
+        }
+        for i in 0..4 {
+            t.outcomes[i] += f.outcomes[i];
+        }
+        t.pages += f.pages;
+        t.print_failures += f.print_failures;
+        t.help += f.help;
+        for (k, n) in &f.tiles {
+            *tiles.entry(k.clone()).or_insert(0) += n;
+        }
+    }
+    let mut tiles: Vec<(String, u64)> = tiles.into_iter().collect();
+    tiles.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    t.tiles = tiles;
+    t
+}
+
+/// CSV (`;`, CRLF, header first), a line a borne and a total line.
+pub fn csv(rows: &[BorneFigures]) -> String {
+    let quote = |s: &str| {
+        if s.contains([';', '"', '\n', '\r', ',']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = HEADERS.join(";");
+    out.push_str("\r\n");
+    let mut all = rows.to_vec();
+    all.push(total(rows));
+    for f in &all {
+        let mut c = cells(f);
+        if f.site_id == 0 {
+            c[0] = String::new();
+        }
+        out.push_str(&c.iter().map(|s| quote(s)).collect::<Vec<_>>().join(";"));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// A standalone French HTML page with the table.
+pub fn html(rows: &[BorneFigures], from: &str, to: &str) -> String {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let labels = [
+        "Site",
+        "Borne",
+        "Sessions",
+        "Moins de 5 min",
+        "5 à 15 min",
+        "15 à 30 min",
+        "30 à 60 min",
+        "Plus d'une heure",
+        "Tuiles les plus ouvertes",
+        "Pages imprimées",
+        "Échecs d'impression",
+        "Demandes d'aide",
+        "Démarche faite : oui",
+        "En partie",
+        "Non",
+        "Sans réponse",
+        "Tuiles ouvertes",
+    ];
+    let mut out = format!(
+        "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Bornes : statistiques du {f} au {t}</title>\
+         <style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}th,td{{border:1px solid #444;padding:.3em .6em}}\
+         td{{text-align:right}}td:nth-child(2),td:nth-child(9){{text-align:left}}</style></head><body>\n\
+         <h1>Statistiques des bornes du {f} au {t}</h1>\n<table>\n<thead><tr>",
+        f = esc(from),
+        t = esc(to)
+    );
+    for l in labels {
+        out.push_str(&format!("<th scope=\"col\">{}</th>", esc(l)));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    let mut all = rows.to_vec();
+    all.push(total(rows));
+    for f in &all {
+        let mut c = cells(f);
+        if f.site_id == 0 {
+            c[0] = String::new();
+        }
+        out.push_str("<tr>");
+        for cell in c {
+            out.push_str(&format!("<td>{}</td>", esc(&cell)));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table>\n</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn figures_read_strings_and_integers_and_flattened_labels() {
+        let sites = json!([{"idsite": "1", "name": "Borne - Centre A"}, {"idsite": 2, "name": "B <b>"}]);
+        let visits = json!({"1": {"nb_visits": "4"}, "2": []});
+        let events = json!({"1": [
+            {"label": "tile - caf", "nb_events": 3},
+            {"label": "tile - ameli", "nb_events": "5"},
+            {"label": "duration - 5-15", "nb_events": 2},
+            {"label": "print - page", "nb_events": 7},
+            {"label": "outcome - partly", "nb_events": 1},
+            {"label": "help - request", "nb_events": 1}
+        ]});
+        let f = figures(&sites, &visits, &events);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].sessions, 4);
+        assert_eq!(f[0].tiles[0], ("ameli".to_string(), 5));
+        assert_eq!(f[0].durations, [0, 2, 0, 0, 0]);
+        assert_eq!((f[0].pages, f[0].help, f[0].outcomes[1]), (7, 1, 1));
+        assert_eq!(f[1].sessions, 0);
+        let c = csv(&f);
+        let lines: Vec<&str> = c.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].starts_with("site;borne;sessions"));
+        assert!(lines[1].contains("\"ameli (5), caf (3)\""), "{}", lines[1]);
+        assert!(lines[3].contains("Toutes les bornes;4;"), "{}", lines[3]);
+        let h = html(&f, "2026-11-01", "2026-11-30");
+        assert!(h.contains("B &lt;b&gt;") && !h.contains("B <b>"));
+    }
+}

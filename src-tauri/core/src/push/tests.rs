@@ -1,0 +1,102 @@
+use super::*;
+use serde_json::json;
+
+fn hit(new_visit: bool) -> Hit {
+    Hit { hour: Hour::from_unix(1_795_437_000), cat: Category::Tile, action: "caf".into(), new_visit }
+}
+
+#[test]
+fn an_entry_carries_only_the_vocabulary() {
+    let e = hit(true).entry(7, "b0011223344556677");
+    assert!(e.starts_with('?'), "bulk entries without '?' are dropped by Matomo");
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&e.as_bytes()[1..]).into_owned().collect();
+    let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["idsite", "rec", "apiv", "new_visit", "e_c", "e_a", "e_n", "cdt"]);
+    let cdt = &pairs.iter().find(|(k, _)| k == "cdt").unwrap().1;
+    assert!(cdt.ends_with(":00:00"), "{cdt}");
+    assert!(!hit(false).entry(7, "m").contains("new_visit"));
+}
+
+#[test]
+fn the_body_has_the_token_and_every_entry() {
+    let target = Target {
+        url: Url::parse("https://stats.example/").unwrap(),
+        site_id: 3,
+        token: Token::new("secret-token").unwrap(),
+    };
+    let b = Batch { id: 1, marker: "bm".into(), sent_at: None, hits: vec![hit(true), hit(false)] };
+    let v: serde_json::Value = serde_json::from_str(&bulk_body(&target, &b)).unwrap();
+    assert_eq!(v["token_auth"], "secret-token");
+    assert_eq!(v["requests"].as_array().unwrap().len(), 2);
+    assert!(format!("{target:?}").contains("Token(***)"));
+}
+
+#[test]
+fn landed_hits_are_counted_by_marker_only() {
+    let v = json!([
+        {"idVisit": 1, "actionDetails": [
+            {"type": "event", "eventCategory": "session", "eventAction": "start", "eventName": "bX", "timestamp": 7200},
+            {"type": "event", "eventCategory": "tile", "eventAction": "caf", "eventName": "bX", "timestamp": "7200"},
+            {"type": "event", "eventCategory": "tile", "eventAction": "caf", "eventName": "bOTHER", "timestamp": 7200}
+        ]},
+        {"idVisit": 2, "actionDetails": [
+            {"type": "event", "eventCategory": "tile", "eventAction": "caf", "eventName": "bX", "timestamp": 3600}
+        ]}
+    ]);
+    let got = parse_landed(&v, "bX").unwrap();
+    assert_eq!(got.get(&(Hour(2), Category::Session, "start".into())), Some(&1));
+    assert_eq!(got.get(&(Hour(2), Category::Tile, "caf".into())), Some(&1));
+    assert_eq!(got.get(&(Hour(1), Category::Tile, "caf".into())), Some(&1));
+    assert_eq!(got.values().sum::<u64>(), 3);
+    assert!(parse_landed(&json!({"result": "error"}), "bX").is_err());
+}
+
+#[test]
+fn backoff_grows_to_an_hour_with_jitter() {
+    assert_eq!(backoff(1, 1.0), Duration::from_secs(30));
+    assert_eq!(backoff(1, 0.0), Duration::from_secs(15));
+    assert_eq!(backoff(3, 1.0), Duration::from_secs(120));
+    assert_eq!(backoff(30, 1.0), Duration::from_secs(3600));
+    assert_eq!(backoff(30, 0.0), Duration::from_secs(1800));
+    let j = jitter();
+    assert!((0.0..=1.0).contains(&j));
+}
+
+#[test]
+fn markers_are_random() {
+    let a = new_marker();
+    assert_eq!(a.len(), 17);
+    assert_ne!(a, new_marker());
+}
+
+#[test]
+fn provisioned_file_wins_and_token_is_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let paths = Paths { config_dir: d.path().join("c"), state_dir: d.path().join("s") };
+    let settings =
+        crate::config::StatsSettings { enabled: true, matomo_url: None, site_id: 0, token_file: "matomo.token".into() };
+    let dest = Destination::resolve(&settings, &paths);
+    assert_eq!(dest.target().unwrap_err(), "not-configured");
+    let url = Url::parse("https://stats.example/matomo/").unwrap();
+    store_provisioned(&paths, &dest.token_file, &url, 12, &Token::new("tok").unwrap()).unwrap();
+    let dest = Destination::resolve(&settings, &paths);
+    let t = dest.target().unwrap();
+    assert_eq!((t.url.as_str(), t.site_id, t.token.secret()), ("https://stats.example/matomo/", 12, "tok"));
+    let mode = std::fs::metadata(&dest.token_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    std::fs::set_permissions(&dest.token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(read_token(&dest.token_file).is_some());
+    assert_eq!(std::fs::metadata(&dest.token_file).unwrap().permissions().mode() & 0o777, 0o600);
+    std::fs::write(paths.state_dir.join(PROVISIONED_FILE), "url = 'ftp://x'\nsite_id = 3\n").unwrap();
+    assert_eq!(Destination::resolve(&settings, &paths).target().unwrap_err(), "not-configured");
+}
+
+#[test]
+fn one_push_at_a_time() {
+    let d = tempfile::tempdir().unwrap();
+    let first = lock(d.path()).unwrap();
+    assert!(matches!(lock(d.path()), Err(PushError::Busy)));
+    drop(first);
+    lock(d.path()).unwrap();
+}

@@ -1,0 +1,536 @@
+//! Anonymous usage statistics: what is counted, the SQLite store, and the local figures.
+//!
+//! Everything is a count of `(hour, category, action)`: the hour the person's session started (hours
+//! are the finest time kept), and a category and action from a closed vocabulary (tile ids, service
+//! ids, host names reduced to their registrable domain, fixed codes). Nothing typed, no URL path or
+//! query, no title, no address, no id of a person or a session is ever stored or sent.
+//!
+//! Recording goes through [`recorder::Recorder`] (a channel to one writer thread); pushing the counts
+//! to Matomo is [`crate::push`]. The store keeps, for each count, how much of it Matomo confirmed,
+//! so a delivery is exactly the difference.
+
+pub mod recorder;
+pub mod table;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::session::EndReason;
+
+/// An hour, counted from 1970-01-01 00:00 UTC: the finest time the borne keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Hour(pub i64);
+
+impl Hour {
+    /// The current hour.
+    pub fn now() -> Hour {
+        Hour::from_unix(jiff::Timestamp::now().as_second())
+    }
+
+    /// The hour holding this Unix time.
+    pub fn from_unix(secs: i64) -> Hour {
+        Hour(secs.div_euclid(3600))
+    }
+
+    /// Unix time of the hour's start.
+    pub fn start_unix(self) -> i64 {
+        self.0 * 3600
+    }
+
+    /// The hour's start as Matomo's `cdt` wants it: `YYYY-MM-DD HH:00:00`, UTC.
+    pub fn cdt(self) -> String {
+        match jiff::Timestamp::from_second(self.start_unix()) {
+            Ok(t) => t.strftime("%Y-%m-%d %H:00:00").to_string(),
+            Err(_) => "1970-01-01 00:00:00".into(),
+        }
+    }
+
+    /// The civil date of the hour's start in a time zone.
+    pub fn date_in(self, tz: &jiff::tz::TimeZone) -> jiff::civil::Date {
+        jiff::Timestamp::from_second(self.start_unix())
+            .map(|t| t.to_zoned_datetime(tz.clone()).date())
+            .unwrap_or_default()
+    }
+}
+
+/// The categories of counted units (Matomo's event category, `e_c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    /// A session started (`start`): the first hit of each Matomo visit.
+    Session,
+    /// How a session ended: `button`, `idle`, `crash`.
+    End,
+    /// How long a session lasted: [`DurationBand`] codes.
+    Duration,
+    /// A tile opened: the tile id.
+    Tile,
+    /// A navigation refused: the registrable domain of the host.
+    Blocked,
+    /// Printing: `page` (one unit a page) or `failure`.
+    Print,
+    /// A document received: `file`.
+    Download,
+    /// "J'ai besoin d'aide": `request`.
+    Help,
+    /// The end-of-session question: `yes`, `partly`, `no`, `skipped`.
+    Outcome,
+    /// A language chosen: its code.
+    Language,
+    /// A service unreachable: its service id.
+    Outage,
+}
+
+impl Category {
+    /// All categories, in the order tables show them.
+    pub const ALL: [Category; 11] = [
+        Category::Session,
+        Category::End,
+        Category::Duration,
+        Category::Tile,
+        Category::Blocked,
+        Category::Print,
+        Category::Download,
+        Category::Help,
+        Category::Outcome,
+        Category::Language,
+        Category::Outage,
+    ];
+
+    /// The code stored and sent as `e_c`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::Session => "session",
+            Category::End => "end",
+            Category::Duration => "duration",
+            Category::Tile => "tile",
+            Category::Blocked => "blocked",
+            Category::Print => "print",
+            Category::Download => "download",
+            Category::Help => "help",
+            Category::Outcome => "outcome",
+            Category::Language => "language",
+            Category::Outage => "outage",
+        }
+    }
+
+    /// The category of a code.
+    pub fn from_code(code: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.code() == code)
+    }
+}
+
+/// Session duration bands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DurationBand {
+    /// Under 5 minutes.
+    Under5,
+    /// 5 to 15 minutes.
+    To15,
+    /// 15 to 30 minutes.
+    To30,
+    /// 30 to 60 minutes.
+    To60,
+    /// Over an hour.
+    Over60,
+}
+
+impl DurationBand {
+    /// All bands, shortest first.
+    pub const ALL: [DurationBand; 5] =
+        [DurationBand::Under5, DurationBand::To15, DurationBand::To30, DurationBand::To60, DurationBand::Over60];
+
+    /// The band of a duration.
+    pub fn of(d: Duration) -> DurationBand {
+        match d.as_secs() / 60 {
+            0..5 => DurationBand::Under5,
+            5..15 => DurationBand::To15,
+            15..30 => DurationBand::To30,
+            30..60 => DurationBand::To60,
+            _ => DurationBand::Over60,
+        }
+    }
+
+    /// The code stored and sent as `e_a`.
+    pub fn code(self) -> &'static str {
+        match self {
+            DurationBand::Under5 => "lt5",
+            DurationBand::To15 => "5-15",
+            DurationBand::To30 => "15-30",
+            DurationBand::To60 => "30-60",
+            DurationBand::Over60 => "gt60",
+        }
+    }
+}
+
+/// The answer to "Avez-vous pu faire votre démarche ?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Oui.
+    Yes,
+    /// En partie.
+    Partly,
+    /// Non.
+    No,
+    /// Passer.
+    Skipped,
+}
+
+impl Outcome {
+    /// The code stored and sent as `e_a`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Yes => "yes",
+            Outcome::Partly => "partly",
+            Outcome::No => "no",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// Something a person did that is counted. Values are checked against the vocabulary before they
+/// are stored: anything else is refused (and logged without the value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A tile was opened (tile id).
+    TileOpened(String),
+    /// A navigation was refused (host; only its registrable domain is kept).
+    Blocked(String),
+    /// Pages printed.
+    PagesPrinted(u32),
+    /// A print job failed.
+    PrintFailed,
+    /// A document was received.
+    Download,
+    /// "J'ai besoin d'aide".
+    HelpRequest,
+    /// The end-of-session answer.
+    Outcome(Outcome),
+    /// A language was chosen (code).
+    Language(String),
+    /// A service could not be reached (service id).
+    Outage(String),
+}
+
+impl Event {
+    /// The counted unit and how many of it, or `None` when a value is outside the vocabulary.
+    pub fn unit(&self) -> Option<(Category, String, u32)> {
+        let (cat, action, n) = match self {
+            Event::TileOpened(id) => (Category::Tile, id_code(id)?, 1),
+            Event::Blocked(host) => (Category::Blocked, blocked_domain(host)?, 1),
+            Event::PagesPrinted(0) => return None,
+            Event::PagesPrinted(n) => (Category::Print, "page".into(), *n),
+            Event::PrintFailed => (Category::Print, "failure".into(), 1),
+            Event::Download => (Category::Download, "file".into(), 1),
+            Event::HelpRequest => (Category::Help, "request".into(), 1),
+            Event::Outcome(o) => (Category::Outcome, o.code().into(), 1),
+            Event::Language(code) => (Category::Language, language_code(code)?, 1),
+            Event::Outage(id) => (Category::Outage, id_code(id)?, 1),
+        };
+        Some((cat, action, n))
+    }
+}
+
+/// A tile or service id: lowercase ASCII letters, digits and dashes, as the catalogue allows.
+fn id_code(s: &str) -> Option<String> {
+    let ok = (1..=40).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-');
+    ok.then(|| s.to_string())
+}
+
+/// A language code: two or three lowercase letters.
+fn language_code(s: &str) -> Option<String> {
+    ((2..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase())).then(|| s.to_string())
+}
+
+/// The registrable domain of a refused host (`www.facebook.com` → `facebook.com`), so that a
+/// host carrying a name or a code in its labels is never kept; IP literals become `ip`.
+pub fn blocked_domain(host: &str) -> Option<String> {
+    let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    if h.is_empty() {
+        return None;
+    }
+    if h.parse::<std::net::IpAddr>().is_ok() || h.starts_with('[') || h.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        return Some("ip".into());
+    }
+    let valid = |s: &str| {
+        (1..=253).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && !s.split('.').any(|l| l.is_empty() || l.len() > 63)
+    };
+    if !valid(&h) {
+        return None;
+    }
+    let reg = psl::domain_str(&h).unwrap_or(&h);
+    valid(reg).then(|| reg.to_string())
+}
+
+/// A stored value is in the vocabulary the borne sends (also checked before each send).
+pub fn in_vocabulary(cat: Category, action: &str) -> bool {
+    match cat {
+        Category::Session => action == "start",
+        Category::End => matches!(action, "button" | "idle" | "crash"),
+        Category::Duration => DurationBand::ALL.iter().any(|b| b.code() == action),
+        Category::Tile | Category::Outage => id_code(action).is_some(),
+        Category::Blocked => action == "ip" || blocked_domain(action).as_deref() == Some(action),
+        Category::Print => matches!(action, "page" | "failure"),
+        Category::Download => action == "file",
+        Category::Help => action == "request",
+        Category::Outcome => matches!(action, "yes" | "partly" | "no" | "skipped"),
+        Category::Language => language_code(action).is_some(),
+    }
+}
+
+/// What can go wrong with the statistics file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused an operation.
+    #[error("statistics database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file was written by a newer program.
+    #[error("statistics file schema version {found} is newer than this program's ({supported})")]
+    TooNew {
+        /// Version in the file.
+        found: i64,
+        /// Newest version this program knows.
+        supported: i64,
+    },
+    /// The folder could not be created.
+    #[error("cannot create the statistics folder: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl StoreError {
+    /// The French text for the référent.
+    pub fn french(&self) -> String {
+        match self {
+            StoreError::TooNew { .. } => "Le fichier des statistiques vient d'une version plus récente de la borne. \
+                 Il n'a pas été modifié : installez la dernière version de la borne."
+                .into(),
+            StoreError::Sqlite(_) | StoreError::Io(_) => "Le fichier des statistiques ne peut pas être lu ou écrit. \
+                 Les statistiques déjà enregistrées sont conservées ; prévenez la fédération."
+                .into(),
+        }
+    }
+}
+
+/// Schema migrations, in order; the file's `user_version` is how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/2026-11-23-01-stats.sql")];
+
+/// The file name of the store in the state directory.
+pub const FILE_NAME: &str = "stats.sqlite";
+
+/// The statistics file.
+pub struct Store {
+    pub(crate) conn: Connection,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path`: WAL journal, full sync on commit, migrations run.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        Store::setup(conn)
+    }
+
+    /// A store in memory (tests, dry runs).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Store, StoreError> {
+        // FULL: a commit survives a power cut, not only a killed process. Commits are rare (a few a
+        // minute), so the fsync costs nothing a person notices, and never on the UI thread.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::TooNew { found: version, supported });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tracing::info!(version = i + 1, "statistics schema migrated");
+        }
+        tx.commit()?;
+        Ok(Store { conn })
+    }
+
+    /// Applies recorded operations in one transaction.
+    pub fn apply(&mut self, ops: &[Op]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for op in ops {
+            apply_op(&tx, op)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// At start: a session left open by a killed or crashed program is counted as ended by a crash,
+    /// with the duration band it had reached. Returns whether there was one.
+    pub fn close_interrupted_session(&mut self) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let open: Option<(i64, String)> = tx
+            .query_row("SELECT hour, band FROM open_session WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((hour, band)) = open else { return Ok(false) };
+        add(&tx, Hour(hour), Category::End, EndReason::Crash.code(), 1)?;
+        add(&tx, Hour(hour), Category::Duration, &band, 1)?;
+        tx.execute("DELETE FROM open_session", [])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Every count, with how much of it Matomo has.
+    pub fn rows(&self) -> Result<Vec<CountRow>, StoreError> {
+        let mut st =
+            self.conn.prepare("SELECT hour, cat, action, n, delivered FROM counts ORDER BY hour, cat, action")?;
+        let rows = st.query_map([], |r| {
+            Ok(CountRow {
+                hour: Hour(r.get(0)?),
+                cat: r.get(1)?,
+                action: r.get(2)?,
+                n: r.get::<_, i64>(3)?.max(0) as u64,
+                delivered: r.get::<_, i64>(4)?.max(0) as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Counts between two hours (inclusive start, exclusive end).
+    pub fn rows_between(&self, from: Hour, to: Hour) -> Result<Vec<CountRow>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT hour, cat, action, n, delivered FROM counts WHERE hour >= ?1 AND hour < ?2 ORDER BY hour, cat, action",
+        )?;
+        let rows = st.query_map(params![from.0, to.0], |r| {
+            Ok(CountRow {
+                hour: Hour(r.get(0)?),
+                cat: r.get(1)?,
+                action: r.get(2)?,
+                n: r.get::<_, i64>(3)?.max(0) as u64,
+                delivered: r.get::<_, i64>(4)?.max(0) as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Totals by `(category, action)` over all time.
+    pub fn totals(&self) -> Result<BTreeMap<(String, String), u64>, StoreError> {
+        let mut out = BTreeMap::new();
+        for r in self.rows()? {
+            *out.entry((r.cat, r.action)).or_insert(0) += r.n;
+        }
+        Ok(out)
+    }
+
+    /// Whether a session is open in the file (shown in tests; the shell keeps its own state).
+    pub fn has_open_session(&self) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row("SELECT count(*) FROM open_session", [], |r| r.get::<_, i64>(0))? > 0)
+    }
+}
+
+/// One stored count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountRow {
+    /// The hour.
+    pub hour: Hour,
+    /// Category code.
+    pub cat: String,
+    /// Action.
+    pub action: String,
+    /// How many.
+    pub n: u64,
+    /// How many Matomo confirmed.
+    pub delivered: u64,
+}
+
+/// One write of the recorder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// A session started at this hour.
+    Start(Hour),
+    /// Units counted in the session of this hour; the session has reached this band.
+    Count {
+        /// The session's hour.
+        hour: Hour,
+        /// Category.
+        cat: Category,
+        /// Action.
+        action: String,
+        /// How many units.
+        n: u32,
+        /// The session's duration band so far.
+        band: DurationBand,
+    },
+    /// The session of this hour ended.
+    End {
+        /// The session's hour.
+        hour: Hour,
+        /// Why.
+        reason: EndReason,
+        /// Its duration band.
+        band: DurationBand,
+    },
+}
+
+fn add(tx: &Transaction<'_>, hour: Hour, cat: Category, action: &str, n: u64) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO counts (hour, cat, action, n) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (hour, cat, action) DO UPDATE SET n = n + excluded.n",
+        params![hour.0, cat.code(), action, n as i64],
+    )?;
+    Ok(())
+}
+
+fn apply_op(tx: &Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
+    match op {
+        Op::Start(hour) => {
+            // A start while another session is recorded open means the end was lost: count it as a crash.
+            let open: Option<(i64, String)> = tx
+                .query_row("SELECT hour, band FROM open_session WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((h, band)) = open {
+                add(tx, Hour(h), Category::End, EndReason::Crash.code(), 1)?;
+                add(tx, Hour(h), Category::Duration, &band, 1)?;
+            }
+            add(tx, *hour, Category::Session, "start", 1)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO open_session (id, hour, band) VALUES (1, ?1, ?2)",
+                params![hour.0, DurationBand::Under5.code()],
+            )?;
+        }
+        Op::Count { hour, cat, action, n, band } => {
+            add(tx, *hour, *cat, action, u64::from(*n))?;
+            tx.execute("UPDATE open_session SET band = ?1 WHERE id = 1 AND hour = ?2", params![band.code(), hour.0])?;
+        }
+        Op::End { hour, reason, band } => {
+            // Only a session the file holds as open can end: never more ends than starts.
+            if tx.execute("DELETE FROM open_session WHERE id = 1 AND hour = ?1", params![hour.0])? == 1 {
+                add(tx, *hour, Category::End, reason.code(), 1)?;
+                add(tx, *hour, Category::Duration, band.code(), 1)?;
+            } else {
+                tracing::warn!("session end without an open session in the statistics file; not counted");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

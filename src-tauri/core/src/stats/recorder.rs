@@ -1,0 +1,323 @@
+//! Recording from the kiosk: fire-and-forget for the caller, one writer thread for the file.
+//!
+//! The caller's side only checks the value, looks at the session clock and puts an [`Op`] in a
+//! bounded channel (`try_send`: it never waits, so the UI thread never blocks on the disk). The
+//! writer thread takes everything waiting in the channel and commits it in one transaction, at once:
+//! a `kill -9` loses only what was still in the channel (the events of the last few milliseconds;
+//! at most [`CHANNEL`] events if the disk stalls), and SQLite's WAL never leaves a half-written file.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{Category, DurationBand, Event, Hour, Op, Store, StoreError};
+use crate::session::EndReason;
+
+/// Capacity of the channel between callers and the writer.
+pub const CHANNEL: usize = 4096;
+
+enum Msg {
+    Op(Op),
+    Flush(SyncSender<()>),
+}
+
+/// The session as the recorder sees it: the hour it started, and when (monotonic, in memory only).
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    hour: Hour,
+    since: Instant,
+}
+
+/// Records counted events. Cheap to share behind an `Arc`; a disabled recorder does nothing.
+#[derive(Debug)]
+pub struct Recorder {
+    inner: Option<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    tx: SyncSender<Msg>,
+    session: Mutex<Option<Open>>,
+    dropped: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Msg::Op(op) => op.fmt(f),
+            Msg::Flush(_) => f.write_str("Flush"),
+        }
+    }
+}
+
+impl Recorder {
+    /// A recorder that counts nothing (statistics turned off).
+    pub fn disabled() -> Recorder {
+        Recorder { inner: None }
+    }
+
+    /// Opens the store at `path`, counts a session a previous run left open as ended by a crash, and
+    /// starts the writer thread.
+    pub fn open(path: &Path) -> Result<Recorder, StoreError> {
+        let mut store = Store::open(path)?;
+        if store.close_interrupted_session()? {
+            tracing::info!("a session left open by the previous run was counted as ended by a crash");
+        }
+        Ok(Recorder::with_store(store))
+    }
+
+    /// Starts the writer thread on an opened store.
+    pub fn with_store(store: Store) -> Recorder {
+        let (tx, rx) = sync_channel(CHANNEL);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let failed = Arc::new(AtomicU64::new(0));
+        let f2 = failed.clone();
+        let writer = std::thread::Builder::new().name("stats-writer".into()).spawn(move || writer(store, rx, &f2));
+        let writer = match writer {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the statistics writer; nothing will be counted");
+                None
+            }
+        };
+        Recorder { inner: Some(Inner { tx, session: Mutex::new(None), dropped, failed, writer: Mutex::new(writer) }) }
+    }
+
+    /// Counts an event in the current session, opening one if none is open (the first thing a person
+    /// does starts a session). Never blocks.
+    pub fn record(&self, event: Event) {
+        let Some(inner) = &self.inner else { return };
+        let Some((cat, action, n)) = event.unit() else {
+            // The value is not logged: it is exactly what must not be kept.
+            tracing::warn!("event refused: value outside the statistics vocabulary");
+            return;
+        };
+        let now = Instant::now();
+        let (hour, since, started) = {
+            let Ok(mut s) = inner.session.lock() else { return };
+            match *s {
+                Some(o) => (o.hour, o.since, false),
+                None => {
+                    let o = Open { hour: Hour::now(), since: now };
+                    *s = Some(o);
+                    (o.hour, o.since, true)
+                }
+            }
+        };
+        if started {
+            inner.send(Op::Start(hour));
+        }
+        let band = DurationBand::of(now.saturating_duration_since(since));
+        inner.send(Op::Count { hour, cat, action, n, band });
+    }
+
+    /// Ends the current session, if one is open: counts how it ended and how long it lasted.
+    pub fn end_session(&self, reason: EndReason) {
+        let Some(inner) = &self.inner else { return };
+        let open = inner.session.lock().ok().and_then(|mut s| s.take());
+        if let Some(o) = open {
+            let band = DurationBand::of(o.since.elapsed());
+            inner.send(Op::End { hour: o.hour, reason, band });
+        }
+    }
+
+    /// Whether a counted session is open.
+    pub fn session_open(&self) -> bool {
+        self.inner.as_ref().and_then(|i| i.session.lock().ok().map(|s| s.is_some())).unwrap_or(false)
+    }
+
+    /// Waits until everything sent so far is in the file (tests, shutdown). Never call it on the UI
+    /// thread.
+    pub fn flush(&self) {
+        let Some(inner) = &self.inner else { return };
+        let (tx, rx) = sync_channel(1);
+        if inner.tx.send(Msg::Flush(tx)).is_ok() {
+            let _ = rx.recv_timeout(Duration::from_secs(30));
+        }
+    }
+
+    /// Events refused because the channel was full (the disk stalled).
+    pub fn dropped(&self) -> u64 {
+        self.inner.as_ref().map_or(0, |i| i.dropped.load(Ordering::Relaxed) + i.failed.load(Ordering::Relaxed))
+    }
+
+    /// Sends a category's unit directly (benchmarks and tests of the channel).
+    #[doc(hidden)]
+    pub fn record_unit(&self, cat: Category, action: &str) {
+        if let Some(inner) = &self.inner {
+            inner.send(Op::Count { hour: Hour::now(), cat, action: action.into(), n: 1, band: DurationBand::Under5 });
+        }
+    }
+}
+
+impl Inner {
+    fn send(&self, op: Op) {
+        match self.tx.try_send(Msg::Op(op)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("statistics channel full (disk too slow); one event not counted");
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("statistics writer stopped; one event not counted");
+            }
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            let handle = inner.writer.lock().ok().and_then(|mut w| w.take());
+            drop(inner.tx);
+            if let Some(h) = handle {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+/// The writer: waits for a message, takes all that are waiting, commits them together.
+fn writer(mut store: Store, rx: Receiver<Msg>, failed: &AtomicU64) {
+    while let Ok(first) = rx.recv() {
+        let mut ops = Vec::new();
+        let mut flushes = Vec::new();
+        let mut next = Some(first);
+        while let Some(m) = next.take() {
+            match m {
+                Msg::Op(op) => ops.push(op),
+                Msg::Flush(ack) => flushes.push(ack),
+            }
+            if ops.len() < 512 {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !ops.is_empty() {
+            let mut result = store.apply(&ops);
+            if let Err(e) = &result {
+                // A busy file (another process holding the lock past the timeout) or a full disk: one
+                // more try after a pause before giving these events up.
+                tracing::warn!(error = %e, "statistics write failed; trying again in one second");
+                std::thread::sleep(Duration::from_secs(1));
+                result = store.apply(&ops);
+            }
+            if let Err(e) = result {
+                failed.fetch_add(ops.len() as u64, Ordering::Relaxed);
+                tracing::error!(error = %e, events = ops.len(), "statistics write failed twice; events not counted");
+            }
+        }
+        for ack in flushes {
+            let _ = ack.send(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(path: &Path) -> std::collections::BTreeMap<(String, String), u64> {
+        Store::open(path).unwrap().totals().unwrap()
+    }
+
+    fn n(t: &std::collections::BTreeMap<(String, String), u64>, c: &str, a: &str) -> u64 {
+        t.get(&(c.to_string(), a.to_string())).copied().unwrap_or(0)
+    }
+
+    #[test]
+    fn first_event_opens_a_session_and_end_counts_reason_and_band() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.sqlite");
+        let r = Recorder::open(&p).unwrap();
+        assert!(!r.session_open());
+        r.record(Event::TileOpened("caf".into()));
+        r.record(Event::TileOpened("caf".into()));
+        r.record(Event::PagesPrinted(3));
+        assert!(r.session_open());
+        r.end_session(EndReason::Button);
+        r.end_session(EndReason::Idle); // nothing open: not counted
+        r.flush();
+        let t = totals(&p);
+        assert_eq!(n(&t, "session", "start"), 1);
+        assert_eq!(n(&t, "tile", "caf"), 2);
+        assert_eq!(n(&t, "print", "page"), 3);
+        assert_eq!(n(&t, "end", "button"), 1);
+        assert_eq!(n(&t, "end", "idle"), 0);
+        assert_eq!(n(&t, "duration", "lt5"), 1);
+    }
+
+    #[test]
+    fn values_outside_the_vocabulary_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.sqlite");
+        let r = Recorder::open(&p).unwrap();
+        r.record(Event::TileOpened("Jean Dupont".into()));
+        r.record(Event::TileOpened("caf/mon-compte?x=1".into()));
+        r.record(Event::Language("français".into()));
+        r.record(Event::Blocked("jean-dupont.evil.example.com".into()));
+        r.flush();
+        let t = totals(&p);
+        // Only the blocked host's registrable domain got in, and it opened the session.
+        assert_eq!(n(&t, "blocked", "example.com"), 1);
+        assert_eq!(t.len(), 2, "{t:?}");
+    }
+
+    #[test]
+    fn a_session_left_open_counts_as_a_crash_at_next_start() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.sqlite");
+        {
+            let r = Recorder::open(&p).unwrap();
+            r.record(Event::HelpRequest);
+            r.flush();
+            // Dropped without end_session: the program "died".
+        }
+        assert!(Store::open(&p).unwrap().has_open_session().unwrap());
+        let r = Recorder::open(&p).unwrap();
+        r.flush();
+        let t = totals(&p);
+        assert_eq!(n(&t, "end", "crash"), 1);
+        assert_eq!(n(&t, "duration", "lt5"), 1);
+        assert!(!Store::open(&p).unwrap().has_open_session().unwrap());
+        // Opening again does not count it twice.
+        drop(r);
+        let _r = Recorder::open(&p).unwrap();
+        assert_eq!(n(&totals(&p), "end", "crash"), 1);
+    }
+
+    #[test]
+    fn disabled_recorder_writes_nothing() {
+        let r = Recorder::disabled();
+        r.record(Event::Download);
+        r.end_session(EndReason::Idle);
+        r.flush();
+        assert!(!r.session_open());
+        assert_eq!(r.dropped(), 0);
+    }
+
+    #[test]
+    fn events_recorded_while_another_process_holds_the_file_are_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.sqlite");
+        let r = Recorder::open(&p).unwrap();
+        // Another connection (the pusher, bornectl) holds the write lock: the writer waits for it.
+        let other = Connection::open(&p).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        for _ in 0..1000 {
+            r.record(Event::Download);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        other.execute_batch("COMMIT").unwrap();
+        r.flush();
+        assert_eq!(n(&totals(&p), "download", "file"), 1000);
+        assert_eq!(r.dropped(), 0);
+    }
+
+    use rusqlite::Connection;
+}

@@ -1,0 +1,277 @@
+//! The local figures, a line a day: what `bornectl stats` prints and the admin screen exports.
+//!
+//! Days are civil days in the borne's time zone (an hour belongs to the day its start falls in). The
+//! CSV is what a funder's spreadsheet opens as is in France: `;` between fields (French spreadsheets
+//! split on it), ASCII only (no encoding to guess), CRLF line ends, a header line first, one line for
+//! every day of the period (zeros included), so two exports of the same period have the same rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use super::{CountRow, Hour};
+
+/// A fixed column: header, category, action (`None`: every action of the category).
+const COLUMNS: &[(&str, &str, Option<&str>)] = &[
+    ("sessions", "session", Some("start")),
+    ("fin_bouton", "end", Some("button")),
+    ("fin_inactivite", "end", Some("idle")),
+    ("fin_incident", "end", Some("crash")),
+    ("duree_moins_5_min", "duration", Some("lt5")),
+    ("duree_5_15_min", "duration", Some("5-15")),
+    ("duree_15_30_min", "duration", Some("15-30")),
+    ("duree_30_60_min", "duration", Some("30-60")),
+    ("duree_plus_60_min", "duration", Some("gt60")),
+    ("tuiles_ouvertes", "tile", None),
+    ("pages_imprimees", "print", Some("page")),
+    ("echecs_impression", "print", Some("failure")),
+    ("documents_recus", "download", Some("file")),
+    ("demandes_aide", "help", Some("request")),
+    ("reponse_oui", "outcome", Some("yes")),
+    ("reponse_en_partie", "outcome", Some("partly")),
+    ("reponse_non", "outcome", Some("no")),
+    ("reponse_passee", "outcome", Some("skipped")),
+    ("navigations_bloquees", "blocked", None),
+    ("coupures_reseau", "outage", None),
+];
+
+/// Figures of a period, a line a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayTable {
+    /// First day.
+    pub from: Date,
+    /// Last day (included).
+    pub to: Date,
+    /// Column headers after `date`.
+    pub headers: Vec<String>,
+    /// One line a day: the date and a value for each header.
+    pub days: Vec<(Date, Vec<u64>)>,
+    /// Totals of the period by `(category, action)`.
+    pub totals: BTreeMap<(String, String), u64>,
+}
+
+/// The hours to read for a period of civil days in `tz`: from the first day's start to the start of
+/// the day after the last.
+pub fn hours_of(from: Date, to: Date, tz: &TimeZone) -> (Hour, Hour) {
+    let start = from.to_zoned_datetime(tz.clone()).map(|z| z.timestamp().as_second()).unwrap_or(0);
+    let end = to
+        .tomorrow()
+        .ok()
+        .and_then(|d| d.to_zoned_datetime(tz.clone()).ok())
+        .map(|z| z.timestamp().as_second())
+        .unwrap_or(i64::MAX / 2);
+    (Hour::from_unix(start), Hour::from_unix(end + 3599))
+}
+
+impl DayTable {
+    /// Builds the table from stored rows (rows outside the period are ignored).
+    pub fn build(rows: &[CountRow], from: Date, to: Date, tz: &TimeZone) -> DayTable {
+        let mut by_day: BTreeMap<Date, BTreeMap<(&str, &str), u64>> = BTreeMap::new();
+        let mut tiles = BTreeSet::new();
+        let mut languages = BTreeSet::new();
+        let mut totals = BTreeMap::new();
+        for r in rows {
+            let day = r.hour.date_in(tz);
+            if day < from || day > to {
+                continue;
+            }
+            *by_day.entry(day).or_default().entry((r.cat.as_str(), r.action.as_str())).or_insert(0) += r.n;
+            *totals.entry((r.cat.clone(), r.action.clone())).or_insert(0) += r.n;
+            match r.cat.as_str() {
+                "tile" => {
+                    tiles.insert(r.action.as_str());
+                }
+                "language" => {
+                    languages.insert(r.action.as_str());
+                }
+                _ => {}
+            }
+        }
+        let mut headers: Vec<String> = COLUMNS.iter().map(|c| c.0.to_string()).collect();
+        headers.extend(tiles.iter().map(|t| format!("tuile_{t}")));
+        headers.extend(languages.iter().map(|l| format!("langue_{l}")));
+        let empty = BTreeMap::new();
+        let mut days = Vec::new();
+        let mut day = from;
+        while day <= to {
+            let m = by_day.get(&day).unwrap_or(&empty);
+            let mut values: Vec<u64> = COLUMNS
+                .iter()
+                .map(|(_, cat, action)| {
+                    m.iter().filter(|((c, a), _)| c == cat && action.is_none_or(|x| x == *a)).map(|(_, n)| n).sum()
+                })
+                .collect();
+            values.extend(tiles.iter().map(|t| m.get(&("tile", t)).copied().unwrap_or(0)));
+            values.extend(languages.iter().map(|l| m.get(&("language", l)).copied().unwrap_or(0)));
+            days.push((day, values));
+            match day.tomorrow() {
+                Ok(d) => day = d,
+                Err(_) => break,
+            }
+        }
+        DayTable { from, to, headers, days, totals }
+    }
+
+    /// The CSV file (see the module documentation).
+    pub fn csv(&self) -> String {
+        let mut out = String::from("date");
+        for h in &self.headers {
+            out.push(';');
+            out.push_str(h);
+        }
+        out.push_str("\r\n");
+        for (day, values) in &self.days {
+            out.push_str(&day.to_string());
+            for v in values {
+                out.push(';');
+                out.push_str(&v.to_string());
+            }
+            out.push_str("\r\n");
+        }
+        out
+    }
+
+    /// A total of the period.
+    pub fn total(&self, cat: &str, action: &str) -> u64 {
+        self.totals.get(&(cat.to_string(), action.to_string())).copied().unwrap_or(0)
+    }
+
+    /// The total of every action of a category.
+    pub fn total_of(&self, cat: &str) -> u64 {
+        self.totals.iter().filter(|((c, _), _)| c == cat).map(|(_, n)| n).sum()
+    }
+
+    /// Actions of a category, most counted first.
+    pub fn top(&self, cat: &str) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> =
+            self.totals.iter().filter(|((c, _), _)| c == cat).map(|((_, a), n)| (a.clone(), *n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
+
+    /// The table for a terminal, in French.
+    pub fn text(&self) -> String {
+        use std::fmt::Write;
+        let col = |name: &str| self.headers.iter().position(|h| h == name);
+        let pick = [("Sessions", "sessions"), ("Tuiles", "tuiles_ouvertes"), ("Pages", "pages_imprimees")];
+        let help = col("demandes_aide");
+        let mut out = String::new();
+        let _ = writeln!(out, "Statistiques du {} au {} (jours en heure locale)", self.from, self.to);
+        let _ = writeln!(out, "{:<12}{:>10}{:>10}{:>10}{:>10}", "Date", pick[0].0, pick[1].0, pick[2].0, "Aide");
+        let get = |values: &[u64], i: Option<usize>| i.and_then(|i| values.get(i)).copied().unwrap_or(0);
+        for (day, values) in &self.days {
+            let _ = writeln!(
+                out,
+                "{:<12}{:>10}{:>10}{:>10}{:>10}",
+                day.to_string(),
+                get(values, col(pick[0].1)),
+                get(values, col(pick[1].1)),
+                get(values, col(pick[2].1)),
+                get(values, help)
+            );
+        }
+        let list = |cat: &str, labels: &[(&str, &str)]| {
+            labels.iter().map(|(a, l)| format!("{l} {}", self.total(cat, a))).collect::<Vec<_>>().join(", ")
+        };
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Sessions : {}", self.total("session", "start"));
+        let _ = writeln!(
+            out,
+            "Fin de session : {}",
+            list("end", &[("button", "bouton"), ("idle", "inactivité"), ("crash", "incident")])
+        );
+        let _ = writeln!(
+            out,
+            "Durée : {}",
+            list(
+                "duration",
+                &[
+                    ("lt5", "moins de 5 min"),
+                    ("5-15", "5 à 15 min"),
+                    ("15-30", "15 à 30 min"),
+                    ("30-60", "30 à 60 min"),
+                    ("gt60", "plus d'une heure")
+                ]
+            )
+        );
+        let tiles: Vec<String> = self.top("tile").iter().take(10).map(|(t, n)| format!("{t} {n}")).collect();
+        let _ = writeln!(
+            out,
+            "Tuiles les plus ouvertes : {}",
+            if tiles.is_empty() { "aucune".into() } else { tiles.join(", ") }
+        );
+        let _ = writeln!(
+            out,
+            "Impression : {} pages, {} échecs",
+            self.total("print", "page"),
+            self.total("print", "failure")
+        );
+        let _ = writeln!(out, "Documents reçus : {}", self.total("download", "file"));
+        let _ = writeln!(out, "Demandes d'aide : {}", self.total("help", "request"));
+        let _ = writeln!(
+            out,
+            "Réponses « Avez-vous pu faire votre démarche ? » : {}",
+            list("outcome", &[("yes", "oui"), ("partly", "en partie"), ("no", "non"), ("skipped", "passée")])
+        );
+        let _ = writeln!(out, "Navigations bloquées : {}", self.total_of("blocked"));
+        let _ = writeln!(out, "Coupures réseau : {}", self.total_of("outage"));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(hour: i64, cat: &str, action: &str, n: u64) -> CountRow {
+        CountRow { hour: Hour(hour), cat: cat.into(), action: action.into(), n, delivered: 0 }
+    }
+
+    #[test]
+    fn days_follow_the_local_time_zone_and_every_day_has_a_line() {
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        // 2026-11-23 23:30 UTC is already the 24th in Paris (UTC+1).
+        let late = Hour::from_unix("2026-11-23T23:30:00Z".parse::<jiff::Timestamp>().unwrap().as_second());
+        assert_eq!(late.date_in(&tz).to_string(), "2026-11-24");
+        let from: Date = "2026-11-22".parse().unwrap();
+        let to: Date = "2026-11-25".parse().unwrap();
+        let rows = vec![row(late.0, "session", "start", 2), row(late.0, "tile", "caf", 3)];
+        let t = DayTable::build(&rows, from, to, &tz);
+        assert_eq!(t.days.len(), 4);
+        let csv = t.csv();
+        let mut lines = csv.split("\r\n");
+        let header: Vec<&str> = lines.next().unwrap().split(';').collect();
+        assert_eq!(header[0], "date");
+        assert_eq!(header[1], "sessions");
+        assert!(header.contains(&"tuile_caf"));
+        let caf = header.iter().position(|h| *h == "tuile_caf").unwrap();
+        let body: Vec<Vec<&str>> = lines.filter(|l| !l.is_empty()).map(|l| l.split(';').collect()).collect();
+        assert_eq!(body.len(), 4);
+        let day = late.date_in(&tz).to_string();
+        let line = body.iter().find(|l| l[0] == day).unwrap();
+        assert_eq!(line[1], "2");
+        assert_eq!(line[caf], "3");
+        assert!(csv.is_ascii());
+        assert!(body.iter().all(|l| l.len() == header.len()));
+    }
+
+    #[test]
+    fn text_summary_names_the_figures_in_french() {
+        let tz = TimeZone::UTC;
+        let d: Date = "2026-01-05".parse().unwrap();
+        let h = Hour::from_unix(d.to_zoned_datetime(tz.clone()).unwrap().timestamp().as_second() + 10 * 3600);
+        let rows = vec![
+            row(h.0, "session", "start", 4),
+            row(h.0, "end", "idle", 1),
+            row(h.0, "tile", "ameli", 5),
+            row(h.0, "outcome", "partly", 2),
+        ];
+        let t = DayTable::build(&rows, d, d, &tz);
+        let text = t.text();
+        assert!(text.contains("Sessions : 4"), "{text}");
+        assert!(text.contains("inactivité 1"), "{text}");
+        assert!(text.contains("ameli 5"), "{text}");
+        assert!(text.contains("en partie 2"), "{text}");
+    }
+}
