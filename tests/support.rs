@@ -13,3 +13,6 @@ pub fn bin(name: &str) -> PathBuf {
     let dir = exe.parent().and_then(|p| p.parent()).expect("target/<profile>/deps");
     dir.join(name)
 }
+
+#[path = "matomo/mod.rs"]
+pub mod matomo;
