@@ -43,7 +43,7 @@ pub fn portal(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<borne_core::c
     Ok(borne_core::catalogue::PortalData::new(&l.settings, &l.effective))
 }
 
-/// A tile was opened (counted once statistics exist; logged by id only).
+/// A tile was opened: counted by id (the first thing a person does opens the counted session).
 #[tauri::command]
 pub fn tile_opened(webview: Webview, kiosk: State<'_, Kiosk>, id: String) -> Result<()> {
     caller_is(&webview, &[CONTENT])?;
@@ -53,6 +53,7 @@ pub fn tile_opened(webview: Webview, kiosk: State<'_, Kiosk>, id: String) -> Res
     }
     kiosk.touch();
     tracing::info!(tile = %id, "tile opened");
+    kiosk.stats.record(borne_core::stats::Event::TileOpened(id));
     Ok(())
 }
 
@@ -115,8 +116,13 @@ pub fn print_page(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> 
     caller_is(&webview, &[TOOLBAR])?;
     let printer = kiosk.loaded.read().ok().and_then(|l| l.settings.printing.printer.clone());
     let Some(c) = app.get_webview(CONTENT) else { return Err(CommandError { code: "internal" }) };
+    let app2 = app.clone();
     let _ = c.with_webview(move |pv| {
         let op = webkit2gtk::PrintOperation::new(&pv.inner());
+        webkit2gtk::PrintOperationExt::connect_failed(&op, move |_, err| {
+            tracing::warn!(error = %err, "print job failed");
+            app2.state::<Kiosk>().stats.record(borne_core::stats::Event::PrintFailed);
+        });
         let settings = gtk::PrintSettings::new();
         if let Some(p) = printer {
             settings.set_printer(&p);

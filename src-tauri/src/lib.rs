@@ -69,6 +69,10 @@ pub struct Kiosk {
     pub internal_gate: Mutex<Option<Instant>>,
     /// The content view's empty history, serialised before its first load (restored at each wipe).
     pub empty_history: Mutex<Option<Vec<u8>>>,
+    /// Anonymous usage counts (fire-and-forget; a disabled recorder when statistics are off).
+    pub stats: borne_core::stats::recorder::Recorder,
+    /// Wakes the background push (a session ended).
+    pub push_wake: Mutex<std::sync::mpsc::Sender<()>>,
 }
 
 impl Kiosk {
@@ -135,7 +139,22 @@ pub fn run() {
             std::process::exit(70);
         }
     };
+    let stats = open_stats(&paths, &loaded);
+    let (push_wake, wake_rx) = std::sync::mpsc::channel();
+    {
+        let (paths, loaded) = (paths.clone(), Arc::clone(&loaded));
+        borne_core::push::service::spawn(
+            paths.clone(),
+            move || match loaded.read() {
+                Ok(l) if l.settings.stats.enabled => borne_core::push::Destination::resolve(&l.settings.stats, &paths),
+                _ => borne_core::push::Destination { url: None, site_id: 0, token_file: Default::default() },
+            },
+            wake_rx,
+        );
+    }
     let kiosk = Kiosk {
+        stats,
+        push_wake: Mutex::new(push_wake),
         paths,
         dirs,
         loaded,
@@ -179,6 +198,24 @@ pub fn run() {
         Err(e) => {
             tracing::error!(error = %e, "cannot start the kiosk");
             std::process::exit(1);
+        }
+    }
+}
+
+/// The statistics recorder: off when the settings say so; a file that cannot be opened (newer
+/// version, broken disk) leaves the kiosk running without counting, and says why in the log.
+fn open_stats(paths: &Paths, loaded: &Arc<RwLock<Loaded>>) -> borne_core::stats::recorder::Recorder {
+    use borne_core::stats::recorder::Recorder;
+    let enabled = loaded.read().map(|l| l.settings.stats.enabled).unwrap_or(false);
+    if !enabled {
+        tracing::info!("statistics are off in the settings");
+        return Recorder::disabled();
+    }
+    match Recorder::open(&paths.state_dir.join(borne_core::stats::FILE_NAME)) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "statistics file unusable; counting is off until it is fixed");
+            Recorder::disabled()
         }
     }
 }

@@ -106,6 +106,7 @@ fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
         }
         Decision::Block { reason, host } => {
             tracing::info!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "navigation blocked");
+            count_blocked(app, host.as_deref());
             show_blocked_unless_frame(app, host, reason.code());
             false
         }
@@ -177,6 +178,14 @@ const FRAME_CHECK_JS: &str = r"(function (h) {
   } catch (e) { return false; }
 })";
 
+/// Counts a refused navigation by its host's registrable domain (only when a person is at the borne).
+fn count_blocked(app: &AppHandle, host: Option<&str>) {
+    let kiosk = app.state::<Kiosk>();
+    if let (Some(h), true) = (host, kiosk.stats.session_open() || kiosk.idle.lock().is_ok_and(|c| c.is_open())) {
+        kiosk.stats.record(borne_core::stats::Event::Blocked(h.to_string()));
+    }
+}
+
 /// Shows the blocked page naming the host.
 pub fn show_blocked(app: &AppHandle, host: Option<String>, reason: &str) {
     let Some(content) = app.get_webview(CONTENT) else { return };
@@ -200,6 +209,7 @@ fn on_new_window(app: &AppHandle, url: Url) {
         Decision::Internal => tracing::warn!("new window to an internal page refused"),
         Decision::Block { reason, host } => {
             tracing::info!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "new window blocked");
+            count_blocked(app, host.as_deref());
             let app = app.clone();
             let code = reason.code();
             glib::idle_add_local_once(move || show_blocked(&app, host, code));
@@ -224,6 +234,9 @@ fn on_download(app: &AppHandle, event: DownloadEvent<'_>) -> bool {
         }
         DownloadEvent::Finished { success, .. } => {
             tracing::info!(success, "download finished");
+            if success {
+                kiosk.stats.record(borne_core::stats::Event::Download);
+            }
             true
         }
         _ => true,

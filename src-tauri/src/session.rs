@@ -26,6 +26,10 @@ pub fn load_portal(app: &AppHandle) {
 pub fn end(app: &AppHandle, reason: EndReason) {
     tracing::info!(reason = reason.code(), "session ended");
     let kiosk = app.state::<Kiosk>();
+    kiosk.stats.end_session(reason);
+    if let Ok(w) = kiosk.push_wake.lock() {
+        let _ = w.send(());
+    }
     if let Ok(mut c) = kiosk.idle.lock() {
         c.close();
     }

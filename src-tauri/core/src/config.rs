@@ -127,7 +127,7 @@ struct RawStats {
 impl Default for RawStats {
     fn default() -> Self {
         RawStats {
-            enabled: false,
+            enabled: true,
             matomo_url: Spanned::new(0..0, String::new()),
             site_id: Spanned::new(0..0, 0),
             token_file: "matomo.token".into(),
@@ -184,7 +184,7 @@ pub struct Printing {
 /// Where statistics go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatsSettings {
-    /// Push enabled.
+    /// Counting enabled (locally, and pushed when Matomo is configured).
     pub enabled: bool,
     /// The federation's Matomo.
     pub matomo_url: Option<Url>,
