@@ -247,7 +247,8 @@ fn language_code(s: &str) -> Option<String> {
 }
 
 /// The registrable domain of a refused host (`www.facebook.com` → `facebook.com`), so that a
-/// host carrying a name or a code in its labels is never kept; IP literals become `ip`.
+/// host carrying a name or a code in its labels is never kept; under a private public suffix
+/// (`jean-dupont.blogspot.com`) only the suffix (`blogspot.com`); IP literals become `ip`.
 pub fn blocked_domain(host: &str) -> Option<String> {
     let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
     if h.is_empty() {
@@ -264,6 +265,12 @@ pub fn blocked_domain(host: &str) -> Option<String> {
     };
     if !valid(&h) {
         return None;
+    }
+    // Under a private suffix (a host for people's own pages: blogspot.com, github.io...), the
+    // registrable domain is a person's name: keep the suffix itself.
+    if let Some(sfx) = psl::suffix(h.as_bytes()).filter(|s| s.typ() == Some(psl::Type::Private)) {
+        let sfx = String::from_utf8_lossy(sfx.as_bytes()).into_owned();
+        return valid(&sfx).then_some(sfx);
     }
     let reg = psl::domain_str(&h).unwrap_or(&h);
     valid(reg).then(|| reg.to_string())

@@ -67,7 +67,8 @@ fn duration_bands_have_the_issue_limits() {
 #[test]
 fn blocked_hosts_keep_only_their_registrable_domain() {
     assert_eq!(blocked_domain("www.facebook.com").as_deref(), Some("facebook.com"));
-    assert_eq!(blocked_domain("jean.dupont.blogspot.com").as_deref(), Some("dupont.blogspot.com"));
+    assert_eq!(blocked_domain("jean.dupont.blogspot.com").as_deref(), Some("blogspot.com"));
+    assert_eq!(blocked_domain("jean-dupont.github.io").as_deref(), Some("github.io"));
     assert_eq!(blocked_domain("WWW.Example.CO.UK.").as_deref(), Some("example.co.uk"));
     assert_eq!(blocked_domain("192.168.1.10").as_deref(), Some("ip"));
     assert_eq!(blocked_domain("[::1]").as_deref(), Some("ip"));
