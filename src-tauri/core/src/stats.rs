@@ -351,6 +351,8 @@ impl Store {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // The -wal file is reused, not shrunk, after each checkpoint: cap what stays on disk.
+        conn.pragma_update(None, "journal_size_limit", 1_048_576)?;
         Store::setup(conn)
     }
 
