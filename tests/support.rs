@@ -14,5 +14,8 @@ pub fn bin(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+#[path = "sample.rs"]
+pub mod sample;
+
 #[path = "matomo/mod.rs"]
 pub mod matomo;

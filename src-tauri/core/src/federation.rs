@@ -214,6 +214,15 @@ fn total(rows: &[BorneFigures]) -> BorneFigures {
     t
 }
 
+/// The cells of every borne's line, then of the total line (no site id).
+fn lines(rows: &[BorneFigures]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = rows.iter().map(cells).collect();
+    let mut t = cells(&total(rows));
+    t[0] = String::new();
+    out.push(t);
+    out
+}
+
 /// CSV (`;`, CRLF, header first), a line a borne and a total line.
 pub fn csv(rows: &[BorneFigures]) -> String {
     let quote = |s: &str| {
@@ -225,13 +234,7 @@ pub fn csv(rows: &[BorneFigures]) -> String {
     };
     let mut out = HEADERS.join(";");
     out.push_str("\r\n");
-    let mut all = rows.to_vec();
-    all.push(total(rows));
-    for f in &all {
-        let mut c = cells(f);
-        if f.site_id == 0 {
-            c[0] = String::new();
-        }
+    for c in lines(rows) {
         out.push_str(&c.iter().map(|s| quote(s)).collect::<Vec<_>>().join(";"));
         out.push_str("\r\n");
     }
@@ -272,13 +275,7 @@ pub fn html(rows: &[BorneFigures], from: &str, to: &str) -> String {
         out.push_str(&format!("<th scope=\"col\">{}</th>", esc(l)));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    let mut all = rows.to_vec();
-    all.push(total(rows));
-    for f in &all {
-        let mut c = cells(f);
-        if f.site_id == 0 {
-            c[0] = String::new();
-        }
+    for c in lines(rows) {
         out.push_str("<tr>");
         for cell in c {
             out.push_str(&format!("<td>{}</td>", esc(&cell)));

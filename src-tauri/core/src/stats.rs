@@ -408,18 +408,7 @@ impl Store {
 
     /// Every count, with how much of it Matomo has.
     pub fn rows(&self) -> Result<Vec<CountRow>, StoreError> {
-        let mut st =
-            self.conn.prepare("SELECT hour, cat, action, n, delivered FROM counts ORDER BY hour, cat, action")?;
-        let rows = st.query_map([], |r| {
-            Ok(CountRow {
-                hour: Hour(r.get(0)?),
-                cat: r.get(1)?,
-                action: r.get(2)?,
-                n: r.get::<_, i64>(3)?.max(0) as u64,
-                delivered: r.get::<_, i64>(4)?.max(0) as u64,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.rows_between(Hour(i64::MIN), Hour(i64::MAX))
     }
 
     /// Counts between two hours (inclusive start, exclusive end).
