@@ -90,7 +90,7 @@ pub fn french_for_code(code: &str) -> &'static str {
     match code {
         "bad-token" => "Matomo refuse la clé d'accès : demandez une nouvelle clé à votre fédération.",
         "unknown-site" => "Matomo ne connaît pas ce numéro de site : vérifiez-le avec votre fédération.",
-        "no-access" | "no-write" => {
+        "no-access" => {
             "La clé d'accès n'a pas le droit d'écrire sur ce site Matomo : demandez à votre fédération de le donner."
         }
         "not-matomo" => "L'adresse indiquée ne répond pas comme un serveur Matomo : vérifiez l'adresse.",

@@ -257,7 +257,7 @@ async fn run(
                 tracing::warn!(tracked, invalid, "Matomo refused entries of a batch");
                 let why = diagnose(client, target).await;
                 report.requests += 1;
-                let _ = store.mark_sending(batch.id, 0);
+                store.mark_sending(batch.id, 0)?;
                 return Err(PushError::Refused(why));
             }
             Ok(BulkVerdict::Unknown(cause)) => {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{backoff, jitter, lock, push_once, Destination, Options, PushError};
 use crate::load::Paths;
-use crate::matomo::Client;
+use crate::matomo::{Client, Token};
 use crate::stats::{Store, FILE_NAME};
 
 /// Time between pushes when all went well.
@@ -53,10 +53,12 @@ pub fn spawn(
             };
             let opts = Options::from_env();
             let mut failures = 0u32;
-            let mut refused_for: Option<Destination> = None;
+            // What was refused: the destination and the token it held (a new token in the same file is a change).
+            let mut refused_for: Option<(Destination, Option<Token>)> = None;
             loop {
                 let dest = destination();
-                let wait = if refused_for.as_ref() == Some(&dest) {
+                let seen = (dest.clone(), dest.target().ok().map(|t| t.token));
+                let wait = if refused_for.as_ref() == Some(&seen) {
                     Duration::from_secs(300)
                 } else {
                     refused_for = None;
@@ -65,7 +67,7 @@ pub fn spawn(
                     match next_after(&result, failures, jitter()) {
                         Next::Wait(d) => d,
                         Next::UntilChanged => {
-                            refused_for = Some(dest);
+                            refused_for = Some(seen);
                             Duration::from_secs(300)
                         }
                     }

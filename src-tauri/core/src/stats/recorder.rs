@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Category, DurationBand, Event, Hour, Op, Store, StoreError};
+use super::{DurationBand, Event, Hour, Op, Store, StoreError};
 use crate::session::EndReason;
 
 /// Capacity of the channel between callers and the writer.
@@ -141,17 +141,9 @@ impl Recorder {
         }
     }
 
-    /// Events refused because the channel was full (the disk stalled).
+    /// Events not counted: refused because the channel was full, or lost after two failed writes.
     pub fn dropped(&self) -> u64 {
         self.inner.as_ref().map_or(0, |i| i.dropped.load(Ordering::Relaxed) + i.failed.load(Ordering::Relaxed))
-    }
-
-    /// Sends a category's unit directly (benchmarks and tests of the channel).
-    #[doc(hidden)]
-    pub fn record_unit(&self, cat: Category, action: &str) {
-        if let Some(inner) = &self.inner {
-            inner.send(Op::Count { hour: Hour::now(), cat, action: action.into(), n: 1, band: DurationBand::Under5 });
-        }
     }
 }
 
