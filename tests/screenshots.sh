@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Regenerates the pictures the docs show (docs/screenshots/) from a real kiosk under Xvfb: the wipe
-# suite takes the portal, the blocked page and the idle countdown as a person sees them.
+# suite takes the portal, the blocked page and the idle countdown as a person sees them; the admin
+# suite takes each of the référent's screens.
 # Root, like the end-to-end suites (tests/e2e/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 E2E_ARTIFACTS="$(mktemp -d)"
 export E2E_ARTIFACTS
-tests/e2e/run.sh tests/e2e/wipe.test.mjs
-for shot in portal blocked countdown; do
+tests/e2e/run.sh tests/e2e/wipe.test.mjs tests/e2e/admin.test.mjs
+for shot in portal blocked countdown admin-pin-choose admin-pin-locked admin-tiles admin-tiles-error admin-settings \
+  admin-stats admin-matomo admin-versions admin-maintenance; do
   cp "$E2E_ARTIFACTS/$shot.png" "docs/screenshots/$shot.png"
   echo "docs/screenshots/$shot.png"
 done

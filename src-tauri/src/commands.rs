@@ -16,10 +16,17 @@ pub struct CommandError {
     code: &'static str,
 }
 
+impl CommandError {
+    /// An error with this code.
+    pub fn new(code: &'static str) -> Self {
+        CommandError { code }
+    }
+}
+
 type Result<T> = std::result::Result<T, CommandError>;
 
 /// The caller is one of the kiosk's local pages, in one of the expected webviews.
-fn caller_is(webview: &Webview, labels: &[&str]) -> Result<()> {
+pub(crate) fn caller_is(webview: &Webview, labels: &[&str]) -> Result<()> {
     let url = webview.url().map_err(|_| CommandError { code: "forbidden" })?;
     let local = url.scheme() == "tauri" && url.host_str() == Some("localhost");
     if local && labels.contains(&webview.label()) {
@@ -61,6 +68,11 @@ pub fn tile_opened(webview: Webview, kiosk: State<'_, Kiosk>, id: String) -> Res
 #[tauri::command]
 pub fn go_home(webview: Webview, app: AppHandle) -> Result<()> {
     caller_is(&webview, &[CONTENT, TOOLBAR])?;
+    if app.state::<Kiosk>().admin.lock().is_ok_and(|a| a.last.is_some()) {
+        // Leaving the référent's corner always ends with a wipe.
+        crate::admin::close(&app, "home");
+        return Ok(());
+    }
     session::load_portal(&app);
     Ok(())
 }
@@ -107,6 +119,19 @@ pub fn toolbar_overlay(webview: Webview, app: AppHandle, open: bool) -> Result<(
     caller_is(&webview, &[TOOLBAR])?;
     crate::layout(&app, open);
     Ok(())
+}
+
+/// The centre's logo (chosen by the référent) as a data URL, or nothing.
+#[tauri::command]
+pub fn portal_logo(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Option<String>> {
+    use base64::Engine;
+    caller_is(&webview, &[CONTENT, TOOLBAR])?;
+    for (ext, mime) in [("png", "image/png"), ("jpg", "image/jpeg"), ("svg", "image/svg+xml")] {
+        if let Ok(bytes) = std::fs::read(kiosk.paths.state_dir.join(format!("logo.{ext}"))) {
+            return Ok(Some(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))));
+        }
+    }
+    Ok(None)
 }
 
 /// "Imprimer": prints the content view on the configured printer, without GTK's dialog. The French

@@ -175,6 +175,9 @@ pub fn start_idle_timer(app: AppHandle) {
             Some(IdleEvent::Expire) => session::end(&app, EndReason::Idle),
             Some(IdleEvent::Cancel) | None => {}
         }
+        if crate::admin::expired(&app.state::<Kiosk>()) {
+            crate::admin::close(&app, "idle");
+        }
         glib::ControlFlow::Continue
     });
 }

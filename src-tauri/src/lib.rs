@@ -8,6 +8,7 @@
 //! - [`input`]: swallowed keys and mouse buttons, idle detection;
 //! - [`commands`]: what the local pages may ask of the shell.
 
+pub mod admin;
 pub mod commands;
 pub mod content_filter;
 pub mod input;
@@ -73,6 +74,12 @@ pub struct Kiosk {
     pub stats: borne_core::stats::recorder::Recorder,
     /// Wakes the background push (a session ended).
     pub push_wake: Mutex<std::sync::mpsc::Sender<()>>,
+    /// A remote page was shown since the last wipe (the admin corner opens only when false).
+    pub dirty: AtomicBool,
+    /// The référent's session.
+    pub admin: Mutex<admin::AdminSession>,
+    /// The last log lines, for the maintenance screen.
+    pub log_tail: borne_core::admin::machine::LogTail,
 }
 
 impl Kiosk {
@@ -98,8 +105,9 @@ impl Kiosk {
         self.internal_gate.lock().ok().and_then(|mut g| g.take()).is_some_and(|deadline| Instant::now() <= deadline)
     }
 
-    /// Any input from the person.
+    /// Any input from the person (or the référent).
     pub fn touch(&self) -> Option<borne_core::session::IdleEvent> {
+        admin::touch(self);
         self.idle.lock().map(|mut c| c.input(Instant::now())).unwrap_or(None)
     }
 }
@@ -112,10 +120,21 @@ pub fn run() {
     if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BORNE_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    // Logs go to stderr (the journal in the image) and their last lines to memory for the référent's
+    // maintenance screen (no colours there).
+    let log_tail = borne_core::admin::machine::LogTail::default();
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let tail = log_tail.clone();
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::try_from_env("BORNE_LOG").unwrap_or_else(|_| "info".into()))
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer().with_ansi(false).with_target(false).with_writer(move || tail.clone()),
+            )
+            .init();
+    }
     let paths = Paths {
         config_dir: args.config.clone().unwrap_or_else(Paths::default_config_dir),
         state_dir: args.state.clone().unwrap_or_else(Paths::default_state_dir),
@@ -153,6 +172,9 @@ pub fn run() {
         );
     }
     let kiosk = Kiosk {
+        dirty: AtomicBool::new(false),
+        admin: Mutex::new(admin::AdminSession::default()),
+        log_tail: log_tail.clone(),
         stats,
         push_wake: Mutex::new(push_wake),
         paths,
@@ -177,6 +199,27 @@ pub fn run() {
             commands::still_here,
             commands::toolbar_overlay,
             commands::print_page,
+            commands::portal_logo,
+            admin::admin_open,
+            admin::admin_status,
+            admin::admin_set_pin,
+            admin::admin_unlock,
+            admin::admin_leave,
+            admin::admin_data,
+            admin::admin_check_portal,
+            admin::admin_check_settings,
+            admin::admin_save_portal,
+            admin::admin_save_settings,
+            admin::admin_restore,
+            admin::admin_test_url,
+            admin::admin_stats,
+            admin::admin_export_csv,
+            admin::admin_save_matomo,
+            admin::admin_test_matomo,
+            admin::admin_logs,
+            admin::admin_logos,
+            admin::admin_set_logo,
+            admin::admin_power,
         ])
         .setup(|app| {
             build_window(app.handle())?;
@@ -218,6 +261,19 @@ fn open_stats(paths: &Paths, loaded: &Arc<RwLock<Loaded>>) -> borne_core::stats:
             Recorder::disabled()
         }
     }
+}
+
+/// Restarts the kiosk: under systemd (`BORNE_SUPERVISED` set by the unit) exiting is enough, the
+/// unit starts it again; elsewhere the program starts itself again with the same arguments.
+pub fn restart(app: &tauri::AppHandle) {
+    if std::env::var_os("BORNE_SUPERVISED").is_none() {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        match std::env::current_exe().and_then(|exe| std::process::Command::new(exe).args(args).spawn()) {
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "cannot start the kiosk again"),
+        }
+    }
+    app.exit(0);
 }
 
 fn build_window(app: &tauri::AppHandle) -> tauri::Result<()> {

@@ -18,8 +18,9 @@ use webkit2gtk::{SettingsExt, WebContextExt, WebViewExt, WebsiteDataManagerExt};
 
 use crate::{input, session, Kiosk, CONTENT, TOOLBAR};
 
-/// Internal pages the content view may show (the admin screens are never among them).
-const CONTENT_PAGES: &[&str] = &["/index.html", "/blocked.html"];
+/// Internal pages the content view may show, each only when the shell asks for it (the admin page
+/// only from a clean portal: `admin::admin_open`).
+const CONTENT_PAGES: &[&str] = &["/index.html", "/blocked.html", "/admin.html"];
 
 /// The portal's URL.
 pub fn portal_url() -> Url {
@@ -64,6 +65,12 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
             if payload.event() == tauri::webview::PageLoadEvent::Finished && is_content_page(payload.url()) {
                 // Scripts (the start benchmark, .ci/kiosk) wait for this line.
                 tracing::info!(page = payload.url().path(), "internal page shown");
+                if payload.url().path() != "/admin.html" {
+                    // Any other page in the content view ends an admin session (it is never left open).
+                    if let Ok(mut a) = webview.state::<crate::Kiosk>().admin.lock() {
+                        *a = crate::admin::AdminSession::default();
+                    }
+                }
                 if payload.url().path() == "/index.html" {
                     capture_clean_history(&webview);
                 }
@@ -92,7 +99,13 @@ pub fn toolbar_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
 fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
     let kiosk = app.state::<Kiosk>();
     match kiosk.decide_navigation(url) {
-        Decision::Allow(_) if kiosk.filter_ready.load(Ordering::SeqCst) => true,
+        Decision::Allow(by) if kiosk.filter_ready.load(Ordering::SeqCst) => {
+            if matches!(by, borne_core::policy::AllowedBy::Rule(_)) {
+                // A person's page: the admin corner stays closed until the next wipe.
+                kiosk.dirty.store(true, Ordering::SeqCst);
+            }
+            true
+        }
         Decision::Allow(_) => {
             tracing::warn!("remote navigation refused: the content filter is not installed");
             false

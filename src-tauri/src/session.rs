@@ -27,6 +27,10 @@ pub fn end(app: &AppHandle, reason: EndReason) {
     tracing::info!(reason = reason.code(), "session ended");
     let kiosk = app.state::<Kiosk>();
     kiosk.stats.end_session(reason);
+    kiosk.dirty.store(false, std::sync::atomic::Ordering::SeqCst);
+    if let Ok(mut a) = kiosk.admin.lock() {
+        *a = crate::admin::AdminSession::default();
+    }
     if let Ok(w) = kiosk.push_wake.lock() {
         let _ = w.send(());
     }

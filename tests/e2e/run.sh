@@ -27,6 +27,8 @@ cd "$REPO"
 
 export E2E_WORK="${E2E_WORK:-/tmp/borne-e2e}"
 export E2E_ARTIFACTS="${E2E_ARTIFACTS:-$E2E_WORK/artifacts}"
+# A folder the kiosk takes as a plugged USB stick (admin export, logo), inherited through tauri-driver.
+export BORNE_USB_ROOTS="$E2E_WORK/usb"
 DRIVER_PORT="${E2E_DRIVER_PORT:-4444}"
 NATIVE_DRIVER="${E2E_NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
 INSTALL="${E2E_INSTALL:-1}"
@@ -54,6 +56,7 @@ need_cmd pdfinfo poppler-utils
 need_cmd openssl openssl
 need_cmd update-ca-certificates ca-certificates
 need_cmd node nodejs
+need_cmd npm npm
 [ -x "$NATIVE_DRIVER" ] || apt_pkgs+=(webkit2gtk-driver)
 if ((${#apt_pkgs[@]})); then
   [ "$INSTALL" = 1 ] || die "missing packages: ${apt_pkgs[*]}"
@@ -63,6 +66,13 @@ if ((${#apt_pkgs[@]})); then
 fi
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 18 ] || die "Node $node_major is too old (18 or newer: node:test, fetch)"
+
+# axe-core for the accessibility checks, pinned by package-lock.json.
+if [ ! -f "$HERE/node_modules/axe-core/axe.min.js" ]; then
+  command -v npm >/dev/null 2>&1 || die "npm missing (Debian package npm)"
+  say "installing axe-core (npm ci)"
+  (cd "$HERE" && npm ci --no-audit --no-fund --silent)
+fi
 
 if ! command -v tauri-driver >/dev/null 2>&1; then
   [ "$INSTALL" = 1 ] || die "tauri-driver missing: cargo install tauri-driver --locked --version 2.1.0"
@@ -82,7 +92,8 @@ export E2E_BORNE="$BORNE"
 
 # --- services ----------------------------------------------------------------------------------
 # Fresh artifacts and state dirs for this run (screenshots of an older run would mislead).
-rm -rf "$E2E_ARTIFACTS" "$E2E_WORK/state"
+rm -rf "$E2E_ARTIFACTS" "$E2E_WORK/state" "$BORNE_USB_ROOTS"
+mkdir -p "$BORNE_USB_ROOTS"
 mkdir -p "$E2E_ARTIFACTS"
 pids=()
 cleanup() {

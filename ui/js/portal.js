@@ -153,8 +153,16 @@
   function start() {
     document.getElementById('admin-link').addEventListener('click', function (ev) {
       ev.preventDefault();
-      Shell.fire('open_admin');
+      Shell.invoke('admin_open').catch(function (e) {
+        if (e && e.code === 'session-open') document.getElementById('admin-busy').hidden = false;
+      });
     });
+    Shell.invoke('portal_logo').then(function (src) {
+      if (typeof src !== 'string' || src.indexOf('data:image/') !== 0) return;
+      const img = document.getElementById('centre-logo');
+      img.src = src;
+      img.hidden = false;
+    }, function () {});
     window.addEventListener('pageshow', function () { navigating = false; });
 
     Shell.portalData().then(function (data) {

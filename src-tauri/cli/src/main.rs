@@ -52,6 +52,9 @@ enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Choose the référent's PIN (at least 6 digits), read twice from the terminal (or two lines of
+    /// standard input when it is not a terminal).
+    SetPin,
     /// Send the statistics to Matomo now, or print what would be sent.
     Push {
         /// Print the requests instead of sending them (the token is masked).
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
         Command::Portal => portal(&paths),
         Command::Stats { from, to, csv } => stats::stats(&paths, from.as_deref(), to.as_deref(), csv),
         Command::Push { dry_run } => stats::push(&paths, dry_run),
+        Command::SetPin => set_pin(&paths),
         Command::Provision { matomo, admin_token_file, centre } => {
             stats::provision(&paths, &matomo, &admin_token_file, &centre)
         }
@@ -146,6 +150,36 @@ fn check_config(paths: &Paths) -> ExitCode {
                 println!("- {}", p.french());
                 tracing::error!(%p, "configuration problem");
             }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn set_pin(paths: &Paths) -> ExitCode {
+    use std::io::IsTerminal;
+    let read = |prompt: &str| -> Option<String> {
+        if std::io::stdin().is_terminal() {
+            rpassword::prompt_password(prompt).ok()
+        } else {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).ok().filter(|n| *n > 0).map(|_| line.trim().to_string())
+        }
+    };
+    let (Some(pin), Some(confirm)) = (read("Nouveau code (6 chiffres ou plus) : "), read("Le même code encore : "))
+    else {
+        eprintln!("Aucun code lu.");
+        return ExitCode::from(2);
+    };
+    let l = load::load(paths);
+    let p = borne_core::admin::pin::Pin::new(&paths.state_dir, l.settings.pin_hash.clone());
+    match p.set(&pin, &confirm) {
+        Ok(()) => {
+            println!("Code de l'espace référent enregistré.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}", e.french());
+            tracing::error!(error = %e, "set-pin");
             ExitCode::from(1)
         }
     }

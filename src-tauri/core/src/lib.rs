@@ -6,6 +6,7 @@
 //!   validated with French messages for people and English causes for logs;
 //! - [`messages`]: the French texts the core writes for people.
 
+pub mod admin;
 pub mod catalogue;
 pub mod config;
 pub mod diag;

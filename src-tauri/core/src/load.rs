@@ -39,6 +39,10 @@ impl Paths {
     pub fn local(&self) -> PathBuf {
         self.state_dir.join("local.toml")
     }
+    /// `settings.toml` in the state directory: the référent's settings, over `borne.toml`.
+    pub fn settings_overrides(&self) -> PathBuf {
+        self.state_dir.join("settings.toml")
+    }
     /// Folder of the last good copies.
     pub fn last_good(&self) -> PathBuf {
         self.state_dir.join("last-good")
@@ -91,15 +95,55 @@ pub struct Loaded {
     pub running: Running,
 }
 
-struct Texts {
-    settings: (PathBuf, String),
-    catalogue: (PathBuf, String),
-    local: (PathBuf, String),
+/// The texts of a configuration: the files as they are, or with one replaced by a candidate.
+#[derive(Debug, Clone)]
+pub(crate) struct Texts {
+    pub(crate) settings: (PathBuf, String),
+    pub(crate) overrides: (PathBuf, String),
+    pub(crate) catalogue: (PathBuf, String),
+    pub(crate) local: (PathBuf, String),
 }
 
-fn parse_all(t: &Texts) -> Result<(Settings, National, Local), Vec<Diagnostic>> {
+/// `overrides` laid over `base`, table by table (pure).
+fn merge(base: &mut toml::Table, overrides: toml::Table) {
+    for (k, v) in overrides {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// The settings: `borne.toml` and the référent's `settings.toml`, each checked on its own (so a
+/// problem is reported where it is), then the second laid over the first.
+fn parse_settings_with_overrides(t: &Texts) -> Result<Settings, Vec<Diagnostic>> {
+    let base = parse_settings(&t.settings.0, &t.settings.1);
+    if t.overrides.1.trim().is_empty() {
+        return base;
+    }
+    let over = parse_settings(&t.overrides.0, &t.overrides.1);
+    match (base, over) {
+        (Ok(_), Ok(_)) => {
+            let (Ok(mut b), Ok(o)) = (t.settings.1.parse::<toml::Table>(), t.overrides.1.parse::<toml::Table>()) else {
+                return parse_settings(&t.overrides.0, &t.overrides.1);
+            };
+            merge(&mut b, o);
+            let merged = toml::to_string(&b).unwrap_or_default();
+            parse_settings(&t.overrides.0, &merged)
+        }
+        (Err(mut a), Err(mut b)) => {
+            a.append(&mut b);
+            Err(a)
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+pub(crate) fn parse_all(t: &Texts) -> Result<(Settings, National, Local), Vec<Diagnostic>> {
     let mut problems = Vec::new();
-    let settings = parse_settings(&t.settings.0, &t.settings.1).map_err(|mut e| problems.append(&mut e)).ok();
+    let settings = parse_settings_with_overrides(t).map_err(|mut e| problems.append(&mut e)).ok();
     let national = parse_national(&t.catalogue.0, &t.catalogue.1).map_err(|mut e| problems.append(&mut e)).ok();
     let local = national
         .as_ref()
@@ -110,14 +154,21 @@ fn parse_all(t: &Texts) -> Result<(Settings, National, Local), Vec<Diagnostic>> 
     }
 }
 
-fn read_current(paths: &Paths) -> Result<Texts, Vec<Diagnostic>> {
+pub(crate) fn read_current(paths: &Paths) -> Result<Texts, Vec<Diagnostic>> {
+    let optional = |p: PathBuf| -> Result<String, Vec<Diagnostic>> {
+        if p.exists() {
+            read(&p).map_err(|d| vec![d])
+        } else {
+            Ok(String::new())
+        }
+    };
     let settings = read(&paths.settings()).map_err(|d| vec![d])?;
     let catalogue = read(&paths.catalogue()).map_err(|d| vec![d])?;
-    let local = if paths.local().exists() { read(&paths.local()).map_err(|d| vec![d])? } else { String::new() };
     Ok(Texts {
         settings: (paths.settings(), settings),
+        overrides: (paths.settings_overrides(), optional(paths.settings_overrides())?),
         catalogue: (paths.catalogue(), catalogue),
-        local: (paths.local(), local),
+        local: (paths.local(), optional(paths.local())?),
     })
 }
 
@@ -126,6 +177,7 @@ fn read_last_good(paths: &Paths) -> Option<Texts> {
     let get = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
     Some(Texts {
         settings: (dir.join("borne.toml"), get("borne.toml")?),
+        overrides: (dir.join("settings.toml"), get("settings.toml").unwrap_or_default()),
         catalogue: (dir.join("catalogue.toml"), get("catalogue.toml")?),
         local: (dir.join("local.toml"), get("local.toml")?),
     })
@@ -150,6 +202,7 @@ pub fn load(paths: &Paths) -> Loaded {
                 _ => {
                     let builtin = Texts {
                         settings: (PathBuf::from("builtin/borne.toml"), BUILTIN_SETTINGS.into()),
+                        overrides: (PathBuf::from("builtin/settings.toml"), String::new()),
                         catalogue: (PathBuf::from("builtin/catalogue.toml"), BUILTIN_CATALOGUE.into()),
                         local: (PathBuf::from("builtin/local.toml"), String::new()),
                     };
@@ -167,8 +220,12 @@ pub fn load(paths: &Paths) -> Loaded {
 fn save_last_good(paths: &Paths, t: &Texts) -> std::io::Result<()> {
     let dir = paths.last_good();
     std::fs::create_dir_all(&dir)?;
-    for (name, text) in [("borne.toml", &t.settings.1), ("catalogue.toml", &t.catalogue.1), ("local.toml", &t.local.1)]
-    {
+    for (name, text) in [
+        ("borne.toml", &t.settings.1),
+        ("settings.toml", &t.overrides.1),
+        ("catalogue.toml", &t.catalogue.1),
+        ("local.toml", &t.local.1),
+    ] {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             write_atomic(&path, text.as_bytes())?;
@@ -228,6 +285,29 @@ mod tests {
         assert_eq!(l.running, Running::Builtin);
         assert!(l.effective.services.len() >= 25);
         assert_eq!(l.problems.len(), 1);
+    }
+
+    #[test]
+    fn the_referents_settings_lie_over_borne_toml_and_are_checked_where_they_are() {
+        let (_d, paths) = setup();
+        std::fs::create_dir_all(&paths.state_dir).unwrap();
+        std::fs::write(paths.settings_overrides(), "[centre]\nname = \"Les Tilleuls\"\n").unwrap();
+        let l = load(&paths);
+        assert_eq!(l.settings.centre.name, "Les Tilleuls");
+        // Keys not in the overrides keep borne.toml's values.
+        assert_eq!(l.settings.session, load_without(&paths).settings.session);
+        std::fs::write(paths.settings_overrides(), "[centre]\nname = \"X\"\n[session]\nidle_timout_secs = 60\n")
+            .unwrap();
+        let l = load(&paths);
+        assert_eq!(l.running, Running::LastGood);
+        assert_eq!(l.settings.centre.name, "Les Tilleuls");
+        assert!(l.problems[0].file.ends_with("settings.toml"));
+        assert_eq!(l.problems[0].line, 4);
+    }
+
+    fn load_without(paths: &Paths) -> Loaded {
+        let other = Paths { config_dir: paths.config_dir.clone(), state_dir: paths.state_dir.join("none") };
+        load(&other)
     }
 
     #[test]

@@ -278,6 +278,27 @@ async fn run(
     }
 }
 
+/// "Tester la connexion": the server is a Matomo, the token is known, the site exists and the token
+/// may write to it. The write test sends one hit dated two days back *without* `rec=1`: Matomo
+/// checks it (an old hit needs write access) but does not store it.
+pub async fn test_connection(target: &Target) -> Result<(), ApiError> {
+    let client = Client::new(&target.url, Duration::from_secs(20))?;
+    client.api(None, "API.getMatomoVersion", &[]).await?;
+    client.api(Some(&target.token), "SitesManager.getSiteFromId", &[("idSite", target.site_id.to_string())]).await?;
+    let old = Hour(Hour::now().0 - 48).cdt();
+    let entry = {
+        let mut q = url::form_urlencoded::Serializer::new(String::from("?"));
+        q.append_pair("idsite", &target.site_id.to_string()).append_pair("cdt", &old);
+        q.finish()
+    };
+    let body = serde_json::json!({"requests": [entry], "token_auth": target.token.secret()}).to_string();
+    match client.bulk(&body, 1).await? {
+        BulkVerdict::Delivered => Ok(()),
+        BulkVerdict::Invalid { .. } => Err(ApiError::NoAccess("the token cannot write to this site".into())),
+        BulkVerdict::Unknown(cause) => Err(ApiError::NoAnswer(cause)),
+    }
+}
+
 /// Why Matomo refused entries: the token, the site, or the access.
 async fn diagnose(client: &Client, target: &Target) -> ApiError {
     match client.api(Some(&target.token), "SitesManager.getSiteFromId", &[("idSite", target.site_id.to_string())]).await

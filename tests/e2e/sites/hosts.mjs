@@ -5,6 +5,7 @@
 //   node tests/e2e/sites/hosts.mjs san         subjectAltName value for the leaf certificate
 //
 // Roles: institution, idp, redirector and plain are allowed by tests/e2e/config/catalogue.toml;
+// local is allowed only once the référent adds its tile;
 // evil is never allowed: the escape tests assert that it receives nothing at all.
 
 export const HOSTS = Object.freeze({
@@ -14,6 +15,9 @@ export const HOSTS = Object.freeze({
   'idp.test': { ip: '127.0.1.2', role: 'idp' },
   'redirect.test': { ip: '127.0.1.3', role: 'redirector' },
   'plain.test': { ip: '127.0.1.4', role: 'plain', http: true },
+  // Not in the test catalogue: the référent adds it from the admin screens (admin.test.mjs).
+  'www.mairie.test': { ip: '127.0.1.5', role: 'local' },
+  'mairie.test': { ip: '127.0.1.5', role: 'local' },
   'evil.test': { ip: '127.0.2.1', role: 'evil' },
   'www.evil.test': { ip: '127.0.2.1', role: 'evil' },
   'institution.test.evil.test': { ip: '127.0.2.1', role: 'evil' },

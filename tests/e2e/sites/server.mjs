@@ -429,6 +429,11 @@ function plain(req, res, url, scheme) {
   return send(res, 404, 'text/plain', 'not found');
 }
 
+function local(res, url) {
+  if (url.pathname === '/') return html(res, 'Mairie de test', '<h1 id="title">Mairie de test</h1>');
+  return send(res, 404, 'text/plain', 'not found');
+}
+
 function evil(req, res, url) {
   const p = url.pathname;
   const cors = {
@@ -468,6 +473,8 @@ async function handle(req, res, scheme) {
         return redirector(req, res, url);
       case 'plain':
         return plain(req, res, url, scheme);
+      case 'local':
+        return local(res, url);
       default:
         return evil(req, res, url);
     }

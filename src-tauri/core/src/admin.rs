@@ -1,0 +1,7 @@
+//! The référent's corner, without a webview: the PIN, the forms the admin screens edit, the
+//! versions of the référent's files, and the machine's side (USB sticks, power, log lines).
+
+pub mod forms;
+pub mod history;
+pub mod machine;
+pub mod pin;

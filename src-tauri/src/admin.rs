@@ -1,0 +1,494 @@
+//! The référent's corner: commands of the local admin page (`admin.html` in the content view).
+//!
+//! Entry only from a clean portal (no remote page shown since the last wipe); leaving, or two
+//! minutes without input, locks it and wipes the view. Every command checks that its caller is the
+//! local admin page, and all but the PIN ones that the PIN was given. Decisions and files are
+//! `borne_core::admin`'s; this module is glue.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use borne_core::admin::forms::{self, PortalForm, SettingsForm};
+use borne_core::admin::history::{self, Editable};
+use borne_core::admin::machine;
+use borne_core::admin::pin::{Check, Pin};
+use borne_core::load;
+use borne_core::stats::table::{hours_of, DayTable};
+use serde::Serialize;
+use serde_json::{json, Value};
+use tauri::{AppHandle, Manager, State, Webview};
+
+use crate::commands::CommandError;
+use crate::{session, Kiosk, CONTENT};
+
+/// An admin session closes itself after this long without input.
+pub const IDLE: Duration = Duration::from_secs(120);
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+/// The admin session.
+#[derive(Debug, Default)]
+pub struct AdminSession {
+    /// The PIN was given.
+    pub unlocked: bool,
+    /// Last input or command.
+    pub last: Option<Instant>,
+}
+
+fn err(code: &'static str) -> CommandError {
+    CommandError::new(code)
+}
+
+/// The caller is the admin page in the content view.
+fn caller_is_admin(webview: &Webview) -> Result<()> {
+    let ok = webview.label() == CONTENT
+        && webview
+            .url()
+            .is_ok_and(|u| u.scheme() == "tauri" && u.host_str() == Some("localhost") && u.path() == "/admin.html");
+    if ok {
+        Ok(())
+    } else {
+        tracing::warn!(label = webview.label(), "admin command refused: caller is not the admin page");
+        Err(err("forbidden"))
+    }
+}
+
+/// The caller is the admin page and the PIN was given; the admin session goes on.
+fn unlocked(webview: &Webview, kiosk: &Kiosk) -> Result<()> {
+    caller_is_admin(webview)?;
+    let mut a = kiosk.admin.lock().map_err(|_| err("internal"))?;
+    if !a.unlocked {
+        return Err(err("locked"));
+    }
+    a.last = Some(Instant::now());
+    Ok(())
+}
+
+fn pin(kiosk: &Kiosk) -> Pin {
+    let provisioned = kiosk.loaded.read().ok().and_then(|l| l.settings.pin_hash.clone());
+    Pin::new(&kiosk.paths.state_dir, provisioned)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// "Espace référent" on the portal: opens the admin page, only from a clean portal.
+#[tauri::command]
+pub fn admin_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> Result<()> {
+    crate::commands::caller_is(&webview, &[CONTENT])?;
+    if webview.url().map(|u| u.path().to_string()).unwrap_or_default() != "/index.html" {
+        return Err(err("forbidden"));
+    }
+    if kiosk.dirty.load(Ordering::SeqCst) {
+        // Someone used the borne since the last wipe: their session must end first.
+        return Err(err("session-open"));
+    }
+    if let Ok(mut a) = kiosk.admin.lock() {
+        *a = AdminSession { unlocked: false, last: Some(Instant::now()) };
+    }
+    kiosk.open_internal_gate();
+    if let Some(c) = app.get_webview(CONTENT) {
+        let _ = c.navigate(tauri::Url::parse("tauri://localhost/admin.html").expect("constant URL"));
+    }
+    tracing::info!("admin page opened");
+    Ok(())
+}
+
+/// Where the entry stands: PIN chosen, locked, unlocked.
+#[tauri::command]
+pub fn admin_status(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
+    caller_is_admin(&webview)?;
+    let p = pin(&kiosk);
+    let unlocked = kiosk.admin.lock().map(|a| a.unlocked).unwrap_or(false);
+    let (state, wait) = match p.state(now()) {
+        Check::NotSet => ("not-set", 0),
+        Check::Locked(d) => ("locked", d.as_secs()),
+        Check::TooSoon(d) => ("wait", d.as_secs()),
+        _ => ("ready", 0),
+    };
+    Ok(json!({"state": state, "wait": wait, "unlocked": unlocked}))
+}
+
+/// Chooses the PIN: the first time, or to change it once unlocked.
+#[tauri::command]
+pub fn admin_set_pin(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String, confirm: String) -> Result<()> {
+    caller_is_admin(&webview)?;
+    let p = pin(&kiosk);
+    let allowed = !p.is_set() || kiosk.admin.lock().map(|a| a.unlocked).unwrap_or(false);
+    if !allowed {
+        return Err(err("locked"));
+    }
+    p.set(&pin_code, &confirm).map_err(|e| err(e.code()))?;
+    if let Ok(mut a) = kiosk.admin.lock() {
+        *a = AdminSession { unlocked: true, last: Some(Instant::now()) };
+    }
+    Ok(())
+}
+
+/// A PIN attempt.
+#[tauri::command]
+pub fn admin_unlock(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String) -> Result<Value> {
+    caller_is_admin(&webview)?;
+    let answer = match pin(&kiosk).check(&pin_code, now()) {
+        Check::Ok => {
+            if let Ok(mut a) = kiosk.admin.lock() {
+                *a = AdminSession { unlocked: true, last: Some(Instant::now()) };
+            }
+            json!({"ok": true})
+        }
+        Check::NotSet => json!({"ok": false, "state": "not-set"}),
+        Check::Wrong { left, wait } => json!({"ok": false, "state": "wrong", "left": left, "wait": wait.as_secs()}),
+        Check::TooSoon(d) => json!({"ok": false, "state": "wait", "wait": d.as_secs()}),
+        Check::Locked(d) => json!({"ok": false, "state": "locked", "wait": d.as_secs()}),
+    };
+    Ok(answer)
+}
+
+/// Locks the admin session and wipes the view (leaving, or two minutes idle).
+pub fn close(app: &AppHandle, why: &str) {
+    let kiosk = app.state::<Kiosk>();
+    let was = kiosk.admin.lock().map(|mut a| std::mem::take(&mut *a).last.is_some()).unwrap_or(false);
+    if was {
+        tracing::info!(why, "admin session closed");
+        session::end(app, borne_core::session::EndReason::Button);
+    }
+}
+
+/// Whether the admin page is open and idle for too long (checked every second).
+pub fn expired(kiosk: &Kiosk) -> bool {
+    kiosk.admin.lock().map(|a| a.last.is_some_and(|t| t.elapsed() >= IDLE)).unwrap_or(false)
+}
+
+/// Input refreshes the admin session.
+pub fn touch(kiosk: &Kiosk) {
+    if let Ok(mut a) = kiosk.admin.lock() {
+        if a.last.is_some() {
+            a.last = Some(Instant::now());
+        }
+    }
+}
+
+/// "Quitter l'espace référent".
+#[tauri::command]
+pub fn admin_leave(webview: Webview, app: AppHandle) -> Result<()> {
+    caller_is_admin(&webview)?;
+    close(&app, "left");
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Named {
+    id: String,
+    name: String,
+    theme: String,
+}
+
+/// Everything the admin screens show.
+#[tauri::command]
+pub fn admin_data(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    let l = kiosk.loaded.read().map_err(|_| err("internal"))?;
+    let national: Vec<Named> = l
+        .national
+        .services
+        .iter()
+        .map(|s| Named { id: s.id.clone(), name: s.name.clone(), theme: s.theme.clone() })
+        .collect();
+    let mut themes: Vec<Value> =
+        l.national.themes.iter().map(|t| json!({"id": t.id, "name": t.name, "pictogram": t.pictogram})).collect();
+    for t in &l.local.themes {
+        match themes.iter_mut().find(|x| x["id"] == t.id.as_str()) {
+            Some(x) => x["name"] = json!(t.name),
+            None => themes.push(json!({"id": t.id, "name": t.name, "pictogram": t.pictogram})),
+        }
+    }
+    let dest = borne_core::push::Destination::resolve(&l.settings.stats, &kiosk.paths);
+    let token = dest.target().ok().map(|t| {
+        let s = t.token.secret();
+        format!("••••{}", &s[s.len().saturating_sub(4)..])
+    });
+    let problems: Vec<String> = l.problems.iter().map(|d| d.french()).collect();
+    Ok(json!({
+        "settings": SettingsForm::from_settings(&l.settings),
+        "portal": PortalForm::from_local(&l.local),
+        "national": national,
+        "themes": themes,
+        "pictograms": borne_core::catalogue::PICTOGRAMS,
+        "languages": borne_core::config::KNOWN_LANGUAGES,
+        "problems": problems,
+        "running": format!("{:?}", l.running).to_lowercase(),
+        "versions": history::versions(&kiosk.paths),
+        "matomo": {"url": dest.url.map(|u| u.to_string()), "site_id": dest.site_id, "token": token},
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+/// Live validation of the portal form.
+#[tauri::command]
+pub fn admin_check_portal(webview: Webview, kiosk: State<'_, Kiosk>, form: PortalForm) -> Result<Vec<String>> {
+    unlocked(&webview, &kiosk)?;
+    Ok(forms::check_portal(&kiosk.paths, &form))
+}
+
+/// Live validation of the settings form.
+#[tauri::command]
+pub fn admin_check_settings(webview: Webview, kiosk: State<'_, Kiosk>, form: SettingsForm) -> Result<Vec<String>> {
+    unlocked(&webview, &kiosk)?;
+    Ok(forms::check_settings(&kiosk.paths, &form))
+}
+
+fn saved(app: &AppHandle, result: std::result::Result<history::Version, Vec<borne_core::diag::Diagnostic>>) -> Value {
+    match result {
+        Ok(v) => {
+            reload(app);
+            json!({"ok": true, "version": v})
+        }
+        Err(d) => json!({"ok": false, "problems": forms::problems_fr(&d)}),
+    }
+}
+
+/// Saves the portal (validated first; nothing written when wrong) and applies it at once.
+#[tauri::command]
+pub fn admin_save_portal(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    form: PortalForm,
+    summary: String,
+) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    Ok(saved(&app, history::save(&kiosk.paths, Editable::Local, &form.to_toml(), &summary)))
+}
+
+/// Saves the settings and applies them at once.
+#[tauri::command]
+pub fn admin_save_settings(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    form: SettingsForm,
+    summary: String,
+) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    Ok(saved(&app, history::save(&kiosk.paths, Editable::Settings, &form.to_toml(), &summary)))
+}
+
+/// Puts a kept version back.
+#[tauri::command]
+pub fn admin_restore(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, id: u64) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    Ok(saved(&app, history::restore(&kiosk.paths, id)))
+}
+
+/// Reloads the configuration in force: portal data, allow-list (navigation hook, network gate and
+/// content filter), idle timings. Without a restart.
+pub fn reload(app: &AppHandle) {
+    let kiosk = app.state::<Kiosk>();
+    let fresh = load::load(&kiosk.paths);
+    let json = fresh.effective.policy.content_filter_json();
+    let session = fresh.settings.session;
+    if let Ok(mut l) = kiosk.loaded.write() {
+        *l = fresh;
+    }
+    if let Ok(mut c) = kiosk.idle.lock() {
+        c.set_settings(session);
+    }
+    if let Some(c) = app.get_webview(CONTENT) {
+        let app2 = app.clone();
+        let _ = c.with_webview(move |pv| crate::navigation::install_filter(&app2, &pv.inner(), json, false));
+    }
+    tracing::info!("configuration reloaded");
+}
+
+/// "Tester une adresse": allowed or not, and which rule or reason decides.
+#[tauri::command]
+pub fn admin_test_url(webview: Webview, kiosk: State<'_, Kiosk>, url: String) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    use borne_core::policy::{AllowedBy, Decision, LoadKind};
+    let l = kiosk.loaded.read().map_err(|_| err("internal"))?;
+    let policy = &l.effective.policy;
+    let d = policy.decide_str(url.trim(), LoadKind::Navigation);
+    Ok(match d {
+        Decision::Allow(AllowedBy::Rule(i)) => {
+            let e = &policy.entries()[i];
+            json!({"allowed": true, "rule": e.rule.to_string(), "needed_by": e.needed_by})
+        }
+        Decision::Allow(_) | Decision::Internal => json!({"allowed": false, "reason": "scheme"}),
+        Decision::Block { reason, host } => json!({"allowed": false, "reason": reason.code(), "host": host}),
+    })
+}
+
+fn table(kiosk: &Kiosk, days: u32) -> Result<DayTable> {
+    let tz = jiff::tz::TimeZone::system();
+    let to = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date();
+    let from = to.checked_sub(jiff::Span::new().days(i64::from(days.clamp(1, 366)) - 1)).unwrap_or(to);
+    let store =
+        borne_core::stats::Store::open(&kiosk.paths.state_dir.join(borne_core::stats::FILE_NAME)).map_err(|e| {
+            tracing::error!(error = %e, "statistics unreadable");
+            err("stats-unreadable")
+        })?;
+    let (h0, h1) = hours_of(from, to, &tz);
+    let rows = store.rows_between(h0, h1).map_err(|_| err("stats-unreadable"))?;
+    Ok(DayTable::build(&rows, from, to, &tz))
+}
+
+/// The figures of the last `days` days.
+#[tauri::command]
+pub fn admin_stats(webview: Webview, kiosk: State<'_, Kiosk>, days: u32) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    let t = table(&kiosk, days)?;
+    let sessions: Vec<Value> = t.days.iter().map(|(d, v)| json!({"date": d.to_string(), "sessions": v[0]})).collect();
+    let status = borne_core::stats::Store::open(&kiosk.paths.state_dir.join(borne_core::stats::FILE_NAME))
+        .and_then(|s| s.push_status())
+        .ok();
+    let last = status.as_ref().and_then(|s| s.last_delivery_hour).map(|h| {
+        let z = jiff::Timestamp::from_second(borne_core::stats::Hour(h).start_unix())
+            .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:00").to_string());
+        z.unwrap_or_default()
+    });
+    let pairs =
+        |cat: &str, codes: &[&str]| -> Vec<Value> { codes.iter().map(|c| json!([c, t.total(cat, c)])).collect() };
+    let bands: Vec<&str> = borne_core::stats::DurationBand::ALL.iter().map(|b| b.code()).collect();
+    let durations = pairs("duration", &bands);
+    let ends = pairs("end", &["button", "idle", "crash"]);
+    let outcomes = pairs("outcome", &["yes", "partly", "no", "skipped"]);
+    Ok(json!({
+        "from": t.from.to_string(),
+        "to": t.to.to_string(),
+        "days": sessions,
+        "sessions": t.total("session", "start"),
+        "tiles": t.top("tile"),
+        "durations": durations,
+        "ends": ends,
+        "pages": t.total("print", "page"),
+        "print_failures": t.total("print", "failure"),
+        "downloads": t.total("download", "file"),
+        "help": t.total("help", "request"),
+        "outcomes": outcomes,
+        "push": status.map(|s| json!({"state": s.state, "code": s.code, "backlog": s.backlog, "last": last,
+            "message": s.code.as_deref().map(borne_core::matomo::french_for_code)})),
+    }))
+}
+
+/// "Exporter (CSV)": the same file as `bornectl stats --csv` for the period, on the USB stick.
+#[tauri::command]
+pub fn admin_export_csv(webview: Webview, kiosk: State<'_, Kiosk>, days: u32) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    let t = table(&kiosk, days)?;
+    let name = format!("statistiques-borne-{}-{}.csv", t.from, t.to);
+    Ok(match machine::write_to_stick(&name, t.csv().as_bytes()) {
+        Ok(where_) => json!({"ok": true, "file": where_}),
+        Err(e) => json!({"ok": false, "message": e.french()}),
+    })
+}
+
+/// Saves the Matomo address, site and (when given) token (0600, never shown again).
+#[tauri::command]
+pub fn admin_save_matomo(
+    webview: Webview,
+    kiosk: State<'_, Kiosk>,
+    url: String,
+    site_id: u32,
+    token: String,
+) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    let Some(u) = borne_core::push::valid_url(&url) else {
+        return Ok(json!({"ok": false, "message": "L'adresse doit commencer par https://"}));
+    };
+    if site_id == 0 {
+        return Ok(json!({"ok": false, "message": "Indiquez le numéro du site (donné par la fédération)."}));
+    }
+    let stats = kiosk.loaded.read().map(|l| l.settings.stats.clone()).map_err(|_| err("internal"))?;
+    let dest = borne_core::push::Destination::resolve(&stats, &kiosk.paths);
+    let tok = match borne_core::matomo::Token::new(&token) {
+        Some(t) => t,
+        None => match dest.target() {
+            Ok(t) => t.token,
+            Err(_) => {
+                return Ok(json!({"ok": false, "message": "Indiquez la clé d'accès (donnée par la fédération)."}))
+            }
+        },
+    };
+    match borne_core::push::store_provisioned(&kiosk.paths, &dest.token_file, &u, site_id, &tok) {
+        Ok(()) => {
+            if let Ok(w) = kiosk.push_wake.lock() {
+                let _ = w.send(());
+            }
+            Ok(json!({"ok": true}))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot store Matomo settings");
+            Ok(json!({"ok": false, "message": "Les réglages n'ont pas pu être enregistrés."}))
+        }
+    }
+}
+
+/// "Tester la connexion": reachable, a Matomo, the token, the site, write access.
+#[tauri::command]
+pub async fn admin_test_matomo(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    let stats = kiosk.loaded.read().map(|l| l.settings.stats.clone()).map_err(|_| err("internal"))?;
+    let dest = borne_core::push::Destination::resolve(&stats, &kiosk.paths);
+    let code = match dest.target() {
+        Err(c) => c.to_string(),
+        Ok(t) => match borne_core::push::test_connection(&t).await {
+            Ok(()) => "ok".into(),
+            Err(e) => e.code().to_string(),
+        },
+    };
+    let message = if code == "ok" {
+        "Connexion réussie : Matomo accepte les statistiques de cette borne."
+    } else if code == "no-token" {
+        "La clé d'accès manque : indiquez-la puis enregistrez."
+    } else {
+        borne_core::matomo::french_for_code(&code)
+    };
+    Ok(json!({"ok": code == "ok", "code": code, "message": message}))
+}
+
+/// The last 50 lines of the kiosk's log.
+#[tauri::command]
+pub fn admin_logs(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Vec<String>> {
+    unlocked(&webview, &kiosk)?;
+    Ok(kiosk.log_tail.lines())
+}
+
+/// Images on the USB sticks that can become the centre's logo.
+#[tauri::command]
+pub fn admin_logos(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Vec<String>> {
+    unlocked(&webview, &kiosk)?;
+    Ok(machine::logo_candidates().iter().map(|p| p.display().to_string()).collect())
+}
+
+/// Takes one of those images as the logo.
+#[tauri::command]
+pub fn admin_set_logo(webview: Webview, kiosk: State<'_, Kiosk>, path: String) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    Ok(match machine::import_logo(std::path::Path::new(&path), &kiosk.paths.state_dir) {
+        Ok(_) => json!({"ok": true}),
+        Err(m) => json!({"ok": false, "message": m}),
+    })
+}
+
+/// Restart the kiosk, reboot or shut down the PC.
+#[tauri::command]
+pub fn admin_power(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, action: String) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    let power = match action.as_str() {
+        "restart" => {
+            tracing::info!("kiosk restart asked by the référent");
+            close(&app, "restart");
+            kiosk.quitting.store(true, Ordering::SeqCst);
+            crate::restart(&app);
+            return Ok(json!({"ok": true}));
+        }
+        "reboot" => machine::Power::Reboot,
+        "poweroff" => machine::Power::Poweroff,
+        _ => return Err(err("bad-action")),
+    };
+    Ok(match machine::power(power) {
+        Ok(()) => json!({"ok": true}),
+        Err(m) => json!({"ok": false, "message": m}),
+    })
+}

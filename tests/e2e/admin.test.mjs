@@ -1,0 +1,294 @@
+// The référent's corner, as a référent uses it: the PIN chosen on first entry, a tile added (it shows
+// on the portal and its host becomes reachable while others stay blocked), a bad host refused in
+// French with nothing saved, a version restored, the CSV export equal to `bornectl stats --csv`,
+// five wrong PINs locking the entry, a remote page refused on every admin command, and axe-core on
+// every admin screen.
+//
+// Run: tests/e2e/run.sh tests/e2e/admin.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import {
+  startAll,
+  stopAll,
+  startBorne,
+  freshStateDir,
+  classifyUrl,
+  clickToolbar,
+  waitFor,
+  sleep,
+  borneBinary,
+  screenGrab,
+  ARTIFACTS,
+  CONFIG_DIR,
+  INSTITUTION,
+} from './lib/harness.mjs';
+import { axeViolations } from './lib/axe.mjs';
+
+const execFileP = promisify(execFile);
+const stateDir = freshStateDir('admin');
+const PIN = '482916';
+const USB = process.env.BORNE_USB_ROOTS;
+let wd;
+
+const ADMIN_COMMANDS = [
+  ['admin_status', {}], ['admin_set_pin', { pinCode: '000000', confirm: '000000' }], ['admin_unlock', { pinCode: PIN }],
+  ['admin_leave', {}], ['admin_data', {}], ['admin_check_portal', { form: {} }], ['admin_check_settings', { form: {} }],
+  ['admin_save_portal', { form: { extra_hosts: ['evil.test'] }, summary: 'x' }],
+  ['admin_save_settings', { form: {}, summary: 'x' }], ['admin_restore', { id: 1 }], ['admin_test_url', { url: 'https://evil.test/' }],
+  ['admin_stats', { days: 7 }], ['admin_export_csv', { days: 7 }],
+  ['admin_save_matomo', { url: 'https://evil.test/', siteId: 1, token: 'x' }], ['admin_test_matomo', {}],
+  ['admin_logs', {}], ['admin_logos', {}], ['admin_set_logo', { path: '/etc/passwd' }], ['admin_power', { action: 'poweroff' }],
+  ['admin_open', {}],
+];
+
+async function waitAdmin() {
+  await waitFor(async () => new URL(await wd.getUrl()).pathname === '/admin.html', 15000, { message: 'the admin page' });
+  await waitFor(async () => wd.executeScript('return !!window.BorneI18n && document.documentElement.lang === "fr" && (!document.getElementById("pin-screen").hidden || !document.getElementById("admin-main").hidden);'), 10000, { message: 'the admin page ready' });
+}
+
+async function waitPortal(timeoutMs = 20000) {
+  await waitFor(async () => {
+    if (classifyUrl(await wd.getUrl()).kind !== 'portal') return false;
+    return (await wd.executeScript('return document.querySelectorAll("a.tile").length')) > 0;
+  }, timeoutMs, { message: 'the portal with its tiles' });
+}
+
+const visible = (css) => wd.executeScript(`const e = document.querySelector(${JSON.stringify(css)}); return !!e && !e.closest('[hidden]');`);
+const text = (css) => wd.executeScript(`const e = document.querySelector(${JSON.stringify(css)}); return e ? e.textContent : null;`);
+
+async function type(css, value) {
+  await wd.clear({ css });
+  if (value) await wd.sendKeys({ css }, value);
+}
+
+async function shot(name) {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await screenGrab(file);
+  return file;
+}
+
+async function axeClean(name) {
+  const v = await axeViolations(wd);
+  assert.deepEqual(v, [], `axe-core on ${name}: ${JSON.stringify(v, null, 1)}`);
+}
+
+async function enterAdmin(pin = PIN) {
+  await waitPortal();
+  await wd.click({ css: '#admin-link' });
+  await waitAdmin();
+  if (await visible('#pin-screen')) {
+    await type('#pin', pin);
+    await wd.click({ css: '#pin-submit' });
+    await waitFor(() => visible('#admin-main'), 10000, { message: 'the admin screens after the PIN' });
+  }
+}
+
+async function tab(name) {
+  await wd.click({ css: `.tab[data-tab="${name}"]` });
+  await waitFor(() => visible(`#sec-${name}`), 5000, { message: `the ${name} screen` });
+  await sleep(400);
+  await wd.executeScript('window.scrollTo(0, 0); return 1;');
+}
+
+async function leave() {
+  await wd.click({ css: '#leave' });
+  await waitPortal(20000);
+}
+
+async function bornectl(args) {
+  const bin = path.join(path.dirname(borneBinary()), 'bornectl');
+  const { stdout } = await execFileP(bin, ['--config', CONFIG_DIR, '--state', stateDir, ...args]);
+  return stdout;
+}
+
+before(async () => {
+  await startAll();
+  wd = await startBorne({ stateDir });
+  await waitPortal();
+});
+
+after(async () => {
+  if (wd?.sessionId) await wd.deleteSession().catch((e) => console.error(`deleteSession: ${e.message}`));
+  await stopAll();
+});
+
+test('a remote page is refused on every admin command', async () => {
+  await wd.click({ css: `a.tile[href="${INSTITUTION}/"]` });
+  await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'allowed', 15000, { message: 'the institution' });
+  const results = await wd.executeAsyncScript(`
+    const done = arguments[arguments.length - 1];
+    const cmds = arguments[0];
+    const internals = window.__TAURI_INTERNALS__;
+    const out = [];
+    (async () => {
+      for (const [cmd, args] of cmds) {
+        if (!internals || typeof internals.invoke !== 'function') { out.push([cmd, 'no-ipc']); continue; }
+        try { const v = await Promise.race([internals.invoke(cmd, args), new Promise((_, r) => setTimeout(() => r('timeout'), 3000))]); out.push([cmd, 'ANSWERED ' + JSON.stringify(v)]); }
+        catch (e) { out.push([cmd, 'refused ' + String(e && (e.code || e.message || e)).slice(0, 80)]); }
+      }
+      for (const u of ['ipc://localhost/admin_data', 'http://ipc.localhost/admin_data', 'tauri://localhost/admin.html']) {
+        try { const r = await fetch(u, { method: 'POST', body: '{}' }); out.push([u, 'ANSWERED ' + r.status]); }
+        catch (e) { out.push([u, 'refused']); }
+      }
+      done(out);
+    })();
+  `, [ADMIN_COMMANDS]);
+  const answered = results.filter(([, r]) => r.startsWith('ANSWERED'));
+  assert.deepEqual(answered, [], JSON.stringify(results));
+  assert.equal(results.length, ADMIN_COMMANDS.length + 3);
+  // Nothing reached the state directory.
+  assert.ok(!fs.existsSync(path.join(stateDir, 'admin', 'pin.phc')), 'no PIN was set by the page');
+  assert.ok(!fs.existsSync(path.join(stateDir, 'local.toml')), 'no tile was saved by the page');
+  // The admin corner cannot open while this person's session is open.
+  await clickToolbar(wd, '#btn-home');
+  await waitPortal();
+  await wd.click({ css: '#admin-link' });
+  await waitFor(() => visible('#admin-busy'), 5000, { message: 'the "end the session first" notice' });
+  assert.equal(classifyUrl(await wd.getUrl()).kind, 'portal');
+  await clickToolbar(wd, '#btn-end');
+  await sleep(800);
+  await clickToolbar(wd, '#confirm-yes');
+  await waitPortal();
+});
+
+test('first entry: the référent chooses a PIN (at least 6 digits, typed twice)', async () => {
+  await wd.click({ css: '#admin-link' });
+  await waitAdmin();
+  assert.ok(await visible('#confirm-field'), 'first start asks to choose a PIN');
+  await shot('admin-pin-choose');
+  await axeClean('the PIN screen');
+  await type('#pin', '12345');
+  await type('#pin-confirm', '12345');
+  await wd.click({ css: '#pin-submit' });
+  await waitFor(async () => /au moins 6 chiffres/.test(await text('#pin-message')), 5000, { message: 'the too-short message' });
+  await type('#pin', PIN);
+  await type('#pin-confirm', PIN);
+  await wd.click({ css: '#pin-submit' });
+  await waitFor(() => visible('#admin-main'), 10000, { message: 'the admin screens' });
+  const phc = fs.readFileSync(path.join(stateDir, 'admin', 'pin.phc'), 'utf8');
+  assert.match(phc, /^\$argon2id\$/);
+  assert.ok(!phc.includes(PIN));
+});
+
+test('a tile with a bad host is refused in French and nothing is saved', async () => {
+  await tab('tiles');
+  await type('#t-name', 'Mairie de test');
+  await type('#t-desc', 'Les démarches de la mairie');
+  await type('#t-url', 'https://www.mairie.test/');
+  await type('#t-hosts', 'https://mairie.test/page');
+  await wd.click({ css: '#tile-save' });
+  await waitFor(async () => ((await text('#tile-problems')) || '').length > 10, 5000, { message: 'the French problem' });
+  const problem = await text('#tile-problems');
+  assert.match(problem, /[àéèêç]|adresse|site|hôte|nom/i, problem);
+  assert.ok(!fs.existsSync(path.join(stateDir, 'local.toml')), 'nothing written');
+  assert.match(await text('#status'), /Rien n'a été enregistré/);
+  await wd.executeScript('document.getElementById("tile-form").scrollIntoView(); return 1;');
+  await shot('admin-tiles-error');
+});
+
+test('a tile added shows on the portal and its host becomes reachable, others stay blocked', async () => {
+  await type('#t-hosts', 'mairie.test, *.mairie.test');
+  await wd.click({ css: '#tile-save' });
+  await waitFor(async () => /Enregistré/.test(await text('#status')), 5000, { message: 'saved' }).catch(async (e) => {
+    throw new Error(`${e.message}: status «${await text('#status')}», problems «${await text('#tile-problems')}»`);
+  });
+  assert.match(fs.readFileSync(path.join(stateDir, 'local.toml'), 'utf8'), /mairie-de-test/);
+  await type('#test-url', 'https://www.mairie.test/demarches');
+  await wd.click({ css: '#test-form button' });
+  await waitFor(async () => /Permise/.test(await text('#test-result')), 5000, { message: 'the test of the address' });
+  await type('#test-url', 'https://www.evil.test/');
+  await wd.click({ css: '#test-form button' });
+  await waitFor(async () => /Refusée/.test(await text('#test-result')), 5000, { message: 'the refusal' });
+  await shot('admin-tiles');
+  await axeClean('the tiles screen');
+  await leave();
+  assert.ok(await visible('a.tile[data-tile-id="mairie-de-test"]'), 'the new tile is on the portal');
+  await wd.click({ css: 'a.tile[data-tile-id="mairie-de-test"]' });
+  await waitFor(async () => new URL(await wd.getUrl()).hostname === 'www.mairie.test', 15000, { message: 'the new site' });
+  assert.equal(await text('#title'), 'Mairie de test');
+  await wd.executeScript('location.href = "https://www.evil.test/"; return 1;');
+  await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'blocked', 15000, { message: 'evil still blocked' });
+  await clickToolbar(wd, '#btn-end');
+  await sleep(800);
+  await clickToolbar(wd, '#confirm-yes');
+  await waitPortal();
+});
+
+test('every admin screen passes axe-core and has its picture', async () => {
+  await enterAdmin();
+  // The checker itself finds a planted fault (an image without a text alternative).
+  await wd.executeScript('const i = document.createElement("img"); i.id = "planted"; i.src = "data:image/gif;base64,R0lGODlhAQABAAAAACw="; document.body.appendChild(i); return 1;');
+  const planted = await axeViolations(wd);
+  assert.ok(planted.some((v) => v.id === 'image-alt'), JSON.stringify(planted));
+  await wd.executeScript('document.getElementById("planted").remove(); return 1;');
+  for (const name of ['settings', 'stats', 'matomo', 'versions', 'maintenance']) {
+    await tab(name);
+    await shot(`admin-${name}`);
+    await axeClean(`the ${name} screen`);
+  }
+});
+
+test('the CSV export on the USB stick equals bornectl stats --csv', async () => {
+  await tab('stats');
+  await wd.click({ css: '.period[data-days="7"]' });
+  await sleep(300);
+  await wd.click({ css: '#export' });
+  await waitFor(async () => /clé USB/.test(await text('#status')), 5000, { message: 'the export message' });
+  const files = fs.readdirSync(USB).filter((f) => f.endsWith('.csv'));
+  assert.equal(files.length, 1, JSON.stringify(files));
+  const [, from, to] = /statistiques-borne-(\d{4}-\d\d-\d\d)-(\d{4}-\d\d-\d\d)\.csv/.exec(files[0]);
+  const exported = fs.readFileSync(path.join(USB, files[0]), 'utf8');
+  const cli = await bornectl(['stats', '--csv', '--from', from, '--to', to]);
+  assert.equal(exported, cli);
+  assert.match(exported.split('\r\n')[0], /^date;sessions;/);
+});
+
+test('restoring the previous version takes the tile away again, at once', async () => {
+  await tab('versions');
+  const before = await wd.executeScript('return [...document.querySelectorAll("#versions-list li")].map((li) => li.textContent);');
+  assert.ok(before.some((t) => /Avant les modifications/.test(t)), JSON.stringify(before));
+  await wd.executeScript(`
+    const li = [...document.querySelectorAll('#versions-list li')].find((x) => /Avant les modifications/.test(x.textContent) && /Tuiles/.test(x.textContent));
+    li.querySelector('button').click(); return 1;`);
+  await waitFor(async () => /rétablie/.test(await text('#status')), 5000, { message: 'restored' });
+  await leave();
+  assert.ok(!(await visible('a.tile[data-tile-id="mairie-de-test"]')), 'the tile is gone');
+  await wd.executeScript('location.href = "https://www.mairie.test/"; return 1;');
+  await sleep(1500);
+  assert.notEqual(new URL(await wd.getUrl()).hostname, 'www.mairie.test', 'the host is refused again');
+  await clickToolbar(wd, '#btn-end');
+  await sleep(800);
+  await clickToolbar(wd, '#confirm-yes');
+  await waitPortal();
+});
+
+test('five wrong PINs lock the entry for 15 minutes, even for the right PIN', async () => {
+  await wd.click({ css: '#admin-link' });
+  await waitAdmin();
+  for (let i = 1; i <= 5; i += 1) {
+    await type('#pin', '000000');
+    await wd.click({ css: '#pin-submit' });
+    await waitFor(async () => /incorrect|bloqué/.test(await text('#pin-message')), 5000, { message: `answer to attempt ${i}` });
+    const m = await text('#pin-message');
+    if (i < 5) {
+      assert.match(m, new RegExp(`Il reste ${5 - i} essai`), m);
+      await sleep(1000 * 2 ** (i - 1) + 300);
+    } else {
+      assert.match(m, /bloqué pendant 15 minute/, m);
+    }
+  }
+  await shot('admin-pin-locked');
+  await type('#pin', PIN);
+  await wd.click({ css: '#pin-submit' });
+  await sleep(500);
+  assert.match(await text('#pin-message'), /bloqué/);
+  assert.ok(!(await visible('#admin-main')));
+  const attempts = JSON.parse(fs.readFileSync(path.join(stateDir, 'admin', 'attempts.json'), 'utf8'));
+  assert.equal(attempts.total_failures, 5);
+});

@@ -1,0 +1,575 @@
+/* The référent's corner: PIN, tiles, centre and settings, statistics, Matomo, versions, maintenance.
+   Every decision is the shell's (commands admin_*): this page only shows forms and answers. Text
+   comes from the strings files (admin.*), set with textContent. */
+(function () {
+  'use strict';
+
+  const Shell = window.BorneShell;
+  const I18n = window.BorneI18n;
+  const $ = function (id) { return document.getElementById(id); };
+  let data = null;
+  let editing = -1; // index of the own tile in the form, -1 for a new one
+  let days = 7;
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function button(key, cls, onClick, params) {
+    const b = el('button', 'btn ' + (cls || 'btn-secondary'), I18n.t(key, params));
+    b.type = 'button';
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function say(key, params) {
+    $('status').textContent = key ? I18n.t(key, params) : '';
+  }
+
+  function problems(host, list) {
+    host.textContent = '';
+    if (!list || !list.length) return;
+    const ul = el('ul');
+    list.forEach(function (p) { ul.appendChild(el('li', null, p)); });
+    host.appendChild(ul);
+  }
+
+  function errorCode(e) {
+    return (e && (e.code || (typeof e === 'string' ? e : ''))) || 'internal';
+  }
+
+  // ---------- PIN ----------
+
+  function showPin(status) {
+    $('admin-main').hidden = true;
+    $('pin-screen').hidden = false;
+    const choose = status.state === 'not-set';
+    $('pin-title').textContent = I18n.t(choose ? 'admin.pin.choose_title' : 'admin.pin.title');
+    $('pin-help').textContent = I18n.t(choose ? 'admin.pin.choose_help' : 'admin.pin.help');
+    $('confirm-field').hidden = !choose;
+    $('pin-submit').textContent = I18n.t(choose ? 'admin.pin.choose' : 'admin.pin.enter');
+    $('pin-form').dataset.mode = choose ? 'choose' : 'enter';
+    if (status.state === 'locked') pinMessage('admin.pin.locked', { minutes: Math.ceil(status.wait / 60) });
+    else if (status.state === 'wait') pinMessage('admin.pin.wait', { seconds: status.wait });
+    $('pin').focus();
+  }
+
+  function pinMessage(key, params) {
+    $('pin-message').textContent = key ? I18n.t(key, params) : '';
+  }
+
+  function submitPin(ev) {
+    ev.preventDefault();
+    const pin = $('pin').value;
+    const confirm = $('pin-confirm').value;
+    $('pin').value = '';
+    $('pin-confirm').value = '';
+    if ($('pin-form').dataset.mode === 'choose') {
+      Shell.invoke('admin_set_pin', { pinCode: pin, confirm: confirm }).then(open, function (e) {
+        pinMessage('admin.error.' + errorCode(e));
+        $('pin').focus();
+      });
+      return;
+    }
+    Shell.invoke('admin_unlock', { pinCode: pin }).then(function (r) {
+      if (r && r.ok) return open();
+      if (r.state === 'wrong') pinMessage('admin.pin.wrong', { left: r.left, seconds: r.wait });
+      else if (r.state === 'locked') pinMessage('admin.pin.locked', { minutes: Math.ceil(r.wait / 60) });
+      else if (r.state === 'wait') pinMessage('admin.pin.wait', { seconds: r.wait });
+      $('pin').focus();
+    }, function (e) { pinMessage('admin.error.' + errorCode(e)); });
+  }
+
+  // ---------- Main ----------
+
+  function open() {
+    return Shell.invoke('admin_data').then(function (d) {
+      data = d;
+      $('pin-screen').hidden = true;
+      $('admin-main').hidden = false;
+      renderAll();
+      showTab(currentTab || 'tiles');
+    }, function (e) { say('admin.error.' + errorCode(e)); });
+  }
+
+  function reload(messageKey, params) {
+    return Shell.invoke('admin_data').then(function (d) {
+      data = d;
+      renderAll();
+      if (messageKey) say(messageKey, params);
+    });
+  }
+
+  let currentTab = null;
+  function showTab(name) {
+    currentTab = name;
+    document.querySelectorAll('.admin-section').forEach(function (s) { s.hidden = s.id !== 'sec-' + name; });
+    document.querySelectorAll('.tab').forEach(function (b) {
+      b.setAttribute('aria-current', b.dataset.tab === name ? 'page' : 'false');
+    });
+    if (name === 'stats') loadStats();
+    if (name === 'maintenance') loadLogs();
+  }
+
+  function renderAll() {
+    const pl = $('problems-list');
+    pl.textContent = '';
+    (data.problems || []).forEach(function (p) { pl.appendChild(el('li', null, p)); });
+    $('problems').hidden = !(data.problems || []).length;
+    renderOwnTiles();
+    renderNational();
+    renderThemes();
+    fillTileSelects();
+    renderSettings();
+    renderMatomo();
+    renderVersions();
+    $('version').textContent = I18n.t('admin.maintenance.version', { version: data.version });
+  }
+
+  function themeName(id) {
+    const t = (data.themes || []).find(function (x) { return x.id === id; });
+    return t ? t.name : id;
+  }
+
+  // ---------- Tiles ----------
+
+  function savePortal(form, summaryKey, params) {
+    return Shell.invoke('admin_save_portal', { form: form, summary: I18n.t(summaryKey, params) }).then(function (r) {
+      if (r.ok) return reload('admin.saved').then(function () { return true; });
+      problems($('tile-problems'), r.problems);
+      say('admin.not_saved');
+      return false;
+    });
+  }
+
+  function copyPortal() {
+    return JSON.parse(JSON.stringify(data.portal));
+  }
+
+  function renderOwnTiles() {
+    const ul = $('own-tiles');
+    ul.textContent = '';
+    if (!data.portal.tiles.length) ul.appendChild(el('li', null, I18n.t('admin.tiles.none')));
+    data.portal.tiles.forEach(function (t, i) {
+      const li = el('li', 'admin-row');
+      li.appendChild(el('span', 'admin-row-text', t.name + ' — ' + t.url));
+      li.appendChild(button('admin.edit', 'btn-secondary', function () { editTile(i); }, {}));
+      li.appendChild(button('admin.delete', 'btn-danger', function () {
+        const f = copyPortal();
+        const removed = f.tiles.splice(i, 1)[0];
+        f.order = f.order.filter(function (id) { return id !== removed.id; });
+        f.hidden = f.hidden.filter(function (id) { return id !== removed.id; });
+        savePortal(f, 'admin.summary.tile_removed', { name: removed.name });
+      }));
+      ul.appendChild(li);
+    });
+  }
+
+  function fillTileSelects() {
+    const theme = $('t-theme');
+    const picto = $('t-picto');
+    theme.textContent = '';
+    picto.textContent = '';
+    (data.themes || []).forEach(function (t) {
+      const o = el('option', null, t.name);
+      o.value = t.id;
+      theme.appendChild(o);
+    });
+    (data.pictograms || []).forEach(function (p) {
+      const o = el('option', null, I18n.has('admin.picto.' + p) ? I18n.t('admin.picto.' + p) : p);
+      o.value = p;
+      picto.appendChild(o);
+    });
+  }
+
+  function tileFromForm() {
+    return {
+      id: editing >= 0 ? data.portal.tiles[editing].id : '',
+      name: $('t-name').value.trim(),
+      description: $('t-desc').value.trim(),
+      theme: $('t-theme').value,
+      pictogram: $('t-picto').value,
+      url: $('t-url').value.trim(),
+      hosts: $('t-hosts').value.split(/[\s,;]+/).map(function (h) { return h.trim(); }).filter(Boolean)
+    };
+  }
+
+  function formWithTile() {
+    const f = copyPortal();
+    const t = tileFromForm();
+    if (editing >= 0) f.tiles[editing] = t; else f.tiles.push(t);
+    return f;
+  }
+
+  function editTile(i) {
+    editing = i;
+    const t = data.portal.tiles[i];
+    $('t-name').value = t.name;
+    $('t-desc').value = t.description;
+    $('t-theme').value = t.theme;
+    $('t-picto').value = t.pictogram;
+    $('t-url').value = t.url;
+    $('t-hosts').value = t.hosts.join('\n');
+    $('tile-form-title').textContent = I18n.t('admin.tiles.edit', { name: t.name });
+    $('t-name').focus();
+  }
+
+  function resetTileForm() {
+    editing = -1;
+    $('tile-form').reset();
+    problems($('tile-problems'), []);
+    $('tile-form-title').textContent = I18n.t('admin.tiles.add');
+  }
+
+  let checkTimer = null;
+  function liveCheck() {
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(function () {
+      if (!$('t-name').value.trim() && !$('t-url').value.trim()) { problems($('tile-problems'), []); return; }
+      Shell.invoke('admin_check_portal', { form: formWithTile() }).then(function (list) {
+        problems($('tile-problems'), list);
+      }, function () {});
+    }, 400);
+  }
+
+  function submitTile(ev) {
+    ev.preventDefault();
+    const t = tileFromForm();
+    if (!t.name) { problems($('tile-problems'), [I18n.t('admin.tiles.name_missing')]); $('t-name').focus(); return; }
+    savePortal(formWithTile(), editing >= 0 ? 'admin.summary.tile_changed' : 'admin.summary.tile_added', { name: t.name })
+      .then(function (ok) { if (ok) resetTileForm(); });
+  }
+
+  function renderNational() {
+    const ol = $('national-tiles');
+    ol.textContent = '';
+    const order = data.portal.order.slice();
+    const ids = data.national.map(function (s) { return s.id; });
+    const ordered = order.filter(function (id) { return ids.indexOf(id) >= 0; })
+      .concat(ids.filter(function (id) { return order.indexOf(id) < 0; }));
+    ordered.forEach(function (id, i) {
+      const s = data.national.find(function (x) { return x.id === id; });
+      const li = el('li', 'admin-row');
+      const label = el('label', 'admin-check');
+      const cb = el('input');
+      cb.type = 'checkbox';
+      cb.checked = data.portal.hidden.indexOf(id) < 0;
+      cb.addEventListener('change', function () {
+        const f = copyPortal();
+        f.hidden = f.hidden.filter(function (h) { return h !== id; });
+        if (!cb.checked) f.hidden.push(id);
+        savePortal(f, cb.checked ? 'admin.summary.shown' : 'admin.summary.hidden', { name: s.name });
+      });
+      label.appendChild(cb);
+      label.appendChild(el('span', null, s.name + ' (' + themeName(s.theme) + ')'));
+      li.appendChild(label);
+      const move = function (delta) {
+        return function () {
+          const list = ordered.slice();
+          const j = i + delta;
+          if (j < 0 || j >= list.length) return;
+          list[i] = list[j];
+          list[j] = id;
+          const f = copyPortal();
+          f.order = list;
+          savePortal(f, 'admin.summary.order', { name: s.name });
+        };
+      };
+      const up = button('admin.up', 'btn-secondary', move(-1), { name: s.name });
+      up.setAttribute('aria-label', I18n.t('admin.up_label', { name: s.name }));
+      const down = button('admin.down', 'btn-secondary', move(1), { name: s.name });
+      down.setAttribute('aria-label', I18n.t('admin.down_label', { name: s.name }));
+      li.appendChild(up);
+      li.appendChild(down);
+      ol.appendChild(li);
+    });
+  }
+
+  function renderThemes() {
+    const ul = $('themes-list');
+    ul.textContent = '';
+    (data.themes || []).forEach(function (t) {
+      const li = el('li', 'admin-row');
+      const id = 'theme-' + t.id;
+      const label = el('label', null, I18n.t('admin.themes.name_of', { id: t.id }));
+      label.htmlFor = id;
+      const input = el('input');
+      input.id = id;
+      input.value = t.name;
+      li.appendChild(label);
+      li.appendChild(input);
+      li.appendChild(button('admin.themes.rename', 'btn-secondary', function () {
+        const f = copyPortal();
+        const name = input.value.trim();
+        const existing = f.themes.find(function (x) { return x.id === t.id; });
+        if (existing) existing.name = name; else f.themes.push({ id: t.id, name: name, pictogram: t.pictogram });
+        savePortal(f, 'admin.summary.theme', { name: name });
+      }, {}));
+      ul.appendChild(li);
+    });
+  }
+
+  function testUrl(ev) {
+    ev.preventDefault();
+    Shell.invoke('admin_test_url', { url: $('test-url').value }).then(function (r) {
+      const out = $('test-result');
+      if (r.allowed) out.textContent = I18n.t('admin.test.allowed', { rule: r.rule, tiles: (r.needed_by || []).join(', ') });
+      else out.textContent = I18n.t('admin.test.blocked', { reason: I18n.t('blocked.reason.' + r.reason) });
+    });
+  }
+
+  // ---------- Settings ----------
+
+  function renderSettings() {
+    const s = data.settings;
+    $('s-name').value = s.centre_name;
+    $('s-place').value = s.help_place;
+    $('s-hours').value = s.opening_hours;
+    $('s-idle').value = s.idle_timeout_secs;
+    $('s-warning').value = s.warning_secs;
+    $('s-printer').value = s.printer;
+    $('s-quota').value = s.page_quota;
+    const box = $('s-languages');
+    box.textContent = '';
+    (data.languages || []).forEach(function (code) {
+      const label = el('label', 'admin-check');
+      const cb = el('input');
+      cb.type = 'checkbox';
+      cb.value = code;
+      cb.checked = s.languages.indexOf(code) >= 0;
+      label.appendChild(cb);
+      label.appendChild(el('span', null, I18n.has('language.' + code) ? I18n.t('language.' + code) : code));
+      box.appendChild(label);
+    });
+  }
+
+  function settingsFromForm() {
+    const langs = [];
+    document.querySelectorAll('#s-languages input:checked').forEach(function (cb) { langs.push(cb.value); });
+    return {
+      centre_name: $('s-name').value,
+      help_place: $('s-place').value,
+      opening_hours: $('s-hours').value,
+      idle_timeout_secs: Number($('s-idle').value) || 0,
+      warning_secs: Number($('s-warning').value) || 0,
+      languages: langs,
+      printer: $('s-printer').value,
+      page_quota: Number($('s-quota').value) || 0
+    };
+  }
+
+  function submitSettings(ev) {
+    ev.preventDefault();
+    Shell.invoke('admin_save_settings', { form: settingsFromForm(), summary: I18n.t('admin.summary.settings') }).then(function (r) {
+      problems($('settings-problems'), r.ok ? [] : r.problems);
+      if (r.ok) reload('admin.saved'); else say('admin.not_saved');
+    });
+  }
+
+  function findLogos() {
+    Shell.invoke('admin_logos').then(function (list) {
+      const ul = $('logo-list');
+      ul.textContent = '';
+      if (!list.length) ul.appendChild(el('li', null, I18n.t('admin.logo.none')));
+      list.forEach(function (path) {
+        const li = el('li', 'admin-row');
+        li.appendChild(el('span', 'admin-row-text', path.split('/').pop()));
+        li.appendChild(button('admin.logo.use', 'btn-primary', function () {
+          Shell.invoke('admin_set_logo', { path: path }).then(function (r) {
+            if (r.ok) say('admin.logo.done'); else $('status').textContent = r.message;
+          });
+        }, {}));
+        ul.appendChild(li);
+      });
+    });
+  }
+
+  // ---------- Statistics ----------
+
+  function chart(daysList) {
+    const ns = 'http://www.w3.org/2000/svg';
+    const w = 640;
+    const h = 200;
+    const max = Math.max(1, Math.max.apply(null, daysList.map(function (d) { return d.sessions; })));
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 ' + w + ' ' + (h + 40));
+    svg.setAttribute('class', 'chart');
+    svg.setAttribute('role', 'img');
+    const total = daysList.reduce(function (a, d) { return a + d.sessions; }, 0);
+    svg.setAttribute('aria-label', I18n.t('admin.stats.chart_label', { days: daysList.length, total: total }));
+    const bw = w / daysList.length;
+    daysList.forEach(function (d, i) {
+      const bh = Math.round((d.sessions / max) * (h - 20));
+      const r = document.createElementNS(ns, 'rect');
+      r.setAttribute('x', String(i * bw + bw * 0.15));
+      r.setAttribute('y', String(h - bh));
+      r.setAttribute('width', String(bw * 0.7));
+      r.setAttribute('height', String(bh));
+      r.setAttribute('class', 'chart-bar');
+      svg.appendChild(r);
+      if (daysList.length <= 7 || i % 5 === 0) {
+        const t = document.createElementNS(ns, 'text');
+        t.setAttribute('x', String(i * bw + bw / 2));
+        t.setAttribute('y', String(h + 24));
+        t.setAttribute('text-anchor', 'middle');
+        t.textContent = d.date.slice(8) + '/' + d.date.slice(5, 7);
+        svg.appendChild(t);
+      }
+      if (d.sessions > 0) {
+        const v = document.createElementNS(ns, 'text');
+        v.setAttribute('x', String(i * bw + bw / 2));
+        v.setAttribute('y', String(h - bh - 4));
+        v.setAttribute('text-anchor', 'middle');
+        v.textContent = String(d.sessions);
+        svg.appendChild(v);
+      }
+    });
+    return svg;
+  }
+
+  function table(captionKey, rows) {
+    const t = el('table', 'admin-table');
+    t.appendChild(el('caption', null, I18n.t(captionKey)));
+    const body = el('tbody');
+    rows.forEach(function (r) {
+      const tr = el('tr');
+      const th = el('th', null, r[0]);
+      th.scope = 'row';
+      tr.appendChild(th);
+      tr.appendChild(el('td', null, String(r[1])));
+      body.appendChild(tr);
+    });
+    t.appendChild(body);
+    return t;
+  }
+
+  function loadStats() {
+    document.querySelectorAll('.period').forEach(function (b) {
+      b.setAttribute('aria-pressed', String(Number(b.dataset.days) === days));
+    });
+    Shell.invoke('admin_stats', { days: days }).then(function (s) {
+      const host = $('stats-body');
+      host.textContent = '';
+      host.appendChild(el('h3', null, I18n.t('admin.stats.sessions', { total: s.sessions, from: s.from, to: s.to })));
+      host.appendChild(chart(s.days));
+      const label = function (prefix) { return function (p) { return [I18n.t(prefix + p[0]), p[1]]; }; };
+      host.appendChild(table('admin.stats.tiles', s.tiles.length ? s.tiles : [[I18n.t('admin.stats.none'), 0]]));
+      host.appendChild(table('admin.stats.durations', s.durations.map(label('admin.stats.duration.'))));
+      host.appendChild(table('admin.stats.ends', s.ends.map(label('admin.stats.end.'))));
+      host.appendChild(table('admin.stats.other', [
+        [I18n.t('admin.stats.pages'), s.pages],
+        [I18n.t('admin.stats.print_failures'), s.print_failures],
+        [I18n.t('admin.stats.downloads'), s.downloads],
+        [I18n.t('admin.stats.help'), s.help]
+      ]));
+      host.appendChild(table('admin.stats.outcomes', s.outcomes.map(label('admin.stats.outcome.'))));
+      const p = s.push;
+      const push = el('p', 'admin-push');
+      if (!p || p.state === 'never') push.textContent = I18n.t('admin.stats.push_never', { backlog: p ? p.backlog : 0 });
+      else push.textContent = I18n.t('admin.stats.push', { last: p.last || '—', backlog: p.backlog }) + (p.message ? ' ' + p.message : '');
+      host.appendChild(push);
+    }, function (e) { say('admin.error.' + errorCode(e)); });
+  }
+
+  function exportCsv() {
+    Shell.invoke('admin_export_csv', { days: days }).then(function (r) {
+      if (r.ok) say('admin.stats.exported', { file: r.file }); else $('status').textContent = r.message;
+    });
+  }
+
+  // ---------- Matomo ----------
+
+  function renderMatomo() {
+    const m = data.matomo || {};
+    $('m-url').value = m.url || '';
+    $('m-site').value = m.site_id || '';
+    $('m-token-now').textContent = m.token ? I18n.t('admin.matomo.token_now', { token: m.token }) : I18n.t('admin.matomo.no_token');
+  }
+
+  function submitMatomo(ev) {
+    ev.preventDefault();
+    Shell.invoke('admin_save_matomo', { url: $('m-url').value, siteId: Number($('m-site').value) || 0, token: $('m-token').value })
+      .then(function (r) {
+        $('m-token').value = '';
+        $('matomo-message').textContent = r.ok ? I18n.t('admin.saved') : r.message;
+        if (r.ok) reload();
+      });
+  }
+
+  function testMatomo() {
+    $('matomo-message').textContent = I18n.t('admin.matomo.testing');
+    Shell.invoke('admin_test_matomo').then(function (r) { $('matomo-message').textContent = r.message; });
+  }
+
+  // ---------- Versions ----------
+
+  function renderVersions() {
+    const ul = $('versions-list');
+    ul.textContent = '';
+    if (!data.versions.length) ul.appendChild(el('li', null, I18n.t('admin.versions.none')));
+    data.versions.forEach(function (v) {
+      const li = el('li', 'admin-row');
+      li.appendChild(el('span', 'admin-row-text', v.when + ' — ' + I18n.t('admin.versions.file.' + v.file) + ' — ' + v.summary));
+      const b = button('admin.versions.restore', 'btn-secondary', function () {
+        Shell.invoke('admin_restore', { id: v.id }).then(function (r) {
+          if (r.ok) reload('admin.versions.restored', { when: v.when }); else say('admin.not_saved');
+        });
+      }, {});
+      b.setAttribute('aria-label', I18n.t('admin.versions.restore_label', { when: v.when, summary: v.summary }));
+      li.appendChild(b);
+      ul.appendChild(li);
+    });
+  }
+
+  // ---------- Maintenance ----------
+
+  function loadLogs() {
+    Shell.invoke('admin_logs').then(function (lines) { $('logs').textContent = lines.join('\n'); });
+  }
+
+  function power(ev) {
+    const action = ev.currentTarget.dataset.action;
+    Shell.invoke('admin_power', { action: action }).then(function (r) {
+      $('power-message').textContent = r.ok ? I18n.t('admin.power.done') : r.message;
+    });
+  }
+
+  // ---------- Start ----------
+
+  function start() {
+    I18n.load('fr').then(function () {
+      $('pin-form').addEventListener('submit', submitPin);
+      $('leave').addEventListener('click', function () { Shell.fire('admin_leave'); });
+      document.querySelectorAll('.tab').forEach(function (b) {
+        b.addEventListener('click', function () { showTab(b.dataset.tab); });
+      });
+      $('tile-form').addEventListener('submit', submitTile);
+      $('tile-form').addEventListener('input', liveCheck);
+      $('tile-cancel').addEventListener('click', resetTileForm);
+      $('test-form').addEventListener('submit', testUrl);
+      $('settings-form').addEventListener('submit', submitSettings);
+      $('logo-find').addEventListener('click', findLogos);
+      document.querySelectorAll('.period').forEach(function (b) {
+        b.addEventListener('click', function () { days = Number(b.dataset.days); loadStats(); });
+      });
+      $('export').addEventListener('click', exportCsv);
+      $('matomo-form').addEventListener('submit', submitMatomo);
+      $('m-test').addEventListener('click', testMatomo);
+      $('logs-refresh').addEventListener('click', loadLogs);
+      document.querySelectorAll('.power').forEach(function (b) { b.addEventListener('click', power); });
+      return Shell.invoke('admin_status');
+    }).then(function (status) {
+      if (status.unlocked) return open();
+      showPin(status);
+    }, function (e) {
+      $('pin-screen').hidden = false;
+      pinMessage('admin.error.' + errorCode(e));
+    });
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
