@@ -67,3 +67,37 @@ fn hosts_lists_rules_with_the_tiles_that_need_them() {
     let fc = out.lines().find(|l| l.starts_with("app.franceconnect.gouv.fr\t")).expect("FranceConnect listed");
     assert!(fc.contains("group:franceconnect") && fc.contains("impots"), "{fc}");
 }
+
+#[test]
+fn set_pin_reads_the_pin_twice_and_stores_only_its_hash() {
+    use std::io::Write;
+    let state = tempfile::tempdir().unwrap();
+    let run = |input: &str| {
+        let mut child = Command::new(bin("bornectl"))
+            .args(["--config", repo().join("config").to_str().unwrap(), "--state", state.path().to_str().unwrap()])
+            .arg("set-pin")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run("123456\n654321\n");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("pas les mêmes"), "{err}");
+    assert!(!state.path().join("admin/pin.phc").exists());
+    let (code, out, _) = run("735919\n735919\n");
+    assert_eq!(code, Some(0));
+    assert!(out.contains("enregistré"), "{out}");
+    let phc = std::fs::read_to_string(state.path().join("admin/pin.phc")).unwrap();
+    assert!(phc.starts_with("$argon2id$") && !phc.contains("735919"));
+    let p = borne_core::admin::pin::Pin::new(state.path(), None);
+    assert_eq!(p.check("735919", 0), borne_core::admin::pin::Check::Ok);
+}

@@ -566,3 +566,24 @@ fn a_newer_statistics_file_is_refused_in_french_and_left_alone() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("version plus récente"));
 }
+
+#[test]
+fn the_connection_test_names_each_problem() {
+    let server = ContractServer::start();
+    let site = server.add_site("Borne T", "Europe/Paris");
+    let other = server.add_site("Other", "Europe/Paris");
+    server.add_token("tok-write", Role::Write(site));
+    server.add_token("tok-view", Role::View(site));
+    server.add_token("tok-other", Role::Write(other));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let test = |token: &str, site_id: u32| rt.block_on(push::test_connection(&target(&server, site_id, token)));
+    assert_eq!(test("tok-write", site), Ok(()));
+    assert_eq!(test("nope", site).unwrap_err().code(), "bad-token");
+    assert_eq!(test("tok-write", 99).unwrap_err().code(), "unknown-site");
+    assert_eq!(test("tok-view", site).unwrap_err().code(), "no-access");
+    assert_eq!(test("tok-other", site).unwrap_err().code(), "no-access");
+    assert!(server.events(site).is_empty(), "the test stores nothing");
+    let closed =
+        Target { url: url::Url::parse("http://127.0.0.1:9/").unwrap(), site_id: site, token: Token::new("x").unwrap() };
+    assert_eq!(rt.block_on(push::test_connection(&closed)).unwrap_err().code(), "unreachable");
+}

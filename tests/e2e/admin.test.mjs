@@ -188,7 +188,7 @@ test('a tile with a bad host is refused in French and nothing is saved', async (
   assert.match(problem, /[àéèêç]|adresse|site|hôte|nom/i, problem);
   assert.ok(!fs.existsSync(path.join(stateDir, 'local.toml')), 'nothing written');
   assert.match(await text('#status'), /Rien n'a été enregistré/);
-  await wd.executeScript('document.getElementById("tile-form").scrollIntoView(); return 1;');
+  await wd.executeScript('document.getElementById("tile-problems").scrollIntoView({ block: "center" }); return 1;');
   await shot('admin-tiles-error');
 });
 
@@ -199,6 +199,9 @@ test('a tile added shows on the portal and its host becomes reachable, others st
     throw new Error(`${e.message}: status «${await text('#status')}», problems «${await text('#tile-problems')}»`);
   });
   assert.match(fs.readFileSync(path.join(stateDir, 'local.toml'), 'utf8'), /mairie-de-test/);
+  await type('#th-name', 'Vie du quartier');
+  await wd.click({ css: '#theme-form button[type="submit"]' });
+  await waitFor(async () => /Enregistré/.test(await text('#status')) && (await text('#themes-list')).includes('vie-du-quartier'), 5000, { message: 'the theme added' });
   await type('#test-url', 'https://www.mairie.test/demarches');
   await wd.click({ css: '#test-form button' });
   await waitFor(async () => /Permise/.test(await text('#test-result')), 5000, { message: 'the test of the address' });

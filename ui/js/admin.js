@@ -171,8 +171,10 @@
   function fillTileSelects() {
     const theme = $('t-theme');
     const picto = $('t-picto');
+    const thPicto = $('th-picto');
     theme.textContent = '';
     picto.textContent = '';
+    thPicto.textContent = '';
     (data.themes || []).forEach(function (t) {
       const o = el('option', null, t.name);
       o.value = t.id;
@@ -182,6 +184,7 @@
       const o = el('option', null, I18n.has('admin.picto.' + p) ? I18n.t('admin.picto.' + p) : p);
       o.value = p;
       picto.appendChild(o);
+      thPicto.appendChild(o.cloneNode(true));
     });
   }
 
@@ -309,6 +312,18 @@
         savePortal(f, 'admin.summary.theme', { name: name });
       }, {}));
       ul.appendChild(li);
+    });
+  }
+
+  function submitTheme(ev) {
+    ev.preventDefault();
+    const name = $('th-name').value.trim();
+    if (!name) { problems($('theme-problems'), [I18n.t('admin.themes.name_missing')]); $('th-name').focus(); return; }
+    const f = copyPortal();
+    f.themes.push({ id: '', name: name, pictogram: $('th-picto').value });
+    Shell.invoke('admin_save_portal', { form: f, summary: I18n.t('admin.summary.theme_added', { name: name }) }).then(function (r) {
+      problems($('theme-problems'), r.ok ? [] : r.problems);
+      if (r.ok) { $('th-name').value = ''; reload('admin.saved'); } else say('admin.not_saved');
     });
   }
 
@@ -550,6 +565,7 @@
       $('tile-form').addEventListener('input', liveCheck);
       $('tile-cancel').addEventListener('click', resetTileForm);
       $('test-form').addEventListener('submit', testUrl);
+      $('theme-form').addEventListener('submit', submitTheme);
       $('settings-form').addEventListener('submit', submitSettings);
       $('logo-find').addEventListener('click', findLogos);
       document.querySelectorAll('.period').forEach(function (b) {
