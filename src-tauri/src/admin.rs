@@ -6,7 +6,7 @@
 //! `borne_core::admin`'s; this module is glue.
 
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use borne_core::admin::forms::{self, PortalForm, SettingsForm};
 use borne_core::admin::history::{self, Editable};
@@ -21,19 +21,9 @@ use tauri::{AppHandle, Manager, State, Webview};
 use crate::commands::CommandError;
 use crate::{session, Kiosk, CONTENT};
 
-/// An admin session closes itself after this long without input.
-pub const IDLE: Duration = Duration::from_secs(120);
+pub use borne_core::admin::session::{AdminSession, IDLE};
 
 type Result<T> = std::result::Result<T, CommandError>;
-
-/// The admin session.
-#[derive(Debug, Default)]
-pub struct AdminSession {
-    /// The PIN was given.
-    pub unlocked: bool,
-    /// Last input or command.
-    pub last: Option<Instant>,
-}
 
 fn err(code: &'static str) -> CommandError {
     CommandError::new(code)
@@ -60,7 +50,7 @@ fn unlocked(webview: &Webview, kiosk: &Kiosk) -> Result<()> {
     if !a.unlocked {
         return Err(err("locked"));
     }
-    a.last = Some(Instant::now());
+    a.touch(Instant::now());
     Ok(())
 }
 
@@ -85,7 +75,7 @@ pub fn admin_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> 
         return Err(err("session-open"));
     }
     if let Ok(mut a) = kiosk.admin.lock() {
-        *a = AdminSession { unlocked: false, last: Some(Instant::now()) };
+        *a = AdminSession::opened(Instant::now());
     }
     kiosk.open_internal_gate();
     if let Some(c) = app.get_webview(CONTENT) {
@@ -121,7 +111,7 @@ pub fn admin_set_pin(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String
     }
     p.set(&pin_code, &confirm).map_err(|e| err(e.code()))?;
     if let Ok(mut a) = kiosk.admin.lock() {
-        *a = AdminSession { unlocked: true, last: Some(Instant::now()) };
+        *a = AdminSession::unlocked(Instant::now());
     }
     Ok(())
 }
@@ -133,7 +123,7 @@ pub fn admin_unlock(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String)
     let answer = match pin(&kiosk).check(&pin_code, now()) {
         Check::Ok => {
             if let Ok(mut a) = kiosk.admin.lock() {
-                *a = AdminSession { unlocked: true, last: Some(Instant::now()) };
+                *a = AdminSession::unlocked(Instant::now());
             }
             json!({"ok": true})
         }
@@ -148,7 +138,7 @@ pub fn admin_unlock(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String)
 /// Locks the admin session and wipes the view (leaving, or two minutes idle).
 pub fn close(app: &AppHandle, why: &str) {
     let kiosk = app.state::<Kiosk>();
-    let was = kiosk.admin.lock().map(|mut a| std::mem::take(&mut *a).last.is_some()).unwrap_or(false);
+    let was = kiosk.admin.lock().map(|mut a| std::mem::take(&mut *a).is_open()).unwrap_or(false);
     if was {
         tracing::info!(why, "admin session closed");
         session::end(app, borne_core::session::EndReason::Button);
@@ -157,15 +147,13 @@ pub fn close(app: &AppHandle, why: &str) {
 
 /// Whether the admin page is open and idle for too long (checked every second).
 pub fn expired(kiosk: &Kiosk) -> bool {
-    kiosk.admin.lock().map(|a| a.last.is_some_and(|t| t.elapsed() >= IDLE)).unwrap_or(false)
+    kiosk.admin.lock().map(|a| a.expired(Instant::now())).unwrap_or(false)
 }
 
 /// Input refreshes the admin session.
 pub fn touch(kiosk: &Kiosk) {
     if let Ok(mut a) = kiosk.admin.lock() {
-        if a.last.is_some() {
-            a.last = Some(Instant::now());
-        }
+        a.touch(Instant::now());
     }
 }
 

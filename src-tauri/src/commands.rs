@@ -68,7 +68,7 @@ pub fn tile_opened(webview: Webview, kiosk: State<'_, Kiosk>, id: String) -> Res
 #[tauri::command]
 pub fn go_home(webview: Webview, app: AppHandle) -> Result<()> {
     caller_is(&webview, &[CONTENT, TOOLBAR])?;
-    if app.state::<Kiosk>().admin.lock().is_ok_and(|a| a.last.is_some()) {
+    if app.state::<Kiosk>().admin.lock().is_ok_and(|a| a.is_open()) {
         // Leaving the référent's corner always ends with a wipe.
         crate::admin::close(&app, "home");
         return Ok(());

@@ -5,3 +5,4 @@ pub mod forms;
 pub mod history;
 pub mod machine;
 pub mod pin;
+pub mod session;
