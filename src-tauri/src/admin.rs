@@ -21,7 +21,7 @@ use tauri::{AppHandle, Manager, State, Webview};
 use crate::commands::CommandError;
 use crate::{session, Kiosk, CONTENT};
 
-pub use borne_core::admin::session::{AdminSession, IDLE};
+pub use borne_core::admin::session::AdminSession;
 
 type Result<T> = std::result::Result<T, CommandError>;
 

@@ -20,6 +20,7 @@ import {
   freshStateDir,
   classifyUrl,
   clickToolbar,
+  xkeys,
   waitFor,
   sleep,
   borneBinary,
@@ -269,6 +270,30 @@ test('restoring the previous version takes the tile away again, at once', async 
   await sleep(800);
   await clickToolbar(wd, '#confirm-yes');
   await waitPortal();
+});
+
+test('with the keyboard: the PIN typed, then a screen chosen with Tab and Enter', async () => {
+  await wd.click({ css: '#admin-link' });
+  await waitAdmin();
+  assert.equal(await wd.executeScript('return document.activeElement && document.activeElement.id;'), 'pin', 'the PIN field has the focus');
+  // The last real click was on the toolbar (its own view): F6 gives the keyboard back to the page,
+  // as for a person (keyboard.test.mjs covers F6 itself).
+  if (!(await wd.executeScript('return document.hasFocus();'))) await xkeys(['F6']);
+  await waitFor(() => wd.executeScript('return document.hasFocus();'), 5000, { message: 'the page has the keyboard' });
+  await xkeys([...PIN.split(''), 'Return']);
+  await waitFor(() => visible('#admin-main'), 10000, { message: 'unlocked with the keyboard' }).catch(async (e) => {
+    const st = await wd.executeScript('return [document.getElementById("pin").value.length, document.getElementById("pin-message").textContent, document.activeElement && document.activeElement.id, document.hasFocus()];');
+    throw new Error(`${e.message}: ${JSON.stringify(st)}`);
+  });
+  const active = () => wd.executeScript('const a = document.activeElement; return a ? a.dataset.tab || a.id : null;');
+  assert.equal(await active(), 'tiles', 'after the PIN the keyboard is on the first screen button');
+  await xkeys(['Tab', 'Tab']);
+  assert.equal(await active(), 'stats', 'Tab walks the screens in order');
+  const ring = await wd.executeScript('return getComputedStyle(document.activeElement).outlineStyle;');
+  assert.notEqual(ring, 'none', 'the focus is visible');
+  await xkeys(['Return']);
+  await waitFor(() => visible('#sec-stats'), 5000, { message: 'the statistics screen opened with Enter' });
+  await leave();
 });
 
 test('five wrong PINs lock the entry for 15 minutes, even for the right PIN', async () => {

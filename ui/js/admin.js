@@ -88,10 +88,13 @@
   function open() {
     return Shell.invoke('admin_data').then(function (d) {
       data = d;
+      const fromPin = !$('pin-screen').hidden;
       $('pin-screen').hidden = true;
       $('admin-main').hidden = false;
       renderAll();
       showTab(currentTab || 'tiles');
+      // The keyboard lands on the first screen's button, not on a hidden field.
+      if (fromPin) document.querySelector('.tab').focus();
     }, function (e) { say('admin.error.' + errorCode(e)); });
   }
 
