@@ -296,6 +296,23 @@ test('with the keyboard: the PIN typed, then a screen chosen with Tab and Enter'
   await leave();
 });
 
+test('a settings file broken by hand keeps the borne on its last good version and the admin shows why', async () => {
+  const name = await text('#centre-name');
+  fs.writeFileSync(path.join(stateDir, 'settings.toml'), '[centre]\nname = "Cassé"\n[session]\nidle_timout_secs = 60\n');
+  await wd.deleteSession().catch(() => {});
+  wd = await startBorne({ stateDir });
+  await waitPortal();
+  assert.equal(await text('#centre-name'), name, 'the portal still runs on the last good settings');
+  await enterAdmin();
+  await waitFor(() => visible('#problems'), 5000, { message: 'the problems banner' });
+  const problems = await text('#problems-list');
+  assert.match(problems, /settings\.toml, ligne 4/, problems);
+  assert.match(problems, /idle_timeout_secs/, problems);
+  await shot('admin-problems');
+  fs.rmSync(path.join(stateDir, 'settings.toml'));
+  await leave();
+});
+
 test('five wrong PINs lock the entry for 15 minutes, even for the right PIN', async () => {
   await wd.click({ css: '#admin-link' });
   await waitAdmin();
