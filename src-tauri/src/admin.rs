@@ -35,10 +35,12 @@ fn caller_is_admin(webview: &Webview) -> Result<()> {
         && webview
             .url()
             .is_ok_and(|u| u.scheme() == "tauri" && u.host_str() == Some("localhost") && u.path() == "/admin.html");
-    if ok {
+    // And the admin session was opened from a clean portal (never reached any other way).
+    let open = webview.state::<Kiosk>().admin.lock().is_ok_and(|a| a.is_open());
+    if ok && open {
         Ok(())
     } else {
-        tracing::warn!(label = webview.label(), "admin command refused: caller is not the admin page");
+        tracing::warn!(label = webview.label(), open, "admin command refused: caller is not the admin page");
         Err(err("forbidden"))
     }
 }

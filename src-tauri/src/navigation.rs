@@ -111,7 +111,10 @@ fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
             false
         }
         Decision::Internal => {
-            let ok = is_content_page(url) && kiosk.take_internal_gate();
+            // The admin page also needs an admin session opened from a clean portal (admin_open),
+            // so no other internal navigation's gate can be raced into it.
+            let admin_ok = url.path() != "/admin.html" || kiosk.admin.lock().is_ok_and(|a| a.is_open());
+            let ok = is_content_page(url) && admin_ok && kiosk.take_internal_gate();
             if !ok {
                 tracing::warn!(path = url.path(), "internal page refused in the content view (not asked by the shell)");
             }
