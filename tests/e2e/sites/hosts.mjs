@@ -16,8 +16,8 @@ export const HOSTS = Object.freeze({
   'redirect.test': { ip: '127.0.1.3', role: 'redirector' },
   'plain.test': { ip: '127.0.1.4', role: 'plain', http: true },
   // Not in the test catalogue: the référent adds it from the admin screens (admin.test.mjs).
-  'www.mairie.test': { ip: '127.0.1.5', role: 'local' },
-  'mairie.test': { ip: '127.0.1.5', role: 'local' },
+  'www.mairie.test': { ip: '127.0.1.7', role: 'local' },
+  'mairie.test': { ip: '127.0.1.7', role: 'local' },
   'evil.test': { ip: '127.0.2.1', role: 'evil' },
   'www.evil.test': { ip: '127.0.2.1', role: 'evil' },
   'institution.test.evil.test': { ip: '127.0.2.1', role: 'evil' },
