@@ -47,7 +47,34 @@ pub fn emit_toolbar(app: &AppHandle, payload: serde_json::Value) {
 pub fn portal(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<borne_core::catalogue::PortalData> {
     caller_is(&webview, &[CONTENT, TOOLBAR])?;
     let l = kiosk.loaded.read().map_err(|_| CommandError { code: "internal" })?;
-    Ok(borne_core::catalogue::PortalData::new(&l.settings, &l.effective))
+    let mut data =
+        borne_core::catalogue::PortalData::new(&l.settings, &l.effective).with_demarches(&l.demarches, &l.effective);
+    if let Ok(lang) = kiosk.language.lock() {
+        if data.languages.contains(&lang) {
+            data.language = lang.clone();
+        }
+    }
+    Ok(data)
+}
+
+/// The person chose a language in the menu: every page of the session follows it (counted).
+#[tauri::command]
+pub fn set_language(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, code: String) -> Result<()> {
+    caller_is(&webview, &[CONTENT, TOOLBAR])?;
+    let offered =
+        kiosk.loaded.read().map(|l| borne_core::catalogue::offered_languages(&l.settings)).unwrap_or_default();
+    if !offered.contains(&code) {
+        return Err(CommandError { code: "unknown-language" });
+    }
+    kiosk.touch();
+    if let Ok(mut l) = kiosk.language.lock() {
+        *l = code.clone();
+    }
+    if code != "fr" {
+        kiosk.stats.record(borne_core::stats::Event::Language(code.clone()));
+    }
+    emit_toolbar(&app, serde_json::json!({"kind": "language", "lang": code}));
+    Ok(())
 }
 
 /// A tile was opened: counted by id (the first thing a person does opens the counted session).

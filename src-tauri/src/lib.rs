@@ -80,6 +80,8 @@ pub struct Kiosk {
     pub admin: Mutex<admin::AdminSession>,
     /// The last log lines, for the maintenance screen.
     pub log_tail: borne_core::admin::machine::LogTail,
+    /// The language the person chose (French again at each session end).
+    pub language: Mutex<String>,
 }
 
 impl Kiosk {
@@ -175,6 +177,7 @@ pub fn run() {
         dirty: AtomicBool::new(false),
         admin: Mutex::new(admin::AdminSession::default()),
         log_tail: log_tail.clone(),
+        language: Mutex::new("fr".into()),
         stats,
         push_wake: Mutex::new(push_wake),
         paths,
@@ -200,6 +203,7 @@ pub fn run() {
             commands::toolbar_overlay,
             commands::print_page,
             commands::portal_logo,
+            commands::set_language,
             admin::admin_open,
             admin::admin_status,
             admin::admin_set_pin,

@@ -28,6 +28,10 @@ pub fn end(app: &AppHandle, reason: EndReason) {
     let kiosk = app.state::<Kiosk>();
     kiosk.stats.end_session(reason);
     kiosk.dirty.store(false, std::sync::atomic::Ordering::SeqCst);
+    if let Ok(mut l) = kiosk.language.lock() {
+        // Back to French for the next person.
+        *l = "fr".into();
+    }
     if let Ok(mut a) = kiosk.admin.lock() {
         *a = crate::admin::AdminSession::default();
     }

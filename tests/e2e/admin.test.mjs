@@ -238,6 +238,29 @@ test('every admin screen passes axe-core and has its picture', async () => {
   }
 });
 
+test('a logo from the USB stick shows on the portal', async () => {
+  // A 1x1 PNG on the "stick" (BORNE_USB_ROOTS), beside a file that only claims to be one.
+  fs.writeFileSync(path.join(USB, 'logo-centre.png'), Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64'));
+  fs.writeFileSync(path.join(USB, 'faux.png'), 'MZ not an image');
+  await tab('settings');
+  await wd.click({ css: '#logo-find' });
+  await waitFor(async () => (await text('#logo-list')).includes('logo-centre.png'), 5000, { message: 'the images of the stick' });
+  await wd.executeScript(`
+    const li = [...document.querySelectorAll('#logo-list li')].find((x) => x.textContent.includes('faux.png'));
+    li.querySelector('button').click(); return 1;`);
+  await waitFor(async () => /pas une image/.test(await text('#status')), 5000, { message: 'the fake image refused' });
+  await wd.executeScript(`
+    const li = [...document.querySelectorAll('#logo-list li')].find((x) => x.textContent.includes('logo-centre.png'));
+    li.querySelector('button').click(); return 1;`);
+  await waitFor(async () => /logo est enregistré/.test(await text('#status')), 5000, { message: 'the logo saved' });
+  await leave();
+  assert.ok(await visible('#centre-logo'), 'the logo is on the portal');
+  assert.match(await wd.executeScript('return document.getElementById("centre-logo").src.slice(0, 22);'), /^data:image\/png;base64/);
+  fs.rmSync(path.join(USB, 'logo-centre.png'));
+  fs.rmSync(path.join(USB, 'faux.png'));
+  await enterAdmin();
+});
+
 test('the CSV export on the USB stick equals bornectl stats --csv', async () => {
   await tab('stats');
   await wd.click({ css: '.period[data-days="7"]' });

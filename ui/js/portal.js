@@ -11,6 +11,8 @@
   const TILE_OPENED_WAIT_MS = 100;
 
   let navigating = false;
+  let sheets = [];
+  let sheetOpener = null;
 
   function el(tag, className, text) {
     const e = document.createElement(tag);
@@ -86,9 +88,41 @@
       if (!a) return;
       const li = el('li', 'tiles-item');
       li.appendChild(a);
+      sheets.filter(function (d) { return d.service === t.id; }).forEach(function (d) {
+        const b = el('button', 'btn btn-secondary sheet-button');
+        b.type = 'button';
+        I18n.render(b, 'portal.before.button', { title: str(d.title) });
+        b.setAttribute('data-sheet-id', str(d.id));
+        b.addEventListener('click', function () { openSheet(d, a, b); });
+        li.appendChild(b);
+      });
       ul.appendChild(li);
     });
     return ul;
+  }
+
+  /* "Avant de commencer": documents and steps, then "C'est parti" opens the tile. */
+  function openSheet(d, tileLink, opener) {
+    sheetOpener = opener;
+    document.getElementById('sheet-title').textContent = str(d.title);
+    const fill = function (id, lines) {
+      const list = document.getElementById(id);
+      list.textContent = '';
+      (Array.isArray(lines) ? lines : []).forEach(function (l) { list.appendChild(el('li', null, str(l))); });
+    };
+    fill('sheet-documents', d.documents);
+    fill('sheet-steps', d.steps);
+    const go = document.getElementById('sheet-go');
+    go.href = tileLink.href;
+    go.setAttribute('data-tile-id', tileLink.getAttribute('data-tile-id'));
+    document.getElementById('sheet-overlay').hidden = false;
+    document.getElementById('sheet-title').focus();
+  }
+
+  function closeSheet() {
+    document.getElementById('sheet-overlay').hidden = true;
+    if (sheetOpener) sheetOpener.focus();
+    sheetOpener = null;
   }
 
   function renderCentreTile(data) {
@@ -164,15 +198,48 @@
       img.hidden = false;
     }, function () {});
     window.addEventListener('pageshow', function () { navigating = false; });
+    document.getElementById('sheet-go').addEventListener('click', onTileClick);
+    document.getElementById('sheet-close').addEventListener('click', closeSheet);
+    document.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape' && !document.getElementById('sheet-overlay').hidden) closeSheet();
+    });
 
-    Shell.portalData().then(function (data) {
+    show();
+  }
+
+  /* The language menu: each language named in itself, with its own lang attribute. */
+  function renderLanguages(data) {
+    const nav = document.getElementById('languages');
+    const list = document.getElementById('language-list');
+    list.textContent = '';
+    const langs = Array.isArray(data.languages) ? data.languages.filter(function (l) { return /^[a-z]{2,3}$/.test(l); }) : [];
+    nav.hidden = langs.length < 2;
+    langs.forEach(function (code) {
+      const li = el('li');
+      const b = el('button', 'btn btn-secondary language-button', I18n.t('language.' + code));
+      b.type = 'button';
+      b.lang = code;
+      b.setAttribute('aria-pressed', String(code === data.language));
+      b.addEventListener('click', function () {
+        Shell.invoke('set_language', { code: code }).then(function () { return show(); }, function () {});
+      });
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+  }
+
+  /* Fetches the portal data and shows everything in the session's language. */
+  function show() {
+    return Shell.portalData().then(function (data) {
       return I18n.load(data && data.language).then(function () { return data; });
     }).then(function (data) {
       const main = document.getElementById('portal');
       if (!data) {
         showError();
       } else {
+        sheets = Array.isArray(data.demarches) ? data.demarches : [];
         renderCentre(data.centre);
+        renderLanguages(data);
         document.getElementById('welcome').hidden = false;
         const n = renderCentreTile(data.centre_tile) + renderThemes(data.themes);
         document.getElementById('portal-empty').hidden = n > 0;

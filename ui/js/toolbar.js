@@ -190,7 +190,8 @@
       switch (p.kind) {
         case 'idle-warning': startIdle(p.seconds); break;
         case 'idle-cancel': if (current === 'idle') closeOverlay(true); break;
-        case 'session-ended': closeOverlay(false); resetTextSize(); break;
+        case 'session-ended': closeOverlay(false); resetTextSize(); I18n.load('fr'); break;
+        case 'language': if (typeof p.lang === 'string') I18n.load(p.lang); break;
         case 'offline': setOffline(p.value === true); break;
         default: break;
       }

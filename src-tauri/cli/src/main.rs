@@ -133,13 +133,14 @@ fn main() -> ExitCode {
 
 fn check_config(paths: &Paths) -> ExitCode {
     match load::check(paths) {
-        Ok((settings, national, local)) => {
+        Ok((settings, national, local, demarches)) => {
             let e = borne_core::catalogue::Effective::build(&settings, &national, &local);
             println!(
-                "Configuration correcte : {} tuiles, {} règles d'hôte, {} thèmes.",
+                "Configuration correcte : {} tuiles, {} règles d'hôte, {} thèmes, {} fiches « Avant de commencer ».",
                 e.services.len(),
                 e.policy.entries().len(),
-                e.themes.len()
+                e.themes.len(),
+                demarches.len()
             );
             ExitCode::SUCCESS
         }

@@ -559,9 +559,25 @@ pub struct PortalData {
     pub themes: Vec<ThemeTiles>,
     /// Language of the portal.
     pub language: String,
+    /// Languages of the language menu (French first, always there).
+    pub languages: Vec<String>,
+    /// "Avant de commencer" sheets of the tiles shown.
+    pub demarches: Vec<demarches::Demarche>,
+}
+
+/// The languages of the menu: French first (always there), then the offered ones.
+pub fn offered_languages(settings: &Settings) -> Vec<String> {
+    std::iter::once("fr".to_string()).chain(settings.languages.iter().filter(|l| *l != "fr").cloned()).collect()
 }
 
 impl PortalData {
+    /// Adds the sheets of the tiles shown.
+    pub fn with_demarches(mut self, sheets: &[demarches::Demarche], effective: &Effective) -> Self {
+        self.demarches =
+            sheets.iter().filter(|d| effective.services.iter().any(|s| s.id == d.service)).cloned().collect();
+        self
+    }
+
     /// From the settings and effective catalogue in force (French, the language every session starts in).
     pub fn new(settings: &Settings, effective: &Effective) -> Self {
         PortalData {
@@ -569,9 +585,13 @@ impl PortalData {
             centre_tile: effective.centre_tile.clone(),
             themes: effective.themes.clone(),
             language: "fr".into(),
+            languages: offered_languages(settings),
+            demarches: Vec::new(),
         }
     }
 }
+
+pub mod demarches;
 
 #[cfg(test)]
 mod tests;

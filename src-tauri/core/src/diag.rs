@@ -88,6 +88,24 @@ pub enum Problem {
     /// A required text left empty.
     #[error("`{0}` must not be empty")]
     Empty(String),
+    /// A list with too few or too many lines.
+    #[error("`{key}` must have {min} to {max} lines")]
+    Lines {
+        /// The key.
+        key: String,
+        /// Fewest lines.
+        min: usize,
+        /// Most lines.
+        max: usize,
+    },
+    /// A line too long to read at a glance.
+    #[error("a line of `{key}` is longer than {max} characters")]
+    TooLong {
+        /// The key.
+        key: String,
+        /// Most characters.
+        max: usize,
+    },
 }
 
 /// One located problem.

@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use crate::catalogue::demarches::{parse_demarches, Demarche};
 use crate::catalogue::{parse_local, parse_national, Effective, Local, National};
 use crate::config::{parse_settings, Settings};
 use crate::diag::{read, Diagnostic};
@@ -16,6 +17,8 @@ use crate::fsutil::write_atomic;
 pub const BUILTIN_SETTINGS: &str = include_str!("../../../config/borne.toml");
 /// The shipped national catalogue, built into the program as the last resort.
 pub const BUILTIN_CATALOGUE: &str = include_str!("../../../config/catalogue.toml");
+/// The shipped "Avant de commencer" sheets, built into the program as the last resort.
+pub const BUILTIN_DEMARCHES: &str = include_str!("../../../config/demarches.toml");
 
 /// Where things are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +37,10 @@ impl Paths {
     /// `catalogue.toml`.
     pub fn catalogue(&self) -> PathBuf {
         self.config_dir.join("catalogue.toml")
+    }
+    /// `demarches.toml` (the "Avant de commencer" sheets).
+    pub fn demarches(&self) -> PathBuf {
+        self.config_dir.join("demarches.toml")
     }
     /// `local.toml` (the référent's overrides).
     pub fn local(&self) -> PathBuf {
@@ -87,6 +94,8 @@ pub struct Loaded {
     pub national: National,
     /// Local overrides in force.
     pub local: Local,
+    /// "Avant de commencer" sheets in force.
+    pub demarches: Vec<Demarche>,
     /// The portal and allow-list.
     pub effective: Effective,
     /// Problems of the current files (empty when `running` is `Current`).
@@ -102,6 +111,7 @@ pub(crate) struct Texts {
     pub(crate) overrides: (PathBuf, String),
     pub(crate) catalogue: (PathBuf, String),
     pub(crate) local: (PathBuf, String),
+    pub(crate) demarches: (PathBuf, String),
 }
 
 /// `overrides` laid over `base`, table by table (pure).
@@ -141,15 +151,25 @@ fn parse_settings_with_overrides(t: &Texts) -> Result<Settings, Vec<Diagnostic>>
     }
 }
 
-pub(crate) fn parse_all(t: &Texts) -> Result<(Settings, National, Local), Vec<Diagnostic>> {
+/// Everything the configuration files say, checked.
+pub type Parsed = (Settings, National, Local, Vec<Demarche>);
+
+pub(crate) fn parse_all(t: &Texts) -> Result<Parsed, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let settings = parse_settings_with_overrides(t).map_err(|mut e| problems.append(&mut e)).ok();
     let national = parse_national(&t.catalogue.0, &t.catalogue.1).map_err(|mut e| problems.append(&mut e)).ok();
     let local = national
         .as_ref()
         .and_then(|n| parse_local(&t.local.0, &t.local.1, n).map_err(|mut e| problems.append(&mut e)).ok());
-    match (settings, national, local) {
-        (Some(s), Some(n), Some(l)) if problems.is_empty() => Ok((s, n, l)),
+    let demarches = match (&national, &local) {
+        (Some(n), Some(l)) => {
+            let ids: Vec<&str> = n.services.iter().chain(l.services.iter()).map(|s| s.id.as_str()).collect();
+            parse_demarches(&t.demarches.0, &t.demarches.1, &ids).map_err(|mut e| problems.append(&mut e)).ok()
+        }
+        _ => None,
+    };
+    match (settings, national, local, demarches) {
+        (Some(s), Some(n), Some(l), Some(d)) if problems.is_empty() => Ok((s, n, l, d)),
         _ => Err(problems),
     }
 }
@@ -169,6 +189,7 @@ pub(crate) fn read_current(paths: &Paths) -> Result<Texts, Vec<Diagnostic>> {
         overrides: (paths.settings_overrides(), optional(paths.settings_overrides())?),
         catalogue: (paths.catalogue(), catalogue),
         local: (paths.local(), optional(paths.local())?),
+        demarches: (paths.demarches(), optional(paths.demarches())?),
     })
 }
 
@@ -180,6 +201,7 @@ fn read_last_good(paths: &Paths) -> Option<Texts> {
         overrides: (dir.join("settings.toml"), get("settings.toml").unwrap_or_default()),
         catalogue: (dir.join("catalogue.toml"), get("catalogue.toml")?),
         local: (dir.join("local.toml"), get("local.toml")?),
+        demarches: (dir.join("demarches.toml"), get("demarches.toml").unwrap_or_default()),
     })
 }
 
@@ -205,6 +227,7 @@ pub fn load(paths: &Paths) -> Loaded {
                         overrides: (PathBuf::from("builtin/settings.toml"), String::new()),
                         catalogue: (PathBuf::from("builtin/catalogue.toml"), BUILTIN_CATALOGUE.into()),
                         local: (PathBuf::from("builtin/local.toml"), String::new()),
+                        demarches: (PathBuf::from("builtin/demarches.toml"), BUILTIN_DEMARCHES.into()),
                     };
                     let parsed = parse_all(&builtin).expect("the built-in configuration is valid (tested)");
                     (parsed, problems, Running::Builtin)
@@ -212,9 +235,9 @@ pub fn load(paths: &Paths) -> Loaded {
             }
         }
     };
-    let (settings, national, local) = parsed;
+    let (settings, national, local, demarches) = parsed;
     let effective = Effective::build(&settings, &national, &local);
-    Loaded { settings, national, local, effective, problems, running }
+    Loaded { settings, national, local, demarches, effective, problems, running }
 }
 
 fn save_last_good(paths: &Paths, t: &Texts) -> std::io::Result<()> {
@@ -225,6 +248,7 @@ fn save_last_good(paths: &Paths, t: &Texts) -> std::io::Result<()> {
         ("settings.toml", &t.overrides.1),
         ("catalogue.toml", &t.catalogue.1),
         ("local.toml", &t.local.1),
+        ("demarches.toml", &t.demarches.1),
     ] {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
@@ -235,7 +259,7 @@ fn save_last_good(paths: &Paths, t: &Texts) -> std::io::Result<()> {
 }
 
 /// Checks the files without loading anything else (for `bornectl check-config`).
-pub fn check(paths: &Paths) -> Result<(Settings, National, Local), Vec<Diagnostic>> {
+pub fn check(paths: &Paths) -> Result<Parsed, Vec<Diagnostic>> {
     read_current(paths).and_then(|t| parse_all(&t))
 }
 

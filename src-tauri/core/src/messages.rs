@@ -65,6 +65,12 @@ pub fn problem_fr(p: &Problem) -> String {
             crate::config::KNOWN_LANGUAGES.join(", ")
         ),
         Problem::Empty(k) => format!("« {k} » ne doit pas être vide."),
+        Problem::Lines { key, min, max } => {
+            format!("« {key} » doit avoir de {min} à {max} lignes : une idée par ligne, l'essentiel seulement.")
+        }
+        Problem::TooLong { key, max } => {
+            format!("une ligne de « {key} » dépasse {max} caractères : coupez-la en deux phrases courtes.")
+        }
     }
 }
 
@@ -150,6 +156,8 @@ mod tests {
             Problem::OutOfRange { key: "k".into(), min: 1, max: 2 },
             Problem::UnknownLanguage("xx".into()),
             Problem::Empty("name".into()),
+            Problem::Lines { key: "steps".into(), min: 3, max: 7 },
+            Problem::TooLong { key: "steps".into(), max: 110 },
         ];
         for p in all {
             let fr = problem_fr(&p);
