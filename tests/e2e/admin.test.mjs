@@ -224,6 +224,27 @@ test('a tile added shows on the portal and its host becomes reachable, others st
   await waitPortal();
 });
 
+test('settings: a wrong idle time is refused in French, a new centre name and a hidden tile apply at once', async () => {
+  await enterAdmin();
+  await tab('settings');
+  await type('#s-idle', '5');
+  await wd.click({ css: '#settings-form button[type="submit"]' });
+  await waitFor(async () => /entre/.test(await text('#settings-problems')), 5000, { message: 'the range message' });
+  assert.ok(!fs.existsSync(path.join(stateDir, 'settings.toml')), 'nothing written');
+  await type('#s-idle', '300');
+  await type('#s-name', 'Centre social des Tilleuls');
+  await wd.click({ css: '#settings-form button[type="submit"]' });
+  await waitFor(async () => /Enregistré/.test(await text('#status')), 5000, { message: 'settings saved' });
+  await tab('tiles');
+  await wd.executeScript(`
+    const li = [...document.querySelectorAll('#national-tiles li')].find((x) => /Redirecteur/.test(x.textContent));
+    li.querySelector('input[type=checkbox]').click(); return 1;`);
+  await waitFor(async () => /Enregistré/.test(await text('#status')), 5000, { message: 'tile hidden' });
+  await leave();
+  assert.equal(await text('#centre-name'), 'Centre social des Tilleuls');
+  assert.ok(!(await visible('a.tile[data-tile-id="redirecteur"]')), 'the hidden tile is gone from the portal');
+});
+
 test('every admin screen passes axe-core and has its picture', async () => {
   await enterAdmin();
   // The checker itself finds a planted fault (an image without a text alternative).
