@@ -28,6 +28,10 @@ import {
   ARTIFACTS,
   CONFIG_DIR,
   INSTITUTION,
+  waitPortal as waitPortalOf,
+  isVisible,
+  textOf,
+  endSessionWithButton,
 } from './lib/harness.mjs';
 import { axeViolations } from './lib/axe.mjs';
 
@@ -53,15 +57,9 @@ async function waitAdmin() {
   await waitFor(async () => wd.executeScript('return !!window.BorneI18n && document.documentElement.lang === "fr" && (!document.getElementById("pin-screen").hidden || !document.getElementById("admin-main").hidden);'), 10000, { message: 'the admin page ready' });
 }
 
-async function waitPortal(timeoutMs = 20000) {
-  await waitFor(async () => {
-    if (classifyUrl(await wd.getUrl()).kind !== 'portal') return false;
-    return (await wd.executeScript('return document.querySelectorAll("a.tile").length')) > 0;
-  }, timeoutMs, { message: 'the portal with its tiles' });
-}
-
-const visible = (css) => wd.executeScript(`const e = document.querySelector(${JSON.stringify(css)}); return !!e && !e.closest('[hidden]');`);
-const text = (css) => wd.executeScript(`const e = document.querySelector(${JSON.stringify(css)}); return e ? e.textContent : null;`);
+const waitPortal = (timeoutMs) => waitPortalOf(wd, timeoutMs);
+const visible = (css) => isVisible(wd, css);
+const text = (css) => textOf(wd, css);
 
 async function type(css, value) {
   await wd.clear({ css });
@@ -152,10 +150,7 @@ test('a remote page is refused on every admin command', async () => {
   await wd.click({ css: '#admin-link' });
   await waitFor(() => visible('#admin-busy'), 5000, { message: 'the "end the session first" notice' });
   assert.equal(classifyUrl(await wd.getUrl()).kind, 'portal');
-  await clickToolbar(wd, '#btn-end');
-  await sleep(800);
-  await clickToolbar(wd, '#confirm-yes');
-  await waitPortal();
+  await endSessionWithButton(wd);
 });
 
 test('first entry: the référent chooses a PIN (at least 6 digits, typed twice)', async () => {
@@ -218,10 +213,7 @@ test('a tile added shows on the portal and its host becomes reachable, others st
   assert.equal(await text('#title'), 'Mairie de test');
   await wd.executeScript('location.href = "https://www.evil.test/"; return 1;');
   await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'blocked', 15000, { message: 'evil still blocked' });
-  await clickToolbar(wd, '#btn-end');
-  await sleep(800);
-  await clickToolbar(wd, '#confirm-yes');
-  await waitPortal();
+  await endSessionWithButton(wd);
 });
 
 test('settings: a wrong idle time is refused in French, a new centre name and a hidden tile apply at once', async () => {
@@ -310,10 +302,7 @@ test('restoring the previous version takes the tile away again, at once', async 
   await wd.executeScript('location.href = "https://www.mairie.test/"; return 1;');
   await sleep(1500);
   assert.notEqual(new URL(await wd.getUrl()).hostname, 'www.mairie.test', 'the host is refused again');
-  await clickToolbar(wd, '#btn-end');
-  await sleep(800);
-  await clickToolbar(wd, '#confirm-yes');
-  await waitPortal();
+  await endSessionWithButton(wd);
 });
 
 test('with the keyboard: the PIN typed, then a screen chosen with Tab and Enter', async () => {

@@ -23,6 +23,7 @@ import {
   borneBinary,
   CONFIG_DIR,
   INSTITUTION,
+  waitPortal as waitPortalOf,
 } from './lib/harness.mjs';
 
 const execFileP = promisify(execFile);
@@ -41,12 +42,7 @@ async function todayFigures() {
   return totals;
 }
 
-async function waitPortal(timeoutMs = 20000) {
-  await waitFor(async () => {
-    if (classifyUrl(await wd.getUrl()).kind !== 'portal') return false;
-    return (await wd.executeScript('return document.querySelectorAll("a.tile").length')) > 0;
-  }, timeoutMs, { message: 'the portal with its tiles' });
-}
+const waitPortal = (timeoutMs) => waitPortalOf(wd, timeoutMs);
 
 function bornePids() {
   const out = [];

@@ -263,18 +263,22 @@ pub fn check(paths: &Paths) -> Result<Parsed, Vec<Diagnostic>> {
     read_current(paths).and_then(|t| parse_all(&t))
 }
 
+/// A config directory with the shipped files and an empty state directory (tests).
+#[cfg(test)]
+pub(crate) fn test_paths() -> (tempfile::TempDir, Paths) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let paths = Paths { config_dir: dir.path().join("config"), state_dir: dir.path().join("state") };
+    std::fs::create_dir_all(&paths.config_dir).expect("config dir");
+    std::fs::write(paths.settings(), BUILTIN_SETTINGS).expect("settings");
+    std::fs::write(paths.catalogue(), BUILTIN_CATALOGUE).expect("catalogue");
+    (dir, paths)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn setup() -> (tempfile::TempDir, Paths) {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths { config_dir: dir.path().join("config"), state_dir: dir.path().join("state") };
-        std::fs::create_dir_all(&paths.config_dir).unwrap();
-        std::fs::write(paths.settings(), BUILTIN_SETTINGS).unwrap();
-        std::fs::write(paths.catalogue(), BUILTIN_CATALOGUE).unwrap();
-        (dir, paths)
-    }
+    use super::test_paths as setup;
 
     #[test]
     fn builtin_configuration_is_valid() {

@@ -389,6 +389,32 @@ export async function toolbarHandle(wd) {
   return found;
 }
 
+/** Waits for the portal with its tiles in the content view. */
+export async function waitPortal(wd, timeoutMs = 20000) {
+  await waitFor(async () => {
+    if (classifyUrl(await wd.getUrl()).kind !== 'portal') return false;
+    return (await wd.executeScript('return document.querySelectorAll("a.tile").length')) > 0;
+  }, timeoutMs, { message: 'the portal with its tiles' });
+}
+
+/** True when the element exists and no ancestor is hidden. */
+export function isVisible(wd, css) {
+  return wd.executeScript(`const e = document.querySelector(${JSON.stringify(css)}); return !!e && !e.closest('[hidden]');`);
+}
+
+/** The element's text, or null. */
+export function textOf(wd, css) {
+  return wd.executeScript(`const e = document.querySelector(${JSON.stringify(css)}); return e ? e.textContent : null;`);
+}
+
+/** "Terminer ma session" then "Oui, terminer" with real clicks, until the fresh portal shows. */
+export async function endSessionWithButton(wd) {
+  await clickToolbar(wd, '#btn-end');
+  await sleep(800);
+  await clickToolbar(wd, '#confirm-yes');
+  await waitPortal(wd);
+}
+
 /**
  * A real mouse click on a toolbar element, found by CSS in the toolbar webview through WebDriver
  * (the toolbar sits at the window's top left, so its rect is also the screen position).

@@ -137,16 +137,9 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{load, BUILTIN_CATALOGUE, BUILTIN_SETTINGS};
+    use crate::load::load;
 
-    fn setup() -> (tempfile::TempDir, Paths) {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths { config_dir: dir.path().join("config"), state_dir: dir.path().join("state") };
-        std::fs::create_dir_all(&paths.config_dir).unwrap();
-        std::fs::write(paths.settings(), BUILTIN_SETTINGS).unwrap();
-        std::fs::write(paths.catalogue(), BUILTIN_CATALOGUE).unwrap();
-        (dir, paths)
-    }
+    use crate::load::test_paths as setup;
 
     #[test]
     fn a_bad_save_writes_nothing_and_says_why() {
