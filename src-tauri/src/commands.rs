@@ -86,7 +86,8 @@ pub fn tile_opened(webview: Webview, kiosk: State<'_, Kiosk>, id: String) -> Res
         return Err(CommandError { code: "unknown-tile" });
     }
     kiosk.touch();
-    tracing::info!(tile = %id, "tile opened");
+    // What a person does is not logged at the default level: logs keep times to the second.
+    tracing::debug!(tile = %id, "tile opened");
     kiosk.stats.record(borne_core::stats::Event::TileOpened(id));
     Ok(())
 }

@@ -121,7 +121,7 @@ fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
             ok
         }
         Decision::Block { reason, host } => {
-            tracing::info!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "navigation blocked");
+            tracing::debug!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "navigation blocked");
             count_blocked(app, host.as_deref());
             show_blocked_unless_frame(app, host, reason.code());
             false
@@ -224,7 +224,7 @@ fn on_new_window(app: &AppHandle, url: Url) {
         Decision::Allow(_) => tracing::info!("new empty window refused"),
         Decision::Internal => tracing::warn!("new window to an internal page refused"),
         Decision::Block { reason, host } => {
-            tracing::info!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "new window blocked");
+            tracing::debug!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "new window blocked");
             count_blocked(app, host.as_deref());
             let app = app.clone();
             let code = reason.code();
@@ -240,7 +240,7 @@ fn on_download(app: &AppHandle, event: DownloadEvent<'_>) -> bool {
     match event {
         DownloadEvent::Requested { url, destination } => {
             if !kiosk.decide_navigation(&url).is_allowed() {
-                tracing::info!(host = url.host_str().unwrap_or(""), "download refused");
+                tracing::debug!(host = url.host_str().unwrap_or(""), "download refused");
                 return false;
             }
             let suggested = destination.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();

@@ -24,7 +24,8 @@ pub fn load_portal(app: &AppHandle) {
 
 /// Ends the session: wipe everything, then show a fresh portal.
 pub fn end(app: &AppHandle, reason: EndReason) {
-    tracing::info!(reason = reason.code(), "session ended");
+    // Debug only: the default log keeps no trace of when a person left (times to the second).
+    tracing::debug!(reason = reason.code(), "session ended");
     let kiosk = app.state::<Kiosk>();
     kiosk.stats.end_session(reason);
     kiosk.dirty.store(false, std::sync::atomic::Ordering::SeqCst);
