@@ -6,12 +6,15 @@
 //! - [`navigation`]: navigation, new-window and download hooks, and the WebKit content filter;
 //! - [`session`]: forgetting a person (website data, history, clipboard, downloads);
 //! - [`input`]: swallowed keys and mouse buttons, idle detection;
+//! - [`printing`]: the page or PDF to a file, then to CUPS; [`network`]: error pages, offline state;
 //! - [`commands`]: what the local pages may ask of the shell.
 
 pub mod commands;
 pub mod content_filter;
 pub mod input;
 pub mod navigation;
+pub mod network;
+pub mod printing;
 pub mod session;
 
 use std::path::PathBuf;
@@ -73,6 +76,8 @@ pub struct Kiosk {
     pub stats: borne_core::stats::recorder::Recorder,
     /// Wakes the background push (a session ended).
     pub push_wake: Mutex<std::sync::mpsc::Sender<()>>,
+    /// The session's printing: pages used, CUPS jobs, the document being printed.
+    pub print: printing::PrintState,
 }
 
 impl Kiosk {
@@ -165,6 +170,7 @@ pub fn run() {
         filter_ready: AtomicBool::new(false),
         internal_gate: Mutex::new(None),
         empty_history: Mutex::new(None),
+        print: Default::default(),
     };
     let app = tauri::Builder::default()
         .manage(kiosk)
@@ -176,11 +182,14 @@ pub fn run() {
             commands::end_session,
             commands::still_here,
             commands::toolbar_overlay,
-            commands::print_page,
+            commands::network_offline,
+            commands::print_prepare,
+            commands::print_submit,
         ])
         .setup(|app| {
             build_window(app.handle())?;
             input::start_idle_timer(app.handle().clone());
+            network::watch_monitor(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

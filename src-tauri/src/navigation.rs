@@ -19,7 +19,7 @@ use webkit2gtk::{SettingsExt, WebContextExt, WebViewExt, WebsiteDataManagerExt};
 use crate::{input, session, Kiosk, CONTENT, TOOLBAR};
 
 /// Internal pages the content view may show (the admin screens are never among them).
-const CONTENT_PAGES: &[&str] = &["/index.html", "/blocked.html"];
+const CONTENT_PAGES: &[&str] = &["/index.html", "/blocked.html", "/neterror.html"];
 
 /// The portal's URL.
 pub fn portal_url() -> Url {
@@ -66,6 +66,7 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
                 tracing::info!(page = payload.url().path(), "internal page shown");
                 if payload.url().path() == "/index.html" {
                     capture_clean_history(&webview);
+                    crate::network::announce(webview.app_handle());
                 }
             }
         })
@@ -284,6 +285,7 @@ pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
             dm.set_itp_enabled(false);
         }
         input::lock_webkit_view(&app, &wv);
+        crate::network::watch_loads(&app, &wv);
         session::watch_web_process(&app, &wv);
         let json = kiosk.loaded.read().map(|l| l.effective.policy.content_filter_json()).unwrap_or_default();
         install_filter(&app, &wv, json, true);

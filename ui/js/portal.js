@@ -11,6 +11,7 @@
   const TILE_OPENED_WAIT_MS = 100;
 
   let navigating = false;
+  let offline = false;
 
   function el(tag, className, text) {
     const e = document.createElement(tag);
@@ -143,6 +144,25 @@
     document.getElementById('help-info').hidden = !place && !hours;
   }
 
+  /* No network: every tile says so (it stays a link: the page comes back when the network does). */
+  function applyOffline() {
+    document.documentElement.classList.toggle('is-offline', offline);
+    document.querySelectorAll('.tile').forEach(function (a) {
+      let note = a.querySelector('.tile-offline');
+      if (offline && !note) {
+        note = el('span', 'tile-offline', I18n.t('portal.offline'));
+        a.querySelector('.tile-text').appendChild(note);
+      } else if (!offline && note) {
+        note.remove();
+      }
+    });
+  }
+
+  function setOffline(value) {
+    offline = value === true;
+    applyOffline();
+  }
+
   function showError() {
     const h1 = document.getElementById('centre-name');
     if (!h1.textContent) h1.textContent = I18n.has('portal.default_title') ? I18n.t('portal.default_title') : '';
@@ -156,6 +176,10 @@
       Shell.fire('open_admin');
     });
     window.addEventListener('pageshow', function () { navigating = false; });
+    Shell.listen('kiosk', function (ev) {
+      const p = ev && ev.payload;
+      if (p && p.kind === 'offline') setOffline(p.value);
+    });
 
     Shell.portalData().then(function (data) {
       return I18n.load(data && data.language).then(function () { return data; });
@@ -168,6 +192,7 @@
         document.getElementById('welcome').hidden = false;
         const n = renderCentreTile(data.centre_tile) + renderThemes(data.themes);
         document.getElementById('portal-empty').hidden = n > 0;
+        Shell.invoke('network_offline').then(setOffline, function () {});
       }
       main.setAttribute('aria-busy', 'false');
     }).catch(function () {

@@ -325,6 +325,13 @@ async function institution(req, res, url, host) {
     const body = req.method === 'POST' ? await readBody(req) : '';
     return html(res, 'Écho', `<h1 id="title">Écho</h1><pre id="echo">${esc(JSON.stringify({ method: req.method, query: url.search, body }))}</pre>`);
   }
+  // Network faults (netfault.test.mjs): a server error, and a page that answers only after 10 s.
+  if (p === '/fault/503') return send(res, 503, 'text/html; charset=utf-8', page('Indisponible', '<h1>503</h1>'), { 'Retry-After': '60' });
+  if (p === '/fault/stall') {
+    await new Promise((r) => setTimeout(r, 10000));
+    if (res.destroyed) return undefined;
+    return html(res, 'Enfin', '<h1 id="title">Réponse tardive</h1>');
+  }
   if (p === '/v/' || p === '/v') {
     return html(res, 'Vecteurs', `<ul>${Object.keys(PAGES).map((n) => `<li><a href="/v/${n}">${n}</a></li>`).join('')}</ul>`);
   }
@@ -468,6 +475,8 @@ async function handle(req, res, scheme) {
         return redirector(req, res, url);
       case 'plain':
         return plain(req, res, url, scheme);
+      case 'fault':
+        return html(res, 'Panne', '<h1 id="title">Ce site ne devait pas répondre</h1>');
       default:
         return evil(req, res, url);
     }
