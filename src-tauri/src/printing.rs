@@ -97,6 +97,8 @@ fn print_view_to_file(
 ) {
     let op = webkit2gtk::PrintOperation::new(wv);
     let settings = gtk::PrintSettings::new();
+    // GTK's print-to-file printer, named in the session's language (WebKit looks it up by name).
+    settings.set_printer(&glib::dgettext(Some("gtk30"), "Print to File"));
     let uri = glib::filename_to_uri(&file, None).map(|u| u.to_string()).unwrap_or_default();
     settings.set(gtk::PRINT_SETTINGS_OUTPUT_URI, Some(&uri));
     settings.set(gtk::PRINT_SETTINGS_OUTPUT_FILE_FORMAT, Some("pdf"));

@@ -16,7 +16,8 @@ import {
   startBorne,
   freshStateDir,
   classifyUrl,
-  screenshot,
+  screenGrab,
+  ARTIFACTS,
   waitFor,
   borneBinary,
   CONFIG_DIR,
@@ -92,7 +93,7 @@ for (const c of CASES) {
   test(`${c.name}: the French page names the service and is counted`, async () => {
     const before = (await todayFigures()).coupures_reseau || 0;
     const p = await errorPageFor(c.url);
-    if (c.name === 'refused connection') await screenshot(wd, 'neterror');
+    if (c.name === 'refused connection') await screenGrab(path.join(ARTIFACTS, 'neterror.png'));
     assert.equal(p.params.kind, c.kind, `kind in ${JSON.stringify(p.params)}`);
     const service = c.service || 'CAF de test';
     assert.equal(p.title, `Le site ${service} ne répond pas`);

@@ -160,6 +160,9 @@ setup_printer() {
     lpadmin -p "$PRINTER" -E -v cups-pdf:/ -P "$CUPS_PDF_PPD" 2>/dev/null
     log "printer $PRINTER created (cups-pdf into $PRINTED)"
   fi
+  # Ghostscript, cups-filters' default, turns a Skia PDF (what WebKit prints) into one image per
+  # page; pdftocairo keeps its text, so the tests can read what came out (pdftotext).
+  lpadmin -p "$PRINTER" -o pdftops-renderer-default=pdftocairo
   cupsenable "$PRINTER"
   cupsaccept "$PRINTER"
 }

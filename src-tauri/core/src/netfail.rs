@@ -183,6 +183,30 @@ mod tests {
     }
 
     #[test]
+    fn the_service_is_found_by_its_hosts() {
+        use crate::host::HostRule;
+        let service = |id: &str, url: &str, hosts: &[&str]| Service {
+            id: id.into(),
+            name: id.to_uppercase(),
+            description: String::new(),
+            theme: "t".into(),
+            pictogram: "caf".into(),
+            url: url::Url::parse(url).unwrap(),
+            hosts: hosts.iter().map(|h| HostRule::parse(h).unwrap()).collect(),
+            groups: vec![],
+            http_hosts: vec![],
+            origin: crate::catalogue::Origin::Centre,
+        };
+        let services = [
+            service("caf", "https://www.caf.fr/", &["caf.fr", "*.caf.fr"]),
+            service("ameli", "https://www.ameli.fr/", &["*.ameli.fr"]),
+        ];
+        assert_eq!(service_for_host(&services, "wwwd.caf.fr").map(|s| s.id.as_str()), Some("caf"));
+        assert_eq!(service_for_host(&services, "WWW.AMELI.FR.").map(|s| s.id.as_str()), Some("ameli"));
+        assert_eq!(service_for_host(&services, "idp.example"), None);
+    }
+
+    #[test]
     fn statuses_and_io_errors() {
         assert_eq!(classify_status(503), Some(Failure::Server));
         assert_eq!(classify_status(500), Some(Failure::Server));

@@ -218,9 +218,11 @@ pub fn parse_printer_state(output: &str, ok: bool) -> PrinterState {
         let l = line.trim();
         if let Some(alerts) = l.strip_prefix("Alerts:") {
             for alert in alerts.split_whitespace() {
-                let base = alert.trim_end_matches("-error").trim_end_matches("-warning").trim_end_matches("-report");
-                let is_error = alert.ends_with("-error") || !alert.contains('-') || !alert.ends_with("-warning");
-                if BLOCKING_REASONS.contains(&base) && is_error && !alert.ends_with("-report") {
+                // `-report` and `-warning` reasons are informational (low toner, a passing state).
+                if alert.ends_with("-report") || alert.ends_with("-warning") {
+                    continue;
+                }
+                if BLOCKING_REASONS.contains(&alert.trim_end_matches("-error")) {
                     return PrinterState::NotReady(format!("alert {alert}"));
                 }
             }
