@@ -140,12 +140,26 @@ pub async fn print_prepare(webview: Webview, app: AppHandle) -> Result<printing:
         .map_err(|_| CommandError { code: "internal" })?
         .map_err(|_| CommandError { code: "internal" })?;
     let file = made.map_err(|code| CommandError { code })?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    printing::preview(&app, move |url| {
+        let _ = tx.send(url);
+    });
+    let preview = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(5)))
+        .await
+        .ok()
+        .and_then(|r| r.ok())
+        .unwrap_or_default();
     let pages = borne_core::print::pdf_file_page_count(&file).unwrap_or(0);
     let kiosk = app.state::<Kiosk>();
     let mut p = kiosk.print.lock().map_err(|_| CommandError { code: "internal" })?;
     p.document = Some((file, pages));
     tracing::info!(pages, "document ready to print");
-    Ok(printing::Prepared { pages, left: quota.saturating_sub(p.used), max_copies: borne_core::print::MAX_COPIES })
+    Ok(printing::Prepared {
+        pages,
+        left: quota.saturating_sub(p.used),
+        max_copies: borne_core::print::MAX_COPIES,
+        preview,
+    })
 }
 
 /// What a print request gave.

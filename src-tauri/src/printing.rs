@@ -41,6 +41,45 @@ pub struct Prepared {
     pub left: u32,
     /// Most copies.
     pub max_copies: u32,
+    /// What the person sees at the top of the page, as a PNG `data:` URL (empty when unavailable).
+    pub preview: String,
+}
+
+/// A small picture of what the content view shows (its visible part), for the dialog's preview.
+pub fn preview(app: &AppHandle, done: impl FnOnce(String) + Send + 'static) {
+    let Some(content) = app.get_webview(CONTENT) else { return done(String::new()) };
+    let done = std::sync::Arc::new(Mutex::new(Some(done)));
+    let d2 = done.clone();
+    let res = content.with_webview(move |pv| {
+        pv.inner().snapshot(
+            webkit2gtk::SnapshotRegion::Visible,
+            webkit2gtk::SnapshotOptions::NONE,
+            None::<&gio::Cancellable>,
+            move |surface| {
+                let url =
+                    surface.ok().and_then(|s| png_of(&s)).map(|png| print::png_data_url(&png)).unwrap_or_default();
+                if let Some(f) = d2.lock().ok().and_then(|mut d| d.take()) {
+                    f(url);
+                }
+            },
+        );
+    });
+    if res.is_err() {
+        if let Some(f) = done.lock().ok().and_then(|mut d| d.take()) {
+            f(String::new());
+        }
+    }
+}
+
+/// The surface scaled to a preview's width, as PNG bytes.
+fn png_of(surface: &gtk::cairo::Surface) -> Option<Vec<u8>> {
+    let image = gtk::cairo::ImageSurface::try_from(surface.clone()).ok()?;
+    let (w, h) = (image.width(), image.height());
+    let pixbuf = gtk::gdk::pixbuf_get_from_surface(surface, 0, 0, w, h)?;
+    let width = 480.min(w).max(1);
+    let height = (i64::from(h) * i64::from(width) / i64::from(w.max(1))).max(1) as i32;
+    let small = pixbuf.scale_simple(width, height, gtk::gdk_pixbuf::InterpType::Bilinear)?;
+    small.save_to_bufferv("png", &[]).ok()
 }
 
 /// Makes the PDF of what the content view shows: the PDF itself when the view shows one, else the

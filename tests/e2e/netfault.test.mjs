@@ -73,6 +73,9 @@ before(async () => {
   await waitPortal();
   // A person opens the faulty service's tile: the session starts (outages are counted by service).
   await wd.click({ css: 'a.tile[href="https://down.test/"]' });
+  // That first failure is counted too: wait for it, so each test below counts only its own.
+  await waitFor(async () => (await wd.getUrl()).startsWith('tauri://localhost/neterror.html'), 20000, { message: 'the tile\'s error page' });
+  await waitFor(async () => ((await todayFigures()).coupures_reseau || 0) === 1, 10000, { message: 'the tile\'s outage counted' });
 });
 
 after(async () => {

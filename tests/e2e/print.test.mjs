@@ -70,7 +70,8 @@ const dialog = () => inToolbar(() => wd.executeScript(`return {
   form: !document.getElementById('print-form').hidden,
   status: document.getElementById('print-status').textContent,
   all: document.getElementById('print-all-label').textContent,
-  left: document.getElementById('print-left').textContent };`));
+  left: document.getElementById('print-left').textContent,
+  preview: document.getElementById('print-preview').naturalWidth };`));
 
 const printedFiles = () => new Set(fs.existsSync(PRINTED) ? fs.readdirSync(PRINTED) : []);
 
@@ -134,10 +135,12 @@ after(async () => {
 test('"Imprimer" prints the page seen on the CUPS queue, through the French dialog', async () => {
   await open(`${INSTITUTION}/`);
   const d = await openDialog();
+  await waitFor(async () => (await dialog()).preview > 100, 5000, { message: 'a preview of the page' });
   await sleep(300);
   await screenGrab(path.join(ARTIFACTS, 'print-dialog.png'));
   assert.equal(d.all, 'Tout le document (1 page)');
   assert.match(d.left, /encore imprimer 20 pages/);
+  await waitFor(async () => (await dialog()).preview > 100, 5000, { message: 'a preview of the page' });
   const text = await printAndRead();
   // The PDF the kiosk made (in the session folder until the session ends) holds the page's text.
   const made = fs.readdirSync(path.join(stateDir, 'session', 'print')).filter((f) => f.endsWith('.pdf'));

@@ -69,6 +69,11 @@
   function start() {
     document.getElementById('neterror-retry').addEventListener('click', retry);
     document.getElementById('neterror-home').addEventListener('click', goHome);
+    // No network at all: the page comes back by itself when the network does.
+    Shell.listen('kiosk', function (ev) {
+      const p = ev && ev.payload;
+      if (p && p.kind === 'offline' && p.value === false && params().get('kind') === 'offline') retry();
+    });
     Shell.portalData(3000).then(function (data) {
       return I18n.load(data && data.language).then(function () { return data; });
     }).then(render, function () { render(null); });

@@ -163,6 +163,10 @@
         $('print-last').value = String(doc.pages);
         $('print-all-label').textContent = I18n.t(doc.pages === 1 ? 'print.pages.all.one' : 'print.pages.all', { pages: doc.pages });
         setCopies(1);
+        const previewOk = typeof doc.preview === 'string' && doc.preview.indexOf('data:image/png;base64,') === 0;
+        $('print-preview-box').hidden = !previewOk;
+        if (previewOk) $('print-preview').src = doc.preview;
+        else $('print-preview').removeAttribute('src');
         $('print-left').textContent = I18n.t('print.left', { left: doc.left });
         printStatus(null);
         $('print-form').hidden = false;

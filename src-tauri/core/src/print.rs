@@ -153,6 +153,25 @@ pub fn pdf_page_count(bytes: &[u8]) -> Option<u32> {
     Some(best.unwrap_or(pages))
 }
 
+/// A PNG as a `data:` URL (the print dialog's preview; the toolbar's CSP allows `img-src data:`).
+pub fn png_data_url(png: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(22 + png.len().div_ceil(3) * 4);
+    out.push_str("data:image/png;base64,");
+    for chunk in png.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Reads a PDF file's page count; `None` when it cannot be read or is not a PDF.
 pub fn pdf_file_page_count(path: &Path) -> Option<u32> {
     std::fs::read(path).ok().and_then(|b| pdf_page_count(&b))
@@ -291,6 +310,15 @@ mod tests {
         let nested = b"%PDF-1.4\n<</Type/Pages/Count 7>> <</Type/Pages/Count 4>> <</Type/Pages/Count 3>>";
         assert_eq!(pdf_page_count(nested), Some(7));
         assert_eq!(pdf_page_count(b"<html>"), None);
+    }
+
+    #[test]
+    fn previews_are_base64_data_urls() {
+        assert_eq!(png_data_url(b""), "data:image/png;base64,");
+        assert_eq!(png_data_url(b"f"), "data:image/png;base64,Zg==");
+        assert_eq!(png_data_url(b"fo"), "data:image/png;base64,Zm8=");
+        assert_eq!(png_data_url(b"foo"), "data:image/png;base64,Zm9v");
+        assert_eq!(png_data_url(b"foobar\xff"), "data:image/png;base64,Zm9vYmFy/w==");
     }
 
     #[test]
