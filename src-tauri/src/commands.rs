@@ -2,12 +2,13 @@
 //! caller, then calls the core or the shell's modules. Remote origins have no capability, so they
 //! cannot call any of these; [`caller_is`] checks it again.
 
+use borne_core::print::{Pages, Refusal};
 use borne_core::session::EndReason;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, EventTarget, Manager, State, Webview};
 use webkit2gtk::WebViewExt;
 
-use crate::{session, Kiosk, CONTENT, TOOLBAR};
+use crate::{printing, session, Kiosk, CONTENT, TOOLBAR};
 
 /// The one error shape the pages receive: a code they turn into text.
 #[derive(Debug, Serialize, thiserror::Error)]
@@ -92,6 +93,13 @@ pub fn tile_opened(webview: Webview, kiosk: State<'_, Kiosk>, id: String) -> Res
     Ok(())
 }
 
+/// Whether the borne has no network at all (the portal's tiles and the toolbar say so).
+#[tauri::command]
+pub fn network_offline(webview: Webview) -> Result<bool> {
+    caller_is(&webview, &[CONTENT, TOOLBAR])?;
+    Ok(!crate::network::online())
+}
+
 /// Back to the portal (the session goes on).
 #[tauri::command]
 pub fn go_home(webview: Webview, app: AppHandle) -> Result<()> {
@@ -162,27 +170,95 @@ pub fn portal_logo(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Option<S
     Ok(None)
 }
 
-/// "Imprimer": prints the content view on the configured printer, without GTK's dialog. The French
-/// dialog with copies and pages, quotas and printer status belong to the printing work.
+/// "Imprimer" or `window.print()`: makes the PDF of what the content view shows, for the toolbar's
+/// French dialog (pages, what is left of the session's quota). Never GTK's dialog.
 #[tauri::command]
-pub fn print_page(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> Result<()> {
+pub async fn print_prepare(webview: Webview, app: AppHandle) -> Result<printing::Prepared> {
     caller_is(&webview, &[TOOLBAR])?;
-    let printer = kiosk.loaded.read().ok().and_then(|l| l.settings.printing.printer.clone());
-    let Some(c) = app.get_webview(CONTENT) else { return Err(CommandError { code: "internal" }) };
-    let app2 = app.clone();
-    let _ = c.with_webview(move |pv| {
-        let op = webkit2gtk::PrintOperation::new(&pv.inner());
-        webkit2gtk::PrintOperationExt::connect_failed(&op, move |_, err| {
-            tracing::warn!(error = %err, "print job failed");
-            app2.state::<Kiosk>().stats.record(borne_core::stats::Event::PrintFailed);
-        });
-        let settings = gtk::PrintSettings::new();
-        if let Some(p) = printer {
-            settings.set_printer(&p);
-        }
-        webkit2gtk::PrintOperationExt::set_print_settings(&op, &settings);
-        webkit2gtk::PrintOperationExt::print(&op);
-        tracing::info!("page sent to the printer");
+    let (printer, quota) = app
+        .state::<Kiosk>()
+        .loaded
+        .read()
+        .map(|l| (l.settings.printing.printer.clone(), l.settings.printing.page_quota))
+        .map_err(|_| CommandError { code: "internal" })?;
+    if printer.is_none() {
+        return Err(CommandError { code: Refusal::NoPrinter.code() });
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    printing::make_pdf(&app, move |r| {
+        let _ = tx.send(r);
     });
-    Ok(())
+    let made = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(30)))
+        .await
+        .map_err(|_| CommandError { code: "internal" })?
+        .map_err(|_| CommandError { code: "internal" })?;
+    let file = made.map_err(|code| CommandError { code })?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    printing::preview(&app, move |url| {
+        let _ = tx.send(url);
+    });
+    let preview = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(5)))
+        .await
+        .ok()
+        .and_then(|r| r.ok())
+        .unwrap_or_default();
+    let pages = borne_core::print::pdf_file_page_count(&file).unwrap_or(0);
+    let kiosk = app.state::<Kiosk>();
+    let mut p = kiosk.print.lock().map_err(|_| CommandError { code: "internal" })?;
+    p.document = Some((file, pages));
+    tracing::info!(pages, "document ready to print");
+    Ok(printing::Prepared {
+        pages,
+        left: quota.saturating_sub(p.used),
+        max_copies: borne_core::print::MAX_COPIES,
+        preview,
+    })
+}
+
+/// What a print request gave.
+#[derive(Debug, Serialize)]
+pub struct Printed {
+    /// Pages sent to the printer.
+    pub pages: u32,
+    /// Pages the session may still print.
+    pub left: u32,
+}
+
+/// The dialog's "Imprimer": checks the request (copies, pages, quota), the printer's state, submits
+/// the job to CUPS and watches it a moment. Pages and failures are counted.
+#[tauri::command]
+pub async fn print_submit(webview: Webview, app: AppHandle, copies: u32, pages: Pages) -> Result<Printed> {
+    caller_is(&webview, &[TOOLBAR])?;
+    app.state::<Kiosk>().touch();
+    let a = app.clone();
+    let outcome = tauri::async_runtime::spawn_blocking(move || {
+        let kiosk = a.state::<Kiosk>();
+        let (printer, file, plan) = printing::checked_plan(&kiosk, copies, pages)?;
+        let job = printing::submit(&printer, &file, &plan)?;
+        if let Ok(mut p) = kiosk.print.lock() {
+            p.used += plan.pages();
+            p.jobs.push(job);
+        }
+        kiosk.stats.record(borne_core::stats::Event::PagesPrinted(plan.pages()));
+        printing::watch_job(&printer)?;
+        Ok::<_, Refusal>(plan.pages())
+    })
+    .await
+    .map_err(|_| CommandError { code: "internal" })?;
+    let kiosk = app.state::<Kiosk>();
+    match outcome {
+        Ok(n) => {
+            tracing::info!(pages = n, "print job submitted");
+            let quota = kiosk.loaded.read().map(|l| l.settings.printing.page_quota).unwrap_or(0);
+            let used = kiosk.print.lock().map(|p| p.used).unwrap_or(quota);
+            Ok(Printed { pages: n, left: quota.saturating_sub(used) })
+        }
+        Err(e) => {
+            tracing::info!(reason = %e, "print request refused");
+            if matches!(e, Refusal::Printer(_) | Refusal::Failed) {
+                kiosk.stats.record(borne_core::stats::Event::PrintFailed);
+            }
+            Err(CommandError { code: e.code() })
+        }
+    }
 }

@@ -124,8 +124,11 @@ pub fn lock_webkit_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
         request.cancel();
         true
     });
-    wv.connect_print(|_, _| {
-        // window.print() from a site: printing is the toolbar's job (printing issue), never GTK's dialog.
+    // window.print() from a site: the toolbar's French dialog, never GTK's.
+    let a = app.clone();
+    wv.connect_print(move |_, _| {
+        tracing::info!("window.print() from a page: the kiosk's dialog");
+        commands::emit_toolbar(&a, serde_json::json!({"kind": "print-request"}));
         true
     });
 }

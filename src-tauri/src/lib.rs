@@ -6,6 +6,7 @@
 //! - [`navigation`]: navigation, new-window and download hooks, and the WebKit content filter;
 //! - [`session`]: forgetting a person (website data, history, clipboard, downloads);
 //! - [`input`]: swallowed keys and mouse buttons, idle detection;
+//! - [`printing`]: the page or PDF to a file, then to CUPS; [`network`]: error pages, offline state;
 //! - [`commands`]: what the local pages may ask of the shell.
 
 pub mod admin;
@@ -13,6 +14,8 @@ pub mod commands;
 pub mod content_filter;
 pub mod input;
 pub mod navigation;
+pub mod network;
+pub mod printing;
 pub mod session;
 
 use std::path::PathBuf;
@@ -82,6 +85,8 @@ pub struct Kiosk {
     pub log_tail: borne_core::admin::machine::LogTail,
     /// The language the person chose (French again at each session end).
     pub language: Mutex<String>,
+    /// The session's printing: pages used, CUPS jobs, the document being printed.
+    pub print: printing::PrintState,
 }
 
 impl Kiosk {
@@ -190,6 +195,7 @@ pub fn run() {
         filter_ready: AtomicBool::new(false),
         internal_gate: Mutex::new(None),
         empty_history: Mutex::new(None),
+        print: Default::default(),
     };
     let app = tauri::Builder::default()
         .manage(kiosk)
@@ -201,7 +207,6 @@ pub fn run() {
             commands::end_session,
             commands::still_here,
             commands::toolbar_overlay,
-            commands::print_page,
             commands::portal_logo,
             commands::set_language,
             admin::admin_open,
@@ -224,10 +229,14 @@ pub fn run() {
             admin::admin_logos,
             admin::admin_set_logo,
             admin::admin_power,
+            commands::network_offline,
+            commands::print_prepare,
+            commands::print_submit,
         ])
         .setup(|app| {
             build_window(app.handle())?;
             input::start_idle_timer(app.handle().clone());
+            network::watch_monitor(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

@@ -20,7 +20,7 @@ use crate::{input, session, Kiosk, CONTENT, TOOLBAR};
 
 /// Internal pages the content view may show, each only when the shell asks for it (the admin page
 /// only from a clean portal: `admin::admin_open`).
-const CONTENT_PAGES: &[&str] = &["/index.html", "/blocked.html", "/admin.html"];
+const CONTENT_PAGES: &[&str] = &["/index.html", "/blocked.html", "/neterror.html", "/admin.html"];
 
 /// The portal's URL.
 pub fn portal_url() -> Url {
@@ -73,6 +73,7 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
                 }
                 if payload.url().path() == "/index.html" {
                     capture_clean_history(&webview);
+                    crate::network::announce(webview.app_handle());
                 }
             }
         })
@@ -300,6 +301,7 @@ pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
             dm.set_itp_enabled(false);
         }
         input::lock_webkit_view(&app, &wv);
+        crate::network::watch_loads(&app, &wv);
         session::watch_web_process(&app, &wv);
         let json = kiosk.loaded.read().map(|l| l.effective.policy.content_filter_json()).unwrap_or_default();
         install_filter(&app, &wv, json, true);

@@ -3,7 +3,9 @@
 #   - a throwaway test CA and one leaf certificate for every test host, under $E2E_WORK/certs;
 #   - the CA in the system trust store (WebKitGTK, through glib-networking, trusts
 #     /etc/ssl/certs/ca-certificates.crt, which update-ca-certificates rebuilds);
-#   - the test host names in /etc/hosts, between "# borne-e2e begin" and "# borne-e2e end".
+#   - the test host names in /etc/hosts, between "# borne-e2e begin" and "# borne-e2e end";
+#   - a running CUPS scheduler with a cups-pdf queue, borne-e2e, writing into $E2E_WORK/printed
+#     (cups-pdf.conf's Out line is changed; the original is kept and put back by --teardown).
 #
 #   tests/e2e/setup.sh              set up (again): keeps a still-valid CA and leaf
 #   tests/e2e/setup.sh --teardown   removes the CA from the trust store and the hosts block
@@ -17,6 +19,10 @@ WORK="${E2E_WORK:-/tmp/borne-e2e}"
 CERTS="$WORK/certs"
 TRUST_FILE=/usr/local/share/ca-certificates/borne-e2e-ca.crt
 HOSTS_FILE="${E2E_HOSTS_FILE:-/etc/hosts}"
+PRINTER=borne-e2e
+PRINTED="$WORK/printed"
+CUPS_PDF_CONF=/etc/cups/cups-pdf.conf
+CUPS_PDF_PPD=/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd
 BEGIN='# borne-e2e begin'
 END='# borne-e2e end'
 
@@ -66,6 +72,13 @@ teardown() {
   if grep -qxF "$BEGIN" "$HOSTS_FILE" 2>/dev/null; then
     remove_hosts_block
     log "hosts block removed from $HOSTS_FILE"
+  fi
+  if command -v lpadmin >/dev/null && lpstat -r >/dev/null 2>&1 && lpstat -p "$PRINTER" >/dev/null 2>&1; then
+    cancel -a "$PRINTER" 2>/dev/null || true
+    lpadmin -x "$PRINTER" && log "printer $PRINTER removed"
+  fi
+  if [ -e "$CUPS_PDF_CONF.borne-e2e" ]; then
+    mv -f "$CUPS_PDF_CONF.borne-e2e" "$CUPS_PDF_CONF"
   fi
   if [ "${1:-}" = "--purge" ]; then
     rm -rf "$WORK"
@@ -128,6 +141,32 @@ install_ca() {
   update-ca-certificates --fresh >/dev/null
 }
 
+# CUPS with a cups-pdf queue: what the kiosk prints lands as a PDF in $PRINTED.
+setup_printer() {
+  if ! command -v cupsd >/dev/null || [ ! -e "$CUPS_PDF_PPD" ]; then
+    log "CUPS or cups-pdf missing (apt-get install cups cups-client cups-pdf): no test printer"
+    return 0
+  fi
+  if ! lpstat -r >/dev/null 2>&1; then
+    log "starting the CUPS scheduler"
+    cupsd
+    for _ in $(seq 50); do lpstat -r >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  mkdir -p "$PRINTED"
+  chmod 1777 "$PRINTED"
+  [ -e "$CUPS_PDF_CONF.borne-e2e" ] || cp "$CUPS_PDF_CONF" "$CUPS_PDF_CONF.borne-e2e"
+  sed -i "s|^Out .*|Out $PRINTED|" "$CUPS_PDF_CONF"
+  if ! lpstat -p "$PRINTER" >/dev/null 2>&1; then
+    lpadmin -p "$PRINTER" -E -v cups-pdf:/ -P "$CUPS_PDF_PPD" 2>/dev/null
+    log "printer $PRINTER created (cups-pdf into $PRINTED)"
+  fi
+  # Ghostscript, cups-filters' default, turns a Skia PDF (what WebKit prints) into one image per
+  # page; pdftocairo keeps its text, so the tests can read what came out (pdftotext).
+  lpadmin -p "$PRINTER" -o pdftops-renderer-default=pdftocairo
+  cupsenable "$PRINTER"
+  cupsaccept "$PRINTER"
+}
+
 setup() {
   need_root
   for cmd in openssl update-ca-certificates node awk; do
@@ -142,6 +181,7 @@ setup() {
   make_leaf
   install_ca
   add_hosts_block
+  setup_printer
   log "ready: CA $CERTS/ca.pem, leaf $CERTS/leaf.pem, hosts block in $HOSTS_FILE"
 }
 

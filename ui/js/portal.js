@@ -13,6 +13,7 @@
   let navigating = false;
   let sheets = [];
   let sheetOpener = null;
+  let offline = false;
 
   function el(tag, className, text) {
     const e = document.createElement(tag);
@@ -177,6 +178,25 @@
     document.getElementById('help-info').hidden = !place && !hours;
   }
 
+  /* No network: every tile says so (it stays a link: the page comes back when the network does). */
+  function applyOffline() {
+    document.documentElement.classList.toggle('is-offline', offline);
+    document.querySelectorAll('.tile').forEach(function (a) {
+      let note = a.querySelector('.tile-offline');
+      if (offline && !note) {
+        note = el('span', 'tile-offline', I18n.t('portal.offline'));
+        a.querySelector('.tile-text').appendChild(note);
+      } else if (!offline && note) {
+        note.remove();
+      }
+    });
+  }
+
+  function setOffline(value) {
+    offline = value === true;
+    applyOffline();
+  }
+
   function showError() {
     const h1 = document.getElementById('centre-name');
     if (!h1.textContent) h1.textContent = I18n.has('portal.default_title') ? I18n.t('portal.default_title') : '';
@@ -202,6 +222,10 @@
     document.getElementById('sheet-close').addEventListener('click', closeSheet);
     document.addEventListener('keydown', function (ev) {
       if (ev.key === 'Escape' && !document.getElementById('sheet-overlay').hidden) closeSheet();
+    });
+    Shell.listen('kiosk', function (ev) {
+      const p = ev && ev.payload;
+      if (p && p.kind === 'offline') setOffline(p.value);
     });
 
     show();
@@ -243,6 +267,7 @@
         document.getElementById('welcome').hidden = false;
         const n = renderCentreTile(data.centre_tile) + renderThemes(data.themes);
         document.getElementById('portal-empty').hidden = n > 0;
+        Shell.invoke('network_offline').then(setOffline, function () {});
       }
       main.setAttribute('aria-busy', 'false');
     }).catch(function () {

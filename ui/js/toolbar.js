@@ -14,7 +14,7 @@
   const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
   let ready = Promise.resolve();
-  let current = null;            // null | 'confirm' | 'idle'
+  let current = null;            // null | 'confirm' | 'idle' | 'print'
   let covering = null;           // promise of the pending toolbar_overlay {open:true}, or null
   let seq = 0;                   // bumps on every open/close, so a slow open cannot undo a later close
   let returnFocus = null;
@@ -47,7 +47,7 @@
       $('bar').inert = true;
       document.documentElement.classList.add('overlay-open');
       $(overlayId(kind)).hidden = false;
-      const first = kind === 'confirm' ? $('confirm-no') : $('idle-here');
+      const first = kind === 'confirm' ? $('confirm-no') : kind === 'print' ? $('print-cancel') : $('idle-here');
       first.focus();
       return true;
     });
@@ -74,7 +74,7 @@
     return Promise.resolve();
   }
 
-  function overlayId(kind) { return kind === 'confirm' ? 'confirm-end' : 'idle'; }
+  function overlayId(kind) { return kind === 'confirm' ? 'confirm-end' : kind === 'print' ? 'print' : 'idle'; }
 
   /* Keeps Tab inside the open dialog. */
   function trapTab(ev) {
@@ -109,6 +109,105 @@
 
   function cancelEnd() {
     if (current === 'confirm') closeOverlay(true);
+  }
+
+  /* ---------- printing ---------- */
+
+  const MAX_COPIES_FALLBACK = 5;
+  let printDoc = null;            // {pages, left, max_copies} of the prepared document, or null
+  let printBusy = false;
+
+  function printStatus(key, params) {
+    $('print-status').textContent = key ? I18n.t(key, params) : '';
+  }
+
+  function printError(err) {
+    const code = err && typeof err === 'object' && typeof err.code === 'string' ? err.code : 'internal';
+    const key = I18n.has('print.error.' + code) ? 'print.error.' + code : 'print.error.internal';
+    printStatus(key, { left: printDoc ? printDoc.left : 0 });
+    $('print-status').classList.add('dialog-error');
+  }
+
+  function copies() { return Number($('print-copies').value || $('print-copies').textContent) || 1; }
+
+  function setCopies(n) {
+    const max = printDoc ? printDoc.max_copies : MAX_COPIES_FALLBACK;
+    n = Math.max(1, Math.min(max, n));
+    $('print-copies').value = String(n);
+    $('print-copies').textContent = String(n);
+    $('print-less').disabled = n <= 1;
+    $('print-more').disabled = n >= max;
+  }
+
+  function onRangeChoice() {
+    $('print-range').hidden = !$('print-some').checked;
+  }
+
+  function askPrint() {
+    if (current === 'print' || printBusy) return;
+    printDoc = null;
+    $('print-form').hidden = true;
+    $('print-go').disabled = true;
+    $('print-status').classList.remove('dialog-error');
+    printStatus('print.preparing');
+    openOverlay('print').then(function (shown) {
+      if (!shown) return;
+      Shell.invoke('print_prepare').then(function (doc) {
+        if (current !== 'print') return;
+        printDoc = doc;
+        $('print-all').checked = true;
+        onRangeChoice();
+        $('print-first').max = String(doc.pages);
+        $('print-last').max = String(doc.pages);
+        $('print-first').value = '1';
+        $('print-last').value = String(doc.pages);
+        $('print-all-label').textContent = I18n.t(doc.pages === 1 ? 'print.pages.all.one' : 'print.pages.all', { pages: doc.pages });
+        setCopies(1);
+        const previewOk = typeof doc.preview === 'string' && doc.preview.indexOf('data:image/png;base64,') === 0;
+        $('print-preview-box').hidden = !previewOk;
+        if (previewOk) $('print-preview').src = doc.preview;
+        else $('print-preview').removeAttribute('src');
+        $('print-left').textContent = I18n.t('print.left', { left: doc.left });
+        printStatus(null);
+        $('print-form').hidden = false;
+        $('print-go').disabled = doc.left <= 0;
+        if (doc.left <= 0) { printError({ code: 'quota' }); }
+        else $('print-go').focus();
+      }, function (err) {
+        if (current === 'print') printError(err);
+      });
+    });
+  }
+
+  function submitPrint() {
+    if (current !== 'print' || !printDoc || printBusy) return;
+    const pages = $('print-some').checked
+      ? { kind: 'range', first: Number($('print-first').value), last: Number($('print-last').value) }
+      : { kind: 'all' };
+    printBusy = true;
+    $('print-go').disabled = true;
+    $('print-status').classList.remove('dialog-error');
+    printStatus('print.sending');
+    Shell.invoke('print_submit', { copies: copies(), pages: pages }).then(function (done) {
+      printBusy = false;
+      if (current !== 'print') return;
+      printDoc.left = done.left;
+      $('print-form').hidden = true;
+      printStatus(done.pages === 1 ? 'print.done.one' : 'print.done', { pages: done.pages });
+      $('print-cancel').textContent = I18n.t('print.close');
+      $('print-cancel').focus();
+    }, function (err) {
+      printBusy = false;
+      if (current !== 'print') return;
+      $('print-go').disabled = false;
+      printError(err);
+    });
+  }
+
+  function closePrint() {
+    if (current !== 'print') return;
+    $('print-cancel').textContent = I18n.t('print.cancel');
+    closeOverlay(true);
   }
 
   /* ---------- inactivity countdown ---------- */
@@ -193,6 +292,7 @@
         case 'session-ended': closeOverlay(false); resetTextSize(); I18n.load('fr'); break;
         case 'language': if (typeof p.lang === 'string') I18n.load(p.lang); break;
         case 'offline': setOffline(p.value === true); break;
+        case 'print-request': askPrint(); break;
         default: break;
       }
     });
@@ -209,6 +309,10 @@
     }
     if (current === 'confirm') {
       if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); cancelEnd(); }
+      else if (ev.key === 'Tab') trapTab(ev);
+    }
+    if (current === 'print') {
+      if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); closePrint(); }
       else if (ev.key === 'Tab') trapTab(ev);
     }
   }
@@ -233,7 +337,14 @@
   function start() {
     $('btn-home').addEventListener('click', function () { Shell.fire('go_home'); });
     $('btn-back').addEventListener('click', function () { Shell.fire('go_back'); });
-    $('btn-print').addEventListener('click', function () { Shell.fire('print_page'); });
+    $('btn-print').addEventListener('click', askPrint);
+    $('print-go').addEventListener('click', submitPrint);
+    $('print-cancel').addEventListener('click', closePrint);
+    $('print-less').addEventListener('click', function () { setCopies(copies() - 1); });
+    $('print-more').addEventListener('click', function () { setCopies(copies() + 1); });
+    $('print-all').addEventListener('change', onRangeChoice);
+    $('print-some').addEventListener('change', onRangeChoice);
+    $('print-form').addEventListener('submit', function (ev) { ev.preventDefault(); submitPrint(); });
     $('btn-help').addEventListener('click', function () { Shell.fire('show_help'); });
     $('btn-end').addEventListener('click', askEnd);
     $('confirm-yes').addEventListener('click', confirmEnd);
@@ -246,6 +357,7 @@
     ready = Shell.portalData(3000).then(function (data) {
       return I18n.load(data && data.language);
     }).catch(function () {});
+    ready.then(function () { return Shell.invoke('network_offline'); }).then(setOffline, function () {});
     Shell.listen('kiosk', onKioskEvent);
   }
 

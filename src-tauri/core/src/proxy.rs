@@ -6,10 +6,13 @@
 //! and the WebKit content filter do not: service workers' fetches, speculative pre-connections on
 //! link clicks, and anything a future WebKit adds. It relays bytes and never looks inside TLS.
 
+use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::netfail::Upstream;
 
 /// Decides whether the proxy may open a connection.
 pub trait Gate: Send + Sync + 'static {
@@ -27,10 +30,17 @@ const MAX_HEAD: usize = 32 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long the gate remembers why it could not reach a host.
+const FAILURE_MEMORY: Duration = Duration::from_secs(30);
+
+/// The last dialling failure of each host, for the error page (WebKit only sees a failed CONNECT).
+type Failures = Arc<Mutex<HashMap<String, (Upstream, Instant)>>>;
+
 /// A running proxy on loopback.
 #[derive(Debug)]
 pub struct Proxy {
     addr: SocketAddr,
+    failures: Failures,
 }
 
 impl Proxy {
@@ -38,13 +48,16 @@ impl Proxy {
     pub fn start(gate: Arc<dyn Gate>) -> io::Result<Proxy> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
+        let failures: Failures = Arc::default();
+        let fails = Arc::clone(&failures);
         std::thread::Builder::new().name("proxy-accept".into()).spawn(move || {
             for conn in listener.incoming() {
                 match conn {
                     Ok(stream) => {
                         let gate = Arc::clone(&gate);
+                        let fails = Arc::clone(&fails);
                         let _ = std::thread::Builder::new().name("proxy-conn".into()).spawn(move || {
-                            if let Err(e) = serve(stream, gate.as_ref()) {
+                            if let Err(e) = serve(stream, gate.as_ref(), &fails) {
                                 tracing::debug!(error = %e, "proxy connection ended with an error");
                             }
                         });
@@ -53,7 +66,14 @@ impl Proxy {
                 }
             }
         })?;
-        Ok(Proxy { addr })
+        Ok(Proxy { addr, failures })
+    }
+
+    /// Why the gate could not reach `host` in the last moments, if it could not.
+    pub fn recent_failure(&self, host: &str) -> Option<Upstream> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let map = self.failures.lock().ok()?;
+        map.get(&host).filter(|(_, at)| at.elapsed() < FAILURE_MEMORY).map(|(f, _)| *f)
     }
 
     /// The address to give WebKit (`http://127.0.0.1:<port>`).
@@ -132,7 +152,7 @@ fn split_authority(target: &str) -> Option<(String, u16)> {
     Some((host.to_owned(), port.parse().ok()?))
 }
 
-fn serve(client: TcpStream, gate: &dyn Gate) -> io::Result<()> {
+fn serve(client: TcpStream, gate: &dyn Gate, failures: &Failures) -> io::Result<()> {
     client.set_read_timeout(Some(HEAD_TIMEOUT))?;
     let mut reader = BufReader::new(client.try_clone()?);
     let mut head = Vec::new();
@@ -161,9 +181,9 @@ fn serve(client: TcpStream, gate: &dyn Gate) -> io::Result<()> {
                 tracing::info!(%host, port, "proxy refused a connection");
                 return reply(&client, "403 Forbidden");
             }
-            let upstream = match connect(&host, port) {
-                Ok(s) => s,
-                Err(_) => return reply(&client, "502 Bad Gateway"),
+            let upstream = match dial(&host, port, failures) {
+                Some(s) => s,
+                None => return reply(&client, "502 Bad Gateway"),
             };
             (&client).write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
             client.set_read_timeout(None)?;
@@ -174,9 +194,9 @@ fn serve(client: TcpStream, gate: &dyn Gate) -> io::Result<()> {
                 tracing::info!(%host, port, "proxy refused a plain http request");
                 return reply(&client, "403 Forbidden");
             }
-            let mut upstream = match connect(&host, port) {
-                Ok(s) => s,
-                Err(_) => return reply(&client, "502 Bad Gateway"),
+            let mut upstream = match dial(&host, port, failures) {
+                Some(s) => s,
+                None => return reply(&client, "502 Bad Gateway"),
             };
             let mut out = format!("{method} {path} {version}\r\n");
             let headers: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
@@ -202,15 +222,36 @@ fn serve(client: TcpStream, gate: &dyn Gate) -> io::Result<()> {
     }
 }
 
-fn connect(host: &str, port: u16) -> io::Result<TcpStream> {
+/// Connects to an allowed host, remembering why it failed (or forgetting an earlier failure).
+fn dial(host: &str, port: u16, failures: &Failures) -> Option<TcpStream> {
+    let result = connect(host, port);
+    if let Ok(mut map) = failures.lock() {
+        match &result {
+            Ok(_) => {
+                map.remove(host);
+            }
+            Err((e, resolving)) => {
+                map.retain(|_, (_, at)| at.elapsed() < FAILURE_MEMORY);
+                map.insert(host.to_ascii_lowercase(), (Upstream::from_io(e, *resolving), Instant::now()));
+            }
+        }
+    }
+    result.ok()
+}
+
+/// Connects to the first address that answers; the error says whether the name lookup failed.
+fn connect(host: &str, port: u16) -> Result<TcpStream, (io::Error, bool)> {
     let mut last = io::Error::other("no address");
-    for addr in (host, port).to_socket_addrs()? {
+    let addrs = (host, port).to_socket_addrs().map_err(|e| (e, true))?;
+    let mut any = false;
+    for addr in addrs {
+        any = true;
         match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
             Ok(s) => return Ok(s),
             Err(e) => last = e,
         }
     }
-    Err(last)
+    Err((last, !any))
 }
 
 fn reply(client: &TcpStream, status: &str) -> io::Result<()> {
@@ -350,6 +391,27 @@ mod tests {
         );
         assert!(answer.starts_with("GET /a?b HTTP/1.1\r\nHost: x\r\n"), "{answer}");
         assert!(answer.contains("Connection: close\r\n") && !answer.contains("keep-alive"), "{answer}");
+    }
+
+    #[test]
+    fn dialling_failures_are_remembered_by_host() {
+        // A port nothing listens on: refused.
+        let closed = TcpListener::bind(("127.0.0.1", 0)).unwrap().local_addr().unwrap().port();
+        let p = Proxy::start(Arc::new(|_s: &str, _h: &str, _p: u16| true)).unwrap();
+        let answer = exchange(&p, format!("CONNECT 127.0.0.1:{closed} HTTP/1.1\r\n\r\n").as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+        assert_eq!(p.recent_failure("127.0.0.1"), Some(Upstream::Refused));
+        let answer = exchange(&p, b"CONNECT no-such-host.invalid:443 HTTP/1.1\r\n\r\n");
+        assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+        assert_eq!(p.recent_failure("no-such-host.invalid."), Some(Upstream::Dns));
+        // A success forgets the failure.
+        let (port, _) = upstream();
+        let mut s = TcpStream::connect(p.addr()).unwrap();
+        s.write_all(format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n").as_bytes()).unwrap();
+        let mut head = [0u8; 39];
+        s.read_exact(&mut head).unwrap();
+        assert_eq!(p.recent_failure("127.0.0.1"), None);
+        assert_eq!(p.recent_failure("other.test"), None);
     }
 
     #[test]

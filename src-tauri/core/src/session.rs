@@ -135,6 +135,10 @@ impl SessionDirs {
     pub fn downloads(&self) -> PathBuf {
         self.root.join("downloads")
     }
+    /// PDFs made for the printer during the session (the page as printed).
+    pub fn prints(&self) -> PathBuf {
+        self.root.join("print")
+    }
     /// Compiled content filters (not personal, rebuilt at start).
     pub fn filters(&self) -> PathBuf {
         self.root.join("filters")
@@ -150,8 +154,9 @@ impl SessionDirs {
     }
 
     /// At the end of a session, while WebKit runs (its data is cleared through WebKit itself):
-    /// erase the downloads.
+    /// erase the downloads and the PDFs made for the printer.
     pub fn wipe_downloads(&self) -> std::io::Result<()> {
+        remove_all(&self.prints())?;
         remove_all(&self.downloads())?;
         std::fs::create_dir_all(self.downloads())
     }

@@ -18,6 +18,10 @@ export const HOSTS = Object.freeze({
   // Not in the test catalogue: the référent adds it from the admin screens (admin.test.mjs).
   'www.mairie.test': { ip: '127.0.1.7', role: 'local' },
   'mairie.test': { ip: '127.0.1.7', role: 'local' },
+  // Network faults (netfault.test.mjs): nothing listens on down.test's address (connection
+  // refused); badcert.test is served with a certificate that does not name it.
+  'down.test': { ip: '127.0.1.5', role: 'fault', noListen: true },
+  'badcert.test': { ip: '127.0.1.6', role: 'fault', noSan: true },
   'evil.test': { ip: '127.0.2.1', role: 'evil' },
   'www.evil.test': { ip: '127.0.2.1', role: 'evil' },
   'institution.test.evil.test': { ip: '127.0.2.1', role: 'evil' },
@@ -28,7 +32,7 @@ export const HOSTS = Object.freeze({
 export const EVIL_IPS = Object.freeze(['127.0.2.1', '127.0.2.2']);
 
 /** Every address the server listens on (443 and 80 on each). */
-export const IPS = Object.freeze([...new Set(Object.values(HOSTS).map((h) => h.ip))]);
+export const IPS = Object.freeze([...new Set(Object.values(HOSTS).filter((h) => !h.noListen).map((h) => h.ip))]);
 
 /** Extra TLS port, so that "non-default port" vectors can reach something when nothing stops them. */
 export const ODD_PORT = 8443;
@@ -66,7 +70,7 @@ export function subjectAltName() {
   // must be able to complete a request when nothing stops it, or the test could not fail.
   // The trailing-dot spellings too, so that https://evil.test./ completes when nothing stops it
   // (GnuTLS compares the name as given).
-  const dns = Object.keys(HOSTS).flatMap((n) => [`DNS:${n}`, `DNS:${n}.`]);
+  const dns = Object.entries(HOSTS).filter(([, h]) => !h.noSan).flatMap(([n]) => [`DNS:${n}`, `DNS:${n}.`]);
   const ips = [...IPS].map((ip) => `IP:${ip}`);
   return [...dns, ...ips].join(',');
 }

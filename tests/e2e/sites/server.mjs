@@ -325,6 +325,21 @@ async function institution(req, res, url, host) {
     const body = req.method === 'POST' ? await readBody(req) : '';
     return html(res, 'Écho', `<h1 id="title">Écho</h1><pre id="echo">${esc(JSON.stringify({ method: req.method, query: url.search, body }))}</pre>`);
   }
+  // A site's own print button (print.test.mjs): window.print() must open the kiosk's dialog.
+  if (p === '/imprimer') {
+    return html(res, 'Attestation à imprimer', `<button id="print-me" type="button" style="font-size:2rem;padding:1rem 2rem">Imprimer mon attestation</button>
+<h1 id="title">Attestation de droits</h1><script src="/imprimer.js"></script>`);
+  }
+  if (p === '/imprimer.js') {
+    return send(res, 200, 'application/javascript', "document.getElementById('print-me').addEventListener('click', function () { window.print(); });");
+  }
+  // Network faults (netfault.test.mjs): a server error, and a page that answers only after 10 s.
+  if (p === '/fault/503') return send(res, 503, 'text/html; charset=utf-8', page('Indisponible', '<h1>503</h1>'), { 'Retry-After': '60' });
+  if (p === '/fault/stall') {
+    await new Promise((r) => setTimeout(r, 10000));
+    if (res.destroyed) return undefined;
+    return html(res, 'Enfin', '<h1 id="title">Réponse tardive</h1>');
+  }
   if (p === '/v/' || p === '/v') {
     return html(res, 'Vecteurs', `<ul>${Object.keys(PAGES).map((n) => `<li><a href="/v/${n}">${n}</a></li>`).join('')}</ul>`);
   }
@@ -475,6 +490,8 @@ async function handle(req, res, scheme) {
         return plain(req, res, url, scheme);
       case 'local':
         return local(res, url);
+      case 'fault':
+        return html(res, 'Panne', '<h1 id="title">Ce site ne devait pas répondre</h1>');
       default:
         return evil(req, res, url);
     }

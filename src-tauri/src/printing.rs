@@ -1,0 +1,255 @@
+//! Printing, the shell half: the content view (a page, or a PDF WebKit shows) becomes a PDF in the
+//! session folder without any GTK dialog, then `lp` submits it to the configured CUPS queue with the
+//! copies and pages the person chose in the toolbar's French dialog. `lpstat` tells whether the
+//! printer can print; the session's jobs still queued are cancelled at its end.
+//!
+//! Decisions (quota, range, CUPS output) are `borne_core::print`'s.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use borne_core::print::{self, Pages, PrinterState, Refusal};
+use tauri::{AppHandle, Manager};
+use webkit2gtk::{PrintOperationExt, URIResponseExt, WebResourceExt, WebViewExt};
+
+use crate::{Kiosk, CONTENT};
+
+/// The printing state of the current session.
+#[derive(Debug, Default)]
+pub struct PrintSession {
+    /// Pages printed so far (counted against the quota).
+    pub used: u32,
+    /// CUPS jobs submitted during the session.
+    pub jobs: Vec<String>,
+    /// The document prepared by the last `prepare` and its page count.
+    pub document: Option<(PathBuf, u32)>,
+    /// Number of documents prepared (unique file names).
+    pub prepared: u32,
+}
+
+/// Shared by the commands; reset at each session end.
+pub type PrintState = Mutex<PrintSession>;
+
+/// What the dialog shows before the person chooses.
+#[derive(Debug, serde::Serialize)]
+pub struct Prepared {
+    /// Pages of the document.
+    pub pages: u32,
+    /// Pages the session may still print.
+    pub left: u32,
+    /// Most copies.
+    pub max_copies: u32,
+    /// What the person sees at the top of the page, as a PNG `data:` URL (empty when unavailable).
+    pub preview: String,
+}
+
+/// A small picture of what the content view shows (its visible part), for the dialog's preview.
+pub fn preview(app: &AppHandle, done: impl FnOnce(String) + Send + 'static) {
+    let Some(content) = app.get_webview(CONTENT) else { return done(String::new()) };
+    let done = std::sync::Arc::new(Mutex::new(Some(done)));
+    let d2 = done.clone();
+    let res = content.with_webview(move |pv| {
+        pv.inner().snapshot(
+            webkit2gtk::SnapshotRegion::Visible,
+            webkit2gtk::SnapshotOptions::NONE,
+            None::<&gio::Cancellable>,
+            move |surface| {
+                let url =
+                    surface.ok().and_then(|s| png_of(&s)).map(|png| print::png_data_url(&png)).unwrap_or_default();
+                if let Some(f) = d2.lock().ok().and_then(|mut d| d.take()) {
+                    f(url);
+                }
+            },
+        );
+    });
+    if res.is_err() {
+        if let Some(f) = done.lock().ok().and_then(|mut d| d.take()) {
+            f(String::new());
+        }
+    }
+}
+
+/// The surface scaled to a preview's width, as PNG bytes.
+fn png_of(surface: &gtk::cairo::Surface) -> Option<Vec<u8>> {
+    let image = gtk::cairo::ImageSurface::try_from(surface.clone()).ok()?;
+    let (w, h) = (image.width(), image.height());
+    let pixbuf = gtk::gdk::pixbuf_get_from_surface(surface, 0, 0, w, h)?;
+    let width = 480.min(w).max(1);
+    let height = (i64::from(h) * i64::from(width) / i64::from(w.max(1))).max(1) as i32;
+    let small = pixbuf.scale_simple(width, height, gtk::gdk_pixbuf::InterpType::Bilinear)?;
+    small.save_to_bufferv("png", &[]).ok()
+}
+
+/// Makes the PDF of what the content view shows: the PDF itself when the view shows one, else the
+/// page printed by WebKit to a file. Runs on the main thread; `done` gets the file or an error code.
+pub fn make_pdf(app: &AppHandle, done: impl FnOnce(Result<PathBuf, &'static str>) + Send + 'static) {
+    let kiosk = app.state::<Kiosk>();
+    let dir = kiosk.dirs.prints();
+    let n = kiosk.print.lock().map(|mut p| {
+        p.prepared += 1;
+        p.prepared
+    });
+    let Ok(n) = n else { return done(Err("internal")) };
+    if std::fs::create_dir_all(&dir).is_err() {
+        return done(Err("internal"));
+    }
+    let file = dir.join(format!("document-{n}.pdf"));
+    let Some(content) = app.get_webview(CONTENT) else { return done(Err("internal")) };
+    let done = std::sync::Arc::new(Mutex::new(Some(done)));
+    let d2 = done.clone();
+    let res = content.with_webview(move |pv| {
+        let wv = pv.inner();
+        let finish = move |r: Result<PathBuf, &'static str>| {
+            if let Some(f) = d2.lock().ok().and_then(|mut d| d.take()) {
+                f(r);
+            }
+        };
+        let resource = wv.main_resource();
+        let is_pdf = resource
+            .as_ref()
+            .and_then(|r| r.response())
+            .and_then(|r| r.mime_type())
+            .is_some_and(|m| m.as_str() == "application/pdf");
+        if let (true, Some(r)) = (is_pdf, resource) {
+            r.data(None::<&gio::Cancellable>, move |bytes| match bytes {
+                Ok(b) if std::fs::write(&file, &b).is_ok() => finish(Ok(file)),
+                _ => finish(Err("internal")),
+            });
+            return;
+        }
+        print_view_to_file(&wv, file, finish);
+    });
+    if res.is_err() {
+        if let Some(f) = done.lock().ok().and_then(|mut d| d.take()) {
+            f(Err("internal"));
+        }
+    }
+}
+
+/// WebKit prints the view to a PDF file, without a dialog (GTK's print-to-file path).
+fn print_view_to_file(
+    wv: &webkit2gtk::WebView,
+    file: PathBuf,
+    finish: impl FnOnce(Result<PathBuf, &'static str>) + 'static,
+) {
+    let op = webkit2gtk::PrintOperation::new(wv);
+    let settings = gtk::PrintSettings::new();
+    // GTK's print-to-file printer, named in the session's language (WebKit looks it up by name).
+    settings.set_printer(&glib::dgettext(Some("gtk30"), "Print to File"));
+    let uri = glib::filename_to_uri(&file, None).map(|u| u.to_string()).unwrap_or_default();
+    settings.set(gtk::PRINT_SETTINGS_OUTPUT_URI, Some(&uri));
+    settings.set(gtk::PRINT_SETTINGS_OUTPUT_FILE_FORMAT, Some("pdf"));
+    op.set_print_settings(&settings);
+    let finish = std::rc::Rc::new(std::cell::RefCell::new(Some(finish)));
+    let f2 = finish.clone();
+    op.connect_failed(move |_, err| {
+        tracing::warn!(error = %err, "printing the page to a file failed");
+        if let Some(f) = f2.borrow_mut().take() {
+            f(Err("internal"));
+        }
+    });
+    op.connect_finished(move |_| {
+        if let Some(f) = finish.borrow_mut().take() {
+            if file.exists() {
+                f(Ok(file.clone()));
+            } else {
+                f(Err("internal"));
+            }
+        }
+    });
+    op.print();
+}
+
+/// Runs a CUPS client command with the C locale (its output is parsed).
+fn cups(cmd: &str, args: &[std::ffi::OsString]) -> Option<(bool, String)> {
+    let out = Command::new(cmd).args(args).env("LANG", "C").env("LC_ALL", "C").output();
+    match out {
+        Ok(o) => {
+            let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&o.stderr));
+            Some((o.status.success(), text))
+        }
+        Err(e) => {
+            tracing::warn!(command = cmd, error = %e, "cannot run the CUPS client");
+            None
+        }
+    }
+}
+
+/// What CUPS says about `printer`.
+pub fn printer_state(printer: &str) -> PrinterState {
+    match cups("lpstat", &["-l".into(), "-p".into(), printer.into()]) {
+        Some((ok, out)) => print::parse_printer_state(&out, ok),
+        None => PrinterState::NotReady("lpstat missing".into()),
+    }
+}
+
+/// Submits `file` as planned; returns the job id.
+pub fn submit(printer: &str, file: &Path, plan: &print::Plan) -> Result<String, Refusal> {
+    if let PrinterState::NotReady(why) = printer_state(printer) {
+        tracing::warn!(cause = %why, "printer not ready");
+        return Err(Refusal::Printer(why));
+    }
+    let (ok, out) = cups("lp", &print::lp_args(printer, file, plan)).ok_or(Refusal::Failed)?;
+    match (ok, print::parse_lp_job(&out)) {
+        (true, Some(id)) => Ok(id),
+        _ => {
+            tracing::warn!("lp refused the job");
+            Err(Refusal::Failed)
+        }
+    }
+}
+
+/// Watches a submitted job for a few seconds: a queue that stops under it (backend failure, no
+/// paper) is a failure the person must hear about.
+pub fn watch_job(printer: &str) -> Result<(), Refusal> {
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(500));
+        if let PrinterState::NotReady(why) = printer_state(printer) {
+            return Err(Refusal::Printer(why));
+        }
+    }
+    Ok(())
+}
+
+/// Cancels every job of the session still queued (at session end): the next person never gets them.
+pub fn cancel_session_jobs(app: &AppHandle) {
+    let kiosk = app.state::<Kiosk>();
+    let jobs = kiosk.print.lock().map(|mut p| std::mem::take(&mut *p)).map(|p| p.jobs).unwrap_or_default();
+    if jobs.is_empty() {
+        return;
+    }
+    let printer = kiosk.loaded.read().ok().and_then(|l| l.settings.printing.printer.clone());
+    std::thread::spawn(move || {
+        // Only jobs still in the queue: `cancel` on a finished job is an error, not a problem.
+        let queued = printer
+            .and_then(|p| cups("lpstat", &["-o".into(), p.into()]))
+            .map(|(_, out)| print::parse_queued_jobs(&out))
+            .unwrap_or_default();
+        let mine: Vec<std::ffi::OsString> = jobs.into_iter().filter(|j| queued.contains(j)).map(Into::into).collect();
+        if mine.is_empty() {
+            return;
+        }
+        let n = mine.len();
+        match cups("cancel", &mine) {
+            Some((true, _)) => tracing::info!(jobs = n, "queued print jobs of the session cancelled"),
+            _ => tracing::warn!(jobs = n, "cancelling the session's print jobs failed"),
+        }
+    });
+}
+
+/// The request the dialog sends.
+pub fn checked_plan(kiosk: &Kiosk, copies: u32, pages: Pages) -> Result<(String, PathBuf, print::Plan), Refusal> {
+    let (printer, quota) = kiosk
+        .loaded
+        .read()
+        .map(|l| (l.settings.printing.printer.clone(), l.settings.printing.page_quota))
+        .map_err(|_| Refusal::Failed)?;
+    let printer = printer.ok_or(Refusal::NoPrinter)?;
+    let p = kiosk.print.lock().map_err(|_| Refusal::Failed)?;
+    let (file, doc_pages) = p.document.clone().ok_or(Refusal::Empty)?;
+    let plan = print::plan(copies, pages, doc_pages, p.used, quota)?;
+    Ok((printer, file, plan))
+}
