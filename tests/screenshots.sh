@@ -8,9 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 E2E_ARTIFACTS="$(mktemp -d)"
 export E2E_ARTIFACTS
-tests/e2e/run.sh tests/e2e/wipe.test.mjs tests/e2e/admin.test.mjs tests/e2e/print.test.mjs tests/e2e/netfault.test.mjs
+tests/e2e/run.sh tests/e2e/wipe.test.mjs tests/e2e/admin.test.mjs tests/e2e/print.test.mjs tests/e2e/netfault.test.mjs \
+  tests/e2e/help.test.mjs
 for shot in portal blocked countdown admin-pin-choose admin-pin-locked admin-tiles admin-tiles-error admin-settings \
-  admin-stats admin-matomo admin-versions admin-maintenance admin-problems print-dialog neterror; do
+  admin-stats admin-matomo admin-versions admin-maintenance admin-problems print-dialog neterror help-sheet portal-ar; do
   cp "$E2E_ARTIFACTS/$shot.png" "docs/screenshots/$shot.png"
   echo "docs/screenshots/$shot.png"
 done

@@ -37,3 +37,36 @@ fn every_language_has_every_key() {
     }
     assert!(checked >= 2);
 }
+
+/// Placeholders such as `{seconds}` in a string.
+fn placeholders(s: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('{') {
+        let Some(j) = rest[i..].find('}') else { break };
+        out.insert(rest[i..i + j + 1].to_string());
+        rest = &rest[i + j + 1..];
+    }
+    out
+}
+
+#[test]
+fn every_language_the_settings_accept_has_its_strings_with_the_same_placeholders() {
+    let strings = |lang: &str| -> serde_json::Map<String, serde_json::Value> {
+        let text = std::fs::read_to_string(repo().join(format!("ui/i18n/{lang}.json"))).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let fr = strings("fr");
+    assert!(borne_core::config::KNOWN_LANGUAGES.len() >= 5, "French and at least four other languages");
+    assert!(borne_core::config::KNOWN_LANGUAGES.contains(&"ar"), "Arabic, right to left");
+    for lang in borne_core::config::KNOWN_LANGUAGES {
+        let other = strings(lang);
+        for (k, v) in &fr {
+            let (a, b) = (v.as_str().unwrap(), other[k].as_str().unwrap());
+            assert_eq!(placeholders(a), placeholders(b), "{lang}: {k}");
+            assert!(!b.trim().is_empty(), "{lang}: {k} is empty");
+        }
+        // Each language is named in itself, the same in every file.
+        assert_eq!(other[&format!("language.{lang}")], fr[&format!("language.{lang}")], "{lang}");
+    }
+}

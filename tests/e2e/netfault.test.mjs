@@ -6,8 +6,6 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import path from 'node:path';
 
 import {
@@ -19,25 +17,15 @@ import {
   screenGrab,
   ARTIFACTS,
   waitFor,
-  borneBinary,
-  CONFIG_DIR,
   INSTITUTION,
+  statsTotals,
 } from './lib/harness.mjs';
 
-const execFileP = promisify(execFile);
 const stateDir = freshStateDir('netfault');
 let wd;
 
 /** Today's `bornectl stats --csv` totals of the test's state dir, as {column: number}. */
-async function todayFigures() {
-  const bornectl = path.join(path.dirname(borneBinary()), 'bornectl');
-  const { stdout } = await execFileP(bornectl, ['--config', CONFIG_DIR, '--state', stateDir, 'stats', '--csv']);
-  const lines = stdout.split('\r\n').filter(Boolean).map((l) => l.split(';'));
-  const header = lines[0];
-  const totals = {};
-  for (const row of lines.slice(1)) header.forEach((h, i) => { if (i > 0) totals[h] = (totals[h] || 0) + Number(row[i]); });
-  return totals;
-}
+const todayFigures = async () => (await statsTotals(stateDir)).totals;
 
 async function waitPortal(timeoutMs = 20000) {
   await waitFor(async () => {

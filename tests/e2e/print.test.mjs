@@ -24,11 +24,10 @@ import {
   screenGrab,
   waitFor,
   sleep,
-  borneBinary,
-  CONFIG_DIR,
   INSTITUTION,
   WORK,
   ARTIFACTS,
+  statsTotals,
 } from './lib/harness.mjs';
 
 const execFileP = promisify(execFile);
@@ -42,15 +41,7 @@ async function sh(cmd, args) {
   return stdout;
 }
 
-async function todayFigures() {
-  const bornectl = path.join(path.dirname(borneBinary()), 'bornectl');
-  const { stdout } = await execFileP(bornectl, ['--config', CONFIG_DIR, '--state', stateDir, 'stats', '--csv']);
-  const lines = stdout.split('\r\n').filter(Boolean).map((l) => l.split(';'));
-  const header = lines[0];
-  const totals = {};
-  for (const row of lines.slice(1)) header.forEach((h, i) => { if (i > 0) totals[h] = (totals[h] || 0) + Number(row[i]); });
-  return totals;
-}
+const todayFigures = async () => (await statsTotals(stateDir)).totals;
 
 /** Runs `fn(wd)` with the toolbar webview as WebDriver's current window. */
 async function inToolbar(fn) {

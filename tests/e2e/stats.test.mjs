@@ -6,8 +6,6 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -20,25 +18,18 @@ import {
   clickToolbar,
   waitFor,
   sleep,
-  borneBinary,
-  CONFIG_DIR,
   INSTITUTION,
   waitPortal as waitPortalOf,
+  statsTotals,
 } from './lib/harness.mjs';
 
-const execFileP = promisify(execFile);
 const stateDir = freshStateDir('stats');
 let wd;
 
 /** `bornectl stats --csv` of today for the test's state dir, as {column: number}. */
 async function todayFigures() {
-  const bornectl = path.join(path.dirname(borneBinary()), 'bornectl');
-  const { stdout } = await execFileP(bornectl, ['--config', CONFIG_DIR, '--state', stateDir, 'stats', '--csv']);
-  const lines = stdout.split('\r\n').filter(Boolean).map((l) => l.split(';'));
-  const header = lines[0];
+  const { header, totals } = await statsTotals(stateDir);
   assert.deepEqual(header.slice(0, 2), ['date', 'sessions']);
-  const totals = {};
-  for (const row of lines.slice(1)) header.forEach((h, i) => { if (i > 0) totals[h] = (totals[h] || 0) + Number(row[i]); });
   return totals;
 }
 

@@ -15,7 +15,7 @@ use crate::diag::{check_keys, Diagnostic, Problem, Shape, Source};
 use crate::host::HostRule;
 
 /// Languages the borne has strings for (`ui/i18n/<code>.json`).
-pub const KNOWN_LANGUAGES: &[&str] = &["fr", "en", "ar", "uk", "es", "pt", "ru", "tr", "ro", "ps", "fa", "ti", "so"];
+pub const KNOWN_LANGUAGES: &[&str] = &["fr", "ar", "en", "uk", "pt", "ro"];
 
 const KEYS: &[(&str, Shape)] = &[
     (

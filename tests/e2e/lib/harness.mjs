@@ -389,6 +389,20 @@ export async function toolbarHandle(wd) {
   return found;
 }
 
+/**
+ * The statistics of a state dir as the référent reads them (`bornectl stats --csv`, the default
+ * period ending today): the header, and each column summed over the days.
+ */
+export async function statsTotals(stateDir) {
+  const bornectl = path.join(path.dirname(borneBinary()), 'bornectl');
+  const { stdout } = await execFileP(bornectl, ['--config', CONFIG_DIR, '--state', stateDir, 'stats', '--csv']);
+  const lines = stdout.split('\r\n').filter(Boolean).map((l) => l.split(';'));
+  const header = lines[0];
+  const totals = {};
+  for (const row of lines.slice(1)) header.forEach((h, i) => { if (i > 0) totals[h] = (totals[h] || 0) + Number(row[i]); });
+  return { header, totals };
+}
+
 /** Waits for the portal with its tiles in the content view. */
 export async function waitPortal(wd, timeoutMs = 20000) {
   await waitFor(async () => {
