@@ -199,7 +199,12 @@ pub fn admin_data(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
         format!("••••{}", &s[s.len().saturating_sub(4)..])
     });
     let problems: Vec<String> = l.problems.iter().map(|d| d.french()).collect();
+    let services: Vec<Value> = l.effective.services.iter().map(|s| json!({"id": s.id, "name": s.name})).collect();
+    let service_ids: Vec<&str> = l.effective.services.iter().map(|s| s.id.as_str()).collect();
     Ok(json!({
+        "services": services,
+        "demarches": l.demarches,
+        "own_demarches": forms::DemarchesForm::current(&kiosk.paths, &service_ids),
         "settings": SettingsForm::from_settings(&l.settings),
         "portal": PortalForm::from_local(&l.local),
         "national": national,
@@ -262,6 +267,19 @@ pub fn admin_save_settings(
 ) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
     Ok(saved(&app, history::save(&kiosk.paths, Editable::Settings, &form.to_toml(), &summary)))
+}
+
+/// Saves the référent's "Avant de commencer" sheets (validated first) and applies them at once.
+#[tauri::command]
+pub fn admin_save_demarches(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    form: forms::DemarchesForm,
+    summary: String,
+) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    Ok(saved(&app, history::save(&kiosk.paths, Editable::Demarches, &form.to_toml(), &summary)))
 }
 
 /// Puts a kept version back.

@@ -130,13 +130,136 @@ pub fn go_back(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> Res
     Ok(())
 }
 
-/// "Terminer ma session", confirmed in the toolbar.
+/// "Terminer ma session", confirmed in the toolbar, with the answer to "Avez-vous pu faire votre
+/// démarche ?" when the référent turned the question on (`yes`, `partly`, `no`, `skipped`).
 #[tauri::command]
-pub fn end_session(webview: Webview, app: AppHandle) -> Result<()> {
+pub fn end_session(webview: Webview, app: AppHandle, outcome: Option<String>) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
+    let kiosk = app.state::<Kiosk>();
+    let asked = kiosk.loaded.read().map(|l| l.settings.help.ask_outcome).unwrap_or(false);
+    if let (true, Some(code)) = (asked, outcome.as_deref()) {
+        use borne_core::stats::{Event, Outcome};
+        let o = match code {
+            "yes" => Outcome::Yes,
+            "partly" => Outcome::Partly,
+            "no" => Outcome::No,
+            "skipped" => Outcome::Skipped,
+            _ => return Err(CommandError { code: "unknown-outcome" }),
+        };
+        kiosk.stats.record(Event::Outcome(o));
+    }
     session::end(&app, EndReason::Button);
     crate::layout(&app, false);
     Ok(())
+}
+
+/// "J'ai besoin d'aide" was opened: counted (the help itself is in the portal data).
+#[tauri::command]
+pub fn help_opened(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<()> {
+    caller_is(&webview, &[TOOLBAR])?;
+    kiosk.touch();
+    kiosk.stats.record(borne_core::stats::Event::HelpRequest);
+    Ok(())
+}
+
+/// "Imprimer cette liste" in the help dialog: the toolbar's help sheet (its print style shows the
+/// sheet alone) goes to the printer, one copy, within the session's quota.
+#[tauri::command]
+pub async fn help_print(webview: Webview, app: AppHandle) -> Result<Printed> {
+    caller_is(&webview, &[TOOLBAR])?;
+    app.state::<Kiosk>().touch();
+    let (tx, rx) = std::sync::mpsc::channel();
+    printing::make_pdf_of(&app, TOOLBAR, move |r| {
+        let _ = tx.send(r);
+    });
+    let made = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(30)))
+        .await
+        .map_err(|_| CommandError { code: "internal" })?
+        .map_err(|_| CommandError { code: "internal" })?;
+    let file = made.map_err(|code| CommandError { code })?;
+    let a = app.clone();
+    let outcome = tauri::async_runtime::spawn_blocking(move || {
+        let kiosk = a.state::<Kiosk>();
+        let pages = borne_core::print::pdf_file_page_count(&file).unwrap_or(1);
+        if let Ok(mut p) = kiosk.print.lock() {
+            p.document = Some((file, pages));
+        }
+        let (printer, file, plan) = printing::checked_plan(&kiosk, 1, Pages::All)?;
+        let job = printing::submit(&printer, &file, &plan)?;
+        if let Ok(mut p) = kiosk.print.lock() {
+            p.used += plan.pages();
+            p.jobs.push(job);
+        }
+        kiosk.stats.record(borne_core::stats::Event::PagesPrinted(plan.pages()));
+        Ok::<_, Refusal>(plan.pages())
+    })
+    .await
+    .map_err(|_| CommandError { code: "internal" })?;
+    let kiosk = app.state::<Kiosk>();
+    match outcome {
+        Ok(n) => {
+            tracing::info!(pages = n, "help sheet printed");
+            let quota = kiosk.loaded.read().map(|l| l.settings.printing.page_quota).unwrap_or(0);
+            let used = kiosk.print.lock().map(|p| p.used).unwrap_or(quota);
+            Ok(Printed { pages: n, left: quota.saturating_sub(used) })
+        }
+        Err(e) => {
+            tracing::info!(reason = %e, "help sheet not printed");
+            if matches!(e, Refusal::Printer(_) | Refusal::Failed) {
+                kiosk.stats.record(borne_core::stats::Event::PrintFailed);
+            }
+            Err(CommandError { code: e.code() })
+        }
+    }
+}
+
+/// Text size and contrast for the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Display {
+    /// Text size in percent: 100, 150 or 200.
+    pub text: u16,
+    /// High contrast on the kiosk's own screens.
+    pub contrast: bool,
+}
+
+impl Default for Display {
+    fn default() -> Self {
+        Display { text: 100, contrast: false }
+    }
+}
+
+/// The session's text size and contrast (each page applies it when it loads).
+#[tauri::command]
+pub fn display(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Display> {
+    caller_is(&webview, &[CONTENT, TOOLBAR])?;
+    Ok(kiosk.display.lock().map(|d| *d).unwrap_or_default())
+}
+
+/// The person changed the text size or the contrast: the content view is zoomed (sites too), and
+/// every kiosk page is told. Both go back to normal at the end of the session.
+#[tauri::command]
+pub fn set_display(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, text: u16, contrast: bool) -> Result<()> {
+    caller_is(&webview, &[CONTENT, TOOLBAR])?;
+    if ![100, 150, 200].contains(&text) {
+        return Err(CommandError { code: "bad-text-size" });
+    }
+    kiosk.touch();
+    let d = Display { text, contrast };
+    if let Ok(mut cur) = kiosk.display.lock() {
+        *cur = d;
+    }
+    apply_zoom(&app, text);
+    let payload = serde_json::json!({"kind": "display", "text": text, "contrast": contrast});
+    let _ = app.emit_to(EventTarget::webview(CONTENT), "kiosk", payload.clone());
+    emit_toolbar(&app, payload);
+    Ok(())
+}
+
+/// Zooms the content view (page zoom: the layout reflows, remote sites included).
+pub fn apply_zoom(app: &AppHandle, text: u16) {
+    if let Some(c) = app.get_webview(CONTENT) {
+        let _ = c.with_webview(move |pv| pv.inner().set_zoom_level(f64::from(text) / 100.0));
+    }
 }
 
 /// "Je suis encore là" during the countdown.

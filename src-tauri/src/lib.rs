@@ -87,6 +87,8 @@ pub struct Kiosk {
     pub language: Mutex<String>,
     /// The session's printing: pages used, CUPS jobs, the document being printed.
     pub print: printing::PrintState,
+    /// Text size and contrast the person chose (back to normal at each session end).
+    pub display: Mutex<commands::Display>,
 }
 
 impl Kiosk {
@@ -183,6 +185,7 @@ pub fn run() {
         admin: Mutex::new(admin::AdminSession::default()),
         log_tail: log_tail.clone(),
         language: Mutex::new("fr".into()),
+        display: Mutex::new(commands::Display::default()),
         stats,
         push_wake: Mutex::new(push_wake),
         paths,
@@ -219,6 +222,7 @@ pub fn run() {
             admin::admin_check_settings,
             admin::admin_save_portal,
             admin::admin_save_settings,
+            admin::admin_save_demarches,
             admin::admin_restore,
             admin::admin_test_url,
             admin::admin_stats,
@@ -232,6 +236,10 @@ pub fn run() {
             commands::network_offline,
             commands::print_prepare,
             commands::print_submit,
+            commands::help_opened,
+            commands::help_print,
+            commands::display,
+            commands::set_display,
         ])
         .setup(|app| {
             build_window(app.handle())?;

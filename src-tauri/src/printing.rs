@@ -85,6 +85,11 @@ fn png_of(surface: &gtk::cairo::Surface) -> Option<Vec<u8>> {
 /// Makes the PDF of what the content view shows: the PDF itself when the view shows one, else the
 /// page printed by WebKit to a file. Runs on the main thread; `done` gets the file or an error code.
 pub fn make_pdf(app: &AppHandle, done: impl FnOnce(Result<PathBuf, &'static str>) + Send + 'static) {
+    make_pdf_of(app, CONTENT, done);
+}
+
+/// [`make_pdf`] of one of the two views (the toolbar prints its help sheet).
+pub fn make_pdf_of(app: &AppHandle, label: &str, done: impl FnOnce(Result<PathBuf, &'static str>) + Send + 'static) {
     let kiosk = app.state::<Kiosk>();
     let dir = kiosk.dirs.prints();
     let n = kiosk.print.lock().map(|mut p| {
@@ -96,7 +101,7 @@ pub fn make_pdf(app: &AppHandle, done: impl FnOnce(Result<PathBuf, &'static str>
         return done(Err("internal"));
     }
     let file = dir.join(format!("document-{n}.pdf"));
-    let Some(content) = app.get_webview(CONTENT) else { return done(Err("internal")) };
+    let Some(content) = app.get_webview(label) else { return done(Err("internal")) };
     let done = std::sync::Arc::new(Mutex::new(Some(done)));
     let d2 = done.clone();
     let res = content.with_webview(move |pv| {

@@ -36,6 +36,10 @@ pub fn end(app: &AppHandle, reason: EndReason) {
     if let Ok(mut a) = kiosk.admin.lock() {
         *a = crate::admin::AdminSession::default();
     }
+    if let Ok(mut d) = kiosk.display.lock() {
+        // Normal text size and contrast for the next person (the zoom is reset with the view).
+        *d = commands::Display::default();
+    }
     if let Ok(w) = kiosk.push_wake.lock() {
         let _ = w.send(());
     }

@@ -20,6 +20,7 @@ import {
   freshStateDir,
   classifyUrl,
   clickToolbar,
+  toolbarHandle,
   xkeys,
   waitFor,
   sleep,
@@ -45,7 +46,8 @@ const ADMIN_COMMANDS = [
   ['admin_status', {}], ['admin_set_pin', { pinCode: '000000', confirm: '000000' }], ['admin_unlock', { pinCode: PIN }],
   ['admin_leave', {}], ['admin_data', {}], ['admin_check_portal', { form: {} }], ['admin_check_settings', { form: {} }],
   ['admin_save_portal', { form: { extra_hosts: ['evil.test'] }, summary: 'x' }],
-  ['admin_save_settings', { form: {}, summary: 'x' }], ['admin_restore', { id: 1 }], ['admin_test_url', { url: 'https://evil.test/' }],
+  ['admin_save_settings', { form: {}, summary: 'x' }], ['admin_save_demarches', { form: { sheets: [] }, summary: 'x' }],
+  ['admin_restore', { id: 1 }], ['admin_test_url', { url: 'https://evil.test/' }],
   ['admin_stats', { days: 7 }], ['admin_export_csv', { days: 7 }],
   ['admin_save_matomo', { url: 'https://evil.test/', siteId: 1, token: 'x' }], ['admin_test_matomo', {}],
   ['admin_logs', {}], ['admin_logos', {}], ['admin_set_logo', { path: '/etc/passwd' }], ['admin_power', { action: 'poweroff' }],
@@ -244,11 +246,74 @@ test('every admin screen passes axe-core and has its picture', async () => {
   const planted = await axeViolations(wd);
   assert.ok(planted.some((v) => v.id === 'image-alt'), JSON.stringify(planted));
   await wd.executeScript('document.getElementById("planted").remove(); return 1;');
-  for (const name of ['settings', 'stats', 'matomo', 'versions', 'maintenance']) {
+  for (const name of ['settings', 'help', 'stats', 'matomo', 'versions', 'maintenance']) {
     await tab(name);
     await shot(`admin-${name}`);
     await axeClean(`the ${name} screen`);
   }
+});
+
+test('help screen: a place of help and an edited sheet reach the person; a one-step sheet is refused', async () => {
+  await enterAdmin();
+  await tab('help');
+  await wd.click({ css: '#contact-add' });
+  await type('#c-0-name', 'Permanence CAF');
+  await type('#c-0-hours', 'Le lundi matin');
+  // The end-of-session question stays off (the default): the suites end sessions with two clicks.
+  assert.equal(await wd.executeScript('return document.getElementById("h-outcome").checked;'), false);
+  await wd.click({ css: '#help-form button[type="submit"]' });
+  await waitFor(async () => /Enregistré/.test(await text('#status')), 5000, { message: 'help saved' });
+  const saved = fs.readFileSync(path.join(stateDir, 'settings.toml'), 'utf8');
+  assert.match(saved, /ask_outcome = false/);
+  assert.match(saved, /Permanence CAF/);
+
+  // Edit the institution's sheet: one step only is refused in French, nothing written.
+  await wd.executeScript(`
+    const li = [...document.querySelectorAll('#sheets-list li')].find((x) => /institution de test/.test(x.textContent));
+    li.querySelector('button').click(); return 1;`);
+  await waitFor(async () => (await wd.executeScript('return document.getElementById("d-title").value;')) !== '', 5000, { message: 'the sheet in the form' });
+  await type('#d-title', 'Votre dossier, avec l\'accueil');
+  await type('#d-steps', 'Ouvrez le site.');
+  await wd.click({ css: '#sheet-save' });
+  await waitFor(async () => /de 2 à 8 lignes/.test(await text('#sheet-problems')), 5000, { message: 'the French refusal' });
+  assert.ok(!fs.existsSync(path.join(stateDir, 'demarches.toml')), 'nothing written');
+  await type('#d-steps', 'Ouvrez le site.\nConnectez-vous avec l\'accueil.');
+  await wd.click({ css: '#sheet-save' });
+  await waitFor(async () => /Enregistré/.test(await text('#status')), 5000, { message: 'sheet saved' });
+  assert.match(await text('#sheets-list'), /Votre dossier, avec l'accueil.*écrite par le centre/);
+  await shot('admin-help');
+  await axeClean('the help screen after saving');
+  await leave();
+
+  // The person sees the new sheet on the tile, and the place in "J'ai besoin d'aide".
+  await wd.click({ css: 'button.sheet-button[data-sheet-id="dossier-test"]' });
+  await waitFor(() => visible('#sheet'), 5000, { message: 'the sheet' });
+  assert.equal(await text('#sheet-title'), "Votre dossier, avec l'accueil");
+  assert.equal(await wd.executeScript('return document.querySelectorAll("#sheet-steps li").length;'), 2);
+  await wd.click({ css: '#sheet-close' });
+  await clickToolbar(wd, '#btn-help');
+  const tb = await toolbarHandle(wd);
+  const main = await wd.getWindowHandle();
+  await wd.switchToWindow(tb);
+  let contacts;
+  try {
+    await waitFor(async () => wd.executeScript('return !document.getElementById("help").hidden;'), 5000, { message: 'the help dialog' });
+    contacts = await wd.executeScript('return document.getElementById("help-contacts").textContent;');
+    await wd.executeScript('document.getElementById("help-close").click(); return 1;');
+  } finally {
+    await wd.switchToWindow(main);
+  }
+  assert.match(contacts, /Permanence CAF.*Le lundi matin/);
+
+  // "Retirer" puts the national sheet back.
+  await enterAdmin();
+  await tab('help');
+  await wd.executeScript(`
+    const li = [...document.querySelectorAll('#sheets-list li')].find((x) => /écrite par le centre/.test(x.textContent));
+    li.querySelectorAll('button')[1].click(); return 1;`);
+  await waitFor(async () => /institution de test/.test(await text('#sheets-list')) && !/écrite par le centre/.test(await text('#sheets-list')), 5000,
+    { message: 'the national sheet back' });
+  await leave();
 });
 
 test('a logo from the USB stick shows on the portal', async () => {

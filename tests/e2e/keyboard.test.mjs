@@ -60,13 +60,14 @@ test('the first F6 goes to the toolbar, and Tab reaches "Accueil" there', async 
 
 test('Tab walks the visible toolbar buttons in order, ending on "Terminer ma session"', async () => {
   const seen = [];
-  for (let i = 0; i < 6 && seen[seen.length - 1] !== 'btn-end'; i++) {
+  for (let i = 0; i < 9 && seen[seen.length - 1] !== 'btn-end'; i++) {
     await xkeys(['Tab']);
     await sleep(200);
     seen.push(await activeElement());
   }
   const buttons = seen.filter((id) => String(id).startsWith('btn-'));
-  assert.deepEqual(buttons.slice(0, 3), ['btn-back', 'btn-print', 'btn-end'], `focus went: ${seen.join(' → ')}`);
+  assert.deepEqual(buttons.slice(0, 5), ['btn-back', 'btn-print', 'btn-help', 'btn-display', 'btn-end'],
+    `focus went: ${seen.join(' → ')}`);
 });
 
 test('F6 again brings the focus back to the portal, where Tab reaches the languages, then a tile', async () => {

@@ -20,6 +20,7 @@ import {
   INSTITUTION,
   statsTotals,
 } from './lib/harness.mjs';
+import { axeViolations } from './lib/axe.mjs';
 
 const stateDir = freshStateDir('netfault');
 let wd;
@@ -84,7 +85,11 @@ for (const c of CASES) {
   test(`${c.name}: the French page names the service and is counted`, async () => {
     const before = (await todayFigures()).coupures_reseau || 0;
     const p = await errorPageFor(c.url);
-    if (c.name === 'refused connection') await screenGrab(path.join(ARTIFACTS, 'neterror.png'));
+    if (c.name === 'refused connection') {
+      await screenGrab(path.join(ARTIFACTS, 'neterror.png'));
+      const v = await axeViolations(wd);
+      assert.deepEqual(v, [], `axe-core on the network error page: ${JSON.stringify(v, null, 1)}`);
+    }
     assert.equal(p.params.kind, c.kind, `kind in ${JSON.stringify(p.params)}`);
     const service = c.service || 'CAF de test';
     assert.equal(p.title, `Le site ${service} ne répond pas`);

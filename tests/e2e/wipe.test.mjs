@@ -56,6 +56,7 @@ import {
   WORK,
   INSTITUTION,
 } from './lib/harness.mjs';
+import { axeViolations } from './lib/axe.mjs';
 
 const execFileP = promisify(execFile);
 const INST_HOST = new URL(INSTITUTION).hostname;
@@ -763,12 +764,15 @@ describe('b. inactivity (idle 30 s, countdown 10 s)', () => {
       const tb = await toolbarHandle(wd);
       const main = await wd.getWindowHandle();
       await wd.switchToWindow(tb);
+      let violations;
       try {
         fs.writeFileSync(path.join(ARTIFACTS, 'countdown-toolbar.png'), await wd.takeScreenshot());
+        violations = await axeViolations(wd);
       } finally {
         await wd.switchToWindow(main);
       }
       ctx.countdownShown = true;
+      assert.deepEqual(violations, [], `axe-core on the countdown: ${JSON.stringify(violations, null, 1)}`);
     }));
 
   test('then the session ends by itself', () =>

@@ -127,6 +127,7 @@
     renderThemes();
     fillTileSelects();
     renderSettings();
+    renderHelp();
     renderMatomo();
     renderVersions();
     $('version').textContent = I18n.t('admin.maintenance.version', { version: data.version });
@@ -367,7 +368,10 @@
   function settingsFromForm() {
     const langs = [];
     document.querySelectorAll('#s-languages input:checked').forEach(function (cb) { langs.push(cb.value); });
+    // The help screen's part of the settings goes back as it is.
     return {
+      ask_outcome: data.settings.ask_outcome,
+      contacts: data.settings.contacts,
       centre_name: $('s-name').value,
       help_place: $('s-place').value,
       opening_hours: $('s-hours').value,
@@ -403,6 +407,154 @@
         ul.appendChild(li);
       });
     });
+  }
+
+  // ---------- Help: the directory, the end-of-session question, the "Avant de commencer" sheets ----------
+
+  const CONTACT_FIELDS = ['name', 'what', 'place', 'hours', 'phone'];
+  let contacts = [];
+  let editingSheet = null; // id of the sheet in the form, null for a new one
+
+  function renderContacts() {
+    const ol = $('contacts-list');
+    ol.textContent = '';
+    if (!contacts.length) ol.appendChild(el('li', null, I18n.t('admin.help.none')));
+    contacts.forEach(function (c, i) {
+      const li = el('li', 'admin-contact');
+      const fs = el('fieldset', 'field');
+      fs.appendChild(el('legend', null, I18n.t('admin.help.contact', { n: i + 1 })));
+      CONTACT_FIELDS.forEach(function (f) {
+        const id = 'c-' + i + '-' + f;
+        const p = el('p', 'field');
+        const label = el('label', null, I18n.t('admin.help.field.' + f));
+        label.htmlFor = id;
+        const input = el('input');
+        input.id = id;
+        input.value = c[f] || '';
+        input.maxLength = 120;
+        input.addEventListener('input', function () { contacts[i][f] = input.value; });
+        p.appendChild(label);
+        p.appendChild(input);
+        fs.appendChild(p);
+      });
+      const rm = button('admin.help.remove', 'btn-secondary', function () {
+        contacts.splice(i, 1);
+        renderContacts();
+        $('contact-add').focus();
+      });
+      rm.setAttribute('aria-label', I18n.t('admin.help.remove_label', { n: i + 1 }));
+      fs.appendChild(rm);
+      li.appendChild(fs);
+      ol.appendChild(li);
+    });
+  }
+
+  function renderHelp() {
+    $('h-outcome').checked = data.settings.ask_outcome === true;
+    contacts = (data.settings.contacts || []).map(function (c) { return Object.assign({}, c); });
+    renderContacts();
+    renderSheets();
+  }
+
+  function addContact() {
+    contacts.push({ name: '', what: '', place: '', hours: '', phone: '' });
+    renderContacts();
+    const first = $('c-' + (contacts.length - 1) + '-name');
+    if (first) first.focus();
+  }
+
+  function submitHelp(ev) {
+    ev.preventDefault();
+    const form = Object.assign({}, data.settings, { ask_outcome: $('h-outcome').checked, contacts: contacts });
+    Shell.invoke('admin_save_settings', { form: form, summary: I18n.t('admin.summary.help') }).then(function (r) {
+      problems($('help-problems'), r.ok ? [] : r.problems);
+      if (r.ok) reload('admin.saved'); else say('admin.not_saved');
+    });
+  }
+
+  function ownSheets() {
+    return ((data.own_demarches && data.own_demarches.sheets) || []).map(function (d) { return Object.assign({}, d); });
+  }
+
+  function serviceName(id) {
+    const s = (data.services || []).find(function (x) { return x.id === id; });
+    return s ? s.name : id;
+  }
+
+  function renderSheets() {
+    const own = ownSheets();
+    const ul = $('sheets-list');
+    ul.textContent = '';
+    (data.demarches || []).forEach(function (d) {
+      const mine = own.some(function (o) { return o.id === d.id; });
+      const li = el('li', 'admin-row');
+      li.appendChild(el('span', 'admin-row-text', d.title + ' — ' + serviceName(d.service) + (mine ? ' — ' + I18n.t('admin.sheets.own') : '')));
+      const edit = button('admin.sheets.edit', 'btn-secondary', function () { editSheet(d); });
+      edit.setAttribute('aria-label', I18n.t('admin.sheets.edit_label', { title: d.title }));
+      li.appendChild(edit);
+      if (mine) {
+        const rm = button('admin.sheets.remove', 'btn-secondary', function () { removeSheet(d); });
+        rm.setAttribute('aria-label', I18n.t('admin.sheets.remove_label', { title: d.title }));
+        li.appendChild(rm);
+      }
+      ul.appendChild(li);
+    });
+    const sel = $('d-service');
+    sel.textContent = '';
+    (data.services || []).forEach(function (s) {
+      const o = el('option', null, s.name);
+      o.value = s.id;
+      sel.appendChild(o);
+    });
+    resetSheetForm();
+  }
+
+  function resetSheetForm() {
+    editingSheet = null;
+    $('sheet-form-title').textContent = I18n.t('admin.sheets.add');
+    $('d-title').value = '';
+    $('d-documents').value = '';
+    $('d-steps').value = '';
+    problems($('sheet-problems'), []);
+  }
+
+  function editSheet(d) {
+    editingSheet = d.id;
+    $('sheet-form-title').textContent = I18n.t('admin.sheets.editing', { title: d.title });
+    $('d-service').value = d.service;
+    $('d-title').value = d.title;
+    $('d-documents').value = (d.documents || []).join('\n');
+    $('d-steps').value = (d.steps || []).join('\n');
+    $('d-title').focus();
+  }
+
+  function saveSheets(own, summary) {
+    return Shell.invoke('admin_save_demarches', { form: { sheets: own }, summary: summary }).then(function (r) {
+      problems($('sheet-problems'), r.ok ? [] : r.problems);
+      if (r.ok) reload('admin.saved'); else say('admin.not_saved');
+      return r;
+    });
+  }
+
+  function submitSheet(ev) {
+    ev.preventDefault();
+    const lines = function (v) { return v.split('\n').map(function (l) { return l.trim(); }).filter(Boolean); };
+    const sheet = {
+      id: editingSheet || '',
+      service: $('d-service').value,
+      title: $('d-title').value,
+      documents: lines($('d-documents').value),
+      steps: lines($('d-steps').value)
+    };
+    const own = ownSheets();
+    const at = editingSheet ? own.findIndex(function (o) { return o.id === editingSheet; }) : -1;
+    if (at >= 0) own[at] = sheet; else own.push(sheet);
+    saveSheets(own, I18n.t('admin.summary.sheet', { title: sheet.title.trim() }));
+  }
+
+  function removeSheet(d) {
+    const own = ownSheets().filter(function (o) { return o.id !== d.id; });
+    saveSheets(own, I18n.t('admin.summary.sheet_removed', { title: d.title }));
   }
 
   // ---------- Statistics ----------
@@ -570,6 +722,10 @@
       $('test-form').addEventListener('submit', testUrl);
       $('theme-form').addEventListener('submit', submitTheme);
       $('settings-form').addEventListener('submit', submitSettings);
+      $('help-form').addEventListener('submit', submitHelp);
+      $('contact-add').addEventListener('click', addContact);
+      $('sheet-form').addEventListener('submit', submitSheet);
+      $('sheet-cancel').addEventListener('click', resetSheetForm);
       $('logo-find').addEventListener('click', findLogos);
       document.querySelectorAll('.period').forEach(function (b) {
         b.addEventListener('click', function () { days = Number(b.dataset.days); loadStats(); });

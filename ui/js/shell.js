@@ -57,5 +57,32 @@
     );
   }
 
-  window.BorneShell = { available: available, invoke: invoke, fire: fire, withTimeout: withTimeout, listen: listen, portalData: portalData };
+  /* ---------- text size and contrast (chosen in the toolbar, reset at each session end) ---------- */
+
+  const TEXT_SIZES = [100, 150, 200];
+
+  /** Marks the page with the session's display choices: <html data-text="150" data-contrast="high">. */
+  function applyDisplay(d) {
+    const root = document.documentElement;
+    const text = d && TEXT_SIZES.indexOf(d.text) >= 0 ? d.text : 100;
+    root.setAttribute('data-text', String(text));
+    if (d && d.contrast === true) root.setAttribute('data-contrast', 'high');
+    else root.removeAttribute('data-contrast');
+  }
+
+  function followDisplay() {
+    if (!available()) return;
+    invoke('display').then(applyDisplay, function () {});
+    listen('kiosk', function (ev) {
+      const p = ev && ev.payload;
+      if (!p || typeof p !== 'object') return;
+      if (p.kind === 'display') applyDisplay(p);
+      else if (p.kind === 'session-ended') applyDisplay(null);
+    });
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', followDisplay);
+  else followDisplay();
+
+  window.BorneShell = { available: available, invoke: invoke, fire: fire, withTimeout: withTimeout, listen: listen, portalData: portalData, applyDisplay: applyDisplay, TEXT_SIZES: TEXT_SIZES };
 })();

@@ -14,7 +14,7 @@
   const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
   let ready = Promise.resolve();
-  let current = null;            // null | 'confirm' | 'idle' | 'print'
+  let current = null;            // null | a key of OVERLAYS
   let covering = null;           // promise of the pending toolbar_overlay {open:true}, or null
   let seq = 0;                   // bumps on every open/close, so a slow open cannot undo a later close
   let returnFocus = null;
@@ -25,6 +25,16 @@
   let endTimer = null;
 
   const $ = function (id) { return document.getElementById(id); };
+
+  /* Each dialog: its element and the control that gets the focus when it opens. */
+  const OVERLAYS = {
+    confirm: { id: 'confirm-end', first: 'confirm-no' },
+    print: { id: 'print', first: 'print-cancel' },
+    idle: { id: 'idle', first: 'idle-here' },
+    help: { id: 'help', first: 'help-title' },
+    display: { id: 'display', first: 'display-close' },
+    outcome: { id: 'outcome', first: 'outcome-title' },
+  };
 
   /* ---------- covering the window ---------- */
 
@@ -47,8 +57,7 @@
       $('bar').inert = true;
       document.documentElement.classList.add('overlay-open');
       $(overlayId(kind)).hidden = false;
-      const first = kind === 'confirm' ? $('confirm-no') : kind === 'print' ? $('print-cancel') : $('idle-here');
-      first.focus();
+      $(OVERLAYS[kind].first).focus();
       return true;
     });
   }
@@ -57,8 +66,9 @@
     seq++;
     stopIdle();
     clearTimeout(endTimer);
-    $('confirm-yes').disabled = false;
-    $('confirm-no').disabled = false;
+    Array.prototype.forEach.call(document.querySelectorAll('#confirm-end button, #outcome button'), function (b) {
+      b.disabled = false;
+    });
     if (current) $(overlayId(current)).hidden = true;
     current = null;
     $('bar').inert = false;
@@ -74,7 +84,7 @@
     return Promise.resolve();
   }
 
-  function overlayId(kind) { return kind === 'confirm' ? 'confirm-end' : kind === 'print' ? 'print' : 'idle'; }
+  function overlayId(kind) { return OVERLAYS[kind].id; }
 
   /* Keeps Tab inside the open dialog. */
   function trapTab(ev) {
@@ -94,16 +104,27 @@
 
   function askEnd() { openOverlay('confirm'); }
 
+  let askOutcome = false;         // the référent turned the end-of-session question on
+
   function confirmEnd() {
     if (current !== 'confirm') return;
-    $('confirm-yes').disabled = true;
-    $('confirm-no').disabled = true;
-    // The shell answers with a 'session-ended' event, which closes the dialog. If it never does,
-    // give the window back anyway so the person is not stuck.
-    Shell.invoke('end_session').then(function () {
-      endTimer = setTimeout(function () { if (current === 'confirm') closeOverlay(false); }, END_FALLBACK_MS);
+    if (askOutcome) { openOverlay('outcome'); return; }
+    endWith(null);
+  }
+
+  /* Ends the session, with the answer to the question when it was asked. The shell answers with a
+     'session-ended' event, which closes the dialog. If it never does, give the window back anyway
+     so the person is not stuck. */
+  function endWith(outcome) {
+    const kind = current;
+    if (kind !== 'confirm' && kind !== 'outcome') return;
+    const buttons = document.querySelectorAll('#confirm-end button, #outcome button');
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    const args = outcome ? { outcome: outcome } : {};
+    Shell.invoke('end_session', args).then(function () {
+      endTimer = setTimeout(function () { if (current === kind) closeOverlay(false); }, END_FALLBACK_MS);
     }, function () {
-      if (current === 'confirm') closeOverlay(true);
+      if (current === kind) closeOverlay(true);
     });
   }
 
@@ -210,6 +231,108 @@
     closeOverlay(true);
   }
 
+  /* ---------- "J'ai besoin d'aide" ---------- */
+
+  let helpData = { centre: null, help: null };
+
+  function textOrNothing(v) { return typeof v === 'string' ? v.trim() : ''; }
+
+  function fillHelp() {
+    const centre = helpData.centre || {};
+    const help = helpData.help || {};
+    $('help-centre').textContent = textOrNothing(centre.name);
+    const place = textOrNothing(centre.help_place);
+    const hours = textOrNothing(centre.opening_hours);
+    $('help-place').textContent = I18n.t('help.place', { place: place || I18n.t('help.place.default') });
+    $('help-hours').textContent = hours ? I18n.t('help.hours', { hours: hours }) : '';
+    $('help-hours').hidden = !hours;
+    const list = $('help-contacts');
+    list.textContent = '';
+    const contacts = Array.isArray(help.contacts) ? help.contacts : [];
+    contacts.forEach(function (c) {
+      const li = document.createElement('li');
+      const name = document.createElement('span');
+      name.className = 'help-contact-line help-contact-name';
+      name.textContent = textOrNothing(c.name);
+      li.appendChild(name);
+      [['what', null], ['place', 'help.contact.place'], ['hours', 'help.contact.hours'], ['phone', 'help.contact.phone']].forEach(function (f) {
+        const v = textOrNothing(c[f[0]]);
+        if (!v) return;
+        const line = document.createElement('span');
+        line.className = 'help-contact-line';
+        line.textContent = f[1] ? I18n.t(f[1], { value: v }) : v;
+        li.appendChild(line);
+      });
+      list.appendChild(li);
+    });
+    $('help-directory').hidden = contacts.length === 0;
+  }
+
+  /* The centre's help data and the question setting, as the référent last saved them. */
+  function refreshData() {
+    return Shell.portalData(2000).then(function (data) {
+      if (!data) return;
+      helpData = { centre: data.centre || null, help: data.help || null };
+      askOutcome = !!(data.help && data.help.ask_outcome === true);
+    });
+  }
+
+  function askHelp() {
+    if (current === 'help') return;
+    $('help-status').textContent = '';
+    $('help-status').classList.remove('dialog-error');
+    $('help-print').disabled = false;
+    refreshData().then(function () {
+      fillHelp();
+      return openOverlay('help');
+    }).then(function (shown) {
+      if (shown) Shell.fire('help_opened');
+    });
+  }
+
+  function printHelp() {
+    if (current !== 'help') return;
+    $('help-print').disabled = true;
+    $('help-status').classList.remove('dialog-error');
+    $('help-status').textContent = I18n.t('print.sending');
+    Shell.invoke('help_print').then(function () {
+      if (current !== 'help') return;
+      $('help-status').textContent = I18n.t('help.printed');
+      $('help-print').disabled = false;
+    }, function (err) {
+      if (current !== 'help') return;
+      const code = err && typeof err === 'object' && typeof err.code === 'string' ? err.code : 'internal';
+      const key = I18n.has('print.error.' + code) ? 'print.error.' + code : 'print.error.internal';
+      $('help-status').textContent = I18n.t(key, { left: 0 });
+      $('help-status').classList.add('dialog-error');
+      $('help-print').disabled = false;
+    });
+  }
+
+  function closeHelp() { if (current === 'help') closeOverlay(true); }
+
+  /* ---------- text size and contrast ---------- */
+
+  let display = { text: 100, contrast: false };
+
+  function showDisplay(d) {
+    display = { text: Shell.TEXT_SIZES.indexOf(d && d.text) >= 0 ? d.text : 100, contrast: !!(d && d.contrast === true) };
+    Shell.applyDisplay(display);
+    Array.prototype.forEach.call(document.querySelectorAll('.display-size'), function (b) {
+      b.setAttribute('aria-pressed', String(Number(b.getAttribute('data-size')) === display.text));
+    });
+    $('display-contrast').setAttribute('aria-pressed', String(display.contrast));
+  }
+
+  function setDisplay(text, contrast) {
+    Shell.invoke('set_display', { text: text, contrast: contrast }).then(function () {
+      showDisplay({ text: text, contrast: contrast });
+    }, function () {});
+  }
+
+  function askDisplay() { openOverlay('display'); }
+  function closeDisplay() { if (current === 'display') closeOverlay(true); }
+
   /* ---------- inactivity countdown ---------- */
 
   function remaining() { return Math.max(0, Math.ceil((idleEnd - Date.now()) / 1000)); }
@@ -289,8 +412,11 @@
       switch (p.kind) {
         case 'idle-warning': startIdle(p.seconds); break;
         case 'idle-cancel': if (current === 'idle') closeOverlay(true); break;
-        case 'session-ended': closeOverlay(false); resetTextSize(); I18n.load('fr'); break;
-        case 'language': if (typeof p.lang === 'string') I18n.load(p.lang); break;
+        case 'session-ended': closeOverlay(false); resetTextSize(); showDisplay(null); I18n.load('fr'); refreshData(); break;
+        case 'display': showDisplay(p); break;
+        case 'language':
+          if (typeof p.lang === 'string') I18n.load(p.lang).then(function () { if (current === 'help') fillHelp(); });
+          break;
         case 'offline': setOffline(p.value === true); break;
         case 'print-request': askPrint(); break;
         default: break;
@@ -314,6 +440,14 @@
     if (current === 'print') {
       if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); closePrint(); }
       else if (ev.key === 'Tab') trapTab(ev);
+    }
+    if (current === 'help' || current === 'display' || current === 'outcome') {
+      if (ev.key === 'Escape' || ev.key === 'Esc') {
+        ev.preventDefault();
+        if (current === 'outcome') closeOverlay(true);
+        else if (current === 'help') closeHelp();
+        else closeDisplay();
+      } else if (ev.key === 'Tab') trapTab(ev);
     }
   }
 
@@ -345,7 +479,18 @@
     $('print-all').addEventListener('change', onRangeChoice);
     $('print-some').addEventListener('change', onRangeChoice);
     $('print-form').addEventListener('submit', function (ev) { ev.preventDefault(); submitPrint(); });
-    $('btn-help').addEventListener('click', function () { Shell.fire('show_help'); });
+    $('btn-help').addEventListener('click', askHelp);
+    $('help-print').addEventListener('click', printHelp);
+    $('help-close').addEventListener('click', closeHelp);
+    $('btn-display').addEventListener('click', askDisplay);
+    $('display-close').addEventListener('click', closeDisplay);
+    Array.prototype.forEach.call(document.querySelectorAll('.display-size'), function (b) {
+      b.addEventListener('click', function () { setDisplay(Number(b.getAttribute('data-size')), display.contrast); });
+    });
+    $('display-contrast').addEventListener('click', function () { setDisplay(display.text, !display.contrast); });
+    Array.prototype.forEach.call(document.querySelectorAll('.outcome-answer'), function (b) {
+      b.addEventListener('click', function () { endWith(b.getAttribute('data-outcome')); });
+    });
     $('btn-end').addEventListener('click', askEnd);
     $('confirm-yes').addEventListener('click', confirmEnd);
     $('confirm-no').addEventListener('click', cancelEnd);
@@ -355,6 +500,10 @@
     document.addEventListener('focusin', onFocusIn);
 
     ready = Shell.portalData(3000).then(function (data) {
+      if (data) {
+        helpData = { centre: data.centre || null, help: data.help || null };
+        askOutcome = !!(data.help && data.help.ask_outcome === true);
+      }
       return I18n.load(data && data.language);
     }).catch(function () {});
     ready.then(function () { return Shell.invoke('network_offline'); }).then(setOffline, function () {});

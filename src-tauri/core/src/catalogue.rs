@@ -563,6 +563,8 @@ pub struct PortalData {
     pub languages: Vec<String>,
     /// "Avant de commencer" sheets of the tiles shown.
     pub demarches: Vec<demarches::Demarche>,
+    /// "J'ai besoin d'aide": the help directory and whether the end-of-session question is asked.
+    pub help: crate::config::HelpSettings,
 }
 
 /// The languages of the menu: French first (always there), then the offered ones.
@@ -587,6 +589,7 @@ impl PortalData {
             language: "fr".into(),
             languages: offered_languages(settings),
             demarches: Vec::new(),
+            help: settings.help.clone(),
         }
     }
 }

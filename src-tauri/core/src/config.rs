@@ -40,8 +40,29 @@ const KEYS: &[(&str, Shape)] = &[
             ("token_file", Shape::Leaf),
         ]),
     ),
+    (
+        "help",
+        Shape::Table(&[
+            ("ask_outcome", Shape::Leaf),
+            (
+                "contacts",
+                Shape::Tables(&[
+                    ("name", Shape::Leaf),
+                    ("what", Shape::Leaf),
+                    ("place", Shape::Leaf),
+                    ("hours", Shape::Leaf),
+                    ("phone", Shape::Leaf),
+                ]),
+            ),
+        ]),
+    ),
     ("admin", Shape::Table(&[("pin_hash", Shape::Leaf)])),
 ];
+
+/// Longest text of a help contact's field, in characters.
+pub const MAX_CONTACT_FIELD: usize = 120;
+/// Most contacts in the help directory.
+pub const MAX_CONTACTS: usize = 20;
 
 /// `borne.toml` as written (every value spanned, for messages).
 #[derive(Debug, Deserialize, Default)]
@@ -52,7 +73,38 @@ pub struct RawSettings {
     languages: RawLanguages,
     printing: RawPrinting,
     stats: RawStats,
+    help: RawHelp,
     admin: RawAdmin,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawHelp {
+    ask_outcome: bool,
+    contacts: Spanned<Vec<RawContact>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawContact {
+    name: Spanned<String>,
+    what: Spanned<String>,
+    place: Spanned<String>,
+    hours: Spanned<String>,
+    phone: Spanned<String>,
+}
+
+impl Default for RawHelp {
+    fn default() -> Self {
+        RawHelp { ask_outcome: false, contacts: Spanned::new(0..0, Vec::new()) }
+    }
+}
+
+impl Default for RawContact {
+    fn default() -> Self {
+        let e = || Spanned::new(0..0, String::new());
+        RawContact { name: e(), what: e(), place: e(), hours: e(), phone: e() }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,6 +246,31 @@ pub struct StatsSettings {
     pub token_file: PathBuf,
 }
 
+/// One entry of the help directory the référent keeps ("France Services", "écrivain public"…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Contact {
+    /// Who (required).
+    pub name: String,
+    /// What they help with.
+    pub what: String,
+    /// Where.
+    pub place: String,
+    /// When.
+    pub hours: String,
+    /// Telephone number, as written.
+    pub phone: String,
+}
+
+/// "J'ai besoin d'aide" and the end-of-session question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct HelpSettings {
+    /// Ask "Avez-vous pu faire votre démarche ?" at the end of a session (off by default).
+    pub ask_outcome: bool,
+    /// The local help directory.
+    pub contacts: Vec<Contact>,
+}
+
 /// Checked settings.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Settings {
@@ -207,6 +284,8 @@ pub struct Settings {
     pub printing: Printing,
     /// Statistics.
     pub stats: StatsSettings,
+    /// Help screens.
+    pub help: HelpSettings,
     /// argon2 hash of the référent PIN, if set here (the state directory's own hash wins).
     #[serde(skip)]
     pub pin_hash: Option<String>,
@@ -220,6 +299,7 @@ impl fmt::Debug for Settings {
             .field("languages", &self.languages)
             .field("printing", &self.printing)
             .field("stats", &self.stats)
+            .field("help", &self.help)
             .field("pin_hash", &self.pin_hash.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -319,6 +399,7 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
         }
     }
     let site_id = range(src, &st.site_id, "stats.site_id", 0, i64::from(u32::MAX), &mut out);
+    let help = check_help(src, raw.help, &mut out);
     if !out.is_empty() {
         return Err(out);
     }
@@ -345,8 +426,42 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
                 st.token_file.trim()
             }),
         },
+        help,
         pin_hash,
     })
+}
+
+fn check_help(src: &Source<'_>, raw: RawHelp, out: &mut Vec<Diagnostic>) -> HelpSettings {
+    if raw.contacts.get_ref().len() > MAX_CONTACTS {
+        out.push(src.at_value(
+            &raw.contacts,
+            Problem::OutOfRange { key: "help.contacts".into(), min: 0, max: MAX_CONTACTS as i64 },
+        ));
+    }
+    let mut contacts = Vec::new();
+    for c in raw.contacts.into_inner() {
+        if c.name.get_ref().trim().is_empty() {
+            out.push(src.at_value(&c.name, Problem::Empty("help.contacts.name".into())));
+        }
+        for (key, v) in
+            [("name", &c.name), ("what", &c.what), ("place", &c.place), ("hours", &c.hours), ("phone", &c.phone)]
+        {
+            if v.get_ref().trim().chars().count() > MAX_CONTACT_FIELD {
+                out.push(
+                    src.at_value(v, Problem::TooLong { key: format!("help.contacts.{key}"), max: MAX_CONTACT_FIELD }),
+                );
+            }
+        }
+        let t = |v: Spanned<String>| v.into_inner().split_whitespace().collect::<Vec<_>>().join(" ");
+        contacts.push(Contact {
+            name: t(c.name),
+            what: t(c.what),
+            place: t(c.place),
+            hours: t(c.hours),
+            phone: t(c.phone),
+        });
+    }
+    HelpSettings { ask_outcome: raw.ask_outcome, contacts }
 }
 
 /// Plain http to Matomo is only accepted on loopback (the test stand-in).

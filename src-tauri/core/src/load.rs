@@ -46,6 +46,11 @@ impl Paths {
     pub fn local(&self) -> PathBuf {
         self.state_dir.join("local.toml")
     }
+    /// `<state>/demarches.toml`: the référent's own "Avant de commencer" sheets (same format as the
+    /// national file; a sheet with a national sheet's id replaces it).
+    pub fn local_demarches(&self) -> PathBuf {
+        self.state_dir.join("demarches.toml")
+    }
     /// `settings.toml` in the state directory: the référent's settings, over `borne.toml`.
     pub fn settings_overrides(&self) -> PathBuf {
         self.state_dir.join("settings.toml")
@@ -112,6 +117,7 @@ pub(crate) struct Texts {
     pub(crate) catalogue: (PathBuf, String),
     pub(crate) local: (PathBuf, String),
     pub(crate) demarches: (PathBuf, String),
+    pub(crate) local_demarches: (PathBuf, String),
 }
 
 /// `overrides` laid over `base`, table by table (pure).
@@ -151,6 +157,19 @@ fn parse_settings_with_overrides(t: &Texts) -> Result<Settings, Vec<Diagnostic>>
     }
 }
 
+/// The national sheets with the référent's laid over them: same id replaces (in place), a new id is
+/// added after the national ones.
+pub(crate) fn overlay_demarches(national: Vec<Demarche>, own: Vec<Demarche>) -> Vec<Demarche> {
+    let mut out = national;
+    for d in own {
+        match out.iter_mut().find(|n| n.id == d.id) {
+            Some(n) => *n = d,
+            None => out.push(d),
+        }
+    }
+    out
+}
+
 /// Everything the configuration files say, checked.
 pub type Parsed = (Settings, National, Local, Vec<Demarche>);
 
@@ -164,7 +183,12 @@ pub(crate) fn parse_all(t: &Texts) -> Result<Parsed, Vec<Diagnostic>> {
     let demarches = match (&national, &local) {
         (Some(n), Some(l)) => {
             let ids: Vec<&str> = n.services.iter().chain(l.services.iter()).map(|s| s.id.as_str()).collect();
-            parse_demarches(&t.demarches.0, &t.demarches.1, &ids).map_err(|mut e| problems.append(&mut e)).ok()
+            let national =
+                parse_demarches(&t.demarches.0, &t.demarches.1, &ids).map_err(|mut e| problems.append(&mut e)).ok();
+            let own = parse_demarches(&t.local_demarches.0, &t.local_demarches.1, &ids)
+                .map_err(|mut e| problems.append(&mut e))
+                .ok();
+            national.zip(own).map(|(n, o)| overlay_demarches(n, o))
         }
         _ => None,
     };
@@ -190,6 +214,7 @@ pub(crate) fn read_current(paths: &Paths) -> Result<Texts, Vec<Diagnostic>> {
         catalogue: (paths.catalogue(), catalogue),
         local: (paths.local(), optional(paths.local())?),
         demarches: (paths.demarches(), optional(paths.demarches())?),
+        local_demarches: (paths.local_demarches(), optional(paths.local_demarches())?),
     })
 }
 
@@ -202,6 +227,7 @@ fn read_last_good(paths: &Paths) -> Option<Texts> {
         catalogue: (dir.join("catalogue.toml"), get("catalogue.toml")?),
         local: (dir.join("local.toml"), get("local.toml")?),
         demarches: (dir.join("demarches.toml"), get("demarches.toml").unwrap_or_default()),
+        local_demarches: (dir.join("local-demarches.toml"), get("local-demarches.toml").unwrap_or_default()),
     })
 }
 
@@ -228,6 +254,7 @@ pub fn load(paths: &Paths) -> Loaded {
                         catalogue: (PathBuf::from("builtin/catalogue.toml"), BUILTIN_CATALOGUE.into()),
                         local: (PathBuf::from("builtin/local.toml"), String::new()),
                         demarches: (PathBuf::from("builtin/demarches.toml"), BUILTIN_DEMARCHES.into()),
+                        local_demarches: (PathBuf::from("builtin/local-demarches.toml"), String::new()),
                     };
                     let parsed = parse_all(&builtin).expect("the built-in configuration is valid (tested)");
                     (parsed, problems, Running::Builtin)
@@ -249,6 +276,7 @@ fn save_last_good(paths: &Paths, t: &Texts) -> std::io::Result<()> {
         ("catalogue.toml", &t.catalogue.1),
         ("local.toml", &t.local.1),
         ("demarches.toml", &t.demarches.1),
+        ("local-demarches.toml", &t.local_demarches.1),
     ] {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {

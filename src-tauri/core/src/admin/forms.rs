@@ -80,6 +80,97 @@ pub struct SettingsForm {
     pub printer: String,
     /// Pages a session.
     pub page_quota: u32,
+    /// Ask the end-of-session question.
+    pub ask_outcome: bool,
+    /// The help directory.
+    pub contacts: Vec<crate::config::Contact>,
+}
+
+/// One "Avant de commencer" sheet of the référent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DemarcheForm {
+    /// Id (made from the title when empty; a national sheet's id replaces that sheet).
+    pub id: String,
+    /// The tile it belongs to.
+    pub service: String,
+    /// Title.
+    pub title: String,
+    /// What to have at hand, a line each.
+    pub documents: Vec<String>,
+    /// The main steps.
+    pub steps: Vec<String>,
+}
+
+/// The référent's own sheets: the whole `<state>/demarches.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DemarchesForm {
+    /// Sheets, in order.
+    pub sheets: Vec<DemarcheForm>,
+}
+
+impl DemarchesForm {
+    /// The référent's sheets as they are in the file (empty when there is none or it does not load:
+    /// the admin screen shows the file's problems then).
+    pub fn current(paths: &Paths, services: &[&str]) -> DemarchesForm {
+        let path = paths.local_demarches();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let sheets = crate::catalogue::demarches::parse_demarches(&path, &text, services).unwrap_or_default();
+        DemarchesForm {
+            sheets: sheets
+                .into_iter()
+                .map(|d| DemarcheForm {
+                    id: d.id,
+                    service: d.service,
+                    title: d.title,
+                    documents: d.documents,
+                    steps: d.steps,
+                })
+                .collect(),
+        }
+    }
+
+    /// The `<state>/demarches.toml` text. Empty lines of the form's text areas are dropped.
+    pub fn to_toml(&self) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            demarches: Vec<Sheet<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Sheet<'a> {
+            id: String,
+            service: &'a str,
+            title: &'a str,
+            documents: Vec<&'a str>,
+            steps: Vec<&'a str>,
+        }
+        fn lines(v: &[String]) -> Vec<&str> {
+            v.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect()
+        }
+        let out = Out {
+            demarches: self
+                .sheets
+                .iter()
+                .map(|d| Sheet {
+                    id: if d.id.trim().is_empty() { slug(&d.title) } else { d.id.trim().to_string() },
+                    service: d.service.trim(),
+                    title: d.title.trim(),
+                    documents: lines(&d.documents),
+                    steps: lines(&d.steps),
+                })
+                .collect(),
+        };
+        format!(
+            "# The référent's \"Avant de commencer\" sheets, written by the admin screens (kept versions: history/).\n{}",
+            toml::to_string(&out).unwrap_or_default()
+        )
+    }
+}
+
+/// Checks the référent's sheets against the whole configuration.
+pub fn check_demarches(paths: &Paths, form: &DemarchesForm) -> Vec<String> {
+    history::check(paths, Editable::Demarches, &form.to_toml()).err().map(|d| problems_fr(&d)).unwrap_or_default()
 }
 
 /// A readable id from a name: lowercase ASCII, digits and dashes.
@@ -226,6 +317,8 @@ impl SettingsForm {
             languages: s.languages.clone(),
             printer: s.printing.printer.clone().unwrap_or_default(),
             page_quota: s.printing.page_quota,
+            ask_outcome: s.help.ask_outcome,
+            contacts: s.help.contacts.clone(),
         }
     }
 
@@ -251,6 +344,31 @@ impl SettingsForm {
         printing.insert("printer".into(), self.printer.trim().into());
         printing.insert("page_quota".into(), i64::from(self.page_quota).into());
         t.insert("printing".into(), printing.into());
+        let mut help = toml::Table::new();
+        help.insert("ask_outcome".into(), self.ask_outcome.into());
+        let contacts = self
+            .contacts
+            .iter()
+            .filter(|c| {
+                // A row left entirely empty in the form is no contact at all.
+                [&c.name, &c.what, &c.place, &c.hours, &c.phone].iter().any(|f| !f.trim().is_empty())
+            })
+            .map(|c| {
+                let mut row = toml::Table::new();
+                for (k, v) in [
+                    ("name", &c.name),
+                    ("what", &c.what),
+                    ("place", &c.place),
+                    ("hours", &c.hours),
+                    ("phone", &c.phone),
+                ] {
+                    row.insert(k.into(), v.trim().into());
+                }
+                toml::Value::Table(row)
+            })
+            .collect();
+        help.insert("contacts".into(), toml::Value::Array(contacts));
+        t.insert("help".into(), help.into());
         format!(
             "# The référent's settings, written by the admin screens, over borne.toml.\n{}",
             toml::to_string(&t).unwrap_or_default()
@@ -360,5 +478,82 @@ mod tests {
         assert_eq!(SettingsForm::from_settings(&load(&paths).settings), f);
         f.idle_timeout_secs = 1;
         assert!(!check_settings(&paths, &f).is_empty());
+    }
+
+    #[test]
+    fn help_directory_and_outcome_question_round_trip_and_are_checked() {
+        let (_d, paths) = setup();
+        let mut f = SettingsForm::from_settings(&load(&paths).settings);
+        assert!(!f.ask_outcome, "the question is off by default");
+        assert!(f.contacts.is_empty());
+        f.ask_outcome = true;
+        let contact = |name: &str| crate::config::Contact {
+            name: name.into(),
+            what: "Aide pour les démarches en ligne".into(),
+            place: "Place de la mairie".into(),
+            hours: "Mardi, 9 h - 12 h".into(),
+            phone: "01 23 45 67 89".into(),
+        };
+        f.contacts = vec![contact("France Services"), crate::config::Contact::default(), contact("Écrivain public")];
+        assert_eq!(check_settings(&paths, &f), Vec::<String>::new());
+        history::save(&paths, Editable::Settings, &f.to_toml(), "aide").unwrap();
+        let help = load(&paths).settings.help;
+        assert!(help.ask_outcome);
+        // The empty row of the form is dropped, the others kept in order.
+        assert_eq!(help.contacts, vec![contact("France Services"), contact("Écrivain public")]);
+
+        f.contacts = vec![crate::config::Contact { name: String::new(), ..contact("x") }];
+        let p = check_settings(&paths, &f);
+        assert!(p.iter().any(|m| m.contains("help.contacts.name")), "{p:?}");
+        f.contacts = vec![crate::config::Contact { what: "é".repeat(121), ..contact("x") }];
+        assert!(!check_settings(&paths, &f).is_empty());
+        f.contacts = (0..21).map(|i| contact(&format!("Lieu {i}"))).collect();
+        assert!(!check_settings(&paths, &f).is_empty());
+        // Nothing of the refused forms was written.
+        assert_eq!(load(&paths).settings.help.contacts.len(), 2);
+    }
+
+    #[test]
+    fn the_referents_sheet_replaces_the_national_one_or_adds_one() {
+        let (_d, paths) = setup();
+        std::fs::write(paths.demarches(), crate::load::BUILTIN_DEMARCHES).unwrap();
+        let before = load(&paths).demarches;
+        let caf = before.iter().find(|d| d.id == "attestation-caf").expect("national CAF sheet").clone();
+        let mut form = DemarchesForm::current(&paths, &[]);
+        assert!(form.sheets.is_empty());
+        form.sheets.push(DemarcheForm {
+            id: caf.id.clone(),
+            service: caf.service.clone(),
+            title: "Attestation CAF (avec l'accueil)".into(),
+            documents: vec!["Votre numéro d'allocataire".into(), "  ".into()],
+            steps: vec!["Venez à l'accueil.".into(), "Ouvrez Mon Compte.".into()],
+        });
+        form.sheets.push(DemarcheForm {
+            id: String::new(),
+            service: caf.service.clone(),
+            title: "Prendre rendez-vous à la CAF".into(),
+            documents: vec!["Votre numéro d'allocataire".into()],
+            steps: vec!["Ouvrez Mon Compte.".into(), "Choisissez Rendez-vous.".into()],
+        });
+        assert_eq!(check_demarches(&paths, &form), Vec::<String>::new());
+        history::save(&paths, Editable::Demarches, &form.to_toml(), "fiches").unwrap();
+        let after = load(&paths).demarches;
+        assert_eq!(after.len(), before.len() + 1);
+        let pos = |v: &[crate::catalogue::demarches::Demarche]| v.iter().position(|d| d.id == "attestation-caf");
+        assert_eq!(pos(&after), pos(&before), "replaced in place");
+        assert_eq!(after[pos(&after).unwrap()].title, "Attestation CAF (avec l'accueil)");
+        assert_eq!(after[pos(&after).unwrap()].documents, ["Votre numéro d'allocataire"]);
+        assert_eq!(after.last().unwrap().id, "prendre-rendez-vous-a-la-caf");
+        let services: Vec<String> = load(&paths).effective.services.iter().map(|s| s.id.clone()).collect();
+        let ids: Vec<&str> = services.iter().map(String::as_str).collect();
+        assert_eq!(DemarchesForm::current(&paths, &ids).sheets.len(), 2);
+
+        // A sheet for no tile, or with one step only, is refused in French and nothing is written.
+        form.sheets[1].service = "nulle-part".into();
+        form.sheets[0].steps.truncate(1);
+        let p = check_demarches(&paths, &form);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(history::save(&paths, Editable::Demarches, &form.to_toml(), "x").is_err());
+        assert_eq!(load(&paths).demarches.len(), before.len() + 1);
     }
 }

@@ -23,6 +23,8 @@ pub enum Editable {
     Settings,
     /// `<state>/local.toml`: own tiles, hidden and ordered tiles, themes.
     Local,
+    /// `<state>/demarches.toml`: the référent's "Avant de commencer" sheets.
+    Demarches,
 }
 
 impl Editable {
@@ -30,6 +32,7 @@ impl Editable {
         match self {
             Editable::Settings => paths.settings_overrides(),
             Editable::Local => paths.local(),
+            Editable::Demarches => paths.local_demarches(),
         }
     }
 }
@@ -69,6 +72,7 @@ pub fn check(paths: &Paths, file: Editable, text: &str) -> Result<(), Vec<Diagno
     match file {
         Editable::Settings => t.overrides.1 = text.to_string(),
         Editable::Local => t.local.1 = text.to_string(),
+        Editable::Demarches => t.local_demarches.1 = text.to_string(),
     }
     parse_all(&t).map(|_| ())
 }
