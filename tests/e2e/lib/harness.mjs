@@ -424,7 +424,18 @@ export function textOf(wd, css) {
 /** "Terminer ma session" then "Oui, terminer" with real clicks, until the fresh portal shows. */
 export async function endSessionWithButton(wd) {
   await clickToolbar(wd, '#btn-end');
-  await sleep(800);
+  // The dialog shows once the toolbar covers the window (slower on a loaded machine): wait for it
+  // rather than for a fixed time, so the second click cannot land before "Oui, terminer" is there.
+  const tb = await toolbarHandle(wd);
+  const main = await wd.getWindowHandle();
+  try {
+    await wd.switchToWindow(tb);
+    await waitFor(() => wd.executeScript('return !document.getElementById("confirm-end").hidden && window.innerHeight > 300;'),
+      10000, { message: 'the end confirmation covering the window' });
+  } finally {
+    await wd.switchToWindow(main);
+  }
+  await sleep(200);
   await clickToolbar(wd, '#confirm-yes');
   await waitPortal(wd);
 }
