@@ -284,6 +284,8 @@ test('help screen: a place of help and an edited sheet reach the person; a one-s
     throw new Error(`${e.message}: ${JSON.stringify(st)}`);
   });
   assert.match(await text('#sheets-list'), /Votre dossier, avec l'accueil.*écrite par le centre/);
+  await wd.executeScript('window.scrollTo(0, 0); return 1;');
+  await sleep(200);
   await shot('admin-help');
   await axeClean('the help screen after saving');
   await leave();
