@@ -70,6 +70,27 @@ test('Tab walks the visible toolbar buttons in order, ending on "Terminer ma ses
     `focus went: ${seen.join(' → ')}`);
 });
 
+test('"J\'ai besoin d\'aide" by keyboard: Enter opens it, Tab stays inside, Escape closes it back on its button', async () => {
+  await xkeys(['shift+Tab', 'shift+Tab']);
+  await sleep(200);
+  assert.equal(await activeElement(), 'btn-help');
+  await xkeys(['Return']);
+  await waitFor(() => wd.executeScript('return !document.getElementById("help").hidden;'), 5000, { message: 'the help dialog' });
+  await sleep(300);
+  assert.equal(await activeElement(), 'help-title', 'the focus moves into the dialog');
+  const seen = [];
+  for (let i = 0; i < 4; i++) {
+    await xkeys(['Tab']);
+    await sleep(150);
+    seen.push(await activeElement());
+  }
+  assert.deepEqual(seen, ['help-print', 'help-close', 'help-print', 'help-close'], 'Tab cycles inside the dialog');
+  await xkeys(['Escape']);
+  await waitFor(() => wd.executeScript('return document.getElementById("help").hidden;'), 5000, { message: 'Escape closes it' });
+  await sleep(300);
+  assert.equal(await activeElement(), 'btn-help', 'the focus is back on the button');
+});
+
 test('F6 again brings the focus back to the portal, where Tab reaches the languages, then a tile', async () => {
   await xkeys(['F6', 'Tab']);
   await sleep(300);
