@@ -7,11 +7,13 @@
 //! - [`session`]: forgetting a person (website data, history, clipboard, downloads);
 //! - [`input`]: swallowed keys and mouse buttons, idle detection;
 //! - [`printing`]: the page or PDF to a file, then to CUPS; [`network`]: error pages, offline state;
+//! - [`documents`]: the session's files in the viewer and « Mes documents », a site's file chooser;
 //! - [`commands`]: what the local pages may ask of the shell.
 
 pub mod admin;
 pub mod commands;
 pub mod content_filter;
+pub mod documents;
 pub mod input;
 pub mod navigation;
 pub mod network;
@@ -87,6 +89,8 @@ pub struct Kiosk {
     pub language: Mutex<String>,
     /// The session's printing: pages used, CUPS jobs, the document being printed.
     pub print: printing::PrintState,
+    /// Opaque ids of the session's documents (and of the sticks' files offered to a file chooser).
+    pub documents: Mutex<borne_core::documents::Index>,
 }
 
 impl Kiosk {
@@ -196,9 +200,11 @@ pub fn run() {
         internal_gate: Mutex::new(None),
         empty_history: Mutex::new(None),
         print: Default::default(),
+        documents: Mutex::default(),
     };
     let app = tauri::Builder::default()
         .manage(kiosk)
+        .register_uri_scheme_protocol(borne_core::documents::SCHEME, documents::serve)
         .invoke_handler(tauri::generate_handler![
             commands::portal,
             commands::tile_opened,
@@ -232,6 +238,10 @@ pub fn run() {
             commands::network_offline,
             commands::print_prepare,
             commands::print_submit,
+            commands::documents_list,
+            commands::document_open,
+            commands::upload_list,
+            commands::upload_choose,
         ])
         .setup(|app| {
             build_window(app.handle())?;

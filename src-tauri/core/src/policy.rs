@@ -287,7 +287,8 @@ impl Policy {
 
     /// The WebKit content-blocker rule list (JSON) for subresources: block everything, then let through
     /// the allowed hosts (https and wss, plus http/ws where a rule allows it), the kiosk's own origin,
-    /// `data:`, and `about:blank`/`about:srcdoc`; `blob:` only from allowed https origins, as `decide` does.
+    /// `data:`, and `about:blank`/`about:srcdoc`; `blob:` only from allowed https origins, as `decide` does;
+    /// the session's documents ([`crate::documents::SCHEME`]) as top-level pages only.
     ///
     /// WebKit's `url-filter` is a restricted regex (no alternation) matched against the canonical URL,
     /// in which the authority always ends with `/`: `[^/@:]*` keeps userinfo and ports out.
@@ -296,6 +297,15 @@ impl Policy {
         for pat in ["^data:", "^about:blank$", "^about:srcdoc$", "^tauri://localhost/", "^blob:tauri://localhost/"] {
             rules.push(rule_json(pat, "ignore-previous-rules"));
         }
+        // The session's documents, shown by the shell in the content view: as a page only, so no
+        // remote page can fetch, embed or frame one (the navigation hook also requires the shell's gate).
+        rules.push(
+            serde_json::json!({
+                "trigger": {"url-filter": format!("^{}://", crate::documents::SCHEME), "resource-type": ["document"]},
+                "action": {"type": "ignore-previous-rules"}
+            })
+            .to_string(),
+        );
         for e in &self.entries {
             let host_pat = match &e.rule {
                 HostRule::Exact(h) => regex_escape(h),

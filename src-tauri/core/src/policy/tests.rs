@@ -236,6 +236,9 @@ fn content_filter_agrees_with_decide() {
     assert!(!passes("wss://evil.com/socket"));
     assert!(!passes("https://evil.com/x.caf.fr/"));
     assert!(!passes("https://www.caf.fr:8443/"));
+    let docs: Vec<_> = rules.iter().filter(|r| r["trigger"]["url-filter"] == "^borne-doc://").collect();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["trigger"]["resource-type"], serde_json::json!(["document"]), "documents as pages only");
 }
 
 /// A naive, obviously-right oracle: does some rule cover this normalised host?

@@ -1,0 +1,313 @@
+// A person's documents (issue #8): the four ways a PDF reaches a person — a link answered as an
+// attachment, a form POST answered as an attachment, a blob: built by the page's script (as CAF
+// does) and a PDF shown inline — each lands in the session folder, shows in the kiosk's viewer, is
+// listed in « Mes documents » (no path), prints on the cups-pdf queue with its own text (pdftotext),
+// and is gone after « Terminer ma session ». A site's file chooser gets the kiosk's own list: the
+// session's files and a (fake) USB stick's, nothing else of the disk; the chosen file's bytes reach
+// the site. A remote page can neither open nor fetch a session document.
+//
+// Run: tests/e2e/run.sh tests/e2e/documents.test.mjs
+// Takes docs-viewer.png, docs-panel.png and docs-upload.png.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import {
+  startAll,
+  stopAll,
+  startBorne,
+  freshStateDir,
+  classifyUrl,
+  clickToolbar,
+  xclick,
+  contentOrigin,
+  toolbarHandle,
+  screenGrab,
+  waitFor,
+  waitPortal,
+  endSessionWithButton,
+  sleep,
+  INSTITUTION,
+  WORK,
+  ARTIFACTS,
+  CONTROL_URL,
+} from './lib/harness.mjs';
+import { buildPdf } from './sites/pdf.mjs';
+
+const execFileP = promisify(execFile);
+const PRINTED = path.join(WORK, 'printed');
+const stateDir = freshStateDir('documents');
+const downloads = path.join(stateDir, 'session', 'downloads');
+// run.sh exports BORNE_USB_ROOTS (inherited by the kiosk through tauri-driver): that folder is the stick.
+const USB = process.env.BORNE_USB_ROOTS || path.join(WORK, 'usb');
+const SCAN = buildPdf({ title: 'Piece de test', text: 'Piece justificative sur la cle' });
+let wd;
+const seen = {}; // flow -> document id shown in the viewer
+
+async function sh(cmd, args) {
+  const { stdout } = await execFileP(cmd, args, { env: { ...process.env, LANG: 'C', LC_ALL: 'C' } });
+  return stdout;
+}
+
+const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
+const files = () => (fs.existsSync(downloads) ? fs.readdirSync(downloads).sort() : []);
+const printedFiles = () => new Set(fs.existsSync(PRINTED) ? fs.readdirSync(PRINTED) : []);
+
+/** Runs `fn()` with the toolbar webview as WebDriver's current window. */
+async function inToolbar(fn) {
+  const tb = await toolbarHandle(wd);
+  assert.ok(tb, 'the toolbar webview');
+  const main = await wd.getWindowHandle();
+  try {
+    await wd.switchToWindow(tb);
+    return await fn();
+  } finally {
+    await wd.switchToWindow(main);
+  }
+}
+
+const panel = () => inToolbar(() => wd.executeScript(`const $ = (id) => document.getElementById(id);
+  return {
+    open: !$('docs').hidden,
+    title: $('docs-title').textContent,
+    status: $('docs-status').textContent,
+    html: $('docs-list').innerHTML,
+    items: Array.from(document.querySelectorAll('#docs-list .doc-item')).map((li) => ({
+      name: li.querySelector('.doc-name').textContent,
+      place: li.querySelector('.doc-place').textContent,
+      acts: Array.from(li.querySelectorAll('button[data-act]')).map((b) => b.dataset.act),
+    })),
+  };`));
+
+const printDialog = () => inToolbar(() => wd.executeScript(`return {
+  open: !document.getElementById('print').hidden,
+  form: !document.getElementById('print-form').hidden,
+  status: document.getElementById('print-status').textContent };`));
+
+async function openPanel() {
+  await clickToolbar(wd, '#btn-docs');
+  let p;
+  await waitFor(async () => (p = await panel()).open && p.status !== 'Un instant…', 10000, { message: 'Mes documents' });
+  return p;
+}
+
+async function closePanel() {
+  await clickToolbar(wd, '#docs-close');
+  await waitFor(async () => !(await panel()).open, 5000, { message: 'the panel closed' });
+}
+
+/** Clicks the button `act` of the panel's entry named `name` (real X click). */
+async function panelAction(name, act) {
+  const p = await panel();
+  const i = p.items.findIndex((it) => it.name === name);
+  assert.ok(i >= 0, `${name} listed: ${JSON.stringify(p.items)}`);
+  await clickToolbar(wd, `#docs-list .doc-item:nth-child(${i + 1}) button[data-act="${act}"]`);
+}
+
+/** The print dialog is open (from « Imprimer » or the panel): prints 1 copy, returns the PDF's text. */
+async function printAndRead() {
+  await waitFor(async () => (await printDialog()).form, 20000, { message: 'the print dialog ready' });
+  const before = printedFiles();
+  await clickToolbar(wd, '#print-go');
+  await waitFor(async () => /C'est parti/.test((await printDialog()).status), 20000, { message: 'the job accepted' });
+  let file;
+  await waitFor(() => {
+    file = [...printedFiles()].find((f) => !before.has(f) && f.endsWith('.pdf'));
+    return !!file && fs.statSync(path.join(PRINTED, file)).size > 0;
+  }, 20000, { message: 'a new PDF from cups-pdf' });
+  await sleep(300);
+  await clickToolbar(wd, '#print-cancel');
+  await waitFor(async () => !(await printDialog()).open, 5000, { message: 'the dialog closed' });
+  return sh('pdftotext', [path.join(PRINTED, file), '-']);
+}
+
+async function docsPage() {
+  await wd.navigateTo(`${INSTITUTION}/docs/`);
+  await waitFor(async () => (await wd.getUrl()) === `${INSTITUTION}/docs/`, 15000, { message: 'the documents page' });
+  await sleep(300);
+}
+
+/** Waits for the viewer to show a document; returns its id. */
+async function viewerShows() {
+  let k;
+  await waitFor(async () => (k = classifyUrl(await wd.getUrl())).kind === 'document', 15000, { message: 'the viewer' });
+  await sleep(800);
+  return k.id;
+}
+
+before(async () => {
+  fs.mkdirSync(path.join(USB, 'Scans'), { recursive: true });
+  fs.mkdirSync(path.join(USB, '.Trash-1000'), { recursive: true });
+  fs.writeFileSync(path.join(USB, 'Scans', 'piece-identite.pdf'), SCAN);
+  fs.writeFileSync(path.join(USB, '.Trash-1000', 'cache.pdf'), SCAN);
+  fs.rmSync(path.join(USB, 'passwd'), { force: true });
+  fs.symlinkSync('/etc/passwd', path.join(USB, 'passwd'));
+  await startAll();
+  wd = await startBorne({ stateDir });
+  await waitPortal(wd);
+  await wd.click({ css: `a.tile[href="${INSTITUTION}/"]` });
+  await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'allowed', 15000, { message: 'the institution' });
+});
+
+after(async () => {
+  fs.rmSync(path.join(USB, 'Scans'), { recursive: true, force: true });
+  fs.rmSync(path.join(USB, '.Trash-1000'), { recursive: true, force: true });
+  fs.rmSync(path.join(USB, 'passwd'), { force: true });
+  if (wd?.sessionId) await wd.deleteSession().catch((e) => console.error(`deleteSession: ${e.message}`));
+  await stopAll();
+});
+
+test('Mes documents is empty at the start of a session', async () => {
+  const p = await openPanel();
+  assert.equal(p.title, 'Mes documents');
+  assert.equal(p.items.length, 0);
+  assert.match(p.status, /Aucun document pour le moment/);
+  await closePanel();
+});
+
+test('a link answered as an attachment lands in the session folder, opens in the viewer and prints', async () => {
+  await docsPage();
+  await wd.click({ css: '#doc-attachment' });
+  seen.attachment = await viewerShows();
+  assert.deepEqual(files(), ['attestation-paiement.pdf']);
+  await screenGrab(path.join(ARTIFACTS, 'docs-viewer.png'));
+  // « Imprimer » while the viewer shows the document prints the document itself.
+  await clickToolbar(wd, '#btn-print');
+  assert.match(await printAndRead(), /Attestation de paiement par lien/);
+});
+
+test('a form POST answered as an attachment lands in the session folder and opens in the viewer', async () => {
+  await docsPage();
+  await wd.click({ css: '#doc-post' });
+  seen.post = await viewerShows();
+  assert.notEqual(seen.post, seen.attachment);
+  assert.ok(files().includes('releve-situation.pdf'), JSON.stringify(files()));
+  // Printed from « Mes documents » this time.
+  await openPanel();
+  await panelAction('releve-situation.pdf', 'print');
+  assert.match(await printAndRead(), /Releve de situation par formulaire/);
+});
+
+test('a blob: built by the page\'s script (fetch, Blob, a.download) lands in the session folder and opens', async () => {
+  await docsPage();
+  await wd.click({ css: '#doc-blob' });
+  await waitFor(() => wd.executeScript('return document.documentElement.dataset.done || null').catch(() => 'gone'), 10000,
+    { message: 'the script clicked its link' });
+  seen.blob = await viewerShows();
+  assert.ok(files().includes('quittance-loyer.pdf'), JSON.stringify(files()));
+  await clickToolbar(wd, '#btn-print');
+  assert.match(await printAndRead(), /Quittance construite par script/);
+});
+
+test('a PDF shown inline opens in WebKit\'s viewer, prints as itself and is kept in Mes documents', async () => {
+  await docsPage();
+  await wd.click({ css: '#doc-inline' });
+  await waitFor(async () => (await wd.getUrl()) === `${INSTITUTION}/docs/avis-impot.pdf`, 15000, { message: 'the inline PDF' });
+  await waitFor(() => files().includes('avis-impot.pdf'), 10000, { message: `the inline PDF kept: ${files()}` });
+  await sleep(800);
+  await clickToolbar(wd, '#btn-print');
+  assert.match(await printAndRead(), /Avis affiche dans la page/);
+  // A reload keeps no second copy.
+  await wd.refresh();
+  await sleep(1500);
+  assert.equal(files().filter((f) => f.includes('avis-impot')).length, 1, JSON.stringify(files()));
+});
+
+test('Mes documents lists the four documents by name, never a path, and opens one', async () => {
+  const p = await openPanel();
+  assert.deepEqual(p.items.map((i) => i.name).sort(),
+    ['attestation-paiement.pdf', 'avis-impot.pdf', 'quittance-loyer.pdf', 'releve-situation.pdf']);
+  for (const i of p.items) {
+    assert.equal(i.place, 'Téléchargé pendant cette session');
+    assert.deepEqual(i.acts, ['open', 'print']);
+  }
+  assert.ok(!p.html.includes(stateDir) && !p.html.includes('/session/'), 'no path in the panel');
+  await screenGrab(path.join(ARTIFACTS, 'docs-panel.png'));
+  await panelAction('attestation-paiement.pdf', 'open');
+  const id = await viewerShows();
+  assert.equal(id, seen.attachment, 'the same document, the same id');
+  await waitFor(async () => !(await panel()).open, 5000, { message: 'the panel closed after Ouvrir' });
+});
+
+test('a remote page can neither open nor fetch a session document', async () => {
+  await docsPage();
+  const target = `borne-doc://localhost/${seen.attachment}`;
+  const fetched = await wd.executeAsyncScript(`const done = arguments[arguments.length - 1];
+    fetch(arguments[0]).then((r) => r.arrayBuffer()).then((b) => done('read ' + b.byteLength), (e) => done('refused ' + e));`,
+  [target]);
+  assert.match(fetched, /^refused/, fetched);
+  await wd.executeScript('location.href = arguments[0]', [target]).catch(() => {});
+  await sleep(1500);
+  const k = classifyUrl(await wd.getUrl());
+  assert.notEqual(k.kind, 'document', 'a page navigated to a session document');
+  const framed = await wd.executeAsyncScript(`const done = arguments[arguments.length - 1];
+    const f = document.createElement('iframe'); f.src = arguments[0]; document.body.append(f);
+    setTimeout(() => { let t = 'opaque'; try { t = String(f.contentDocument && f.contentDocument.contentType); } catch (e) {} done(t); }, 1500);`,
+  [target]);
+  assert.notEqual(framed, 'application/pdf', 'a frame showed a session document');
+});
+
+test('a site\'s file chooser lists the session\'s files and the USB stick\'s only, and the chosen file reaches the site', async () => {
+  await fetch(`${CONTROL_URL}/reset`, { method: 'POST' });
+  await wd.navigateTo(`${INSTITUTION}/docs/upload`);
+  await waitFor(async () => (await wd.getUrl()) === `${INSTITUTION}/docs/upload`, 15000, { message: 'the upload form' });
+  await sleep(500);
+  const openChooser = async () => {
+    const r = await wd.getRect({ css: '#piece' });
+    const o = await contentOrigin(wd);
+    await xclick(o.x + r.x + 40, o.y + r.y + r.height / 2);
+    let p;
+    await waitFor(async () => (p = await panel()).open && p.items.length > 0, 10000, { message: 'the kiosk\'s file list' });
+    return p;
+  };
+  // Cancel first: nothing is chosen, the page goes on.
+  let p = await openChooser();
+  assert.equal(p.title, 'Choisir un fichier à envoyer');
+  await clickToolbar(wd, '#docs-close');
+  await waitFor(async () => !(await panel()).open, 5000, { message: 'the list closed' });
+  assert.equal(await wd.executeScript('return document.getElementById("piece").files.length'), 0);
+
+  p = await openChooser();
+  await screenGrab(path.join(ARTIFACTS, 'docs-upload.png'));
+  const names = p.items.map((i) => i.name);
+  assert.deepEqual(names.slice().sort(),
+    ['attestation-paiement.pdf', 'avis-impot.pdf', 'piece-identite.pdf', 'quittance-loyer.pdf', 'releve-situation.pdf'],
+    'the session\'s files and the stick\'s, no hidden file, no link out of the stick');
+  const scan = p.items.find((i) => i.name === 'piece-identite.pdf');
+  assert.match(scan.place, /^Clé USB .* › Scans$/);
+  assert.deepEqual(scan.acts, ['choose']);
+  await panelAction('piece-identite.pdf', 'choose');
+  await waitFor(async () => !(await panel()).open, 5000, { message: 'the list closed' });
+  await waitFor(async () => /piece-identite\.pdf/.test(await wd.executeScript('return document.getElementById("chosen").textContent')),
+    5000, { message: 'the page got the file' });
+  await wd.click({ css: '#send' });
+  await waitFor(async () => /Pièce reçue/.test(await wd.executeScript('return document.title')), 10000, { message: 'the form sent' });
+  const got = await (await fetch(`${CONTROL_URL}/uploads`)).json();
+  assert.equal(got.length, 1, JSON.stringify(got));
+  assert.equal(got[0].filename, 'piece-identite.pdf');
+  assert.equal(got[0].sha256, sha256(SCAN), 'the stick\'s bytes reached the site');
+  // Read-only: the stick is as it was.
+  assert.deepEqual(fs.readdirSync(path.join(USB, 'Scans')), ['piece-identite.pdf']);
+  assert.equal(sha256(fs.readFileSync(path.join(USB, 'Scans', 'piece-identite.pdf'))), sha256(SCAN));
+});
+
+test('after « Terminer ma session » the documents are gone: the folder and Mes documents are empty', async () => {
+  assert.ok(files().length >= 4);
+  await endSessionWithButton(wd);
+  await waitFor(() => files().length === 0, 10000, { message: `the downloads erased: ${files()}` });
+  assert.ok(!fs.existsSync(path.join(stateDir, 'session', 'print')) ||
+    fs.readdirSync(path.join(stateDir, 'session', 'print')).length === 0, 'the PDFs made for the printer erased');
+  const p = await openPanel();
+  assert.equal(p.items.length, 0);
+  assert.match(p.status, /Aucun document pour le moment/);
+  await closePanel();
+  // The previous person's ids open nothing.
+  await wd.executeScript('location.href = arguments[0]', [`borne-doc://localhost/${seen.attachment}`]).catch(() => {});
+  await sleep(1000);
+  assert.notEqual(classifyUrl(await wd.getUrl()).kind, 'document');
+});
