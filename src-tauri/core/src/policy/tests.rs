@@ -323,3 +323,18 @@ fn authorities_for_the_network_gate() {
     assert!(!p.decide_authority("https", "www.caf.fr@evil.com", 443).is_allowed());
     assert!(!p.decide_authority("https", "evil.com/x.caf.fr", 443).is_allowed());
 }
+
+/// WebKit's PDF viewer (an iframe on its own scheme) may load, on its one host only: without it a
+/// PDF shows as a white page.
+#[test]
+fn webkit_pdf_viewer_is_allowed_on_its_host_only() {
+    let p = policy();
+    for kind in [LoadKind::Navigation, LoadKind::Subresource] {
+        assert_eq!(
+            p.decide_str("webkit-pdfjs-viewer://pdfjs/web/viewer.html?file=", kind),
+            Decision::Allow(AllowedBy::PdfViewer)
+        );
+        assert!(!p.decide_str("webkit-pdfjs-viewer://evil.test/web/viewer.html", kind).is_allowed());
+        assert!(!p.decide_str("webkit-pdfjs-viewer://user@pdfjs/web/viewer.html", kind).is_allowed());
+    }
+}
