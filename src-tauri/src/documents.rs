@@ -120,11 +120,13 @@ pub fn downloaded(app: &AppHandle, path: Option<PathBuf>) {
 /// A remote page finished loading: when it is a PDF WebKit shows inline, a copy goes to the session
 /// folder, so « Mes documents » lists it like a download (erased the same way).
 pub fn keep_if_inline_pdf(webview: &tauri::Webview, url: &Url) {
-    if url.scheme() != "https" && url.scheme() != "http" {
-        return;
-    }
+    let path = match url.scheme() {
+        "https" | "http" => url.path().to_owned(),
+        // A blob: a site's script built and opened in place (its "path" is its origin and a uuid).
+        "blob" => "/document.pdf".to_owned(),
+        _ => return,
+    };
     let app = webview.app_handle().clone();
-    let path = url.path().to_owned();
     let _ = webview.with_webview(move |pv| {
         let wv = pv.inner();
         let Some(resource) = wv.main_resource() else { return };

@@ -4,7 +4,8 @@
 // listed in « Mes documents » (no path), prints on the cups-pdf queue with its own text (pdftotext),
 // and is gone after « Terminer ma session ». A site's file chooser gets the kiosk's own list: the
 // session's files and a (fake) USB stick's, nothing else of the disk; the chosen file's bytes reach
-// the site. A remote page can neither open nor fetch a session document.
+// the site (driven without WebDriver: under it WebKit answers file choosers itself). A remote page
+// can neither open, frame nor fetch a session document.
 //
 // Run: tests/e2e/run.sh tests/e2e/documents.test.mjs
 // Takes docs-viewer.png, docs-panel.png and docs-upload.png.
@@ -14,6 +15,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -36,6 +38,9 @@ import {
   WORK,
   ARTIFACTS,
   CONTROL_URL,
+  CONFIG_DIR,
+  borneBinary,
+  xkeys,
 } from './lib/harness.mjs';
 import { buildPdf } from './sites/pdf.mjs';
 
@@ -47,7 +52,9 @@ const downloads = path.join(stateDir, 'session', 'downloads');
 const USB = process.env.BORNE_USB_ROOTS || path.join(WORK, 'usb');
 const SCAN = buildPdf({ title: 'Piece de test', text: 'Piece justificative sur la cle' });
 let wd;
+let standalone = null; // the kiosk started without WebDriver (last test)
 const seen = {}; // flow -> document id shown in the viewer
+const layout = {}; // screen positions recorded under WebDriver for the run without it (tile, #piece, #send)
 
 async function sh(cmd, args) {
   const { stdout } = await execFileP(cmd, args, { env: { ...process.env, LANG: 'C', LC_ALL: 'C' } });
@@ -150,11 +157,15 @@ before(async () => {
   await startAll();
   wd = await startBorne({ stateDir });
   await waitPortal(wd);
+  const o = await contentOrigin(wd);
+  const tile = await wd.getRect({ css: `a.tile[href="${INSTITUTION}/"]` });
+  layout.tile = { x: o.x + tile.x + tile.width / 2, y: o.y + tile.y + tile.height / 2 };
   await wd.click({ css: `a.tile[href="${INSTITUTION}/"]` });
   await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'allowed', 15000, { message: 'the institution' });
 });
 
 after(async () => {
+  if (standalone && standalone.exitCode === null) standalone.kill('SIGTERM');
   fs.rmSync(path.join(USB, 'Scans'), { recursive: true, force: true });
   fs.rmSync(path.join(USB, '.Trash-1000'), { recursive: true, force: true });
   fs.rmSync(path.join(USB, 'passwd'), { force: true });
@@ -175,6 +186,7 @@ test('a link answered as an attachment lands in the session folder, opens in the
   await wd.click({ css: '#doc-attachment' });
   seen.attachment = await viewerShows();
   assert.deepEqual(files(), ['attestation-paiement.pdf']);
+  await sleep(1500); // PDF.js draws the page
   await screenGrab(path.join(ARTIFACTS, 'docs-viewer.png'));
   // « Imprimer » while the viewer shows the document prints the document itself.
   await clickToolbar(wd, '#btn-print');
@@ -196,8 +208,6 @@ test('a form POST answered as an attachment lands in the session folder and open
 test('a blob: built by the page\'s script (fetch, Blob, a.download) lands in the session folder and opens', async () => {
   await docsPage();
   await wd.click({ css: '#doc-blob' });
-  await waitFor(() => wd.executeScript('return document.documentElement.dataset.done || null').catch(() => 'gone'), 10000,
-    { message: 'the script clicked its link' });
   seen.blob = await viewerShows();
   assert.ok(files().includes('quittance-loyer.pdf'), JSON.stringify(files()));
   await clickToolbar(wd, '#btn-print');
@@ -252,48 +262,34 @@ test('a remote page can neither open nor fetch a session document', async () => 
   assert.notEqual(framed, 'application/pdf', 'a frame showed a session document');
 });
 
-test('a site\'s file chooser lists the session\'s files and the USB stick\'s only, and the chosen file reaches the site', async () => {
-  await fetch(`${CONTROL_URL}/reset`, { method: 'POST' });
+test('a site\'s file chooser is offered the session\'s files and the USB stick\'s only (upload_list)', async () => {
+  // Under WebDriver, WebKit answers a page's file chooser itself (WebAutomationSession) and never
+  // asks the kiosk: the real chooser is driven without WebDriver in the last test. Here, the list
+  // the toolbar would show, asked of the shell exactly as the toolbar asks it.
+  const list = await inToolbar(() => wd.executeAsyncScript(`const done = arguments[arguments.length - 1];
+    window.__TAURI__.core.invoke('upload_list').then(done, (e) => done({ error: String(e && e.code || e) }));`));
+  assert.ok(Array.isArray(list), JSON.stringify(list));
+  assert.deepEqual(list.map((i) => i.name).sort(),
+    ['attestation-paiement.pdf', 'avis-impot.pdf', 'piece-identite.pdf', 'quittance-loyer.pdf', 'releve-situation.pdf'],
+    'the session\'s files and the stick\'s: no hidden file, no link out of the stick');
+  const scan = list.find((i) => i.name === 'piece-identite.pdf');
+  assert.equal(scan.place.kind, 'usb');
+  assert.equal(scan.place.folder, 'Scans');
+  assert.ok(!JSON.stringify(list).includes(USB) && !JSON.stringify(list).includes(stateDir), 'no path');
+  // A remote page cannot ask for it (no IPC for remote origins).
   await wd.navigateTo(`${INSTITUTION}/docs/upload`);
   await waitFor(async () => (await wd.getUrl()) === `${INSTITUTION}/docs/upload`, 15000, { message: 'the upload form' });
-  await sleep(500);
-  const openChooser = async () => {
-    const r = await wd.getRect({ css: '#piece' });
-    const o = await contentOrigin(wd);
-    await xclick(o.x + r.x + 40, o.y + r.y + r.height / 2);
-    let p;
-    await waitFor(async () => (p = await panel()).open && p.items.length > 0, 10000, { message: 'the kiosk\'s file list' });
-    return p;
-  };
-  // Cancel first: nothing is chosen, the page goes on.
-  let p = await openChooser();
-  assert.equal(p.title, 'Choisir un fichier à envoyer');
-  await clickToolbar(wd, '#docs-close');
-  await waitFor(async () => !(await panel()).open, 5000, { message: 'the list closed' });
-  assert.equal(await wd.executeScript('return document.getElementById("piece").files.length'), 0);
-
-  p = await openChooser();
-  await screenGrab(path.join(ARTIFACTS, 'docs-upload.png'));
-  const names = p.items.map((i) => i.name);
-  assert.deepEqual(names.slice().sort(),
-    ['attestation-paiement.pdf', 'avis-impot.pdf', 'piece-identite.pdf', 'quittance-loyer.pdf', 'releve-situation.pdf'],
-    'the session\'s files and the stick\'s, no hidden file, no link out of the stick');
-  const scan = p.items.find((i) => i.name === 'piece-identite.pdf');
-  assert.match(scan.place, /^Clé USB .* › Scans$/);
-  assert.deepEqual(scan.acts, ['choose']);
-  await panelAction('piece-identite.pdf', 'choose');
-  await waitFor(async () => !(await panel()).open, 5000, { message: 'the list closed' });
-  await waitFor(async () => /piece-identite\.pdf/.test(await wd.executeScript('return document.getElementById("chosen").textContent')),
-    5000, { message: 'the page got the file' });
-  await wd.click({ css: '#send' });
-  await waitFor(async () => /Pièce reçue/.test(await wd.executeScript('return document.title')), 10000, { message: 'the form sent' });
-  const got = await (await fetch(`${CONTROL_URL}/uploads`)).json();
-  assert.equal(got.length, 1, JSON.stringify(got));
-  assert.equal(got[0].filename, 'piece-identite.pdf');
-  assert.equal(got[0].sha256, sha256(SCAN), 'the stick\'s bytes reached the site');
-  // Read-only: the stick is as it was.
-  assert.deepEqual(fs.readdirSync(path.join(USB, 'Scans')), ['piece-identite.pdf']);
-  assert.equal(sha256(fs.readFileSync(path.join(USB, 'Scans', 'piece-identite.pdf'))), sha256(SCAN));
+  const remote = await wd.executeAsyncScript(`const done = arguments[arguments.length - 1];
+    try {
+      window.__TAURI__.core.invoke('upload_list').then((l) => done('listed ' + JSON.stringify(l)), (e) => done('refused ' + String(e)));
+    } catch (e) { done('refused ' + String(e)); }`);
+  assert.match(remote, /^refused/, 'a remote page got the list');
+  // Where the form's controls are, for the real chooser later (same config, same screen).
+  const o = await contentOrigin(wd);
+  const piece = await wd.getRect({ css: '#piece' });
+  const send = await wd.getRect({ css: '#send' });
+  layout.piece = { x: o.x + piece.x + 40, y: o.y + piece.y + piece.height / 2 };
+  layout.send = { x: o.x + send.x + send.width / 2, y: o.y + send.y + send.height / 2 };
 });
 
 test('after « Terminer ma session » the documents are gone: the folder and Mes documents are empty', async () => {
@@ -310,4 +306,65 @@ test('after « Terminer ma session » the documents are gone: the folder and Mes
   await wd.executeScript('location.href = arguments[0]', [`borne-doc://localhost/${seen.attachment}`]).catch(() => {});
   await sleep(1000);
   assert.notEqual(classifyUrl(await wd.getUrl()).kind, 'document');
+});
+
+test('the real file chooser (no WebDriver): the kiosk\'s list, the stick\'s file chosen with the keyboard, its bytes reach the site', async () => {
+  await wd.deleteSession();
+  wd = null;
+  // The same borne with its institution tile pointing at the upload form, and a stick of its own.
+  const config = path.join(WORK, 'config-documents');
+  fs.rmSync(config, { recursive: true, force: true });
+  fs.mkdirSync(config, { recursive: true });
+  for (const f of fs.readdirSync(CONFIG_DIR)) {
+    if (fs.statSync(path.join(CONFIG_DIR, f)).isFile()) fs.copyFileSync(path.join(CONFIG_DIR, f), path.join(config, f));
+  }
+  const cat = path.join(config, 'catalogue.toml');
+  const toml = fs.readFileSync(cat, 'utf8');
+  assert.match(toml, /^url = "https:\/\/www\.institution\.test\/"$/m);
+  fs.writeFileSync(cat, toml.replace(/^url = "https:\/\/www\.institution\.test\/"$/m, 'url = "https://www.institution.test/docs/upload"'));
+  const stick = path.join(WORK, 'usb-documents', 'CLE');
+  fs.rmSync(path.dirname(stick), { recursive: true, force: true });
+  fs.mkdirSync(path.join(stick, 'Scans'), { recursive: true });
+  fs.mkdirSync(path.join(stick, '.cache'), { recursive: true });
+  fs.writeFileSync(path.join(stick, 'Scans', 'piece-identite.pdf'), SCAN);
+  fs.writeFileSync(path.join(stick, '.cache', 'a-cacher.pdf'), buildPdf({ text: 'cache' }));
+  fs.symlinkSync('/etc/passwd', path.join(stick, 'passwd'));
+  await fetch(`${CONTROL_URL}/reset`, { method: 'POST' });
+
+  let log = '';
+  standalone = spawn(borneBinary(), ['--config', config, '--state', freshStateDir('documents-upload')], {
+    env: { ...process.env, BORNE_USB_ROOTS: stick, BORNE_LOG: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // The kiosk's log, without its colours.
+  standalone.stderr.on('data', (d) => { log += d.toString().replace(/\x1b\[[0-9;]*m/g, ''); });
+  await waitFor(() => /internal page shown page="\/index.html"/.test(log), 30000, { message: 'the portal (kiosk log)' });
+  await sleep(1500);
+  await xclick(layout.tile.x, layout.tile.y);
+  const served = async () => (await (await fetch(`${CONTROL_URL}/log?host=www.institution.test`)).json())
+    .filter((e) => (e.path || e.url || '').includes('/docs/upload'));
+  await waitFor(async () => (await served()).length > 0, 15000, { message: 'the upload form requested' });
+  await sleep(1500);
+  await xclick(layout.piece.x, layout.piece.y);
+  await waitFor(() => /file chooser: the kiosk's own list/.test(log), 10000, { message: 'the kiosk\'s chooser (kiosk log)' });
+  await sleep(1500);
+  await screenGrab(path.join(ARTIFACTS, 'docs-upload.png'));
+  assert.doesNotMatch(log, /GtkFileChooser/);
+  // The first entry (the session has no file yet) is the stick's scan, focused: Return chooses it.
+  await xkeys(['Return']);
+  await waitFor(() => /file chooser answered with one file/.test(log), 10000, { message: 'the chooser answered (kiosk log)' });
+  await sleep(800);
+  await xclick(layout.send.x, layout.send.y);
+  let got;
+  await waitFor(async () => (got = await (await fetch(`${CONTROL_URL}/uploads`)).json()).length > 0, 10000,
+    { message: 'the form posted' });
+  assert.equal(got.length, 1, JSON.stringify(got));
+  assert.equal(got[0].filename, 'piece-identite.pdf');
+  assert.equal(got[0].sha256, sha256(SCAN), 'the stick\'s bytes reached the site');
+  // Read-only: the stick is as it was.
+  assert.deepEqual(fs.readdirSync(path.join(stick, 'Scans')), ['piece-identite.pdf']);
+  assert.equal(sha256(fs.readFileSync(path.join(stick, 'Scans', 'piece-identite.pdf'))), sha256(SCAN));
+  standalone.kill('SIGTERM');
+  await waitFor(() => standalone.exitCode !== null || standalone.signalCode !== null, 10000, { message: 'the kiosk stopped' })
+    .catch(() => standalone.kill('SIGKILL'));
 });

@@ -506,7 +506,7 @@ async function institution(req, res, url, host) {
     return html(res, 'Envoyer une pièce', `<h1 id="title">Envoyer une pièce justificative</h1>
 <form method="post" action="/docs/upload" enctype="multipart/form-data">
 <p><label for="piece">Votre pièce :</label> <input id="piece" name="piece" type="file" style="font-size:24px"></p>
-<p id="chosen"></p>
+<p id="chosen" style="min-height:2em;margin:0"></p>
 <p><button id="send" type="submit">Envoyer</button></p></form>
 <script>document.getElementById('piece').addEventListener('change', function (e) {
   document.getElementById('chosen').textContent = Array.from(e.target.files).map(function (f) { return f.name + ' ' + f.size; }).join(',');
