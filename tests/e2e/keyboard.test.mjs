@@ -66,7 +66,7 @@ test('Tab walks the visible toolbar buttons in order, ending on "Terminer ma ses
     seen.push(await activeElement());
   }
   const buttons = seen.filter((id) => String(id).startsWith('btn-'));
-  assert.deepEqual(buttons.slice(0, 3), ['btn-back', 'btn-print', 'btn-end'], `focus went: ${seen.join(' → ')}`);
+  assert.deepEqual(buttons.slice(0, 4), ['btn-back', 'btn-print', 'btn-docs', 'btn-end'], `focus went: ${seen.join(' → ')}`);
 });
 
 test('F6 again brings the focus back to the portal, where Tab reaches the languages, then a tile', async () => {
