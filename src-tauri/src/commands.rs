@@ -295,8 +295,10 @@ pub fn portal_logo(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Option<S
 
 /// "Imprimer" or `window.print()`: makes the PDF of what the content view shows, for the toolbar's
 /// French dialog (pages, what is left of the session's quota). Never GTK's dialog.
+///
+/// With `document` (« Imprimer » in « Mes documents »), that session PDF is printed as it is.
 #[tauri::command]
-pub async fn print_prepare(webview: Webview, app: AppHandle) -> Result<printing::Prepared> {
+pub async fn print_prepare(webview: Webview, app: AppHandle, document: Option<String>) -> Result<printing::Prepared> {
     caller_is(&webview, &[TOOLBAR])?;
     let (printer, quota) = app
         .state::<Kiosk>()
@@ -306,6 +308,14 @@ pub async fn print_prepare(webview: Webview, app: AppHandle) -> Result<printing:
         .map_err(|_| CommandError { code: "internal" })?;
     if printer.is_none() {
         return Err(CommandError { code: Refusal::NoPrinter.code() });
+    }
+    if let Some(id) = document {
+        let kiosk = app.state::<Kiosk>();
+        let file = crate::documents::session_file(&kiosk, &id).ok_or(CommandError { code: "document-gone" })?;
+        if borne_core::documents::sniff_file(&file) != borne_core::documents::Kind::Pdf {
+            return Err(CommandError { code: "not-printable" });
+        }
+        return printing::prepared(&kiosk, file, String::new(), quota);
     }
     let (tx, rx) = std::sync::mpsc::channel();
     printing::make_pdf(&app, move |r| {
@@ -325,17 +335,8 @@ pub async fn print_prepare(webview: Webview, app: AppHandle) -> Result<printing:
         .ok()
         .and_then(|r| r.ok())
         .unwrap_or_default();
-    let pages = borne_core::print::pdf_file_page_count(&file).unwrap_or(0);
     let kiosk = app.state::<Kiosk>();
-    let mut p = kiosk.print.lock().map_err(|_| CommandError { code: "internal" })?;
-    p.document = Some((file, pages));
-    tracing::info!(pages, "document ready to print");
-    Ok(printing::Prepared {
-        pages,
-        left: quota.saturating_sub(p.used),
-        max_copies: borne_core::print::MAX_COPIES,
-        preview,
-    })
+    printing::prepared(&kiosk, file, preview, quota)
 }
 
 /// What a print request gave.
@@ -384,4 +385,45 @@ pub async fn print_submit(webview: Webview, app: AppHandle, copies: u32, pages: 
             Err(CommandError { code: e.code() })
         }
     }
+}
+
+/// « Mes documents »: the session's files (names, kinds, opaque ids; never a path).
+#[tauri::command]
+pub fn documents_list(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Vec<borne_core::documents::Listed>> {
+    caller_is(&webview, &[TOOLBAR])?;
+    kiosk.touch();
+    Ok(crate::documents::session_list(&kiosk))
+}
+
+/// « Ouvrir » in « Mes documents »: the document in the content view.
+#[tauri::command]
+pub fn document_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, id: String) -> Result<()> {
+    caller_is(&webview, &[TOOLBAR])?;
+    kiosk.touch();
+    let file = crate::documents::session_file(&kiosk, &id).ok_or(CommandError { code: "document-gone" })?;
+    if borne_core::documents::sniff_file(&file) == borne_core::documents::Kind::Other {
+        return Err(CommandError { code: "not-viewable" });
+    }
+    crate::documents::show(&app, &id);
+    Ok(())
+}
+
+/// A site's file chooser: what the person may choose (the session's files, the USB sticks').
+#[tauri::command]
+pub fn upload_list(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Vec<borne_core::documents::Listed>> {
+    caller_is(&webview, &[TOOLBAR])?;
+    Ok(crate::documents::upload_list(&kiosk))
+}
+
+/// The person chose a file for the site (or cancelled, `id` null).
+#[tauri::command]
+pub fn upload_choose(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, id: Option<String>) -> Result<()> {
+    caller_is(&webview, &[TOOLBAR])?;
+    kiosk.touch();
+    let file = match id {
+        Some(id) => Some(crate::documents::upload_file(&kiosk, &id).ok_or(CommandError { code: "document-gone" })?),
+        None => None,
+    };
+    crate::documents::answer_chooser(&app, file);
+    Ok(())
 }

@@ -9,7 +9,7 @@ use borne_core::session::{EndReason, IdleEvent};
 use gtk::gdk;
 use gtk::prelude::*;
 use tauri::{AppHandle, Manager};
-use webkit2gtk::{FileChooserRequestExt, WebViewExt};
+use webkit2gtk::WebViewExt;
 
 use crate::{commands, session, Kiosk, CONTENT, TOOLBAR};
 
@@ -117,11 +117,11 @@ pub fn lock_webkit_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
         on_input(&a);
         glib::Propagation::Proceed
     });
-    // A site's file chooser would show the whole disk: refused until uploads are limited to the
-    // session folder and USB sticks (printing and documents work).
-    wv.connect_run_file_chooser(|_, request| {
-        tracing::info!("file chooser refused");
-        request.cancel();
+    // A site's file chooser never shows GTK's dialog (the whole disk): the toolbar lists the
+    // session's files and the USB sticks' instead.
+    let a = app.clone();
+    wv.connect_run_file_chooser(move |_, request| {
+        crate::documents::file_chooser(&a, request);
         true
     });
     // window.print() from a site: the toolbar's French dialog, never GTK's.

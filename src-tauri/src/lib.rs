@@ -7,11 +7,13 @@
 //! - [`session`]: forgetting a person (website data, history, clipboard, downloads);
 //! - [`input`]: swallowed keys and mouse buttons, idle detection;
 //! - [`printing`]: the page or PDF to a file, then to CUPS; [`network`]: error pages, offline state;
+//! - [`documents`]: the session's files in the viewer and « Mes documents », a site's file chooser;
 //! - [`commands`]: what the local pages may ask of the shell.
 
 pub mod admin;
 pub mod commands;
 pub mod content_filter;
+pub mod documents;
 pub mod input;
 pub mod navigation;
 pub mod network;
@@ -89,6 +91,8 @@ pub struct Kiosk {
     pub print: printing::PrintState,
     /// Text size and contrast the person chose (back to normal at each session end).
     pub display: Mutex<commands::Display>,
+    /// Opaque ids of the session's documents (and of the sticks' files offered to a file chooser).
+    pub documents: Mutex<borne_core::documents::Index>,
 }
 
 impl Kiosk {
@@ -199,9 +203,11 @@ pub fn run() {
         internal_gate: Mutex::new(None),
         empty_history: Mutex::new(None),
         print: Default::default(),
+        documents: Mutex::default(),
     };
     let app = tauri::Builder::default()
         .manage(kiosk)
+        .register_uri_scheme_protocol(borne_core::documents::SCHEME, documents::serve)
         .invoke_handler(tauri::generate_handler![
             commands::portal,
             commands::tile_opened,
@@ -240,6 +246,10 @@ pub fn run() {
             commands::help_print,
             commands::display,
             commands::set_display,
+            commands::documents_list,
+            commands::document_open,
+            commands::upload_list,
+            commands::upload_choose,
         ])
         .setup(|app| {
             build_window(app.handle())?;

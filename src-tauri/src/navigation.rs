@@ -62,6 +62,9 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
         })
         .on_download(move |_webview, event| on_download(&dl, event))
         .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                crate::documents::keep_if_inline_pdf(&webview, payload.url());
+            }
             if payload.event() == tauri::webview::PageLoadEvent::Finished && is_content_page(payload.url()) {
                 // Scripts (the start benchmark, .ci/kiosk) wait for this line.
                 tracing::info!(page = payload.url().path(), "internal page shown");
@@ -99,6 +102,10 @@ pub fn toolbar_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
 
 fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
     let kiosk = app.state::<Kiosk>();
+    if url.scheme() == borne_core::documents::SCHEME {
+        // A session document, shown only when the shell asks (a download that finished, the panel).
+        return crate::documents::allow_navigation(&kiosk, url);
+    }
     match kiosk.decide_navigation(url) {
         Decision::Allow(by) if kiosk.filter_ready.load(Ordering::SeqCst) => {
             if matches!(by, borne_core::policy::AllowedBy::Rule(_)) {
@@ -234,8 +241,8 @@ fn on_new_window(app: &AppHandle, url: Url) {
     }
 }
 
-/// Downloads land in the session's private folder, never where a page suggests; disallowed ones are
-/// cancelled.
+/// Downloads land in the session's private folder, never where a page suggests, and show in the viewer
+/// when finished; disallowed ones are cancelled.
 fn on_download(app: &AppHandle, event: DownloadEvent<'_>) -> bool {
     let kiosk = app.state::<Kiosk>();
     match event {
@@ -249,10 +256,11 @@ fn on_download(app: &AppHandle, event: DownloadEvent<'_>) -> bool {
             tracing::info!("download started");
             true
         }
-        DownloadEvent::Finished { success, .. } => {
+        DownloadEvent::Finished { success, path, .. } => {
             tracing::info!(success, "download finished");
             if success {
                 kiosk.stats.record(borne_core::stats::Event::Download);
+                crate::documents::downloaded(app, path);
             }
             true
         }

@@ -45,6 +45,20 @@ pub struct Prepared {
     pub preview: String,
 }
 
+/// Keeps `file` as the document the dialog prints, and says what the dialog shows.
+pub fn prepared(
+    kiosk: &Kiosk,
+    file: PathBuf,
+    preview: String,
+    quota: u32,
+) -> Result<Prepared, crate::commands::CommandError> {
+    let pages = print::pdf_file_page_count(&file).unwrap_or(0);
+    let mut p = kiosk.print.lock().map_err(|_| crate::commands::CommandError::new("internal"))?;
+    p.document = Some((file, pages));
+    tracing::info!(pages, "document ready to print");
+    Ok(Prepared { pages, left: quota.saturating_sub(p.used), max_copies: print::MAX_COPIES, preview })
+}
+
 /// A small picture of what the content view shows (its visible part), for the dialog's preview.
 pub fn preview(app: &AppHandle, done: impl FnOnce(String) + Send + 'static) {
     let Some(content) = app.get_webview(CONTENT) else { return done(String::new()) };

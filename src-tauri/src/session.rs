@@ -49,6 +49,7 @@ pub fn end(app: &AppHandle, reason: EndReason) {
     commands::emit_toolbar(app, serde_json::json!({"kind": "session-ended"}));
     clear_clipboards();
     crate::printing::cancel_session_jobs(app);
+    crate::documents::end_session(app);
     if let Err(e) = kiosk.dirs.wipe_downloads() {
         tracing::error!(error = %e, "cannot erase the session's downloads");
     }

@@ -66,7 +66,7 @@ test('Tab walks the visible toolbar buttons in order, ending on "Terminer ma ses
     seen.push(await activeElement());
   }
   const buttons = seen.filter((id) => String(id).startsWith('btn-'));
-  assert.deepEqual(buttons.slice(0, 5), ['btn-back', 'btn-print', 'btn-help', 'btn-display', 'btn-end'],
+  assert.deepEqual(buttons.slice(0, 6), ['btn-back', 'btn-print', 'btn-docs', 'btn-help', 'btn-display', 'btn-end'],
     `focus went: ${seen.join(' → ')}`);
 });
 

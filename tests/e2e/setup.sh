@@ -73,7 +73,7 @@ teardown() {
     remove_hosts_block
     log "hosts block removed from $HOSTS_FILE"
   fi
-  if command -v lpadmin >/dev/null && lpstat -r >/dev/null 2>&1 && lpstat -p "$PRINTER" >/dev/null 2>&1; then
+  if command -v lpadmin >/dev/null && cups_running && lpstat -p "$PRINTER" >/dev/null 2>&1; then
     cancel -a "$PRINTER" 2>/dev/null || true
     lpadmin -x "$PRINTER" && log "printer $PRINTER removed"
   fi
@@ -141,16 +141,20 @@ install_ca() {
   update-ca-certificates --fresh >/dev/null
 }
 
+cups_running() { lpstat -r 2>/dev/null | grep -q 'scheduler is running'; }
+
 # CUPS with a cups-pdf queue: what the kiosk prints lands as a PDF in $PRINTED.
 setup_printer() {
   if ! command -v cupsd >/dev/null || [ ! -e "$CUPS_PDF_PPD" ]; then
     log "CUPS or cups-pdf missing (apt-get install cups cups-client cups-pdf): no test printer"
     return 0
   fi
-  if ! lpstat -r >/dev/null 2>&1; then
+  # `lpstat -r` exits 0 even when it says "scheduler is not running": read what it says.
+  if ! cups_running; then
     log "starting the CUPS scheduler"
+    mkdir -p /run/cups
     cupsd
-    for _ in $(seq 50); do lpstat -r >/dev/null 2>&1 && break; sleep 0.1; done
+    for _ in $(seq 50); do cups_running && break; sleep 0.1; done
   fi
   mkdir -p "$PRINTED"
   chmod 1777 "$PRINTED"

@@ -442,6 +442,8 @@ async function personA(ctx) {
   const dl = path.join(ctx.stateDir, 'session', 'downloads', ctx.download);
   try {
     await waitFor(() => fs.existsSync(dl) && fs.statSync(dl).size > 100, 10000, { message: dl });
+    // The finished download opens in the kiosk's viewer: wait for it before going on.
+    await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'document', 10000, { message: 'the viewer' });
   } catch {
     problems.push(`no download at ${dl}: ${JSON.stringify(listDownloads(ctx.stateDir))}`);
   }

@@ -1,5 +1,6 @@
-/* The toolbar: a local webview above the remote pages. Its buttons call the shell; it also shows two
-   full-window dialogs (end-of-session confirmation, inactivity countdown). Before showing one it asks
+/* The toolbar: a local webview above the remote pages. Its buttons call the shell; it also shows
+   full-window dialogs (end-of-session confirmation, inactivity countdown, printing, « Mes documents »
+   and the list a site's file chooser gets instead of the disk). Before showing one it asks
    the shell to let it cover the whole window (toolbar_overlay {open:true}), and gives the window back
    after ({open:false}). */
 (function () {
@@ -15,6 +16,7 @@
 
   let ready = Promise.resolve();
   let current = null;            // null | a key of OVERLAYS
+  let docsMode = null;           // 'list' (« Mes documents ») | 'upload' (a site asked for a file) while 'docs' shows
   let covering = null;           // promise of the pending toolbar_overlay {open:true}, or null
   let seq = 0;                   // bumps on every open/close, so a slow open cannot undo a later close
   let returnFocus = null;
@@ -34,6 +36,7 @@
     help: { id: 'help', first: 'help-title' },
     display: { id: 'display', first: 'display-close' },
     outcome: { id: 'outcome', first: 'outcome-title' },
+    docs: { id: 'docs', first: 'docs-close' },
   };
 
   /* ---------- covering the window ---------- */
@@ -45,6 +48,11 @@
   function openOverlay(kind) {
     const mine = ++seq;
     if (current === kind) return Promise.resolve(true);
+    if (current === 'docs' && docsMode === 'upload') {
+      // Another dialog replaces the file list (the countdown, say): the site's chooser is cancelled.
+      Shell.fire('upload_choose', { id: null });
+      docsMode = null;
+    }
     if (current) {
       $(overlayId(current)).hidden = true;   // switching dialogs: the window is already covered
     } else if (!returnFocus) {
@@ -164,8 +172,10 @@
     $('print-range').hidden = !$('print-some').checked;
   }
 
-  function askPrint() {
+  /* `docId`: a document of « Mes documents », printed as it is; otherwise what the content view shows. */
+  function askPrint(docId) {
     if (current === 'print' || printBusy) return;
+    const args = typeof docId === 'string' ? { document: docId } : {};
     printDoc = null;
     $('print-form').hidden = true;
     $('print-go').disabled = true;
@@ -173,7 +183,7 @@
     printStatus('print.preparing');
     openOverlay('print').then(function (shown) {
       if (!shown) return;
-      Shell.invoke('print_prepare').then(function (doc) {
+      Shell.invoke('print_prepare', args).then(function (doc) {
         if (current !== 'print') return;
         printDoc = doc;
         $('print-all').checked = true;
@@ -332,6 +342,122 @@
 
   function askDisplay() { openOverlay('display'); }
   function closeDisplay() { if (current === 'display') closeOverlay(true); }
+  /* ---------- « Mes documents », and the file a site asks for ---------- */
+
+  function docsStatus(key, isError) {
+    $('docs-status').textContent = key ? I18n.t(key) : '';
+    $('docs-status').classList.toggle('dialog-error', !!isError);
+  }
+
+  function docsError(err) {
+    const code = err && typeof err === 'object' && typeof err.code === 'string' ? err.code : 'internal';
+    docsStatus(I18n.has('documents.error.' + code) ? 'documents.error.' + code : 'documents.error.internal', true);
+  }
+
+  function placeText(doc) {
+    const place = doc.place || {};
+    if (place.kind === 'usb') {
+      const where = I18n.t('documents.place.usb', { label: place.label || '' });
+      return place.folder ? where + ' › ' + place.folder : where;
+    }
+    return I18n.t('documents.place.session');
+  }
+
+  function docButton(key, act, doc, primary) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn ' + (primary ? 'btn-primary' : 'btn-secondary');
+    b.textContent = I18n.t(key);
+    b.setAttribute('aria-label', I18n.t(key) + ' : ' + doc.name);
+    b.dataset.act = act;
+    b.dataset.id = doc.id;
+    return b;
+  }
+
+  function renderDocs(list) {
+    const ul = $('docs-list');
+    ul.textContent = '';
+    (Array.isArray(list) ? list : []).forEach(function (doc) {
+      if (!doc || typeof doc.id !== 'string' || typeof doc.name !== 'string') return;
+      const li = document.createElement('li');
+      li.className = 'doc-item';
+      const text = document.createElement('span');
+      text.className = 'doc-text';
+      const name = document.createElement('span');
+      name.className = 'doc-name';
+      name.textContent = doc.name;
+      const place = document.createElement('span');
+      place.className = 'doc-place';
+      place.textContent = placeText(doc);
+      text.appendChild(name);
+      text.appendChild(place);
+      li.appendChild(text);
+      if (docsMode === 'upload') {
+        li.appendChild(docButton('upload.choose', 'choose', doc, true));
+      } else if (doc.kind === 'other') {
+        const note = document.createElement('span');
+        note.className = 'doc-place';
+        note.textContent = I18n.t('documents.not_viewable');
+        li.appendChild(note);
+      } else {
+        li.appendChild(docButton('documents.open', 'open', doc, true));
+        if (doc.kind === 'pdf') li.appendChild(docButton('documents.print', 'print', doc, false));
+      }
+      ul.appendChild(li);
+    });
+    const empty = !ul.children.length;
+    docsStatus(empty ? (docsMode === 'upload' ? 'upload.empty' : 'documents.empty') : null);
+    return !empty;
+  }
+
+  function loadDocs() {
+    const mode = docsMode;
+    const cmd = mode === 'upload' ? 'upload_list' : 'documents_list';
+    return Shell.invoke(cmd).then(function (list) {
+      if (current !== 'docs' || docsMode !== mode) return;
+      const any = renderDocs(list);
+      // The first file's button takes the focus, unless the person already moved it.
+      const first = any ? $('docs-list').querySelector('button') : null;
+      const at = document.activeElement;
+      if (first && (!at || at === document.body || at === $('docs-close') || !document.contains(at))) first.focus();
+    }, function (err) {
+      if (current === 'docs') docsError(err);
+    });
+  }
+
+  function openDocs(mode) {
+    if (current === 'docs' && docsMode === 'upload' && mode === 'list') return;
+    docsMode = mode;
+    const upload = mode === 'upload';
+    $('docs-title').textContent = I18n.t(upload ? 'upload.title' : 'documents.title');
+    $('docs-hint').textContent = I18n.t(upload ? 'upload.hint' : 'documents.hint');
+    $('docs-close').textContent = I18n.t(upload ? 'upload.cancel' : 'documents.close');
+    $('docs-refresh').hidden = !upload;
+    $('docs-list').textContent = '';
+    docsStatus('documents.loading');
+    openOverlay('docs').then(function (shown) { if (shown) loadDocs(); });
+  }
+
+  function onDocsClick(ev) {
+    const b = ev.target && ev.target.closest ? ev.target.closest('button[data-act]') : null;
+    if (!b || current !== 'docs') return;
+    const id = b.dataset.id;
+    if (b.dataset.act === 'open') {
+      Shell.invoke('document_open', { id: id }).then(function () { docsMode = null; closeOverlay(false); }, docsError);
+    } else if (b.dataset.act === 'print') {
+      docsMode = null;
+      askPrint(id);
+    } else if (b.dataset.act === 'choose') {
+      Shell.invoke('upload_choose', { id: id }).then(function () { docsMode = null; closeOverlay(false); }, docsError);
+    }
+  }
+
+  function closeDocs() {
+    if (current !== 'docs') return;
+    if (docsMode === 'upload') Shell.fire('upload_choose', { id: null });
+    docsMode = null;
+    closeOverlay(true);
+  }
 
   /* ---------- inactivity countdown ---------- */
 
@@ -412,13 +538,15 @@
       switch (p.kind) {
         case 'idle-warning': startIdle(p.seconds); break;
         case 'idle-cancel': if (current === 'idle') closeOverlay(true); break;
-        case 'session-ended': closeOverlay(false); resetTextSize(); showDisplay(null); I18n.load('fr'); refreshData(); break;
+        case 'session-ended': docsMode = null; closeOverlay(false); resetTextSize(); showDisplay(null); I18n.load('fr'); refreshData(); break;
         case 'display': showDisplay(p); break;
         case 'language':
           if (typeof p.lang === 'string') I18n.load(p.lang).then(function () { if (current === 'help') fillHelp(); });
           break;
         case 'offline': setOffline(p.value === true); break;
         case 'print-request': askPrint(); break;
+        case 'upload-request': openDocs('upload'); break;
+        case 'documents-changed': if (current === 'docs' && docsMode === 'list') loadDocs(); break;
         default: break;
       }
     });
@@ -449,6 +577,10 @@
         else closeDisplay();
       } else if (ev.key === 'Tab') trapTab(ev);
     }
+    if (current === 'docs') {
+      if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); closeDocs(); }
+      else if (ev.key === 'Tab') trapTab(ev);
+    }
   }
 
   function onClick(ev) {
@@ -471,7 +603,11 @@
   function start() {
     $('btn-home').addEventListener('click', function () { Shell.fire('go_home'); });
     $('btn-back').addEventListener('click', function () { Shell.fire('go_back'); });
-    $('btn-print').addEventListener('click', askPrint);
+    $('btn-print').addEventListener('click', function () { askPrint(null); });
+    $('btn-docs').addEventListener('click', function () { openDocs('list'); });
+    $('docs-list').addEventListener('click', onDocsClick);
+    $('docs-close').addEventListener('click', closeDocs);
+    $('docs-refresh').addEventListener('click', function () { if (current === 'docs') { docsStatus('documents.loading'); loadDocs(); } });
     $('print-go').addEventListener('click', submitPrint);
     $('print-cancel').addEventListener('click', closePrint);
     $('print-less').addEventListener('click', function () { setCopies(copies() - 1); });

@@ -4,12 +4,14 @@
 //! - [`host`] and [`policy`]: which URLs a person may reach, and the WebKit content-blocker rules;
 //! - [`config`] and [`catalogue`]: `borne.toml`, the national catalogue and the référent's overrides,
 //!   validated with French messages for people and English causes for logs;
-//! - [`messages`]: the French texts the core writes for people.
+//! - [`messages`]: the French texts the core writes for people;
+//! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path).
 
 pub mod admin;
 pub mod catalogue;
 pub mod config;
 pub mod diag;
+pub mod documents;
 pub mod federation;
 pub mod fsutil;
 pub mod host;

@@ -25,6 +25,12 @@ use crate::host::{normalise_host, HostRule};
 pub const INTERNAL_SCHEME: &str = "tauri";
 /// Host of the internal origin.
 pub const INTERNAL_HOST: &str = "localhost";
+/// WebKit's own PDF viewer (PDF.js bundled in WebKitGTK): a PDF shown in a page is drawn by an
+/// iframe at `webkit-pdfjs-viewer://pdfjs/web/viewer.html`, which loads its scripts from there and
+/// gets the PDF's bytes from WebKit, not from the network.
+pub const PDF_VIEWER_SCHEME: &str = "webkit-pdfjs-viewer";
+/// The only host of [`PDF_VIEWER_SCHEME`].
+pub const PDF_VIEWER_HOST: &str = "pdfjs";
 
 /// One allowed host rule, with what needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +117,9 @@ pub enum AllowedBy {
     AboutBlank,
     /// A `data:` subresource.
     DataSubresource,
+    /// WebKit's own PDF viewer ([`PDF_VIEWER_SCHEME`]): it reaches the network only through the
+    /// same rules, so a link in a PDF is decided like any other.
+    PdfViewer,
 }
 
 /// The policy's answer for one URL.
@@ -224,6 +233,14 @@ impl Policy {
                 Ok(inner) if self.decide(&inner, LoadKind::Navigation) == Decision::Internal => Decision::Internal,
                 _ => Decision::Block { reason: BlockReason::BlobOrigin, host: None },
             },
+            PDF_VIEWER_SCHEME
+                if url.host_str() == Some(PDF_VIEWER_HOST)
+                    && url.port().is_none()
+                    && url.username().is_empty()
+                    && url.password().is_none() =>
+            {
+                Decision::Allow(AllowedBy::PdfViewer)
+            }
             INTERNAL_SCHEME
                 if url.host_str() == Some(INTERNAL_HOST)
                     && url.port().is_none()
@@ -280,6 +297,9 @@ impl Policy {
             }
             Decision::Allow(AllowedBy::AboutBlank) => "allow about:blank (empty frame or window)".into(),
             Decision::Allow(AllowedBy::DataSubresource) => "allow data: subresource".into(),
+            Decision::Allow(AllowedBy::PdfViewer) => {
+                "allow WebKit's PDF viewer (shows a PDF, no network of its own)".into()
+            }
             Decision::Internal => "allow internal page of the kiosk (shell only)".into(),
             Decision::Block { reason, .. } => format!("block {reason}"),
         }
@@ -287,15 +307,32 @@ impl Policy {
 
     /// The WebKit content-blocker rule list (JSON) for subresources: block everything, then let through
     /// the allowed hosts (https and wss, plus http/ws where a rule allows it), the kiosk's own origin,
-    /// `data:`, and `about:blank`/`about:srcdoc`; `blob:` only from allowed https origins, as `decide` does.
+    /// `data:`, and `about:blank`/`about:srcdoc`; `blob:` only from allowed https origins, as `decide` does;
+    /// the session's documents ([`crate::documents::SCHEME`]) as top-level pages only; WebKit's PDF viewer.
     ///
     /// WebKit's `url-filter` is a restricted regex (no alternation) matched against the canonical URL,
     /// in which the authority always ends with `/`: `[^/@:]*` keeps userinfo and ports out.
     pub fn content_filter_json(&self) -> String {
         let mut rules = vec![rule_json(".*", "block")];
-        for pat in ["^data:", "^about:blank$", "^about:srcdoc$", "^tauri://localhost/", "^blob:tauri://localhost/"] {
+        for pat in [
+            "^data:",
+            "^about:blank$",
+            "^about:srcdoc$",
+            "^tauri://localhost/",
+            "^blob:tauri://localhost/",
+            "^webkit-pdfjs-viewer://pdfjs/",
+        ] {
             rules.push(rule_json(pat, "ignore-previous-rules"));
         }
+        // The session's documents, shown by the shell in the content view: as a page only, so no
+        // remote page can fetch, embed or frame one (the navigation hook also requires the shell's gate).
+        rules.push(
+            serde_json::json!({
+                "trigger": {"url-filter": format!("^{}://", crate::documents::SCHEME), "resource-type": ["document"]},
+                "action": {"type": "ignore-previous-rules"}
+            })
+            .to_string(),
+        );
         for e in &self.entries {
             let host_pat = match &e.rule {
                 HostRule::Exact(h) => regex_escape(h),

@@ -252,7 +252,7 @@ export async function startBorne({ stateDir, configDir, extraArgs } = {}) {
 /**
  * What a content URL is: {kind: 'blocked', host, reason} for the kiosk's blocked page, 'portal',
  * 'internal' (another kiosk page), 'allowed' (an allowed host, right scheme), 'blank' (about:blank),
- * or 'forbidden' (anything that should never show: an evil host, file:, data:, view-source:…).
+ * 'document' (a session document in the kiosk's viewer, borne-doc://localhost/<id>), or 'forbidden' (anything that should never show: an evil host, file:, data:, view-source:…).
  */
 export function classifyUrl(u) {
   let url;
@@ -262,6 +262,9 @@ export function classifyUrl(u) {
     return { kind: 'forbidden', url: u, why: 'unparsable' };
   }
   if (u === 'about:blank') return { kind: 'blank', url: u };
+  if (url.protocol === 'borne-doc:' && url.host === 'localhost' && /^\/[0-9a-f]{32}$/.test(url.pathname)) {
+    return { kind: 'document', url: u, id: url.pathname.slice(1) };
+  }
   if (url.protocol === 'tauri:' && url.host === 'localhost') {
     if (url.pathname === '/blocked.html') {
       return { kind: 'blocked', url: u, host: url.searchParams.get('host') || '', reason: url.searchParams.get('reason') || '' };

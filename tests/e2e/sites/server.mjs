@@ -18,6 +18,7 @@
 //   POST /reset                     forgets the logs
 //   GET  /sessions                  signed-in sessions of /login: [{sid, name}] (the wipe suite greps
 //                                   the kiosk's disk for the HttpOnly cookie value)
+//   GET  /uploads                   files posted to /docs/upload: [{filename, size, sha256, text}]
 //
 // Usage: node tests/e2e/sites/server.mjs   (env: E2E_WORK=/tmp/borne-e2e, E2E_CERT_DIR=$E2E_WORK/certs)
 
@@ -46,6 +47,7 @@ let connections = [];
 const refusedSockets = new Set();
 const counters = new Map(); // path -> times served (for cache tests)
 const sessions = new Map(); // sid -> name (login cookie)
+let uploads = []; // files posted to /docs/upload (documents.test.mjs)
 
 function ipRole(ip) {
   for (const h of Object.values(HOSTS)) if (h.ip === ip) return h.role;
@@ -125,6 +127,64 @@ const INLINE_PDF = buildPdf({
   text: 'Document de test avec un lien',
   linkUri: 'https://evil.test/from-pdf',
 });
+
+// The documents suite's PDFs: one text each, so pdftotext tells which one came out of the printer.
+const DOC_PDFS = {
+  attachment: buildPdf({ title: 'Attestation CAF de test', text: 'Attestation de paiement par lien' }),
+  post: buildPdf({ title: 'Releve de test', text: 'Releve de situation par formulaire' }),
+  blob: buildPdf({ title: 'Quittance de test', text: 'Quittance construite par script' }),
+  inline: buildPdf({ title: 'Avis de test', text: 'Avis affiche dans la page' }),
+};
+
+// Like CAF: the page fetches the PDF, builds a blob: URL and clicks a link with `download` on it.
+const BLOB_SCRIPT = `
+document.getElementById('doc-blob').addEventListener('click', function () {
+  fetch('/docs/blob-source', { credentials: 'same-origin' })
+    .then(function (r) { return r.blob(); })
+    .then(function (b) {
+      var url = URL.createObjectURL(new Blob([b], { type: 'application/pdf' }));
+      var a = document.createElement('a');
+      a.href = url;
+      a.download = 'quittance-loyer.pdf';
+      document.body.appendChild(a);
+      a.click();
+      setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 30000);
+      done('clicked');
+    }, function (e) { done('error ' + e); });
+});
+`;
+
+/** The parts of a multipart/form-data body (binary safe, latin1 in and out). */
+function multipartFiles(body, contentType) {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType || '');
+  if (!boundary) return [];
+  const sep = `--${boundary[1] || boundary[2]}`;
+  const files = [];
+  for (const part of body.toString('latin1').split(sep)) {
+    const headEnd = part.indexOf('\r\n\r\n');
+    if (headEnd < 0) continue;
+    const head = part.slice(0, headEnd);
+    const name = /filename="([^"]*)"/.exec(head);
+    if (!name) continue;
+    const content = Buffer.from(part.slice(headEnd + 4).replace(/\r\n$/, ''), 'latin1');
+    files.push({
+      filename: name[1],
+      size: content.length,
+      sha256: crypto.createHash('sha256').update(content).digest('hex'),
+      text: content.toString('latin1').slice(0, 200),
+    });
+  }
+  return files;
+}
+
+function readRawBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
 
 const esc = (s) =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -415,6 +475,44 @@ async function institution(req, res, url, host) {
   }
   if (p === '/inline.pdf') return send(res, 200, 'application/pdf', INLINE_PDF, { 'Content-Disposition': 'inline; filename="document.pdf"' });
 
+  // --- the documents suite's pages: the four ways a PDF reaches a person, and an upload form ---
+  if (p === '/docs/' || p === '/docs') {
+    return html(res, 'Mes démarches — documents', `<h1 id="title">Documents de test</h1>
+<p><a id="doc-attachment" href="/docs/attestation">Télécharger mon attestation (lien)</a></p>
+<form method="post" action="/docs/releve"><input type="hidden" name="mois" value="2026-11">
+<button id="doc-post" type="submit">Obtenir mon relevé (formulaire)</button></form>
+<p><button id="doc-blob" type="button">Télécharger ma quittance (script)</button></p>
+<p><a id="doc-inline" href="/docs/avis-impot.pdf">Voir mon avis (PDF dans la page)</a></p>
+<p><a id="doc-upload" href="/docs/upload">Envoyer une pièce justificative</a></p>
+<script>${BLOB_SCRIPT}</script>`);
+  }
+  if (p === '/docs/attestation') {
+    return send(res, 200, 'application/pdf', DOC_PDFS.attachment, { 'Content-Disposition': 'attachment; filename="attestation-paiement.pdf"' });
+  }
+  if (p === '/docs/releve') {
+    if (req.method !== 'POST') return send(res, 405, 'text/plain', 'POST only');
+    await readBody(req);
+    return send(res, 200, 'application/pdf', DOC_PDFS.post, { 'Content-Disposition': 'attachment; filename="releve-situation.pdf"' });
+  }
+  if (p === '/docs/blob-source') return send(res, 200, 'application/octet-stream', DOC_PDFS.blob);
+  if (p === '/docs/avis-impot.pdf') return send(res, 200, 'application/pdf', DOC_PDFS.inline, { 'Content-Disposition': 'inline' });
+  if (p === '/docs/upload') {
+    if (req.method === 'POST') {
+      const files = multipartFiles(await readRawBody(req), req.headers['content-type']);
+      uploads.push(...files);
+      const got = files.map((f) => `${esc(f.filename)} (${f.size} octets)`).join(', ') || 'aucun fichier';
+      return html(res, 'Pièce reçue', `<h1 id="title">Pièce reçue</h1><p id="received">${got}</p>`);
+    }
+    return html(res, 'Envoyer une pièce', `<h1 id="title">Envoyer une pièce justificative</h1>
+<form method="post" action="/docs/upload" enctype="multipart/form-data">
+<p><label for="piece">Votre pièce :</label> <input id="piece" name="piece" type="file" style="font-size:24px"></p>
+<p id="chosen" style="min-height:2em;margin:0"></p>
+<p><button id="send" type="submit">Envoyer</button></p></form>
+<script>document.getElementById('piece').addEventListener('change', function (e) {
+  document.getElementById('chosen').textContent = Array.from(e.target.files).map(function (f) { return f.name + ' ' + f.size; }).join(',');
+});</script>`);
+  }
+
   return send(res, 404, 'text/html; charset=utf-8', page('Introuvable', `<h1 id="title">404</h1><p>${esc(p)}</p>`));
 }
 
@@ -560,6 +658,7 @@ async function main() {
       refusedSockets.clear();
       requests = [];
       connections = [];
+      uploads = [];
       return json({ ok: true });
     }
     if (url.pathname === '/log') {
@@ -572,6 +671,7 @@ async function main() {
     }
     if (url.pathname === '/violations') return json(requests.filter((e) => e.violation));
     if (url.pathname === '/sessions') return json([...sessions].map(([sid, name]) => ({ sid, name })));
+    if (url.pathname === '/uploads') return json(uploads);
     if (url.pathname === '/connections') {
       return json(url.searchParams.get('violations') ? connections.filter((c) => c.violation) : connections);
     }

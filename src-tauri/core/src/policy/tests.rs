@@ -236,6 +236,9 @@ fn content_filter_agrees_with_decide() {
     assert!(!passes("wss://evil.com/socket"));
     assert!(!passes("https://evil.com/x.caf.fr/"));
     assert!(!passes("https://www.caf.fr:8443/"));
+    let docs: Vec<_> = rules.iter().filter(|r| r["trigger"]["url-filter"] == "^borne-doc://").collect();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["trigger"]["resource-type"], serde_json::json!(["document"]), "documents as pages only");
 }
 
 /// A naive, obviously-right oracle: does some rule cover this normalised host?
@@ -319,4 +322,19 @@ fn authorities_for_the_network_gate() {
     assert!(p.decide_authority("http", "intranet.centre-exemple.fr", 80).is_allowed());
     assert!(!p.decide_authority("https", "www.caf.fr@evil.com", 443).is_allowed());
     assert!(!p.decide_authority("https", "evil.com/x.caf.fr", 443).is_allowed());
+}
+
+/// WebKit's PDF viewer (an iframe on its own scheme) may load, on its one host only: without it a
+/// PDF shows as a white page.
+#[test]
+fn webkit_pdf_viewer_is_allowed_on_its_host_only() {
+    let p = policy();
+    for kind in [LoadKind::Navigation, LoadKind::Subresource] {
+        assert_eq!(
+            p.decide_str("webkit-pdfjs-viewer://pdfjs/web/viewer.html?file=", kind),
+            Decision::Allow(AllowedBy::PdfViewer)
+        );
+        assert!(!p.decide_str("webkit-pdfjs-viewer://evil.test/web/viewer.html", kind).is_allowed());
+        assert!(!p.decide_str("webkit-pdfjs-viewer://user@pdfjs/web/viewer.html", kind).is_allowed());
+    }
 }
