@@ -7,7 +7,7 @@
 //! - [`session`]: forgetting a person (website data, history, clipboard, downloads);
 //! - [`input`]: swallowed keys and mouse buttons, idle detection;
 //! - [`printing`]: the page or PDF to a file, then to CUPS; [`network`]: error pages, offline state;
-//! - [`commands`]: what the local pages may ask of the shell.
+//! - [`commands`]: what the local pages may ask of the shell; [`watchdog`]: systemd's watchdog.
 
 pub mod admin;
 pub mod commands;
@@ -17,6 +17,7 @@ pub mod navigation;
 pub mod network;
 pub mod printing;
 pub mod session;
+pub mod watchdog;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -142,6 +143,7 @@ pub fn run() {
             )
             .init();
     }
+    watchdog::ping();
     let paths = Paths {
         config_dir: args.config.clone().unwrap_or_else(Paths::default_config_dir),
         state_dir: args.state.clone().unwrap_or_else(Paths::default_state_dir),
@@ -237,6 +239,7 @@ pub fn run() {
             build_window(app.handle())?;
             input::start_idle_timer(app.handle().clone());
             network::watch_monitor(app.handle());
+            watchdog::start();
             Ok(())
         })
         .on_window_event(|window, event| {
