@@ -5,6 +5,7 @@
                              [--accel auto|kvm|tcg] [--timeout 900]
 
 For each mode, on a copy-on-write layer over the image (the image itself is never written):
+  0. (UEFI by default) a USB stick holds a borne-setup.toml: it must be applied and removed;
   1. boot; wait for the kiosk's serial marker "BORNE-PORTAL-SHOWN" (boot time = qemu start to marker);
      KVM when it works here, else TCG;
      keep a screen dump of the portal (<out>/<mode>-portal.png);
@@ -150,8 +151,45 @@ def kvm_works(workdir):
     return ok
 
 
+SETUP_TOML = """\
+# Fichier d'installation de test (kiosk-image/test-boot.py)
+[centre]
+name = "Centre social Les Tilleuls"
+
+[wifi]
+ssid = "Tilleuls-Public"
+password = "bienvenue2024"
+
+[admin]
+pin = "482915"
+
+[matomo]
+url = "https://stats.federation.example/"
+site_id = 3
+token = "0123456789abcdef0123456789abcdef"
+"""
+
+
+def make_stick(path):
+    """A 32 MB FAT USB stick holding borne-setup.toml."""
+    toml = path + ".toml"
+    with open(toml, "w") as f:
+        f.write(SETUP_TOML)
+    subprocess.run(["truncate", "-s", "32M", path], check=True)
+    subprocess.run(["mkfs.vfat", "-n", "CLE-USB", path], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["mcopy", "-i", path, toml, "::/borne-setup.toml"], check=True,
+                   env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
+    os.unlink(toml)
+
+
+def stick_files(path):
+    out = subprocess.run(["mdir", "-b", "-i", path, "::/"], capture_output=True, text=True,
+                         env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
+    return [os.path.basename(line.strip()) for line in out.stdout.splitlines() if line.strip()]
+
+
 class Vm:
-    def __init__(self, mode, disk, workdir, accel, log):
+    def __init__(self, mode, disk, workdir, accel, log, stick=None):
         self.mode, self.disk, self.workdir, self.log = mode, disk, workdir, log
         self.qmp_path = os.path.join(workdir, f"{mode}.qmp")
         if os.path.exists(self.qmp_path):
@@ -165,7 +203,11 @@ class Vm:
             "-serial", f"file:{log}",
             "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
             "-fw_cfg", "name=opt/fr.borne.test,string=1",
+            "-device", "qemu-xhci,id=xhci",
         ]
+        if stick:
+            cmd += ["-drive", f"if=none,id=stick,format=raw,file={stick}",
+                    "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on"]
         if mode == "uefi":
             vars_copy = os.path.join(workdir, "uefi-vars.fd")
             if not os.path.exists(vars_copy):
@@ -221,7 +263,7 @@ class Vm:
         self.qmp.close()
 
 
-def run_mode(mode, image, out, accel, timeout):
+def run_mode(mode, image, out, accel, timeout, setup):
     checks = {}
     figures = {}
 
@@ -237,13 +279,21 @@ def run_mode(mode, image, out, accel, timeout):
                    check=True)
 
     log1 = os.path.join(out, f"{mode}-serial-boot1.log")
-    vm = Vm(mode, disk, out, accel, log1)
+    stick = None
+    if setup:
+        stick = os.path.join(out, f"{mode}-stick.img")
+        make_stick(stick)
+    vm = Vm(mode, disk, out, accel, log1, stick)
     figures["accelerator"] = vm.accel
     try:
         vm.wait_for(r"BORNE-PORTAL-SHOWN uptime=([\d.]+)", timeout)
         figures["boot1_to_portal_s"] = round(time.time() - vm.start, 1)
         figures["boot1_guest_uptime_at_portal_s"] = float(vm.wait_for(r"BORNE-PORTAL-SHOWN uptime=([\d.]+)", 1))
         check("serial marker: portal shown (boot 1)", True, f"{figures['boot1_to_portal_s']} s after qemu start")
+        if stick:
+            applied = "BORNE-SETUP-APPLIED" in vm.serial()
+            check("first-boot setup applied from a USB stick", applied,
+                  "BORNE-SETUP-APPLIED" if applied else "no BORNE-SETUP-APPLIED on the serial console")
         time.sleep(5)  # let the first paint settle
         portal = vm.screendump(os.path.join(out, f"{mode}-portal.ppm"))
         to_png(portal, os.path.join(out, f"{mode}-portal.png"))
@@ -274,6 +324,9 @@ def run_mode(mode, image, out, accel, timeout):
         check("kiosk not restarted by the keys", alive == 1, f"{alive} portal markers on boot 1")
 
         vm.power_off(300)
+        if stick:
+            left = stick_files(stick)
+            check("setup file removed from the stick", "borne-setup.toml" not in left, f"stick holds {left}")
         serial1 = vm.serial()
         logins = re.findall(r"login:", serial1)
         check("no login prompt on the serial console (boot 1)", not logins, f"{len(logins)} found")
@@ -309,6 +362,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "test-output"))
     ap.add_argument("--modes", default="uefi,bios")
     ap.add_argument("--accel", default="auto", help="kvm, tcg, or auto: kvm when it works here")
+    ap.add_argument("--setup-modes", default="uefi",
+                    help="modes whose first boot has a USB stick with borne-setup.toml")
     ap.add_argument("--timeout", type=int, default=900, help="seconds to wait for the portal")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -318,7 +373,7 @@ def main():
     result = {"image": a.image, "accel": a.accel, "modes": {}}
     ok = True
     for mode in a.modes.split(","):
-        checks, figures = run_mode(mode, a.image, a.out, a.accel, a.timeout)
+        checks, figures = run_mode(mode, a.image, a.out, a.accel, a.timeout, mode in a.setup_modes.split(","))
         result["modes"][mode] = {"checks": checks, "figures": figures}
         ok = ok and checks and all(c["pass"] for c in checks.values())
     with open(os.path.join(a.out, "report.json"), "w") as f:
