@@ -64,7 +64,10 @@ pub struct Wifi {
 
 impl std::fmt::Debug for Wifi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Wifi").field("ssid", &self.ssid).field("password", &self.password.as_ref().map(|_| "…")).finish()
+        f.debug_struct("Wifi")
+            .field("ssid", &self.ssid)
+            .field("password", &self.password.as_ref().map(|_| "…"))
+            .finish()
     }
 }
 
@@ -81,7 +84,10 @@ pub struct Matomo {
 
 impl std::fmt::Debug for Matomo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Matomo").field("url", &self.url.as_str()).field("site_id", &self.site_id).finish_non_exhaustive()
+        f.debug_struct("Matomo")
+            .field("url", &self.url.as_str())
+            .field("site_id", &self.site_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -230,14 +236,20 @@ pub fn apply(paths: &Paths, setup: &Setup, network_dir: Option<&Path>) -> Result
     let mut done = Vec::new();
     if let Some(name) = &setup.centre_name {
         let path = paths.settings_overrides();
-        let mut table: toml::Table = std::fs::read_to_string(&path).ok().and_then(|t| t.parse().ok()).unwrap_or_default();
+        let mut table: toml::Table =
+            std::fs::read_to_string(&path).ok().and_then(|t| t.parse().ok()).unwrap_or_default();
         let centre = table.entry("centre").or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if let toml::Value::Table(c) = centre {
             c.insert("name".into(), toml::Value::String(name.clone()));
         }
         let text = toml::to_string(&table).map_err(|e| format!("réglages du centre : {e}"))?;
-        crate::admin::history::save(paths, crate::admin::history::Editable::Settings, &text, "Installation : nom du centre")
-            .map_err(|d| d.iter().map(Diagnostic::french).collect::<Vec<_>>().join("\n"))?;
+        crate::admin::history::save(
+            paths,
+            crate::admin::history::Editable::Settings,
+            &text,
+            "Installation : nom du centre",
+        )
+        .map_err(|d| d.iter().map(Diagnostic::french).collect::<Vec<_>>().join("\n"))?;
         done.push(format!("Nom du centre : {name}"));
     }
     if let Some(pin) = &setup.pin {
@@ -259,8 +271,12 @@ pub fn apply(paths: &Paths, setup: &Setup, network_dir: Option<&Path>) -> Result
             .map(|s| s.trim().to_string())
             .unwrap_or_else(|_| "6f1b7a8e-5d1c-4c4e-9a55-0b0e2f3d7c11".into());
         std::fs::create_dir_all(dir).map_err(|e| format!("Wi-Fi : dossier impossible à créer ({e})."))?;
-        crate::fsutil::write_atomic_mode(&dir.join("borne-wifi.nmconnection"), wifi_keyfile(w, &uuid).as_bytes(), 0o600)
-            .map_err(|e| format!("Wi-Fi : enregistrement impossible ({e})."))?;
+        crate::fsutil::write_atomic_mode(
+            &dir.join("borne-wifi.nmconnection"),
+            wifi_keyfile(w, &uuid).as_bytes(),
+            0o600,
+        )
+        .map_err(|e| format!("Wi-Fi : enregistrement impossible ({e})."))?;
         done.push(format!("Wi-Fi : réseau « {} ».", w.ssid));
     }
     Ok(done)
