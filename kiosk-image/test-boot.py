@@ -346,6 +346,11 @@ def run_mode(mode, image, out, accel, timeout, setup):
         check("no login prompt on the serial console (boot 2)", not logins, f"{len(logins)} found")
     except Exception as e:  # a failed wait is a failed check, with what the console said
         check("run completed", False, f"{type(e).__name__}: {e}")
+        try:
+            shot = vm.screendump(os.path.join(out, f"{mode}-at-failure.ppm"))
+            to_png(shot, os.path.join(out, f"{mode}-at-failure.png"))
+        except Exception:
+            pass
     finally:
         vm.kill()
         for f in os.listdir(out):
