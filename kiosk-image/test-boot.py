@@ -198,7 +198,9 @@ class Vm:
             "qemu-system-x86_64", "-machine", f"q35,accel={accel}", "-cpu", "host" if accel == "kvm" else "max",
             "-m", "2048", "-smp", "2",
             "-drive", f"if=virtio,file={disk},format=qcow2",
-            "-vga", "std", "-display", "none",
+            # virtio-vga: wlroots 0.15 needs PRIME import, which bochs (-vga std) lacks ("Failed to open any
+            # DRM device"); the PCs' drivers (i915, amdgpu, radeon, nouveau) have it.
+            "-vga", "none", "-device", "virtio-vga", "-display", "none",
             "-nic", "user,model=virtio-net-pci",
             "-serial", f"file:{log}",
             "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
