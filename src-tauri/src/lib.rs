@@ -8,7 +8,7 @@
 //! - [`input`]: swallowed keys and mouse buttons, idle detection;
 //! - [`printing`]: the page or PDF to a file, then to CUPS; [`network`]: error pages, offline state;
 //! - [`documents`]: the session's files in the viewer and « Mes documents », a site's file chooser;
-//! - [`commands`]: what the local pages may ask of the shell.
+//! - [`commands`]: what the local pages may ask of the shell; [`watchdog`]: systemd's watchdog.
 
 pub mod admin;
 pub mod commands;
@@ -19,6 +19,7 @@ pub mod navigation;
 pub mod network;
 pub mod printing;
 pub mod session;
+pub mod watchdog;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -148,6 +149,7 @@ pub fn run() {
             )
             .init();
     }
+    watchdog::ping();
     let paths = Paths {
         config_dir: args.config.clone().unwrap_or_else(Paths::default_config_dir),
         state_dir: args.state.clone().unwrap_or_else(Paths::default_state_dir),
@@ -255,6 +257,7 @@ pub fn run() {
             build_window(app.handle())?;
             input::start_idle_timer(app.handle().clone());
             network::watch_monitor(app.handle());
+            watchdog::start();
             Ok(())
         })
         .on_window_event(|window, event| {

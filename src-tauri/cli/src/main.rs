@@ -74,6 +74,20 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         centre: String,
     },
+    /// Apply a first-boot setup file (borne-setup.toml: centre, Wi-Fi, PIN, Matomo) after checking all
+    /// of it; print what was done, or every problem with its line, in French.
+    Setup {
+        /// The setup file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Where to write the Wi-Fi as a NetworkManager keyfile (the image: /var/lib/borne/network).
+        /// Without it, a [wifi] section is checked but not applied.
+        #[arg(long, value_name = "DIR")]
+        network_dir: Option<PathBuf>,
+        /// Only check the file.
+        #[arg(long)]
+        check: bool,
+    },
     /// The federation's table across bornes, read from Matomo's Reporting API.
     Report {
         /// Address of the federation's Matomo.
@@ -122,6 +136,7 @@ fn main() -> ExitCode {
         Command::Stats { from, to, csv } => stats::stats(&paths, from.as_deref(), to.as_deref(), csv),
         Command::Push { dry_run } => stats::push(&paths, dry_run),
         Command::SetPin => set_pin(&paths),
+        Command::Setup { file, network_dir, check } => setup(&paths, &file, network_dir.as_deref(), check),
         Command::Provision { matomo, admin_token_file, centre } => {
             stats::provision(&paths, &matomo, &admin_token_file, &centre)
         }
@@ -181,6 +196,46 @@ fn set_pin(paths: &Paths) -> ExitCode {
         Err(e) => {
             eprintln!("{}", e.french());
             tracing::error!(error = %e, "set-pin");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn setup(paths: &Paths, file: &std::path::Path, network_dir: Option<&std::path::Path>, check: bool) -> ExitCode {
+    use borne_core::setup;
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{} ne peut pas être lu : {e}", file.display());
+            return ExitCode::from(1);
+        }
+    };
+    let s = match setup::parse(&text) {
+        Ok(s) => s,
+        Err(problems) => {
+            println!("Le fichier d'installation a des erreurs, rien n'a été appliqué :");
+            for p in &problems {
+                println!("- {p}");
+            }
+            tracing::error!(count = problems.len(), "setup file refused");
+            return ExitCode::from(1);
+        }
+    };
+    if check {
+        println!("Le fichier d'installation est correct.");
+        return ExitCode::SUCCESS;
+    }
+    match setup::apply(paths, &s, network_dir) {
+        Ok(done) => {
+            println!("Installation appliquée :");
+            for d in &done {
+                println!("- {d}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("L'installation n'a pas pu être appliquée : {e}");
+            tracing::error!("setup failed");
             ExitCode::from(1)
         }
     }

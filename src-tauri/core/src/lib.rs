@@ -24,4 +24,5 @@ pub mod print;
 pub mod proxy;
 pub mod push;
 pub mod session;
+pub mod setup;
 pub mod stats;
