@@ -168,49 +168,12 @@ pub fn help_opened(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<()> {
 pub async fn help_print(webview: Webview, app: AppHandle) -> Result<Printed> {
     caller_is(&webview, &[TOOLBAR])?;
     app.state::<Kiosk>().touch();
-    let (tx, rx) = std::sync::mpsc::channel();
-    printing::make_pdf_of(&app, TOOLBAR, move |r| {
-        let _ = tx.send(r);
-    });
-    let made = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(30)))
-        .await
-        .map_err(|_| CommandError { code: "internal" })?
-        .map_err(|_| CommandError { code: "internal" })?;
-    let file = made.map_err(|code| CommandError { code })?;
-    let a = app.clone();
-    let outcome = tauri::async_runtime::spawn_blocking(move || {
-        let kiosk = a.state::<Kiosk>();
-        let pages = borne_core::print::pdf_file_page_count(&file).unwrap_or(1);
-        if let Ok(mut p) = kiosk.print.lock() {
-            p.document = Some((file, pages));
-        }
-        let (printer, file, plan) = printing::checked_plan(&kiosk, 1, Pages::All)?;
-        let job = printing::submit(&printer, &file, &plan)?;
-        if let Ok(mut p) = kiosk.print.lock() {
-            p.used += plan.pages();
-            p.jobs.push(job);
-        }
-        kiosk.stats.record(borne_core::stats::Event::PagesPrinted(plan.pages()));
-        Ok::<_, Refusal>(plan.pages())
-    })
-    .await
-    .map_err(|_| CommandError { code: "internal" })?;
-    let kiosk = app.state::<Kiosk>();
-    match outcome {
-        Ok(n) => {
-            tracing::info!(pages = n, "help sheet printed");
-            let quota = kiosk.loaded.read().map(|l| l.settings.printing.page_quota).unwrap_or(0);
-            let used = kiosk.print.lock().map(|p| p.used).unwrap_or(quota);
-            Ok(Printed { pages: n, left: quota.saturating_sub(used) })
-        }
-        Err(e) => {
-            tracing::info!(reason = %e, "help sheet not printed");
-            if matches!(e, Refusal::Printer(_) | Refusal::Failed) {
-                kiosk.stats.record(borne_core::stats::Event::PrintFailed);
-            }
-            Err(CommandError { code: e.code() })
-        }
+    let file = pdf_of(&app, TOOLBAR).await?;
+    let pages = borne_core::print::pdf_file_page_count(&file).unwrap_or(1);
+    if let Ok(mut p) = app.state::<Kiosk>().print.lock() {
+        p.document = Some((file, pages));
     }
+    submit_prepared(&app, 1, Pages::All).await
 }
 
 /// Text size and contrast for the session.
@@ -317,15 +280,7 @@ pub async fn print_prepare(webview: Webview, app: AppHandle, document: Option<St
         }
         return printing::prepared(&kiosk, file, String::new(), quota);
     }
-    let (tx, rx) = std::sync::mpsc::channel();
-    printing::make_pdf(&app, move |r| {
-        let _ = tx.send(r);
-    });
-    let made = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(30)))
-        .await
-        .map_err(|_| CommandError { code: "internal" })?
-        .map_err(|_| CommandError { code: "internal" })?;
-    let file = made.map_err(|code| CommandError { code })?;
+    let file = pdf_of(&app, CONTENT).await?;
     let (tx, rx) = std::sync::mpsc::channel();
     printing::preview(&app, move |url| {
         let _ = tx.send(url);
@@ -337,6 +292,19 @@ pub async fn print_prepare(webview: Webview, app: AppHandle, document: Option<St
         .unwrap_or_default();
     let kiosk = app.state::<Kiosk>();
     printing::prepared(&kiosk, file, preview, quota)
+}
+
+/// The PDF of what one of the two views shows, made on the main thread and waited for (30 s at most).
+async fn pdf_of(app: &AppHandle, label: &'static str) -> Result<std::path::PathBuf> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    printing::make_pdf_of(app, label, move |r| {
+        let _ = tx.send(r);
+    });
+    let made = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(30)))
+        .await
+        .map_err(|_| CommandError { code: "internal" })?
+        .map_err(|_| CommandError { code: "internal" })?;
+    made.map_err(|code| CommandError { code })
 }
 
 /// What a print request gave.
@@ -354,6 +322,12 @@ pub struct Printed {
 pub async fn print_submit(webview: Webview, app: AppHandle, copies: u32, pages: Pages) -> Result<Printed> {
     caller_is(&webview, &[TOOLBAR])?;
     app.state::<Kiosk>().touch();
+    submit_prepared(&app, copies, pages).await
+}
+
+/// Sends the prepared document (print dialog or help sheet) to CUPS as asked, within the session's
+/// quota, and watches the job a moment. Pages and failures are counted.
+async fn submit_prepared(app: &AppHandle, copies: u32, pages: Pages) -> Result<Printed> {
     let a = app.clone();
     let outcome = tauri::async_runtime::spawn_blocking(move || {
         let kiosk = a.state::<Kiosk>();

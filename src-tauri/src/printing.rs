@@ -96,13 +96,9 @@ fn png_of(surface: &gtk::cairo::Surface) -> Option<Vec<u8>> {
     small.save_to_bufferv("png", &[]).ok()
 }
 
-/// Makes the PDF of what the content view shows: the PDF itself when the view shows one, else the
+/// Makes the PDF of what a view shows (the content view: a page, or a PDF WebKit shows, as itself;
+/// the toolbar: its help sheet, by its print style): the PDF itself when the view shows one, else the
 /// page printed by WebKit to a file. Runs on the main thread; `done` gets the file or an error code.
-pub fn make_pdf(app: &AppHandle, done: impl FnOnce(Result<PathBuf, &'static str>) + Send + 'static) {
-    make_pdf_of(app, CONTENT, done);
-}
-
-/// [`make_pdf`] of one of the two views (the toolbar prints its help sheet).
 pub fn make_pdf_of(app: &AppHandle, label: &str, done: impl FnOnce(Result<PathBuf, &'static str>) + Send + 'static) {
     let kiosk = app.state::<Kiosk>();
     let dir = kiosk.dirs.prints();

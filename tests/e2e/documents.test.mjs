@@ -41,6 +41,7 @@ import {
   CONFIG_DIR,
   borneBinary,
   xkeys,
+  withToolbar,
 } from './lib/harness.mjs';
 import { buildPdf } from './sites/pdf.mjs';
 
@@ -66,17 +67,7 @@ const files = () => (fs.existsSync(downloads) ? fs.readdirSync(downloads).sort()
 const printedFiles = () => new Set(fs.existsSync(PRINTED) ? fs.readdirSync(PRINTED) : []);
 
 /** Runs `fn()` with the toolbar webview as WebDriver's current window. */
-async function inToolbar(fn) {
-  const tb = await toolbarHandle(wd);
-  assert.ok(tb, 'the toolbar webview');
-  const main = await wd.getWindowHandle();
-  try {
-    await wd.switchToWindow(tb);
-    return await fn();
-  } finally {
-    await wd.switchToWindow(main);
-  }
-}
+const inToolbar = (fn) => withToolbar(wd, fn);
 
 const panel = () => inToolbar(() => wd.executeScript(`const $ = (id) => document.getElementById(id);
   return {

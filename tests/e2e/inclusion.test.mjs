@@ -29,6 +29,7 @@ import {
   INSTITUTION,
   waitPortal as waitPortalOf,
   statsTotals,
+  withToolbar,
 } from './lib/harness.mjs';
 import { axeViolations } from './lib/axe.mjs';
 
@@ -53,17 +54,7 @@ contacts = [
 const waitPortal = () => waitPortalOf(wd);
 
 /** Runs `fn()` with the toolbar webview as WebDriver's current window. */
-async function inToolbar(fn) {
-  const tb = await toolbarHandle(wd);
-  assert.ok(tb, 'the toolbar webview');
-  const main = await wd.getWindowHandle();
-  try {
-    await wd.switchToWindow(tb);
-    return await fn();
-  } finally {
-    await wd.switchToWindow(main);
-  }
-}
+const inToolbar = (fn) => withToolbar(wd, fn);
 
 const toolbar = (script) => inToolbar(() => wd.executeScript(script));
 const shown = (id) => toolbar(`const e = document.getElementById(${JSON.stringify(id)}); return !!e && !e.hidden;`);

@@ -28,6 +28,7 @@ import {
   WORK,
   ARTIFACTS,
   statsTotals,
+  withToolbar,
 } from './lib/harness.mjs';
 
 const execFileP = promisify(execFile);
@@ -43,18 +44,8 @@ async function sh(cmd, args) {
 
 const todayFigures = async () => (await statsTotals(stateDir)).totals;
 
-/** Runs `fn(wd)` with the toolbar webview as WebDriver's current window. */
-async function inToolbar(fn) {
-  const tb = await toolbarHandle(wd);
-  assert.ok(tb, 'the toolbar webview');
-  const main = await wd.getWindowHandle();
-  try {
-    await wd.switchToWindow(tb);
-    return await fn();
-  } finally {
-    await wd.switchToWindow(main);
-  }
-}
+/** Runs `fn()` with the toolbar webview as WebDriver's current window. */
+const inToolbar = (fn) => withToolbar(wd, fn);
 
 const dialog = () => inToolbar(() => wd.executeScript(`return {
   open: !document.getElementById('print').hidden,

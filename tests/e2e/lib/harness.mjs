@@ -429,18 +429,25 @@ export async function endSessionWithButton(wd) {
   await clickToolbar(wd, '#btn-end');
   // The dialog shows once the toolbar covers the window (slower on a loaded machine): wait for it
   // rather than for a fixed time, so the second click cannot land before "Oui, terminer" is there.
-  const tb = await toolbarHandle(wd);
-  const main = await wd.getWindowHandle();
-  try {
-    await wd.switchToWindow(tb);
-    await waitFor(() => wd.executeScript('return !document.getElementById("confirm-end").hidden && window.innerHeight > 300;'),
-      10000, { message: 'the end confirmation covering the window' });
-  } finally {
-    await wd.switchToWindow(main);
-  }
+  await withToolbar(wd, () => waitFor(
+    () => wd.executeScript('return !document.getElementById("confirm-end").hidden && window.innerHeight > 300;'),
+    10000, { message: 'the end confirmation covering the window' }));
   await sleep(200);
   await clickToolbar(wd, '#confirm-yes');
   await waitPortal(wd);
+}
+
+/** Runs `fn()` with the toolbar webview as WebDriver's current window, then goes back to the content. */
+export async function withToolbar(wd, fn) {
+  const tb = await toolbarHandle(wd);
+  if (!tb) throw new Error('no toolbar webview among the WebDriver window handles');
+  const main = await wd.getWindowHandle();
+  try {
+    await wd.switchToWindow(tb);
+    return await fn();
+  } finally {
+    await wd.switchToWindow(main);
+  }
 }
 
 /**
