@@ -28,7 +28,7 @@ cargo build --locked --profile "$profile" -p borne -p bornectl
 cargo_deb="$(command -v cargo-deb || true)"
 [ -n "$cargo_deb" ] || cargo_deb="$target/tools/bin/cargo-deb"
 rm -f "$here"/mkosi.packages/*.deb
-"$cargo_deb" -p borne --no-build --no-strip --profile "$profile" --output "$here/mkosi.packages/"
+"$cargo_deb" -p borne --no-build --strip --profile "$profile" --output "$here/mkosi.packages/"
 ls -l "$here"/mkosi.packages/*.deb
 t1=$(date +%s)
 

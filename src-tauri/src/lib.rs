@@ -314,7 +314,9 @@ fn build_window(app: &tauri::AppHandle) -> tauri::Result<()> {
     let kiosk = app.state::<Kiosk>();
     let mut builder = tauri::window::WindowBuilder::new(app, "main").title("Borne").focused(true);
     builder = if kiosk.kiosk_mode {
-        builder.decorations(false).resizable(false).closable(false).minimizable(false).maximizable(false)
+        // Resizable: under a Wayland kiosk compositor (cage, in the image) the compositor gives the window
+        // the screen's size, and GTK refuses any size to a window that is not resizable.
+        builder.decorations(false).closable(false).minimizable(false)
     } else {
         builder.inner_size(1280.0, 800.0)
     };

@@ -75,6 +75,10 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
                     }
                 }
                 if payload.url().path() == "/index.html" {
+                    // Under systemd (the image's borne-kiosk.service, Type=notify) the start is done.
+                    if let Err(e) = crate::watchdog::notify("READY=1") {
+                        tracing::warn!(error = %e, "systemd readiness notification failed");
+                    }
                     capture_clean_history(&webview);
                     crate::network::announce(webview.app_handle());
                 }
