@@ -68,6 +68,7 @@ mcopy -o -i "$esp" "$cfg.new" ::/grub/grub.cfg
 rm -f "$cfg" "$cfg.new"
 t3=$(date +%s)
 
+rm -f "$img.zst"
 if [ "$level" != 0 ]; then
   echo "== compress (zstd -$level)"
   zstd -q -f -T0 "-$level" "$img" -o "$img.zst"

@@ -74,7 +74,7 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         centre: String,
     },
-    /// Apply a first-boot setup file (borne-setup.toml: centre, Wi-Fi, PIN, Matomo) after checking all
+    /// Apply a first-boot setup file (borne-setup.toml: centre, Wi-Fi, PIN, Matomo, SSH keys) after checking all
     /// of it; print what was done, or every problem with its line, in French.
     Setup {
         /// The setup file.
@@ -84,6 +84,10 @@ enum Command {
         /// Without it, a [wifi] section is checked but not applied.
         #[arg(long, value_name = "DIR")]
         network_dir: Option<PathBuf>,
+        /// Where to write the federation's SSH keys as authorized_keys (the image: /var/lib/borne/ssh).
+        /// Without it, an [ssh] section is checked but not applied.
+        #[arg(long, value_name = "DIR")]
+        ssh_dir: Option<PathBuf>,
         /// Only check the file.
         #[arg(long)]
         check: bool,
@@ -136,7 +140,10 @@ fn main() -> ExitCode {
         Command::Stats { from, to, csv } => stats::stats(&paths, from.as_deref(), to.as_deref(), csv),
         Command::Push { dry_run } => stats::push(&paths, dry_run),
         Command::SetPin => set_pin(&paths),
-        Command::Setup { file, network_dir, check } => setup(&paths, &file, network_dir.as_deref(), check),
+        Command::Setup { file, network_dir, ssh_dir, check } => {
+            let dirs = borne_core::setup::SystemDirs { network: network_dir.as_deref(), ssh: ssh_dir.as_deref() };
+            setup(&paths, &file, dirs, check)
+        }
         Command::Provision { matomo, admin_token_file, centre } => {
             stats::provision(&paths, &matomo, &admin_token_file, &centre)
         }
@@ -201,7 +208,7 @@ fn set_pin(paths: &Paths) -> ExitCode {
     }
 }
 
-fn setup(paths: &Paths, file: &std::path::Path, network_dir: Option<&std::path::Path>, check: bool) -> ExitCode {
+fn setup(paths: &Paths, file: &std::path::Path, dirs: borne_core::setup::SystemDirs<'_>, check: bool) -> ExitCode {
     use borne_core::setup;
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
@@ -225,7 +232,7 @@ fn setup(paths: &Paths, file: &std::path::Path, network_dir: Option<&std::path::
         println!("Le fichier d'installation est correct.");
         return ExitCode::SUCCESS;
     }
-    match setup::apply(paths, &s, network_dir) {
+    match setup::apply(paths, &s, dirs) {
         Ok(done) => {
             println!("Installation appliquée :");
             for d in &done {

@@ -5,7 +5,8 @@
 //! types, bad values), each with its line, in French; only a file with no problem is applied. Applying
 //! reuses what the admin screens and `bornectl` already do: the centre's name goes through the same
 //! checked save as the settings screen, the PIN through [`crate::admin::pin`], Matomo through
-//! [`crate::push::store_provisioned`]. The Wi-Fi becomes a NetworkManager keyfile.
+//! [`crate::push::store_provisioned`]. The Wi-Fi becomes a NetworkManager keyfile. The federation's SSH
+//! public keys (optional: without them the borne has no SSH at all) become an `authorized_keys` file.
 
 use std::path::{Path, PathBuf};
 
@@ -23,7 +24,22 @@ const SHAPE: &[(&str, Shape)] = &[
     ("wifi", Shape::Table(&[("ssid", Shape::Leaf), ("password", Shape::Leaf)])),
     ("admin", Shape::Table(&[("pin", Shape::Leaf)])),
     ("matomo", Shape::Table(&[("url", Shape::Leaf), ("site_id", Shape::Leaf), ("token", Shape::Leaf)])),
+    ("ssh", Shape::Table(&[("keys", Shape::Leaf)])),
 ];
+
+/// SSH key types the federation may use.
+const SSH_KEY_TYPES: &[&str] = &[
+    "ssh-ed25519",
+    "sk-ssh-ed25519@openssh.com",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+    "ssh-rsa",
+];
+
+/// Most keys the file may hold.
+pub const MAX_SSH_KEYS: usize = 10;
 
 #[derive(Debug, Deserialize)]
 struct Raw {
@@ -31,6 +47,11 @@ struct Raw {
     wifi: Option<RawWifi>,
     admin: Option<RawAdmin>,
     matomo: Option<RawMatomo>,
+    ssh: Option<RawSsh>,
+}
+#[derive(Debug, Deserialize)]
+struct RawSsh {
+    keys: toml::Spanned<Vec<toml::Spanned<String>>>,
 }
 #[derive(Debug, Deserialize)]
 struct RawCentre {
@@ -102,6 +123,8 @@ pub struct Setup {
     pub pin: Option<String>,
     /// Matomo.
     pub matomo: Option<Matomo>,
+    /// The federation's SSH public keys, one `authorized_keys` line each (none: no SSH).
+    pub ssh_keys: Vec<String>,
 }
 
 impl std::fmt::Debug for Setup {
@@ -111,6 +134,7 @@ impl std::fmt::Debug for Setup {
             .field("wifi", &self.wifi)
             .field("pin", &self.pin.as_ref().map(|_| "…"))
             .field("matomo", &self.matomo)
+            .field("ssh_keys", &self.ssh_keys.len())
             .finish()
     }
 }
@@ -201,18 +225,62 @@ pub fn parse(text: &str) -> Result<Setup, Vec<Problem>> {
         }
         Some(Matomo { url: url?, site_id: site_id?, token: token? })
     });
+    let mut ssh_keys = Vec::new();
+    if let Some(ssh) = raw.ssh {
+        if ssh.keys.get_ref().is_empty() || ssh.keys.get_ref().len() > MAX_SSH_KEYS {
+            at(ssh.keys.span(), format!("donnez de 1 à {MAX_SSH_KEYS} clés SSH publiques, ou retirez la section [ssh] (sans elle, la borne n'a pas d'accès SSH)."));
+        }
+        for key in ssh.keys.get_ref() {
+            match ssh_key_line(key.get_ref()) {
+                Ok(line) => ssh_keys.push(line),
+                Err(french) => at(key.span(), french),
+            }
+        }
+    }
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
         return Err(problems);
     }
-    let setup = Setup { centre_name, wifi, pin, matomo };
-    if setup == (Setup { centre_name: None, wifi: None, pin: None, matomo: None }) {
+    let setup = Setup { centre_name, wifi, pin, matomo, ssh_keys };
+    if setup == (Setup { centre_name: None, wifi: None, pin: None, matomo: None, ssh_keys: Vec::new() }) {
         return Err(vec![Problem {
             line: 0,
-            french: "le fichier ne contient aucun réglage ([centre], [wifi], [admin] ou [matomo]).".into(),
+            french: "le fichier ne contient aucun réglage ([centre], [wifi], [admin], [matomo] ou [ssh]).".into(),
         }]);
     }
     Ok(setup)
+}
+
+/// Checks one SSH public key (`type base64 [comment]`, as in a `.pub` file) and gives its
+/// `authorized_keys` line: the key's type is one sshd accepts and its data really is a key of that
+/// type (the base64 decodes and names the same type). Options before the type are refused: the file
+/// gives keys, not rules.
+pub fn ssh_key_line(text: &str) -> Result<String, String> {
+    use base64::Engine;
+    let mut parts = text.split_whitespace();
+    let (Some(kind), Some(data)) = (parts.next(), parts.next()) else {
+        return Err(
+            "une clé SSH publique s'écrit « ssh-ed25519 AAAA… nom » : recopiez toute la ligne du fichier .pub.".into(),
+        );
+    };
+    if !SSH_KEY_TYPES.contains(&kind) {
+        return Err(format!("« {} » n'est pas un type de clé SSH accepté (ssh-ed25519, ecdsa-sha2-nistp256…) : recopiez toute la ligne du fichier .pub.", kind.chars().take(40).collect::<String>()));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(data).map_err(|_| {
+        "la clé SSH est incomplète ou abîmée : recopiez toute la ligne du fichier .pub, sans la couper.".to_string()
+    })?;
+    let named = bytes
+        .get(..4)
+        .and_then(|l| usize::try_from(u32::from_be_bytes([l[0], l[1], l[2], l[3]])).ok())
+        .and_then(|n| bytes.get(4..4 + n));
+    if named != Some(kind.as_bytes()) || bytes.len() < 4 + kind.len() + 32 {
+        return Err(
+            "la clé SSH ne correspond pas à son type : recopiez toute la ligne du fichier .pub, sans la modifier."
+                .into(),
+        );
+    }
+    let comment: String = parts.collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).take(100).collect();
+    Ok(if comment.is_empty() { format!("{kind} {data}") } else { format!("{kind} {data} {comment}") })
 }
 
 /// The NetworkManager keyfile of a Wi-Fi network (pure). `uuid` names the connection.
@@ -230,9 +298,19 @@ pub fn wifi_keyfile(w: &Wifi, uuid: &str) -> String {
     out
 }
 
-/// Applies a checked setup: settings and secrets in the state directory, the Wi-Fi keyfile in
-/// `network_dir` (root only). Returns what was done, one French line each.
-pub fn apply(paths: &Paths, setup: &Setup, network_dir: Option<&Path>) -> Result<Vec<String>, String> {
+/// Where `apply` writes what is not the kiosk's: both root-only folders of the image's state partition.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemDirs<'a> {
+    /// The Wi-Fi as a NetworkManager keyfile (the image: `/var/lib/borne/network`).
+    pub network: Option<&'a Path>,
+    /// The federation's SSH keys as `authorized_keys` (the image: `/var/lib/borne/ssh`).
+    pub ssh: Option<&'a Path>,
+}
+
+/// Applies a checked setup: settings and secrets in the state directory, the Wi-Fi keyfile and the
+/// SSH keys in their system folders. Returns what was done, one French line each.
+pub fn apply(paths: &Paths, setup: &Setup, dirs: SystemDirs<'_>) -> Result<Vec<String>, String> {
+    let network_dir = dirs.network;
     let mut done = Vec::new();
     if let Some(name) = &setup.centre_name {
         let path = paths.settings_overrides();
@@ -279,6 +357,14 @@ pub fn apply(paths: &Paths, setup: &Setup, network_dir: Option<&Path>) -> Result
         .map_err(|e| format!("Wi-Fi : enregistrement impossible ({e})."))?;
         done.push(format!("Wi-Fi : réseau « {} ».", w.ssid));
     }
+    if let (false, Some(dir)) = (setup.ssh_keys.is_empty(), dirs.ssh) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("SSH : dossier impossible à créer ({e})."))?;
+        let mut text = setup.ssh_keys.join("\n");
+        text.push('\n');
+        crate::fsutil::write_atomic_mode(&dir.join("authorized_keys"), text.as_bytes(), 0o600)
+            .map_err(|e| format!("SSH : enregistrement impossible ({e})."))?;
+        done.push(format!("Accès SSH de la fédération : {} clé(s).", setup.ssh_keys.len()));
+    }
     Ok(done)
 }
 
@@ -301,7 +387,33 @@ pin = "482915"
 url = "https://stats.federation.example/"
 site_id = 12
 token = "0123456789abcdef0123456789abcdef"
+
+[ssh]
+keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK6wmzsiPPPT49xc3q1NvgFtsgwvgXXaVyWKcoCi42WD federation@example"]
 "#;
+
+    const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK6wmzsiPPPT49xc3q1NvgFtsgwvgXXaVyWKcoCi42WD";
+
+    #[test]
+    fn ssh_keys_are_checked() {
+        assert_eq!(ssh_key_line(&format!("  {ED25519}  ")).unwrap(), ED25519);
+        assert!(ssh_key_line("ssh-ed25519").unwrap_err().contains("recopiez toute la ligne"));
+        assert!(ssh_key_line("ssh-dss AAAAB3NzaC1kc3MAAACBAP").unwrap_err().contains("n'est pas un type"));
+        // Cut short, or data of another type under this name.
+        assert!(
+            ssh_key_line("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKwq5CX0").unwrap_err().contains("abîmée")
+                || ssh_key_line("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKwq5CX0")
+                    .unwrap_err()
+                    .contains("ne correspond pas")
+        );
+        let rsa_named_ed = ED25519.replace("ssh-ed25519 ", "ssh-rsa ");
+        assert!(ssh_key_line(&rsa_named_ed).unwrap_err().contains("ne correspond pas"));
+        assert!(ssh_key_line(r#"command="sh" ssh-ed25519 AAAA"#).is_err());
+        let p = parse("[ssh]\nkeys = []\n").unwrap_err();
+        assert!(p[0].french.contains("de 1 à 10 clés"), "{}", p[0].french);
+        let p = parse("[centre]\nname = \"A\"\n[ssh]\nkeys = [\n  \"ssh-rsa AAAA\",\n]\n").unwrap_err();
+        assert_eq!(p[0].line, 5, "{p:?}");
+    }
 
     #[test]
     fn a_full_file_is_read() {
@@ -358,8 +470,11 @@ token = "0123456789abcdef0123456789abcdef"
         let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
         let paths = Paths { config_dir: config, state_dir: dir.path().join("state") };
         let net = dir.path().join("network");
-        let done = apply(&paths, &parse(GOOD).unwrap(), Some(&net)).unwrap();
-        assert_eq!(done.len(), 4, "{done:?}");
+        let ssh = dir.path().join("ssh");
+        let done = apply(&paths, &parse(GOOD).unwrap(), SystemDirs { network: Some(&net), ssh: Some(&ssh) }).unwrap();
+        assert_eq!(done.len(), 5, "{done:?}");
+        let keys = std::fs::read_to_string(ssh.join("authorized_keys")).unwrap();
+        assert_eq!(keys, format!("{ED25519} federation@example\n"));
         let loaded = crate::load::load(&paths);
         assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
         assert_eq!(loaded.settings.centre.name, "Centre social Les Tilleuls");
