@@ -122,6 +122,11 @@ def differing_fraction(a, b):
     return diff / (len(pa) / step)
 
 
+# A drawn page with text shows hundreds of colours in the sample (the portal: about 300); the same page
+# before its text is drawn, about 20.
+PAGE_COLOURS = 100
+
+
 def to_png(ppm, png):
     subprocess.run(["convert", ppm, png], check=False)
 
@@ -206,16 +211,32 @@ def ssh(key, port, known_hosts, command, strict="accept-new"):
     return r.returncode, (r.stdout + r.stderr).strip()
 
 
-def make_stick(path, ssh_key):
-    """A 32 MB FAT USB stick holding borne-setup.toml."""
+# A file with two mistakes (an empty name, a PIN too short): both reported, nothing applied.
+SETUP_TOML_BAD = """\
+[centre]
+name = ""
+
+[admin]
+pin = "12"
+"""
+
+
+def make_stick(path, text):
+    """A 32 MB FAT USB stick holding borne-setup.toml with `text`."""
     toml = path + ".toml"
     with open(toml, "w") as f:
-        f.write(SETUP_TOML.format(ssh_key=ssh_key))
+        f.write(text)
     subprocess.run(["truncate", "-s", "32M", path], check=True)
     subprocess.run(["mkfs.vfat", "-n", "CLE-USB", path], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["mcopy", "-i", path, toml, "::/borne-setup.toml"], check=True,
                    env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
     os.unlink(toml)
+
+
+def stick_read(path, name):
+    out = subprocess.run(["mtype", "-i", path, f"::/{name}"], capture_output=True, text=True,
+                         env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
+    return out.stdout if out.returncode == 0 else None
 
 
 def stick_files(path):
@@ -294,16 +315,18 @@ class Vm:
         time.sleep(0.5)
         return path
 
-    def settled_screendump(self, path, timeout=180):
+    def settled_screendump(self, path, timeout=180, min_colours=PAGE_COLOURS):
         """A screen dump once the screen has stopped changing (two dumps 5 s apart that differ on less
-        than 0.5 % of the sampled pixels): under TCG the portal paints for a while after its page has
-        loaded. Returns (path, seconds waited)."""
+        than 0.5 % of the sampled pixels) and shows text (more than `min_colours` colours: anti-aliased
+        text has many, the page before its fonts are drawn about 20): under TCG the portal paints for a
+        while after its page has loaded. Returns (path, seconds waited)."""
         t0 = time.time()
         prev = self.screendump(path + ".prev.ppm")
         while True:
             time.sleep(5)
             cur = self.screendump(path)
-            if differing_fraction(prev, cur) < 0.005 or time.time() - t0 > timeout:
+            done = differing_fraction(prev, cur) < 0.005 and distinct_colours(cur) > min_colours
+            if done or time.time() - t0 > timeout:
                 os.unlink(prev)
                 return path, round(time.time() - t0, 1)
             os.replace(cur, prev)
@@ -341,7 +364,7 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze):
         shot, waited = vm.settled_screendump(os.path.join(out, f"{mode}-{name}.ppm"))
         to_png(shot, os.path.join(out, f"{mode}-{name}.png"))
         colours = distinct_colours(shot)
-        check(f"screen dump shows a drawn page ({name})", colours > 20,
+        check(f"screen dump shows a drawn page ({name})", colours > PAGE_COLOURS,
               f"{colours} distinct colours sampled, screen settled after {waited} s")
         return shot
 
@@ -360,26 +383,31 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze):
         os.unlink(known_hosts)
     if setup:
         stick = os.path.join(out, f"{mode}-stick.img")
-        make_stick(stick, pub)
+        make_stick(stick, SETUP_TOML.format(ssh_key=pub) if setup == "good" else SETUP_TOML_BAD)
     vm = Vm(mode, disk, out, accel, log1, stick)
     figures["accelerator"] = vm.accel
     try:
-        # Boot 1: portal, setup, keys, consoles, watchdog kept fed.
+        # Boot 1: setup, portal, keys, consoles, watchdog kept fed.
+        if setup:
+            # What the setup prints on the screen stays there 8 s (applied) or 2 minutes (refused).
+            outcome = vm.wait_for(r"BORNE-SETUP-(APPLIED|REFUSED)", timeout)
+            shot = vm.screendump(os.path.join(out, f"{mode}-setup.ppm"))
+            to_png(shot, os.path.join(out, f"{mode}-setup-{outcome.lower()}.png"))
+            if setup == "good":
+                check("first-boot setup applied from a USB stick", outcome == "APPLIED", f"BORNE-SETUP-{outcome}")
+            else:
+                check("a setup file with mistakes is refused", outcome == "REFUSED", f"BORNE-SETUP-{outcome}")
         up = float(vm.wait_for(r"BORNE-PORTAL-SHOWN uptime=([\d.]+)", timeout))
         figures["boot1_to_portal_s"] = round(time.time() - vm.start, 1)
         figures["boot1_guest_uptime_at_portal_s"] = up
         check("serial marker: portal shown (boot 1)", True, f"{figures['boot1_to_portal_s']} s after qemu start")
-        if stick:
-            applied = "BORNE-SETUP-APPLIED" in vm.serial()
-            check("first-boot setup applied from a USB stick", applied,
-                  "BORNE-SETUP-APPLIED" if applied else "no BORNE-SETUP-APPLIED on the serial console")
         before = portal_png(vm, "portal")
         figures["boot1_to_settled_screen_s"] = round(time.time() - vm.start, 1)
 
         report = vm.wait_for(r"BORNE-TEST report [^\n]*", 300)
         check("CI hook ran on boot 1", "stats=0" in report, report.strip())
         rc, said = ssh(key, vm.ssh_port, known_hosts, "systemctl is-active borne-kiosk.service")
-        if setup:
+        if setup == "good":
             check("SSH with the federation's key given at setup", rc == 0 and said == "active", f"exit {rc}: {said[-200:]}")
         else:
             check("no SSH without a federation key", rc != 0, f"exit {rc}: {said[-200:]}")
@@ -416,9 +444,15 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze):
               f"gettys={st.get('gettys')} logins={st.get('logins')}")
 
         vm.power_off(300)
-        if stick:
+        if setup == "good":
             left = stick_files(stick)
             check("setup file removed from the stick", "borne-setup.toml" not in left, f"stick holds {left}")
+        elif setup == "bad":
+            left = stick_files(stick)
+            errors = stick_read(stick, "borne-setup-erreurs.txt") or ""
+            check("a refused setup file stays, with its errors beside it",
+                  "borne-setup.toml" in left and "ligne 2" in errors and "ligne 5" in errors,
+                  f"stick holds {left}; borne-setup-erreurs.txt: {errors.strip()[:300]!r}")
         logins = re.findall(r"login:", vm.serial())
         check("no login prompt on the serial console (boot 1)", not logins, f"{len(logins)} found")
 
@@ -431,7 +465,7 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze):
         report = vm.wait_for(r"BORNE-TEST report [^\n]*", 300)
         check("statistics still there after a reboot", "stats=42" in report, report.strip())
         check("files a person or root left are gone after a reboot", "files=[]" in report, report.strip())
-        if setup:
+        if setup == "good":
             rc, said = ssh(key, vm.ssh_port, known_hosts, "true", strict="yes")
             check("SSH after a reboot, same host key", rc == 0, f"exit {rc}: {said[-200:]}")
         portal_png(vm, "portal-boot2")
@@ -471,7 +505,9 @@ def main():
     ap.add_argument("--modes", default="uefi,bios")
     ap.add_argument("--accel", default="auto", help="kvm, tcg, or auto: kvm when it works here")
     ap.add_argument("--setup-modes", default="uefi",
-                    help="modes whose first boot has a USB stick with borne-setup.toml")
+                    help="modes whose first boot has a USB stick with a good borne-setup.toml")
+    ap.add_argument("--bad-setup-modes", default="bios",
+                    help="modes whose first boot has a USB stick with a borne-setup.toml full of mistakes")
     ap.add_argument("--freeze-modes", default="bios",
                     help="modes whose second boot freezes the kiosk to check the watchdog restarts it")
     ap.add_argument("--timeout", type=int, default=900, help="seconds to wait for the portal")
@@ -488,7 +524,9 @@ def main():
     # the watchdog period, the keys), and each VM has its own disk layer, logs and ports.
     with concurrent.futures.ProcessPoolExecutor(max_workers=1 if a.one_at_a_time else len(modes)) as pool:
         runs = {mode: pool.submit(run_mode, mode, a.image, a.out, a.accel, a.timeout,
-                                  mode in a.setup_modes.split(","), mode in a.freeze_modes.split(","))
+                                  "good" if mode in a.setup_modes.split(",") else
+                                  "bad" if mode in a.bad_setup_modes.split(",") else "",
+                                  mode in a.freeze_modes.split(","))
                 for mode in modes}
         for mode, run in runs.items():
             checks, figures = run.result()

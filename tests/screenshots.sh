@@ -5,9 +5,14 @@
 # page of a site that does not answer; the help suite a help sheet; the inclusion suite the help
 # directory, text size and contrast, the end-of-session question and the portal in each language; the
 # documents suite the viewer, « Mes documents » and the list a site's file chooser gets.
+# With --image, also the pictures of the disk image in qemu (docs/screenshots/image-*.png: the portal in
+# UEFI and BIOS, the setup file applied and refused), through .ci/image (builds and boots the image).
 # Root, like the end-to-end suites (tests/e2e/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --image ]; then
+  BORNE_PROFILE="${BORNE_PROFILE:-dev}" .ci/image
+fi
 E2E_ARTIFACTS="$(mktemp -d)"
 export E2E_ARTIFACTS
 tests/e2e/run.sh tests/e2e/wipe.test.mjs tests/e2e/admin.test.mjs tests/e2e/print.test.mjs tests/e2e/netfault.test.mjs \
