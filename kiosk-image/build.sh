@@ -10,6 +10,7 @@
 #   BORNE_GRUB_PASSWORD password of GRUB's menu (BIOS); default: a random one written to
 #                       mkosi.output/grub-password.txt (keep it, or lose the menu for good)
 #   CARGO_TARGET_DIR    as usual (default: target/ of the workspace)
+#   BORNE_PREBUILT=1    the binaries of that profile are built already (CI: its build step made them)
 # Needs root, mkosi 24 (bookworm-backports) and the host tools listed in kiosk-image/README.md
 # (.ci/image-deps.sh installs them).
 set -euo pipefail
@@ -24,7 +25,9 @@ t0=$(date +%s)
 
 echo "== borne .deb (profile $profile)"
 cd "$root"
-cargo build --locked --profile "$profile" -p borne -p bornectl
+if [ "${BORNE_PREBUILT:-0}" != 1 ]; then
+  cargo build --locked --profile "$profile" -p borne -p bornectl
+fi
 cargo_deb="$(command -v cargo-deb || true)"
 [ -n "$cargo_deb" ] || cargo_deb="$target/tools/bin/cargo-deb"
 rm -f "$here"/mkosi.packages/*.deb

@@ -470,7 +470,7 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze):
             check("SSH after a reboot, same host key", rc == 0, f"exit {rc}: {said[-200:]}")
         portal_png(vm, "portal-boot2")
         if freeze:
-            vm.wait_for(r"BORNE-TEST froze the kiosk", 120)
+            vm.wait_for(r"BORNE-TEST froze the kiosk", 300)
             t_freeze = time.time()
             up3 = float(vm.wait_for(r"BORNE-PORTAL-SHOWN uptime=([\d.]+)", 400, count=2))
             figures["watchdog_restart_to_portal_s"] = round(time.time() - t_freeze, 1)
