@@ -74,7 +74,9 @@ t3=$(date +%s)
 rm -f "$img.zst"
 if [ "$level" != 0 ]; then
   echo "== compress (zstd -$level)"
-  zstd -q -f -T0 "-$level" "$img" -o "$img.zst"
+  # --long=27: a 128 MB window finds the kernel and initrd the boot partition holds twice (UKI, GRUB's
+  # copy); 27 is what `zstd -d` accepts without options.
+  zstd -q -f -T0 "-$level" --long=27 "$img" -o "$img.zst"
 fi
 t4=$(date +%s)
 
