@@ -162,26 +162,13 @@ def kvm_works(workdir):
     return ok
 
 
-SETUP_TOML = """\
-# Fichier d'installation de test (kiosk-image/test-boot.py)
-[centre]
-name = "Centre social Les Tilleuls"
-
-[wifi]
-ssid = "Tilleuls-Public"
-password = "bienvenue2024"
-
-[admin]
-pin = "482915"
-
-[matomo]
-url = "https://stats.federation.example/"
-site_id = 3
-token = "0123456789abcdef0123456789abcdef"
-
-[ssh]
-keys = ["{ssh_key}"]
-"""
+def setup_text(ssh_key):
+    """The référent's example setup file (so the example is checked too), with this run's SSH key."""
+    with open(os.path.join(HERE, "borne-setup.example.toml")) as f:
+        text, n = re.subn(r"^keys = \[.*\]$", f'keys = ["{ssh_key}"]', f.read(), flags=re.M)
+    if n != 1:
+        raise ValueError("borne-setup.example.toml: no `keys = [...]` line in [ssh]")
+    return text
 
 
 def make_ssh_key(out, mode):
@@ -383,7 +370,7 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze):
         os.unlink(known_hosts)
     if setup:
         stick = os.path.join(out, f"{mode}-stick.img")
-        make_stick(stick, SETUP_TOML.format(ssh_key=pub) if setup == "good" else SETUP_TOML_BAD)
+        make_stick(stick, setup_text(pub) if setup == "good" else SETUP_TOML_BAD)
     vm = Vm(mode, disk, out, accel, log1, stick)
     figures["accelerator"] = vm.accel
     try:
