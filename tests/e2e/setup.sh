@@ -167,6 +167,10 @@ setup_printer() {
   # Ghostscript, cups-filters' default, turns a Skia PDF (what WebKit prints) into one image per
   # page; pdftocairo keeps its text, so the tests can read what came out (pdftotext).
   lpadmin -p "$PRINTER" -o pdftops-renderer-default=pdftocairo
+  # Jobs an interrupted run left in the queue (a machine stopped mid-run) would print now and be taken
+  # for this run's: purge them, and what they printed, before the queue accepts anything.
+  cancel -a -x "$PRINTER" 2>/dev/null || true
+  rm -f "$PRINTED"/*.pdf
   cupsenable "$PRINTER"
   cupsaccept "$PRINTER"
 }
