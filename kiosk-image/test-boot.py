@@ -8,7 +8,9 @@ For each mode, on a copy-on-write layer over the image (the image itself is neve
   boot 1 (UEFI: with a USB stick holding a borne-setup.toml with the federation's SSH key)
   1. the kiosk's serial marker "BORNE-PORTAL-SHOWN" (boot time = qemu start to marker; KVM when it works
      here, else TCG) and a screen dump of the portal once the screen has settled (<out>/<mode>-portal.png);
-  2. UEFI: the setup applied (BORNE-SETUP-APPLIED) and SSH with the federation's key works;
+  2. UEFI: the setup applied (BORNE-SETUP-APPLIED) and SSH with the federation's key works; through it,
+     as the kiosk's user: logind's reboot and power-off allowed (polkit), not to another user, and
+     root's part of the state partition neither readable nor movable;
      BIOS (no setup file): no SSH at all;
   3. the CI hook (borne-vm-test.service, active only under qemu with our fw_cfg entry) reports, then
      plants a statistics row and files where a person's session could write;
@@ -396,6 +398,19 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze):
         rc, said = ssh(key, vm.ssh_port, known_hosts, "systemctl is-active borne-kiosk.service")
         if setup == "good":
             check("SSH with the federation's key given at setup", rc == 0 and said == "active", f"exit {rc}: {said[-200:]}")
+            # Through SSH, as the kiosk's user: the admin screen's reboot and power-off are allowed to it
+            # (polkit rule) and to nobody else; root's part of the state partition is out of its reach.
+            as_user = "setpriv --reuid={0} --regid={1} --init-groups "
+            can = "busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager "
+            answers = [ssh(key, vm.ssh_port, known_hosts, as_user.format(u, g) + can + m)[1]
+                       for u, g, m in (("borne", "borne", "CanReboot"), ("borne", "borne", "CanPowerOff"),
+                                       ("nobody", "nogroup", "CanReboot"))]
+            check("reboot and power-off allowed to the kiosk's user alone",
+                  answers == ['s "yes"', 's "yes"', 's "challenge"'], f"borne, borne, nobody: {answers}")
+            rc, said = ssh(key, vm.ssh_port, known_hosts, as_user.format("borne", "borne") + "sh -c "
+                           "'ls /var/lib/borne-state/system || mv /var/lib/borne-state/system /var/lib/borne-state/x'")
+            check("the kiosk's user can neither read nor move root's Wi-Fi and SSH keys", rc != 0
+                  and said.count("Permission denied") == 2, f"exit {rc}: {said[-200:]}")
         else:
             check("no SSH without a federation key", rc != 0, f"exit {rc}: {said[-200:]}")
         vm.wait_for(r"BORNE-TEST planted", 300)
