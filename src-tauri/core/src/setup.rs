@@ -400,12 +400,8 @@ keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK6wmzsiPPPT49xc3q1NvgFtsgwvgXXaVyW
         assert!(ssh_key_line("ssh-ed25519").unwrap_err().contains("recopiez toute la ligne"));
         assert!(ssh_key_line("ssh-dss AAAAB3NzaC1kc3MAAACBAP").unwrap_err().contains("n'est pas un type"));
         // Cut short, or data of another type under this name.
-        assert!(
-            ssh_key_line("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKwq5CX0").unwrap_err().contains("abîmée")
-                || ssh_key_line("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKwq5CX0")
-                    .unwrap_err()
-                    .contains("ne correspond pas")
-        );
+        let cut = ssh_key_line("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKwq5CX0").unwrap_err();
+        assert!(cut.contains("abîmée") || cut.contains("ne correspond pas"), "{cut}");
         let rsa_named_ed = ED25519.replace("ssh-ed25519 ", "ssh-rsa ");
         assert!(ssh_key_line(&rsa_named_ed).unwrap_err().contains("ne correspond pas"));
         assert!(ssh_key_line(r#"command="sh" ssh-ed25519 AAAA"#).is_err());
