@@ -2,9 +2,10 @@
 //! manual runs.
 //!
 //! ```text
-//! matomo-contract [--port P] [--site NAME]... [--token TOKEN:ROLE]...
+//! matomo-contract [--port P] [--site NAME[@ZONE]]... [--token TOKEN:ROLE]...
 //! ```
-//! `--port` defaults to 0 (a free port); each `--site` creates the next site (ids 1, 2...) in Europe/Paris;
+//! `--port` defaults to 0 (a free port); each `--site` creates the next site (ids 1, 2...) in ZONE (`UTC`, `UTC±N`
+//! or a tz database name such as `Indian/Reunion`; Europe/Paris when not given);
 //! ROLE is `super`, `write:ID` or `view:ID`. Prints `listening http://127.0.0.1:PORT/` once ready. Totals of what
 //! was stored: `GET /__contract/totals`.
 
@@ -13,7 +14,8 @@ use std::process::ExitCode;
 
 use borne_tests::matomo::{ContractServer, Role};
 
-const USAGE: &str = "usage: matomo-contract [--port P] [--site NAME]... [--token TOKEN:ROLE]...
+const USAGE: &str = "usage: matomo-contract [--port P] [--site NAME[@ZONE]]... [--token TOKEN:ROLE]...
+  ZONE: UTC | UTC+N | UTC-N | Area/City (default Europe/Paris)
   ROLE: super | write:SITE_ID | view:SITE_ID";
 
 /// What the command line asks for.
@@ -69,8 +71,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    for name in &options.sites {
-        server.add_site(name, "Europe/Paris");
+    for site in &options.sites {
+        let (name, zone) = site.rsplit_once('@').unwrap_or((site, "Europe/Paris"));
+        if server.try_add_site(name, zone).is_none() {
+            eprintln!("matomo-contract: unknown time zone `{zone}`\n{USAGE}");
+            return ExitCode::from(2);
+        }
     }
     for (token, role) in options.tokens {
         server.add_token(&token, role);

@@ -33,15 +33,19 @@
 //!   superuser token (stored as given).
 //! - A hit with both `e_c` and `e_a` is an event (`e_n`, `e_v` optional); with only one of them it is a plain
 //!   action. `nb_events` counts hits, `sum_event_value` adds `e_v`.
-//! - Reports bucket days by the site's time zone: `UTC`, `Europe/Paris` (EU summer time) or `UTC±N`.
+//! - Reports bucket days by the site's time zone: `UTC`, `UTC±N` or a tz database name (`Europe/Paris`,
+//!   `Indian/Reunion`, `America/Guadeloupe`..., read through jiff from the system's database, summer time included).
 //!
 //! # Reporting API: `GET`/`POST /index.php?module=API&method=...&format=JSON`
-//! - An unknown `token_auth`: 401 with an HTML page even though JSON was asked. A valid token without view
-//!   access to `idSite`, an unknown `idSite`, a missing parameter or no token at all: 200
-//!   `{"result":"error","message":...}`. Database down: 200 `{"result":"error"}` with a database message. Without
-//!   `format=JSON` the answer is XML, Matomo's default. Only `API.getMatomoVersion` (`{"value":"5.0.2"}`) needs
-//!   no token, and `UsersManager.createAppSpecificTokenAuth` authenticates with `userLogin` and
-//!   `passwordConfirmation`.
+//! - An unknown `token_auth`: 401 with an HTML page even though JSON was asked. A refusal of access (Matomo's
+//!   `NoAccessException`: no token at all, a token without view access to `idSite`, a site that does not exist
+//!   asked by a token that is not a superuser's, a superuser method): 401 with `{"result":"error","message":
+//!   "You can't access this resource as it requires 'view' access for the website id = N."}` (or "... for at
+//!   least one website", "... 'superuser' access"). An unknown `idSite` asked by a superuser, a missing parameter:
+//!   200 `{"result":"error","message":...}`. Database down: 200 `{"result":"error"}` with a database message.
+//!   Without `format=JSON` the answer is XML, Matomo's default. `API.getMatomoVersion` (`{"value":"5.0.2"}`)
+//!   needs a token with view access to at least one website (anonymous: 401), and
+//!   `UsersManager.createAppSpecificTokenAuth` authenticates with `userLogin` and `passwordConfirmation`.
 //! - `SitesManager.addSite`, `getSitesWithAtLeastViewAccess`, `getSiteFromId`; `UsersManager.addUser`,
 //!   `setUserAccess` (view, write, admin, noaccess), `createAppSpecificTokenAuth` (a token with the user's
 //!   current access, usable for tracking too).
@@ -54,9 +58,12 @@
 //! - Archived reports lag: with [`ContractServer::set_archive_lag`], VisitsSummary and Events only see hits
 //!   stored at least that long ago, as when Matomo has not yet re-archived (900 s in browser archiving).
 //! - `Live.getLastVisitsDetails` (`idSite`, optional `segment` of `eventCategory==`, `eventAction==`,
-//!   `eventName==` conditions joined by `;` with URL-encoded values, optional `period`+`date`, `filter_limit`,
-//!   `filter_offset`) reads the stored hits at once: the visits with an event matching every condition, last
-//!   action first, with all their actions.
+//!   `eventName` conditions with `==`, `=^` (starts with) or `=@` (contains), joined by `;` with URL-encoded
+//!   values, optional `period`+`date`, `filter_limit`, `filter_offset`) reads the stored hits at once: the visits
+//!   with an event matching every condition, last action first, with all their actions. As in Matomo, each
+//!   action's `timestamp` (and `serverTimePretty`) is the site's local wall time read as UTC (stored time plus
+//!   the zone's offset at that instant); the visit's `firstActionTimestamp`, `lastActionTimestamp`,
+//!   `serverDate` and `lastActionDateTime` are UTC.
 //! - `filter_limit` defaults to 100 rows (`-1`: all).
 //!
 //! # Numbers: integers or strings
@@ -213,11 +220,16 @@ impl ContractServer {
         format!("http://127.0.0.1:{}/", self.addr.port())
     }
 
-    /// Creates a site; ids are 1, 2, 3... Panics on a time zone the server does not know (`UTC`, `UTC±N`,
-    /// `Europe/Paris`).
+    /// Creates a site; ids are 1, 2, 3... Panics on a time zone the server does not know (`UTC`, `UTC±N`, or a
+    /// tz database name such as `Europe/Paris`).
     pub fn add_site(&self, name: &str, timezone: &str) -> u32 {
-        let zone = Zone::parse(timezone).expect("a time zone the contract server knows: UTC, UTC±N or Europe/Paris");
-        self.shared.state().add_site(name, timezone, zone, "")
+        self.try_add_site(name, timezone).expect("a time zone the contract server knows: UTC, UTC±N or Area/City")
+    }
+
+    /// Creates a site, or None when the server does not know the time zone.
+    pub fn try_add_site(&self, name: &str, timezone: &str) -> Option<u32> {
+        let zone = Zone::parse(timezone)?;
+        Some(self.shared.state().add_site(name, timezone, zone, ""))
     }
 
     /// Registers a token with the given rights.

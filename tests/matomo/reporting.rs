@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::http::{Params, Request, Response};
 use super::store::{Caller, Level, Site, State, User, Visit};
-use super::time::{Day, Window, Zone};
+use super::time::{datetime, Day, Window, Zone};
 use super::tracking::database_down;
 use super::{Fault, StoredHit};
 
@@ -56,17 +56,14 @@ pub(crate) fn handle(state: &mut State, req: &Request) -> Response {
             None => return Response::html(401, UNAUTHORIZED),
         },
     };
-    if method == "API.getMatomoVersion" {
-        return reply(Ok(json!({ "value": VERSION })));
-    }
     let Some(caller) = caller else {
-        return reply(
-            Err("You can't access this resource as it requires 'view' access: send a token_auth.".to_owned()),
-        );
+        return reply(Err(format!("{NO_ACCESS} 'view' access for at least one website.")));
     };
     let (caller, p) = (&caller, &params);
     reply(match method {
         "" => Err("Please specify a value for 'method'.".to_owned()),
+        // Matomo 5 asks for view access to at least one website, so an anonymous call is refused (401).
+        "API.getMatomoVersion" => some_view_access(state, caller).map(|()| json!({ "value": VERSION })),
         "SitesManager.addSite" => add_site(state, caller, p),
         "SitesManager.getSitesWithAtLeastViewAccess" => {
             Ok(state.sites.iter().filter(|site| caller.can_view(site.id)).map(site_json).collect())
@@ -85,11 +82,27 @@ pub(crate) fn handle(state: &mut State, req: &Request) -> Response {
     })
 }
 
-/// 200 with the result, or with `{"result":"error","message":...}`.
+/// The start of every message of Matomo's `NoAccessException`.
+const NO_ACCESS: &str = "You can't access this resource as it requires";
+
+/// 200 with the result, or `{"result":"error","message":...}`: with 401 when it is a refusal of access (Matomo's
+/// `NoAccessException`, whose messages all start with [`NO_ACCESS`]), else with 200.
 fn reply(result: Result<Value, String>) -> Response {
     match result {
         Ok(value) => Response::json(200, &value),
-        Err(message) => Response::json(200, &json!({ "result": "error", "message": message })),
+        Err(message) => {
+            let status = if message.starts_with(NO_ACCESS) { 401 } else { 200 };
+            Response::json(status, &json!({ "result": "error", "message": message }))
+        }
+    }
+}
+
+/// View access to at least one website (what `API.getMatomoVersion` asks in Matomo 5).
+fn some_view_access(state: &State, caller: &Caller) -> Result<(), String> {
+    if caller.is_superuser() || state.sites.iter().any(|site| caller.can_view(site.id)) {
+        Ok(())
+    } else {
+        Err(format!("{NO_ACCESS} 'view' access for at least one website."))
     }
 }
 
@@ -107,7 +120,7 @@ fn superuser(caller: &Caller) -> Result<(), String> {
     if caller.is_superuser() {
         Ok(())
     } else {
-        Err("You can't access this resource as it requires 'superuser' access.".to_owned())
+        Err(format!("{NO_ACCESS} 'superuser' access."))
     }
 }
 
@@ -120,14 +133,18 @@ fn site<'a>(state: &'a State, id: &str) -> Result<&'a Site, String> {
         .ok_or_else(|| format!("An unexpected website was found in the request: website id was set to '{id}' ."))
 }
 
-/// The existing site `id`, which the caller may view.
+/// The existing site `id`, which the caller may view. As in Matomo, access is checked first: a user who is not a
+/// superuser gets the same refusal (401) for a site that does not exist as for a site of someone else; only a
+/// superuser learns that the site does not exist (200 `result: error`).
 fn viewable_site<'a>(state: &'a State, caller: &Caller, id: &str) -> Result<&'a Site, String> {
-    let site = site(state, id)?;
-    if caller.can_view(site.id) {
-        Ok(site)
-    } else {
-        Err(format!("You can't access this resource as it requires 'view' access for the website id = {}.", site.id))
+    if !caller.is_superuser() {
+        let number: Option<u32> = id.trim().parse().ok();
+        if !number.is_some_and(|n| caller.can_view(n)) {
+            let shown = number.map_or_else(|| id.trim().to_owned(), |n| n.to_string());
+            return Err(format!("{NO_ACCESS} 'view' access for the website id = {shown}."));
+        }
     }
+    site(state, id)
 }
 
 /// A site as SitesManager shows it (`idsite` is a string, as in Matomo).
@@ -142,7 +159,7 @@ fn add_site(state: &mut State, caller: &Caller, params: &Params) -> Result<Value
     let timezone = params.get("timezone").filter(|timezone| !timezone.is_empty()).unwrap_or("UTC");
     let zone = Zone::parse(timezone).ok_or_else(|| {
         format!(
-            "The timezone '{timezone}' is not valid (the contract server knows UTC, UTC+N, UTC-N and Europe/Paris)."
+            "The timezone '{timezone}' is not valid (the contract server knows UTC, UTC+N, UTC-N and Area/City names)."
         )
     })?;
     let url = ["urls", "urls[]", "urls[0]"].iter().find_map(|name| params.get(name)).unwrap_or("");
@@ -447,18 +464,43 @@ impl Page {
     }
 }
 
-/// A segment: conditions `dimension==value` that one action of the visit must all meet.
-fn parse_segment(segment: &str) -> Result<Vec<(EventDim, String)>, String> {
+/// How a segment condition compares: Matomo's `==`, `=^` (starts with) and `=@` (contains).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Match {
+    /// `==`.
+    Equals,
+    /// `=^`.
+    StartsWith,
+    /// `=@`.
+    Contains,
+}
+
+impl Match {
+    fn accepts(self, value: Option<&str>, wanted: &str) -> bool {
+        value.is_some_and(|value| match self {
+            Match::Equals => value == wanted,
+            Match::StartsWith => value.starts_with(wanted),
+            Match::Contains => value.contains(wanted),
+        })
+    }
+}
+
+/// A segment: conditions `dimension==value`, `dimension=^value` or `dimension=@value` that one action of the visit
+/// must all meet.
+fn parse_segment(segment: &str) -> Result<Vec<(EventDim, Match, String)>, String> {
     let unsupported = || {
         format!(
             "The segment '{segment}' is not supported by the contract server \
-             (eventCategory==, eventAction==, eventName==, joined by ';')."
+             (eventCategory, eventAction, eventName with ==, =^ or =@, joined by ';')."
         )
     };
     segment
         .split(';')
         .map(|condition| {
-            let (name, value) = condition.split_once("==").ok_or_else(unsupported)?;
+            let (name, how, value) = [("==", Match::Equals), ("=^", Match::StartsWith), ("=@", Match::Contains)]
+                .iter()
+                .find_map(|(op, how)| condition.split_once(op).map(|(name, value)| (name, *how, value)))
+                .ok_or_else(unsupported)?;
             let dimension = match name {
                 "eventCategory" => EventDim::Category,
                 "eventAction" => EventDim::Action,
@@ -468,7 +510,7 @@ fn parse_segment(segment: &str) -> Result<Vec<(EventDim, String)>, String> {
             if value.contains(',') {
                 return Err(unsupported()); // an OR in Matomo's syntax
             }
-            Ok((dimension, percent_decode_str(value).decode_utf8_lossy().into_owned()))
+            Ok((dimension, how, percent_decode_str(value).decode_utf8_lossy().into_owned()))
         })
         .collect()
 }
@@ -493,7 +535,7 @@ fn live(state: &State, caller: &Caller, params: &Params) -> Result<Value, String
     }
     let matches = |hit: &StoredHit| {
         hit.event().is_some()
-            && conditions.iter().all(|(dimension, value)| dimension.value(hit) == Some(value.as_str()))
+            && conditions.iter().all(|(dimension, how, value)| how.accepts(dimension.value(hit), value))
     };
     let mut visits: Vec<(&Visit, Vec<&StoredHit>)> = state
         .visits
@@ -521,29 +563,44 @@ fn visit_json(site: &Site, visit: &Visit, hits: &[&StoredHit]) -> Value {
         }
         Err(_) => ip.to_owned(),
     };
+    let (first, last) = (visit.first as i64, visit.last as i64);
     json!({
         "idSite": site.id,
         "idVisit": visit.id,
         "visitIp": ip,
-        "serverDate": site.zone.day_of(visit.first as i64).to_string(),
+        // As Matomo's Live plugin computes them: `serverDate`, `lastActionDateTime` and the two timestamps from the
+        // stored UTC times; the "pretty" strings in the site's zone.
+        "serverDate": datetime(last)[..10],
+        "lastActionDateTime": datetime(last),
         "firstActionTimestamp": visit.first,
         "lastActionTimestamp": visit.last,
+        "serverTimestamp": visit.last,
+        "serverDatePretty": datetime(site.zone.shifted(last))[..10],
+        "serverTimePretty": datetime(site.zone.shifted(last))[11..],
+        "serverDatePrettyFirstAction": datetime(site.zone.shifted(first))[..10],
+        "serverTimePrettyFirstAction": datetime(site.zone.shifted(first))[11..],
         "actions": hits.len().to_string(),
-        "actionDetails": hits.iter().map(|hit| action_json(hit)).collect::<Vec<_>>(),
+        "actionDetails": hits.iter().map(|hit| action_json(site, hit)).collect::<Vec<_>>(),
     })
 }
 
-/// One action of a visit: an event (`eventName` and `eventValue` only when set), or another action.
-fn action_json(hit: &StoredHit) -> Value {
+/// One action of a visit: an event (`eventName` and `eventValue` only when set), or another action. Its
+/// `timestamp` and `serverTimePretty` are the site's local wall time, as Matomo's Actions plugin gives them
+/// (`Date::factory($serverTime, $timezone)->getTimestamp()`): the stored UTC time plus the zone's offset at that
+/// instant, so 3 600 s later for Paris in winter and the same value for two hours the night clocks go back.
+fn action_json(site: &Site, hit: &StoredHit) -> Value {
+    let local = site.zone.shifted(hit.time as i64);
     let Some((category, action)) = hit.event() else {
         return json!({
             "type": "action",
             "url": hit.param("url").unwrap_or(""),
             "pageTitle": hit.param("action_name").unwrap_or(""),
-            "timestamp": hit.time,
+            "timestamp": local,
+            "serverTimePretty": datetime(local),
         });
     };
-    let mut out = json!({ "type": "event", "eventCategory": category, "eventAction": action, "timestamp": hit.time });
+    let mut out = json!({ "type": "event", "eventCategory": category, "eventAction": action, "timestamp": local,
+        "serverTimePretty": datetime(local) });
     if let Some(name) = EventDim::Name.value(hit) {
         out["eventName"] = json!(name);
     }

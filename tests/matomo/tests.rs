@@ -140,6 +140,16 @@ fn api_json(server: &ContractServer, query: &str) -> Value {
     answer.json()
 }
 
+/// A refusal of access, as Matomo's `NoAccessException` answers it: 401 with the error in JSON.
+fn refused(server: &ContractServer, query: &str) -> String {
+    let answer = api(server, query);
+    assert_eq!(answer.status, 401, "{answer:?}");
+    assert!(answer.header("content-type").unwrap().starts_with("application/json"));
+    let value = answer.json();
+    assert!(is_error(&value), "{value}");
+    value["message"].as_str().unwrap_or("").to_owned()
+}
+
 fn counts(tracked: u64, invalid: u64) -> Value {
     json!({"status": "success", "tracked": tracked, "invalid": invalid})
 }
@@ -313,7 +323,7 @@ fn latency_delays_every_request() {
     let s = server();
     s.set_fault(Fault::Latency(Duration::from_millis(300)));
     let start = Instant::now();
-    assert_eq!(api_json(&s, "method=API.getMatomoVersion"), json!({"value": "5.0.2"}));
+    assert_eq!(api_json(&s, &format!("method=API.getMatomoVersion&token_auth={SUPER}")), json!({"value": "5.0.2"}));
     assert!(start.elapsed() >= Duration::from_millis(300));
 }
 
@@ -388,18 +398,29 @@ fn a_bad_token_gets_a_401_html_page_even_for_json() {
 }
 
 #[test]
-fn reporting_errors_are_200_result_error() {
+fn reporting_errors_are_200_result_error_and_refusals_of_access_401() {
     let s = server();
     s.add_token("view-2", Role::View(2));
+    s.add_token("no-site", Role::View(77));
     let ask = |query: &str| api_json(&s, query);
     assert!(is_error(&ask(&format!("method=VisitsSummary.get&idSite=99&period=day&date=today&token_auth={SUPER}"))));
-    assert!(is_error(&ask("method=VisitsSummary.get&idSite=1&period=day&date=today&token_auth=view-2")));
-    assert!(is_error(&ask("method=VisitsSummary.get&idSite=1,2&period=day&date=today&token_auth=view-2")));
     assert!(is_error(&ask(&format!("method=VisitsSummary.get&idSite=1&date=today&token_auth={SUPER}"))));
     assert!(is_error(&ask(&format!("method=VisitsSummary.get&idSite=1&period=month&date=today&token_auth={SUPER}"))));
-    assert!(is_error(&ask("method=VisitsSummary.get&idSite=1&period=day&date=today")));
     assert!(is_error(&ask(&format!("method=Nope.nothing&token_auth={SUPER}"))));
-    assert_eq!(ask("method=API.getMatomoVersion"), json!({"value": "5.0.2"}));
+    // Refusals of access are 401, with the message in JSON (not the HTML page of a bad token).
+    let view = "'view' access for the website id = 1.";
+    assert!(refused(&s, "method=VisitsSummary.get&idSite=1&period=day&date=today&token_auth=view-2").ends_with(view));
+    assert!(refused(&s, "method=VisitsSummary.get&idSite=1,2&period=day&date=today&token_auth=view-2").ends_with(view));
+    assert!(refused(&s, "method=SitesManager.getSiteFromId&idSite=1&token_auth=view-2").ends_with(view));
+    // A site that does not exist: the same refusal as a site of someone else, unless one is a superuser.
+    assert!(refused(&s, "method=SitesManager.getSiteFromId&idSite=99&token_auth=view-2").ends_with("id = 99."));
+    assert!(is_error(&ask(&format!("method=SitesManager.getSiteFromId&idSite=99&token_auth={SUPER}"))));
+    assert!(refused(&s, "method=VisitsSummary.get&idSite=1&period=day&date=today").contains("'view' access"));
+    // Matomo 5 gives its version only to a token with view access to some website.
+    let some = "'view' access for at least one website.";
+    assert!(refused(&s, "method=API.getMatomoVersion").ends_with(some));
+    assert!(refused(&s, "method=API.getMatomoVersion&token_auth=no-site").ends_with(some));
+    assert_eq!(ask("method=API.getMatomoVersion&token_auth=view-2"), json!({"value": "5.0.2"}));
     assert_eq!(ask("method=VisitsSummary.get&idSite=2&period=day&date=today&token_auth=view-2"), json!([]));
     // Without format=JSON, Matomo answers XML.
     let xml = get(&s, "/index.php?module=API&method=API.getMatomoVersion");
@@ -498,8 +519,17 @@ fn live_reads_the_stored_visits_with_a_segment() {
     assert_eq!(
         actions[0],
         json!({"type": "event", "eventCategory": "borne", "eventAction": "print", "eventName": "ticket",
-               "eventValue": 1, "timestamp": at("2026-11-01 23:30:00")})
+               "eventValue": 1, "timestamp": at("2026-11-02 00:30:00"), "serverTimePretty": "2026-11-02 00:30:00"}),
+        "Live shows the action's time in the site's zone (Paris, winter: one hour later), read as UTC"
     );
+    assert_eq!(
+        (&named[0]["firstActionTimestamp"], &named[0]["serverDate"], &named[0]["lastActionDateTime"]),
+        (&json!(at("2026-11-01 23:30:00")), &json!("2026-11-01"), &json!("2026-11-01 23:35:00")),
+        "the visit's own times stay in UTC"
+    );
+    assert_eq!(live("&segment=eventName%3D%5Etick").as_array().unwrap().len(), 1, "=^ starts with");
+    assert_eq!(live("&segment=eventName%3D%40icke").as_array().unwrap().len(), 1, "=@ contains");
+    assert_eq!(live("&segment=eventName%3D%5Eicke"), json!([]));
 
     let scanned = live("&segment=eventCategory%3D%3Dborne%3BeventAction%3D%3Dscan");
     assert_eq!(scanned[0]["idVisit"], 1);
@@ -570,8 +600,9 @@ fn provisioning_gives_a_token_that_writes_to_its_site_only() {
         json!([{"idsite": "3", "name": "borne-3", "main_url": "https://b3", "timezone": "Europe/Paris"}])
     );
     assert_eq!(with_token("method=SitesManager.getSiteFromId&idSite=3")["idsite"], "3");
-    assert!(is_error(&with_token("method=VisitsSummary.get&idSite=1&period=day&date=today")));
-    assert!(is_error(&with_token("method=SitesManager.addSite&siteName=x")));
+    assert!(refused(&s, &format!("method=VisitsSummary.get&idSite=1&period=day&date=today&token_auth={token}"))
+        .contains("website id = 1"));
+    assert!(refused(&s, &format!("method=SitesManager.addSite&siteName=x&token_auth={token}")).contains("superuser"));
     assert_eq!(with_token("method=VisitsSummary.get&idSite=3&period=day&date=2026-10-01")["nb_visits"], 1);
 
     // Access follows the user: taken away, the token no longer writes old hits.

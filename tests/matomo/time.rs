@@ -55,11 +55,6 @@ impl Day {
     pub(crate) fn pred(self) -> Day {
         Day(self.0 - 1)
     }
-
-    /// Day of the week, 0 for Sunday (1970-01-01 was a Thursday).
-    fn weekday(self) -> i64 {
-        (self.0 + 4).rem_euclid(7)
-    }
 }
 
 impl fmt::Display for Day {
@@ -86,33 +81,26 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
-/// The last Sunday of a month.
-fn last_sunday(y: i64, m: u32) -> Day {
-    let last = Day::from_ymd(y, m, days_in_month(y, m)).expect("the last day of a month exists");
-    Day(last.0 - last.weekday())
-}
-
-/// A site's time zone: reports bucket days by it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A site's time zone: reports bucket days by it, and Live shifts action times by it.
+#[derive(Clone, Debug)]
 pub(crate) enum Zone {
-    /// `UTC`.
-    Utc,
-    /// `Europe/Paris`: CET (+1) and CEST (+2) from the last Sunday of March 01:00 UTC to the last Sunday of
-    /// October 01:00 UTC.
-    Paris,
-    /// Matomo's manual offsets, `UTC+2`, `UTC-5`, `UTC+5.5`: the offset in seconds.
+    /// `UTC` and Matomo's manual offsets, `UTC+2`, `UTC-5`, `UTC+5.5`: the offset in seconds.
     Fixed(i64),
+    /// A named zone of the tz database (`Europe/Paris`, `Indian/Reunion`, `America/Guadeloupe`...), with its
+    /// summer time rules, read through jiff from the system's database as Matomo reads PHP's.
+    Named(jiff::tz::TimeZone),
 }
 
 impl Zone {
-    /// The zone of a Matomo time zone name, if the contract server knows it.
+    /// The zone of a Matomo time zone name, if the contract server knows it: `UTC`, `UTC±N` or a tz database name.
     pub(crate) fn parse(name: &str) -> Option<Zone> {
-        match name {
-            "UTC" => return Some(Zone::Utc),
-            "Europe/Paris" => return Some(Zone::Paris),
-            _ => {}
+        if name == "UTC" {
+            return Some(Zone::Fixed(0));
         }
-        let offset = name.strip_prefix("UTC")?;
+        let Some(offset) = name.strip_prefix("UTC") else {
+            // Only names with a slash (`Area/City`): Matomo's list has no abbreviations such as `CET`.
+            return name.contains('/').then(|| jiff::tz::TimeZone::get(name).ok().map(Zone::Named)).flatten();
+        };
         let (sign, hours) = match offset.as_bytes().first()? {
             b'+' => (1.0, &offset[1..]),
             b'-' => (-1.0, &offset[1..]),
@@ -130,26 +118,34 @@ impl Zone {
     }
 
     /// Offset from UTC, in seconds, at the instant `t`.
-    fn offset(self, t: i64) -> i64 {
+    pub(crate) fn offset(&self, t: i64) -> i64 {
         match self {
-            Zone::Utc => 0,
-            Zone::Fixed(offset) => offset,
-            Zone::Paris => {
-                let (year, _, _) = Day(t.div_euclid(DAY)).ymd();
-                let summer = last_sunday(year, 3).0 * DAY + 3600..last_sunday(year, 10).0 * DAY + 3600;
-                if summer.contains(&t) {
-                    7200
-                } else {
-                    3600
-                }
-            }
+            Zone::Fixed(offset) => *offset,
+            Zone::Named(tz) => match jiff::Timestamp::from_second(t) {
+                Ok(instant) => i64::from(tz.to_offset(instant).seconds()),
+                Err(_) => 0,
+            },
         }
     }
 
     /// The local day of the instant `t`.
-    pub(crate) fn day_of(self, t: i64) -> Day {
+    pub(crate) fn day_of(&self, t: i64) -> Day {
         Day((t + self.offset(t)).div_euclid(DAY))
     }
+
+    /// The local wall time of the instant `t`, read as if it were UTC: what Matomo's `Date::factory($utc,
+    /// $timezone)->getTimestamp()` gives, and so what `Live.getLastVisitsDetails` shows as an action's
+    /// `timestamp` (3 600 s later than the stored time for Paris in winter, 7 200 s in summer).
+    pub(crate) fn shifted(&self, t: i64) -> i64 {
+        t + self.offset(t)
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` of unix seconds, in UTC (Matomo's stored datetimes).
+pub(crate) fn datetime(t: i64) -> String {
+    let day = Day(t.div_euclid(DAY));
+    let s = t.rem_euclid(DAY);
+    format!("{day} {:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
 }
 
 /// Parses a tracking `cdt`: `YYYY-MM-DD HH:MM:SS` in UTC, or unix seconds.
@@ -257,7 +253,7 @@ mod tests {
     #[test]
     fn paris_follows_eu_summer_time() {
         // 2026: summer time from Sunday 29 March 01:00 UTC to Sunday 25 October 01:00 UTC.
-        let paris = Zone::Paris;
+        let paris = Zone::parse("Europe/Paris").unwrap();
         assert_eq!(paris.offset(at("2026-03-29 00:59:59")), 3600);
         assert_eq!(paris.offset(at("2026-03-29 01:00:00")), 7200);
         assert_eq!(paris.offset(at("2026-10-25 00:59:59")), 7200);
@@ -265,15 +261,35 @@ mod tests {
         assert_eq!(paris.day_of(at("2026-11-01 23:30:00")).to_string(), "2026-11-02");
         assert_eq!(paris.day_of(at("2026-07-01 21:59:59")).to_string(), "2026-07-01");
         assert_eq!(paris.day_of(at("2026-07-01 22:00:00")).to_string(), "2026-07-02");
-        assert_eq!(Zone::Utc.day_of(at("2026-11-01 23:30:00")).to_string(), "2026-11-01");
+        assert_eq!(Zone::parse("UTC").unwrap().day_of(at("2026-11-01 23:30:00")).to_string(), "2026-11-01");
     }
 
     #[test]
     fn manual_offsets() {
-        assert_eq!(Zone::parse("UTC+5.5"), Some(Zone::Fixed(19_800)));
-        assert_eq!(Zone::parse("UTC-3"), Some(Zone::Fixed(-10_800)));
-        assert_eq!(Zone::parse("UTC+5.3"), None);
-        assert_eq!(Zone::parse("America/New_York"), None);
+        let offset = |name: &str| Zone::parse(name).map(|zone| zone.offset(at("2026-11-02 10:00:00")));
+        assert_eq!(offset("UTC+5.5"), Some(19_800));
+        assert_eq!(offset("UTC-3"), Some(-10_800));
+        assert_eq!(offset("UTC+5.3"), None);
+        assert_eq!(offset("CET"), None);
+        assert_eq!(offset("Nowhere/Atlantis"), None);
+    }
+
+    #[test]
+    fn overseas_zones_have_no_summer_time() {
+        for date in ["2026-01-15 12:00:00", "2026-07-15 12:00:00"] {
+            assert_eq!(Zone::parse("Indian/Reunion").unwrap().offset(at(date)), 4 * 3600);
+            assert_eq!(Zone::parse("America/Guadeloupe").unwrap().offset(at(date)), -4 * 3600);
+        }
+    }
+
+    #[test]
+    fn live_times_are_local_wall_times_read_as_utc() {
+        let paris = Zone::parse("Europe/Paris").unwrap();
+        assert_eq!(paris.shifted(at("2026-12-01 09:00:00")), at("2026-12-01 10:00:00"));
+        assert_eq!(paris.shifted(at("2026-07-01 09:00:00")), at("2026-07-01 11:00:00"));
+        // The night clocks go back, two stored hours show the same local time.
+        assert_eq!(paris.shifted(at("2026-10-25 00:30:00")), paris.shifted(at("2026-10-25 01:30:00")));
+        assert_eq!(datetime(at("2026-10-25 01:30:05")), "2026-10-25 01:30:05");
     }
 
     #[test]
