@@ -61,6 +61,20 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// « Tester la connexion »: say whether Matomo accepts this borne's statistics, or what is wrong
+    /// (unreachable, not a Matomo, wrong key, wrong or foreign site number, no write access). Uses the
+    /// borne's settings; each option given replaces one of them.
+    MatomoCheck {
+        /// Address of the federation's Matomo.
+        #[arg(long, value_name = "URL")]
+        matomo: Option<String>,
+        /// The site number of the borne in Matomo.
+        #[arg(long, value_name = "N")]
+        site_id: Option<u32>,
+        /// File holding the borne's key (token).
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+    },
     /// Create this borne's Matomo site, a user with write access to it alone and its token, and
     /// store them in the state directory.
     Provision {
@@ -139,6 +153,9 @@ fn main() -> ExitCode {
         Command::Portal => portal(&paths),
         Command::Stats { from, to, csv } => stats::stats(&paths, from.as_deref(), to.as_deref(), csv),
         Command::Push { dry_run } => stats::push(&paths, dry_run),
+        Command::MatomoCheck { matomo, site_id, token_file } => {
+            stats::matomo_check(&paths, matomo.as_deref(), site_id, token_file.as_deref())
+        }
         Command::SetPin => set_pin(&paths),
         Command::Setup { file, network_dir, ssh_dir, check } => {
             let dirs = borne_core::setup::SystemDirs { network: network_dir.as_deref(), ssh: ssh_dir.as_deref() };

@@ -1,5 +1,5 @@
-//! `bornectl stats`, `push`, `provision` and `report`: thin wrappers over `borne_core::stats`,
-//! `push` and `federation`. Messages for people are French; causes go to the log in English.
+//! `bornectl stats`, `push`, `matomo-check`, `provision` and `report`: thin wrappers over
+//! `borne_core::stats`, `push` and `federation`. Messages for people are French; causes go to the log in English.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -170,10 +170,56 @@ pub fn push(paths: &Paths, dry_run: bool) -> ExitCode {
                     ExitCode::from(1)
                 }
                 other => {
-                    eprintln!("Envoi interrompu : {} Rien n'est perdu.", french_for_code(other.code()));
+                    eprintln!("Envoi interrompu : {}", french_for_code(other.code()));
                     ExitCode::from(1)
                 }
             }
+        }
+    }
+}
+
+/// `bornectl matomo-check`: « Tester la connexion » from the command line, with this borne's settings or
+/// with the address, site number and key given (the federation checks a borne's values before or after
+/// `provision`). Exit 0 when Matomo accepts the statistics, 3 when someone must change a setting, 1 when
+/// it may work later.
+pub fn matomo_check(paths: &Paths, matomo: Option<&str>, site_id: Option<u32>, token_file: Option<&Path>) -> ExitCode {
+    let loaded = load::load(paths);
+    let dest = Destination::resolve(&loaded.settings.stats, paths);
+    let url = match matomo.map(matomo_url).transpose() {
+        Ok(u) => u.or(dest.url.clone()),
+        Err(c) => return c,
+    };
+    let token = match token_file {
+        Some(f) => match read_token_file(f) {
+            Ok(t) => Some(t),
+            Err(c) => return c,
+        },
+        None => push::read_token(&dest.token_file),
+    };
+    let site_id = site_id.unwrap_or(dest.site_id);
+    let (Some(url), true) = (url, site_id > 0) else {
+        eprintln!("{}", french_for_code("not-configured"));
+        return ExitCode::from(1);
+    };
+    let Some(token) = token else {
+        eprintln!("La clé d'accès à Matomo est introuvable ({}).", token_file.unwrap_or(&dest.token_file).display());
+        return ExitCode::from(1);
+    };
+    let rt = match runtime() {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let target = push::Target { url, site_id, token };
+    match rt.block_on(push::test_connection(&target)) {
+        Ok(()) => {
+            println!("{}", french_for_code("ok"));
+            println!("Site Matomo n° {site_id} sur {}", target.url);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "connection test failed");
+            eprintln!("{}", french_for_code(e.code()));
+            ExitCode::from(if e.is_permanent() { 3 } else { 1 })
         }
     }
 }

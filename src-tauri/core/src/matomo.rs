@@ -38,12 +38,14 @@ impl std::fmt::Debug for Token {
 /// Why a Matomo call did not give an answer to use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
-    /// 401: the token is unknown or revoked.
+    /// 401 with Matomo's page for an unknown token: the token is unknown or revoked.
     #[error("Matomo refused the token (401)")]
     BadToken,
-    /// The site id does not exist.
-    #[error("Matomo does not know this site: {0}")]
-    UnknownSite(String),
+    /// A known token, but the site number is not one it may see: it does not exist, or it is another borne's.
+    /// (Matomo answers both the same to a token that is not a superuser's: 401 "requires 'view' access for the
+    /// website id = N".)
+    #[error("the site number is wrong or belongs to another borne: {0}")]
+    WrongSite(String),
     /// The token has no (or not enough) access to the site.
     #[error("the token has no access to this site: {0}")]
     NoAccess(String),
@@ -67,14 +69,14 @@ pub enum ApiError {
 impl ApiError {
     /// A refusal that retrying cannot fix: someone must change the token or the site.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, ApiError::BadToken | ApiError::UnknownSite(_) | ApiError::NoAccess(_) | ApiError::NotMatomo(_))
+        matches!(self, ApiError::BadToken | ApiError::WrongSite(_) | ApiError::NoAccess(_) | ApiError::NotMatomo(_))
     }
 
     /// A stable code (status shown to the référent, logs).
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadToken => "bad-token",
-            ApiError::UnknownSite(_) => "unknown-site",
+            ApiError::WrongSite(_) => "wrong-site",
             ApiError::NoAccess(_) => "no-access",
             ApiError::Refused(_) => "refused",
             ApiError::NotMatomo(_) => "not-matomo",
@@ -85,23 +87,8 @@ impl ApiError {
     }
 }
 
-/// French text for a status code (push status, connection test).
-pub fn french_for_code(code: &str) -> &'static str {
-    match code {
-        "bad-token" => "Matomo refuse la clé d'accès : demandez une nouvelle clé à votre fédération.",
-        "unknown-site" => "Matomo ne connaît pas ce numéro de site : vérifiez-le avec votre fédération.",
-        "no-access" => {
-            "La clé d'accès n'a pas le droit d'écrire sur ce site Matomo : demandez à votre fédération de le donner."
-        }
-        "not-matomo" => "L'adresse indiquée ne répond pas comme un serveur Matomo : vérifiez l'adresse.",
-        "unreachable" => "Le serveur Matomo est injoignable pour le moment : la borne réessaiera toute seule.",
-        "no-answer" | "server-error" | "refused" => {
-            "Le serveur Matomo n'a pas répondu correctement : la borne réessaiera toute seule, rien n'est perdu."
-        }
-        "not-configured" => "Les statistiques ne sont pas encore reliées à Matomo (adresse, numéro de site ou clé).",
-        _ => "Problème d'envoi des statistiques : la borne réessaiera toute seule, rien n'est perdu.",
-    }
-}
+/// French text for a status code (push status, connection test): kept in [`crate::messages`].
+pub use crate::messages::matomo_code_fr as french_for_code;
 
 /// What the bulk endpoint's answer means under the contract's success rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,9 +198,20 @@ impl Client {
         Ok(judge_bulk(status, &bytes, sent))
     }
 
-    /// Calls a Reporting API method with the token (POST form). A bad token is a 401 with an HTML
-    /// page even when JSON is asked; an error is a 200 with `result: error`.
+    /// Calls a Reporting API method with the token (POST form), judged by [`judge_api`].
     pub async fn api(&self, token: Option<&Token>, method: &str, params: &[(&str, String)]) -> Result<Value, ApiError> {
+        let (status, bytes) = self.api_raw(token, method, params).await?;
+        judge_api(status, &bytes)
+    }
+
+    /// Calls a Reporting API method and gives the status and body as they came (the connection test judges
+    /// them itself).
+    pub async fn api_raw(
+        &self,
+        token: Option<&Token>,
+        method: &str,
+        params: &[(&str, String)],
+    ) -> Result<(u16, Vec<u8>), ApiError> {
         let url = self.endpoint("index.php")?;
         let mut form: Vec<(&str, String)> =
             vec![("module", "API".into()), ("method", method.into()), ("format", "JSON".into())];
@@ -224,33 +222,68 @@ impl Client {
         let resp = self.http.post(url).form(&form).send().await.map_err(send_error)?;
         let status = resp.status().as_u16();
         let bytes = resp.bytes().await.map_err(|e| ApiError::NoAnswer(e.to_string()))?;
-        if status == 401 || status == 403 {
-            return Err(ApiError::BadToken);
-        }
-        if status >= 500 {
-            return Err(ApiError::Status(status));
-        }
-        if status != 200 {
-            return Err(ApiError::NotMatomo(format!("HTTP {status}")));
-        }
-        let v: Value = serde_json::from_slice(&bytes).map_err(|_| ApiError::NotMatomo("answer is not JSON".into()))?;
-        if v.get("result").and_then(Value::as_str) == Some("error") {
-            let msg = v.get("message").and_then(Value::as_str).unwrap_or("").to_string();
-            return Err(classify_error(msg));
-        }
-        Ok(v)
+        Ok((status, bytes.to_vec()))
     }
 }
 
-/// Sorts Matomo's `result: error` messages.
+/// Judges a Reporting API answer (pure). Matomo 5 answers:
+/// - an unknown token: 401 with an HTML page, even when JSON was asked;
+/// - a refusal of access (`NoAccessException`): 401 with `result: error` and "You can't access this resource as it
+///   requires 'view' access for the website id = N" (a site that does not exist and a site of someone else look
+///   the same to a token that is not a superuser's), "... for at least one website", "... 'superuser' access";
+/// - another error: 200 with `result: error` (an unknown site asked by a superuser: "An unexpected website was
+///   found in the request").
+pub fn judge_api(status: u16, body: &[u8]) -> Result<Value, ApiError> {
+    let json = serde_json::from_slice::<Value>(body).ok();
+    let error = json
+        .as_ref()
+        .filter(|v| v.get("result").and_then(Value::as_str) == Some("error"))
+        .map(|v| v.get("message").and_then(Value::as_str).unwrap_or("").to_string());
+    if status == 401 || status == 403 {
+        let text = error.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+        return Err(match classify_error(text.clone()) {
+            e @ (ApiError::WrongSite(_) | ApiError::NoAccess(_)) => e,
+            _ if text.contains("requires") && text.contains("access") => ApiError::NoAccess(text),
+            _ => ApiError::BadToken,
+        });
+    }
+    if status >= 500 {
+        return Err(ApiError::Status(status));
+    }
+    if status != 200 {
+        return Err(ApiError::NotMatomo(format!("HTTP {status}")));
+    }
+    let v = json.ok_or_else(|| ApiError::NotMatomo("answer is not JSON".into()))?;
+    match error {
+        Some(msg) => Err(classify_error(msg)),
+        None => Ok(v),
+    }
+}
+
+/// Whether an answer to an anonymous `API.getMatomoVersion` comes from a Matomo (pure): its version (an old
+/// Matomo gives it to anyone), or its JSON refusal (Matomo 5: 401 "requires 'view' access for at least one
+/// website"), or its HTML error page.
+pub fn is_matomo_answer(status: u16, body: &[u8]) -> bool {
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        return v.get("value").is_some_and(Value::is_string)
+            || v.get("result").and_then(Value::as_str) == Some("error");
+    }
+    let text = String::from_utf8_lossy(body);
+    (status == 401 || status == 403) && (text.contains("Matomo") || text.contains("token_auth"))
+}
+
+/// Sorts Matomo's error messages.
 fn classify_error(msg: String) -> ApiError {
     let m = msg.to_ascii_lowercase();
     if m.contains("token") && (m.contains("invalid") || m.contains("not valid")) {
         ApiError::BadToken
+    } else if m.contains("website id") || m.contains("unexpected website") {
+        // "requires 'view' access for the website id = N", "An unexpected website was found in the request".
+        ApiError::WrongSite(msg)
     } else if m.contains("access") || m.contains("permission") {
         ApiError::NoAccess(msg)
     } else if m.contains("site") {
-        ApiError::UnknownSite(msg)
+        ApiError::WrongSite(msg)
     } else {
         ApiError::Refused(msg)
     }
@@ -308,10 +341,38 @@ mod tests {
     #[test]
     fn error_messages_are_sorted() {
         assert!(matches!(
-            classify_error("You can't access this resource as it requires 'view' access".into()),
+            classify_error("You can't access this resource as it requires 'superuser' access.".into()),
             ApiError::NoAccess(_)
         ));
-        assert!(matches!(classify_error("The website id = 99 couldn't be found".into()), ApiError::UnknownSite(_)));
+        assert!(matches!(classify_error("The website id = 99 couldn't be found".into()), ApiError::WrongSite(_)));
         assert!(matches!(classify_error("Something else".into()), ApiError::Refused(_)));
+    }
+
+    #[test]
+    fn api_answers_tell_a_bad_key_from_a_wrong_site() {
+        let page = b"<html><body><p>You must be logged in: the token_auth is not valid.</p></body></html>";
+        assert_eq!(judge_api(401, page), Err(ApiError::BadToken));
+        let site = br#"{"result":"error","message":"You can't access this resource as it requires 'view' access for the website id = 7."}"#;
+        assert!(matches!(judge_api(401, site), Err(ApiError::WrongSite(_))), "not the key: the site number");
+        let none = br#"{"result":"error","message":"You can't access this resource as it requires 'view' access for at least one website."}"#;
+        assert!(matches!(judge_api(401, none), Err(ApiError::NoAccess(_))));
+        let unknown = br#"{"result":"error","message":"An unexpected website was found in the request: website id was set to '99' ."}"#;
+        assert!(matches!(judge_api(200, unknown), Err(ApiError::WrongSite(_))));
+        assert_eq!(judge_api(200, br#"{"value":"5.0.2"}"#), Ok(serde_json::json!({"value": "5.0.2"})));
+        assert!(matches!(judge_api(200, b"<html>Welcome</html>"), Err(ApiError::NotMatomo(_))));
+        assert!(matches!(judge_api(404, b"Not Found"), Err(ApiError::NotMatomo(_))));
+        assert_eq!(judge_api(502, b""), Err(ApiError::Status(502)));
+    }
+
+    #[test]
+    fn a_matomo_is_known_by_its_answer_to_an_anonymous_call() {
+        let refused = br#"{"result":"error","message":"You can't access this resource as it requires 'view' access for at least one website."}"#;
+        assert!(is_matomo_answer(401, refused));
+        assert!(is_matomo_answer(200, br#"{"value":"4.16.0"}"#));
+        assert!(is_matomo_answer(401, b"<html><title>Matomo &rsaquo; Error</title></html>"));
+        assert!(!is_matomo_answer(200, b"<html>It works!</html>"));
+        assert!(!is_matomo_answer(404, b"Not Found"));
+        assert!(!is_matomo_answer(200, br#"{"status":"ok"}"#));
+        assert!(!is_matomo_answer(401, b"Authorization Required"));
     }
 }

@@ -1,5 +1,5 @@
 //! French texts the core writes for people: configuration problems (for `bornectl` and the admin
-//! screens) and load outcomes. Screens take their own texts from `ui/i18n/*.json`; this module is the
+//! screens), load outcomes, and what the push to Matomo and « Tester la connexion » found. Screens take their own texts from `ui/i18n/*.json`; this module is the
 //! one place where the core speaks French. Each message says what is wrong and what to write instead.
 
 use crate::diag::{Diagnostic, Problem};
@@ -119,10 +119,81 @@ pub fn kept_last_good_fr(count: usize) -> String {
     )
 }
 
+/// The codes of the push status and of the connection test that have their own message (see
+/// [`matomo_code_fr`]).
+pub const MATOMO_CODES: [&str; 11] = [
+    "ok",
+    "unreachable",
+    "not-matomo",
+    "bad-token",
+    "wrong-site",
+    "no-access",
+    "no-answer",
+    "server-error",
+    "refused",
+    "lookup-unclear",
+    "not-configured",
+];
+
+/// French text for a status code of the push or of « Tester la connexion » (`ApiError::code`,
+/// `PushError::code`). Each problem the référent can fix names what to check; a problem that goes away
+/// by itself says so, once, with « rien n'est perdu ».
+pub fn matomo_code_fr(code: &str) -> &'static str {
+    match code {
+        "ok" => "Connexion réussie : Matomo accepte les statistiques de cette borne.",
+        "unreachable" => {
+            "Le serveur Matomo est injoignable pour le moment (réseau coupé ou serveur arrêté) : \
+             la borne réessaiera toute seule, rien n'est perdu."
+        }
+        "not-matomo" => {
+            "L'adresse indiquée répond, mais pas comme un serveur Matomo : vérifiez l'adresse avec votre fédération."
+        }
+        "bad-token" => "Matomo refuse la clé d'accès : demandez une nouvelle clé à votre fédération.",
+        // "unknown-site": the code of earlier versions, still in the status of a borne not pushed since.
+        "wrong-site" | "unknown-site" => {
+            "La clé d'accès est bonne, mais le numéro de site est faux ou appartient à une autre borne : \
+             vérifiez le numéro de site avec votre fédération."
+        }
+        "no-access" => {
+            "La clé d'accès est bonne, mais elle n'a pas le droit d'écrire sur ce site Matomo : \
+             demandez à votre fédération de donner ce droit."
+        }
+        "no-answer" | "server-error" | "refused" => {
+            "Le serveur Matomo n'a pas répondu correctement : la borne réessaiera toute seule, rien n'est perdu."
+        }
+        "lookup-unclear" => {
+            "Matomo ne permet pas encore de savoir si un envoi interrompu est arrivé : la borne n'envoie rien \
+             qui pourrait être compté deux fois et vérifiera de nouveau, rien n'est perdu. \
+             Si ce message reste plusieurs jours, prévenez votre fédération."
+        }
+        "not-configured" => "Les statistiques ne sont pas encore reliées à Matomo (adresse, numéro de site ou clé).",
+        _ => "Problème d'envoi des statistiques : la borne réessaiera toute seule, rien n'est perdu.",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    #[test]
+    fn each_matomo_problem_has_its_own_message_and_says_nothing_is_lost_once_at_most() {
+        let texts: Vec<&str> = MATOMO_CODES.iter().map(|c| matomo_code_fr(c)).collect();
+        for (i, code) in MATOMO_CODES.iter().enumerate() {
+            let t = texts[i];
+            assert!(t.len() > 30, "{code}: {t}");
+            assert!(t.matches("perdu").count() <= 1, "{code}: {t}");
+            if ["no-answer", "server-error", "refused"].contains(code) {
+                continue;
+            }
+            let same: Vec<&&str> = MATOMO_CODES.iter().filter(|c| matomo_code_fr(c) == t).collect();
+            assert_eq!(same.len(), 1, "{code} shares its message with {same:?}");
+        }
+        // A wrong site is not reported as a wrong key.
+        assert!(matomo_code_fr("wrong-site").contains("numéro de site"));
+        assert!(!matomo_code_fr("wrong-site").contains("nouvelle clé"));
+        assert_eq!(matomo_code_fr("unknown-site"), matomo_code_fr("wrong-site"));
+    }
 
     #[test]
     fn french_message_names_file_line_and_fix() {

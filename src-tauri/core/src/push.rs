@@ -6,22 +6,25 @@
 //! - a batch counts as delivered only under the contract's success rule (HTTP 200, `success`,
 //!   `tracked + invalid` = sent, `invalid` 0), and then in the same transaction that deletes it;
 //! - the batch is marked "being sent" before the request leaves; a batch found in that state (the
-//!   answer never came, the program was killed) is looked up in Matomo by its marker — a random event
-//!   name on each of its hits — through `Live.getLastVisitsDetails`, which reads stored hits at once
-//!   (reports can lag behind). What landed becomes delivered; only the rest is sent again, under a
-//!   new marker. A lookup waits until the server had time to finish the interrupted request
-//!   ([`Options::settle`]), so a request still being processed is never sent twice;
+//!   answer never came, the program was killed) is looked up in Matomo by its marker — a random word
+//!   that starts the event name of each of its hits, followed by the hit's hour ([`landed`]) — through
+//!   `Live.getLastVisitsDetails`, which reads stored hits at once (reports can lag behind). A pure
+//!   function ([`landed::decide`]) matches the hits by name, category and action, never by the times
+//!   Matomo shows (shifted into the site's time zone): what landed becomes delivered, only the rest is
+//!   sent again, under a new marker, and an answer it cannot fully read sends nothing. A lookup waits
+//!   until the server had time to finish the interrupted request ([`Options::settle`]), so a request
+//!   still being processed is never sent twice;
 //! - a refusal that retrying cannot fix (bad token, unknown site, no write access, not a Matomo)
 //!   stops the push and is recorded for the référent; nothing is dropped.
 //!
 //! Only one push runs at a time on a state directory (a file lock), whether from the kiosk or from
 //! `bornectl push`.
 
+pub mod landed;
 pub mod outbox;
 pub mod plan;
 pub mod service;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -30,7 +33,8 @@ use url::Url;
 use crate::load::Paths;
 use crate::matomo::{ApiError, BulkVerdict, Client, Token};
 use crate::stats::{Category, Hour, Store, StoreError};
-use outbox::{Batch, Key};
+use landed::{decide, event_name, parse_landed, Decision, Landed};
+use outbox::Batch;
 
 /// Most hits in one bulk request.
 pub const MAX_BATCH: usize = 1000;
@@ -60,7 +64,7 @@ impl Hit {
         }
         q.append_pair("e_c", self.cat.code());
         q.append_pair("e_a", &self.action);
-        q.append_pair("e_n", marker);
+        q.append_pair("e_n", &event_name(marker, self.hour));
         q.append_pair("cdt", &self.hour.cdt());
         q.finish()
     }
@@ -143,6 +147,9 @@ pub enum PushError {
     /// An interrupted send is not old enough to be looked up.
     #[error("waiting {0:?} before looking up an interrupted send")]
     Settling(Duration),
+    /// The lookup of an interrupted send could not tell what landed: nothing is sent, look again later.
+    #[error("cannot tell what of an interrupted send landed: {0}")]
+    Unclear(&'static str),
     /// The statistics file.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -155,6 +162,7 @@ impl PushError {
             PushError::Busy => "busy",
             PushError::Refused(e) | PushError::Retry(e) => e.code(),
             PushError::Settling(_) => "no-answer",
+            PushError::Unclear(_) => "lookup-unclear",
             PushError::Store(_) => "store",
         }
     }
@@ -199,7 +207,9 @@ pub async fn push_once(
             }
         }
         Err(PushError::Refused(e)) => store.set_push_status("refused", Some(e.code()))?,
-        Err(e @ (PushError::Retry(_) | PushError::Settling(_))) => store.set_push_status("retrying", Some(e.code()))?,
+        Err(e @ (PushError::Retry(_) | PushError::Settling(_) | PushError::Unclear(_))) => {
+            store.set_push_status("retrying", Some(e.code()))?
+        }
         Err(PushError::Busy | PushError::Store(_)) => {}
     }
     result.map(|()| report)
@@ -236,7 +246,20 @@ async fn run(
                 Err(e) => return Err(PushError::Retry(e)),
             };
             report.lookups += 1;
-            let n = store.settle(batch.id, &landed, Hour::now(), new_marker)?;
+            let (found, extra) = match decide(&batch.hits, &landed) {
+                Decision::Settle { found, missing: _, extra } => (found, extra),
+                Decision::Unclear(why) => {
+                    tracing::error!(
+                        why,
+                        "interrupted batch looked up in Matomo: cannot tell what landed; nothing sent"
+                    );
+                    return Err(PushError::Unclear(why));
+                }
+            };
+            if extra > 0 {
+                tracing::error!(extra, "Matomo holds more hits with this batch's marker than the batch had");
+            }
+            let n = store.settle(batch.id, &found, Hour::now(), new_marker)?;
             report.delivered += n;
             tracing::info!(found = n, of = batch.hits.len(), "interrupted batch looked up in Matomo");
             continue;
@@ -278,12 +301,27 @@ async fn run(
     }
 }
 
-/// "Tester la connexion": the server is a Matomo, the token is known, the site exists and the token
-/// may write to it. The write test sends one hit dated two days back *without* `rec=1`: Matomo
-/// checks it (an old hit needs write access) but does not store it.
+/// "Tester la connexion", for the admin screen and `bornectl matomo-check`. Tells apart, in this order:
+/// - no connection (`unreachable`), no usable answer (`no-answer`, `server-error`);
+/// - an address that answers but not as a Matomo (`not-matomo`): an anonymous `API.getMatomoVersion`,
+///   which Matomo 5 refuses in its own way (401 "requires 'view' access for at least one website");
+/// - a key Matomo does not know (`bad-token`): the same call with the key (a key with write access to one
+///   site has view access to it, so Matomo gives its version);
+/// - a site number that does not exist or that the key may not see, another borne's (`wrong-site`):
+///   `SitesManager.getSiteFromId` with the key (Matomo answers both with 401 "requires 'view' access for
+///   the website id = N");
+/// - a key that may see the site but not write to it (`no-access`): one hit dated two days back *without*
+///   `rec=1`, which Matomo checks (an old hit needs write access) but does not store.
 pub async fn test_connection(target: &Target) -> Result<(), ApiError> {
     let client = Client::new(&target.url, Duration::from_secs(20))?;
-    client.api(None, "API.getMatomoVersion", &[]).await?;
+    let (status, body) = client.api_raw(None, "API.getMatomoVersion", &[]).await?;
+    if status >= 500 {
+        return Err(ApiError::Status(status));
+    }
+    if !crate::matomo::is_matomo_answer(status, &body) {
+        return Err(ApiError::NotMatomo(format!("HTTP {status} to API.getMatomoVersion")));
+    }
+    client.api(Some(&target.token), "API.getMatomoVersion", &[]).await?;
     client.api(Some(&target.token), "SitesManager.getSiteFromId", &[("idSite", target.site_id.to_string())]).await?;
     let old = Hour(Hour::now().0 - 48).cdt();
     let entry = {
@@ -299,7 +337,8 @@ pub async fn test_connection(target: &Target) -> Result<(), ApiError> {
     }
 }
 
-/// Why Matomo refused entries: the token, the site, or the access.
+/// Why Matomo refused entries: the key (`bad-token`), the site number (`wrong-site`: a 401 "requires
+/// 'view' access for the website id", not a key to replace), or the access (`no-access`).
 async fn diagnose(client: &Client, target: &Target) -> ApiError {
     match client.api(Some(&target.token), "SitesManager.getSiteFromId", &[("idSite", target.site_id.to_string())]).await
     {
@@ -308,43 +347,20 @@ async fn diagnose(client: &Client, target: &Target) -> ApiError {
     }
 }
 
-/// What Matomo holds of the batch with this marker, by hour, category and action.
-pub async fn lookup(client: &Client, target: &Target, marker: &str) -> Result<BTreeMap<Key, u64>, ApiError> {
+/// What Matomo holds of the batch with this marker: the visits with an event whose name starts with it.
+pub async fn lookup(client: &Client, target: &Target, marker: &str) -> Result<Landed, ApiError> {
     let v = client
         .api(
             Some(&target.token),
             "Live.getLastVisitsDetails",
             &[
                 ("idSite", target.site_id.to_string()),
-                ("segment", format!("eventName=={marker}")),
+                ("segment", format!("eventName=^{marker}")),
                 ("filter_limit", "-1".into()),
             ],
         )
         .await?;
     parse_landed(&v, marker)
-}
-
-/// Counts the hits carrying `marker` in a `Live.getLastVisitsDetails` answer (pure).
-pub fn parse_landed(v: &serde_json::Value, marker: &str) -> Result<BTreeMap<Key, u64>, ApiError> {
-    let visits = v.as_array().ok_or_else(|| ApiError::NotMatomo("Live answer is not a list".into()))?;
-    let mut out = BTreeMap::new();
-    for visit in visits {
-        let Some(actions) = visit.get("actionDetails").and_then(|a| a.as_array()) else { continue };
-        for a in actions {
-            if a.get("eventName").and_then(|n| n.as_str()) != Some(marker) {
-                continue;
-            }
-            let cat = a.get("eventCategory").and_then(|c| c.as_str()).and_then(Category::from_code);
-            let action = a.get("eventAction").and_then(|c| c.as_str());
-            let ts = crate::matomo::number(a.get("timestamp"));
-            if let (Some(cat), Some(action), Some(ts)) = (cat, action, ts) {
-                *out.entry((Hour::from_unix(ts as i64), cat, action.to_string())).or_insert(0) += 1;
-            } else {
-                return Err(ApiError::NotMatomo("Live action without category, action or time".into()));
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Waiting time before retry number `failures` (1, 2...): exponential from 30 s, capped at one hour,

@@ -42,13 +42,6 @@ pub struct PushStatus {
     pub batches: u64,
 }
 
-/// A key of a count.
-pub type Key = (Hour, Category, String);
-
-fn key_of(h: &Hit) -> Key {
-    (h.hour, h.cat, h.action.clone())
-}
-
 impl Store {
     /// Plans batches (at most `max` hits each) for every unit neither delivered nor already in a
     /// batch. Returns how many batches were added.
@@ -156,45 +149,36 @@ impl Store {
 
     /// Matomo confirmed the whole batch: its units become delivered and the batch goes, together.
     pub fn deliver_all(&mut self, id: i64, now: Hour) -> Result<u64, StoreError> {
-        let hits = self.hits_of(id)?;
-        let mut landed: BTreeMap<Key, u64> = BTreeMap::new();
-        for h in &hits {
-            *landed.entry(key_of(h)).or_insert(0) += 1;
-        }
-        self.settle(id, &landed, now, String::new)
+        let all: Vec<usize> = (0..self.hits_of(id)?.len()).collect();
+        self.settle(id, &all, now, String::new)
     }
 
-    /// After an interrupted send: `landed` is what Matomo holds of the batch (found by its marker).
-    /// Those units become delivered; the rest stays in the batch under a new marker, to be sent
-    /// again. Returns the units delivered.
+    /// After an interrupted send: `found` are the positions in the batch (in the order of
+    /// [`Store::next_batch`]'s hits) of the hits Matomo holds (`push::landed::decide`). Those units
+    /// become delivered; the rest stays in the batch under a new marker, to be sent again. Returns the
+    /// units delivered. The caller holds the push lock, so the batch cannot change in between.
     pub fn settle(
         &mut self,
         id: i64,
-        landed: &BTreeMap<Key, u64>,
+        found: &[usize],
         now: Hour,
         new_marker: impl FnOnce() -> String,
     ) -> Result<u64, StoreError> {
         let hits = self.hits_of(id)?;
+        let found: std::collections::BTreeSet<usize> = found.iter().copied().filter(|i| *i < hits.len()).collect();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut left = landed.clone();
         let mut remaining = Vec::new();
         let mut delivered = 0;
-        for h in hits {
-            match left.get_mut(&key_of(&h)) {
-                Some(n) if *n > 0 => {
-                    *n -= 1;
-                    delivered += 1;
-                    tx.execute(
-                        "UPDATE counts SET delivered = min(n, delivered + 1) WHERE hour = ?1 AND cat = ?2 AND action = ?3",
-                        params![h.hour.0, h.cat.code(), h.action],
-                    )?;
-                }
-                _ => remaining.push(h),
+        for (i, h) in hits.into_iter().enumerate() {
+            if found.contains(&i) {
+                delivered += 1;
+                tx.execute(
+                    "UPDATE counts SET delivered = min(n, delivered + 1) WHERE hour = ?1 AND cat = ?2 AND action = ?3",
+                    params![h.hour.0, h.cat.code(), h.action],
+                )?;
+            } else {
+                remaining.push(h);
             }
-        }
-        let extra: u64 = left.values().sum();
-        if extra > 0 {
-            tracing::error!(extra, "Matomo holds more hits with this batch's marker than the batch had");
         }
         tx.execute("DELETE FROM batch_hit WHERE batch = ?1", params![id])?;
         if remaining.is_empty() {
@@ -304,15 +288,14 @@ mod tests {
         let b = s.next_batch().unwrap().unwrap();
         assert_eq!(b.hits.len(), 12);
         s.mark_sending(b.id, 5).unwrap();
-        let mut landed = BTreeMap::new();
-        landed.insert((Hour(1000), Category::Session, "start".to_string()), 1);
-        landed.insert((Hour(1000), Category::Tile, "caf".to_string()), 1);
-        assert_eq!(s.settle(b.id, &landed, Hour(1), || "again".into()).unwrap(), 2);
+        let start = b.hits.iter().position(|h| h.cat == Category::Session).unwrap();
+        let tile = b.hits.iter().position(|h| h.cat == Category::Tile).unwrap();
+        assert_eq!(s.settle(b.id, &[start, tile, 99], Hour(1), || "again".into()).unwrap(), 2);
         let b2 = s.next_batch().unwrap().unwrap();
         assert_eq!((b2.id, b2.marker.as_str(), b2.sent_at, b2.hits.len()), (b.id, "again", None, 10));
         assert_eq!(s.push_status().unwrap().backlog, 10);
         // Nothing landed: the batch stays whole.
-        s.settle(b2.id, &BTreeMap::new(), Hour(1), || "third".into()).unwrap();
+        s.settle(b2.id, &[], Hour(1), || "third".into()).unwrap();
         assert_eq!(s.next_batch().unwrap().unwrap().hits.len(), 10);
     }
 

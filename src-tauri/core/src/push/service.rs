@@ -30,7 +30,8 @@ pub fn next_after(result: &Result<(), PushError>, failures: u32, unit: f64) -> N
         Err(PushError::Refused(_)) => Next::UntilChanged,
         Err(PushError::Settling(d)) => Next::Wait(*d + Duration::from_secs(1)),
         Err(PushError::Busy) => Next::Wait(Duration::from_secs(60)),
-        Err(PushError::Retry(_) | PushError::Store(_)) => Next::Wait(backoff(failures, unit)),
+        // An unclear lookup waits like a failure: the next attempt looks the batch up again.
+        Err(PushError::Retry(_) | PushError::Store(_) | PushError::Unclear(_)) => Next::Wait(backoff(failures, unit)),
     }
 }
 

@@ -1,5 +1,4 @@
 use super::*;
-use serde_json::json;
 
 fn hit(new_visit: bool) -> Hit {
     Hit { hour: Hour::from_unix(1_795_437_000), cat: Category::Tile, action: "caf".into(), new_visit }
@@ -14,6 +13,10 @@ fn an_entry_carries_only_the_vocabulary() {
     assert_eq!(names, ["idsite", "rec", "apiv", "new_visit", "e_c", "e_a", "e_n", "cdt"]);
     let cdt = &pairs.iter().find(|(k, _)| k == "cdt").unwrap().1;
     assert!(cdt.ends_with(":00:00"), "{cdt}");
+    let name = &pairs.iter().find(|(k, _)| k == "e_n").unwrap().1;
+    let hour = hit(true).hour;
+    assert_eq!(name, &format!("b0011223344556677.{}", hour.0), "the marker, then the hour of the hit");
+    assert_eq!(cdt, &hour.cdt(), "the name holds nothing the hit time does not say");
     assert!(!hit(false).entry(7, "m").contains("new_visit"));
 }
 
@@ -29,26 +32,6 @@ fn the_body_has_the_token_and_every_entry() {
     assert_eq!(v["token_auth"], "secret-token");
     assert_eq!(v["requests"].as_array().unwrap().len(), 2);
     assert!(format!("{target:?}").contains("Token(***)"));
-}
-
-#[test]
-fn landed_hits_are_counted_by_marker_only() {
-    let v = json!([
-        {"idVisit": 1, "actionDetails": [
-            {"type": "event", "eventCategory": "session", "eventAction": "start", "eventName": "bX", "timestamp": 7200},
-            {"type": "event", "eventCategory": "tile", "eventAction": "caf", "eventName": "bX", "timestamp": "7200"},
-            {"type": "event", "eventCategory": "tile", "eventAction": "caf", "eventName": "bOTHER", "timestamp": 7200}
-        ]},
-        {"idVisit": 2, "actionDetails": [
-            {"type": "event", "eventCategory": "tile", "eventAction": "caf", "eventName": "bX", "timestamp": 3600}
-        ]}
-    ]);
-    let got = parse_landed(&v, "bX").unwrap();
-    assert_eq!(got.get(&(Hour(2), Category::Session, "start".into())), Some(&1));
-    assert_eq!(got.get(&(Hour(2), Category::Tile, "caf".into())), Some(&1));
-    assert_eq!(got.get(&(Hour(1), Category::Tile, "caf".into())), Some(&1));
-    assert_eq!(got.values().sum::<u64>(), 3);
-    assert!(parse_landed(&json!({"result": "error"}), "bX").is_err());
 }
 
 #[test]
