@@ -153,6 +153,16 @@ pub fn end_session(webview: Webview, app: AppHandle, outcome: Option<String>) ->
     Ok(())
 }
 
+/// The person's answer in the toolbar's password dialog: a user name and password for this session,
+/// or nothing for « Annuler ». Never logged.
+#[tauri::command]
+pub fn auth_answer(webview: Webview, app: AppHandle, user: Option<String>, password: Option<String>) -> Result<()> {
+    caller_is(&webview, &[TOOLBAR])?;
+    app.state::<Kiosk>().touch();
+    crate::auth::answer(&app, user.zip(password));
+    Ok(())
+}
+
 /// "J'ai besoin d'aide" was opened: counted (the help itself is in the portal data).
 #[tauri::command]
 pub fn help_opened(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<()> {

@@ -4,13 +4,15 @@
 //! every load decided by the core policy) and `toolbar` (a local page above it that no remote page can
 //! reach). Decisions live in `borne-core`; this crate wires them to the hooks of Tauri and WebKitGTK:
 //! - [`navigation`]: navigation, new-window and download hooks, and the WebKit content filter;
-//! - [`session`]: forgetting a person (website data, history, clipboard, downloads);
+//! - [`session`]: forgetting a person (a new content view and network process, clipboard, downloads);
+//! - [`auth`]: the kiosk's own dialog when a site asks for a user name and password;
 //! - [`input`]: swallowed keys and mouse buttons, idle detection;
 //! - [`printing`]: the page or PDF to a file, then to CUPS; [`network`]: error pages, offline state;
 //! - [`documents`]: the session's files in the viewer and « Mes documents », a site's file chooser;
 //! - [`commands`]: what the local pages may ask of the shell; [`watchdog`]: systemd's watchdog.
 
 pub mod admin;
+pub mod auth;
 pub mod commands;
 pub mod content_filter;
 pub mod documents;
@@ -74,8 +76,6 @@ pub struct Kiosk {
     /// The shell asked for one of its own pages in the content view: the next internal navigation is
     /// allowed if it comes before this deadline. Remote pages can never open internal pages themselves.
     pub internal_gate: Mutex<Option<Instant>>,
-    /// The content view's empty history, serialised before its first load (restored at each wipe).
-    pub empty_history: Mutex<Option<Vec<u8>>>,
     /// Anonymous usage counts (fire-and-forget; a disabled recorder when statistics are off).
     pub stats: borne_core::stats::recorder::Recorder,
     /// Wakes the background push (a session ended).
@@ -203,7 +203,6 @@ pub fn run() {
         quitting: AtomicBool::new(false),
         filter_ready: AtomicBool::new(false),
         internal_gate: Mutex::new(None),
-        empty_history: Mutex::new(None),
         print: Default::default(),
         documents: Mutex::default(),
     };
@@ -216,6 +215,7 @@ pub fn run() {
             commands::go_home,
             commands::go_back,
             commands::end_session,
+            commands::auth_answer,
             commands::still_here,
             commands::toolbar_overlay,
             commands::portal_logo,
@@ -329,15 +329,16 @@ fn build_window(app: &tauri::AppHandle) -> tauri::Result<()> {
         }
         let _ = window.set_fullscreen(true);
     }
-    let size = window.inner_size()?.to_logical::<f64>(window.scale_factor()?);
+    let (x, y, width, height) = content_rect(&window)?;
     // The content view is created first: WebDriver drives the first webview of the first context.
     let content = window.add_child(
         navigation::content_builder(app, &kiosk),
-        LogicalPosition::new(0.0, TOOLBAR_HEIGHT),
-        LogicalSize::new(size.width, (size.height - TOOLBAR_HEIGHT).max(100.0)),
+        LogicalPosition::new(x, y),
+        LogicalSize::new(width, height),
     )?;
-    // The toolbar shares the content view's web process (a related view): one WebKit web process
-    // less at the portal. It holds no secret: its commands only steer the kiosk.
+    // The toolbar shares the first content view's web process (a related view): one WebKit web
+    // process less at the first portal. It holds no secret: its commands only steer the kiosk. Each
+    // later content view is related to nothing, so it gets a web process of its own.
     let (tx, rx) = std::sync::mpsc::channel();
     content.with_webview(move |pv| {
         let _ = tx.send(glib::thread_guard::ThreadGuard::new(pv.inner()));
@@ -347,7 +348,7 @@ fn build_window(app: &tauri::AppHandle) -> tauri::Result<()> {
     if let Some(view) = related {
         toolbar = toolbar.with_related_view(view);
     }
-    window.add_child(toolbar, LogicalPosition::new(0.0, 0.0), LogicalSize::new(size.width, TOOLBAR_HEIGHT))?;
+    window.add_child(toolbar, LogicalPosition::new(0.0, 0.0), LogicalSize::new(width, TOOLBAR_HEIGHT))?;
     stack_views(&window)?;
     navigation::prepare_content(app, &content);
     if let Some(t) = app.get_webview(TOOLBAR) {
@@ -357,24 +358,73 @@ fn build_window(app: &tauri::AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
+/// Where the content view goes in the window (logical pixels): below the toolbar.
+fn content_rect(window: &tauri::Window) -> tauri::Result<(f64, f64, f64, f64)> {
+    let size = window.inner_size()?.to_logical::<f64>(window.scale_factor()?);
+    Ok((0.0, TOOLBAR_HEIGHT, size.width, (size.height - TOOLBAR_HEIGHT).max(100.0)))
+}
+
+/// A new content view for the next person (the previous one is closed): put below the toolbar in the
+/// overlay, set up, then the portal once its content filter is in place.
+pub fn add_content_view(app: &tauri::AppHandle) -> tauri::Result<()> {
+    let kiosk = app.state::<Kiosk>();
+    let window = app.get_window("main").ok_or(tauri::Error::WindowNotFound)?;
+    let (x, y, width, height) = content_rect(&window)?;
+    let content = window.add_child(
+        navigation::content_builder(app, &kiosk),
+        LogicalPosition::new(x, y),
+        LogicalSize::new(width, height),
+    )?;
+    place_content(&window, &content)?;
+    navigation::prepare_content(app, &content);
+    Ok(())
+}
+
+/// The GTK widget of a webview, as a child of the window's box.
+fn widget_in_box(window: &tauri::Window, webview: &tauri::Webview) -> Option<gtk::Widget> {
+    use gtk::prelude::*;
+    let children = window.default_vbox().ok()?.children();
+    let (tx, rx) = std::sync::mpsc::channel();
+    webview
+        .with_webview(move |pv| {
+            let _ = tx.send(pv.inner().upcast::<gtk::Widget>().as_ptr() as usize);
+        })
+        .ok()?;
+    let ptr = rx.recv_timeout(std::time::Duration::from_secs(5)).ok()?;
+    children.into_iter().find(|c| c.as_ptr() as usize == ptr)
+}
+
+/// Moves a new content view from the window's box into the overlay, in place of the previous one.
+fn place_content(window: &tauri::Window, content: &tauri::Webview) -> tauri::Result<()> {
+    use gtk::prelude::*;
+    let Some(widget) = widget_in_box(window, content) else {
+        tracing::error!("new content view not found in the window's box; layout left as is");
+        return Ok(());
+    };
+    let vbox = window.default_vbox()?;
+    TOOLBAR_OVERLAY.with(|o| {
+        if let Some((overlay, _)) = o.borrow().as_ref() {
+            if let Some(old) = overlay.child() {
+                overlay.remove(&old);
+            }
+            vbox.remove(&widget);
+            widget.set_margin_top(TOOLBAR_HEIGHT as i32);
+            overlay.add(&widget);
+            widget.show_all();
+            overlay.queue_resize();
+        }
+    });
+    Ok(())
+}
+
 /// Tauri packs child webviews side by side in the window's box on Linux. The kiosk wants the toolbar
 /// *above* the content and able to cover it (dialogs, countdown): both go into a `gtk::Overlay`, the
 /// content as its main child below a margin, the toolbar as an overlay child.
 fn stack_views(window: &tauri::Window) -> tauri::Result<()> {
     use gtk::prelude::*;
     let vbox = window.default_vbox()?;
-    let children = vbox.children();
-    let find = |name: &str| {
-        let app = window.app_handle();
-        let wv = app.get_webview(name)?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        wv.with_webview(move |pv| {
-            let _ = tx.send(pv.inner().upcast::<gtk::Widget>().as_ptr() as usize);
-        })
-        .ok()?;
-        let ptr = rx.recv().ok()?;
-        children.iter().find(|c| c.as_ptr() as usize == ptr).cloned()
-    };
+    let app = window.app_handle();
+    let find = |name: &str| widget_in_box(window, &app.get_webview(name)?);
     let (Some(content), Some(toolbar)) = (find(CONTENT), find(TOOLBAR)) else {
         tracing::error!("webviews not found in the window's box; layout left as is");
         return Ok(());

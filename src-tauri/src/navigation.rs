@@ -79,7 +79,6 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
                     if let Err(e) = crate::watchdog::notify("READY=1") {
                         tracing::warn!(error = %e, "systemd readiness notification failed");
                     }
-                    capture_clean_history(&webview);
                     crate::network::announce(webview.app_handle());
                 }
             }
@@ -272,23 +271,6 @@ fn on_download(app: &AppHandle, event: DownloadEvent<'_>) -> bool {
     }
 }
 
-/// The first time the portal is shown, its one-entry history is kept: each wipe restores it (WebKit
-/// ignores an empty history, so the clean state must hold the portal).
-fn capture_clean_history(webview: &tauri::Webview) {
-    let app = webview.app_handle().clone();
-    if app.state::<Kiosk>().empty_history.lock().map(|h| h.is_some()).unwrap_or(true) {
-        return;
-    }
-    let _ = webview.with_webview(move |pv| {
-        let wv = pv.inner();
-        let state = wv.session_state().and_then(|s| s.serialize()).map(|b| b.to_vec());
-        if let (Ok(mut h), Some(bytes)) = (app.state::<Kiosk>().empty_history.lock(), state) {
-            tracing::info!("clean history kept");
-            *h = Some(bytes);
-        }
-    });
-}
-
 /// WebKit-level set-up of the content view, then the first portal load once the content filter is in
 /// place (fail closed: without the filter, no remote page is ever shown).
 pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
@@ -315,6 +297,7 @@ pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
         input::lock_webkit_view(&app, &wv);
         crate::network::watch_loads(&app, &wv);
         session::watch_web_process(&app, &wv);
+        crate::auth::watch(&app, &wv);
         let json = kiosk.loaded.read().map(|l| l.effective.policy.content_filter_json()).unwrap_or_default();
         install_filter(&app, &wv, json, true);
     });

@@ -1,18 +1,28 @@
-//! Forgetting a person, the webview half: website data (cookies, HttpOnly too; storage; IndexedDB;
-//! service workers; caches; HSTS), the back/forward list, zoom, the clipboard and primary selection,
-//! then the portal. The disk half (downloads, and everything at start) is `borne_core::session`.
+//! Forgetting a person, the engine half. Nothing is cleared item by item: the next person gets a new
+//! engine state by construction.
 //!
-//! The content view is kept (WebDriver drives it in end-to-end tests, so the path under test is the
-//! one that ships); its history is replaced by the empty one captured before its first load, and its
-//! page cache is off, so `history.back()` finds nothing of the previous person.
+//! - The content view is closed and a new one is made. WebKit keeps per view what no data-clearing
+//!   call reaches: the back/forward list, zoom, and the visited links (`:visited`); the new view,
+//!   related to no other, also gets a new web process (memory cache, script heaps).
+//! - WebKit's network process is stopped, and the folder it wrote to is erased while no process
+//!   holds it. WebKit starts a new one for the next load, with nothing in memory: no HTTP or proxy
+//!   credentials, cookies, storage, TLS session tickets, HSTS or DNS cache, no open HTTP/2 or
+//!   WebSocket connection, and whatever a future WebKit adds there.
+//! - The clipboard and primary selection are cleared, the downloads erased, then the new view shows
+//!   the portal. The disk half (everything at start) is `borne_core::session`.
+
+use std::time::{Duration, Instant};
 
 use borne_core::session::EndReason;
 use gtk::gdk;
 use tauri::{AppHandle, Manager};
-use webkit2gtk::{BackForwardListExt, WebViewExt, WebViewSessionState, WebsiteDataManagerExtManual, WebsiteDataTypes};
+use webkit2gtk::WebViewExt;
 
 use crate::navigation::portal_url;
 use crate::{commands, Kiosk, CONTENT};
+
+/// How long the wipe waits for the network process to be gone before it erases its folder anyway.
+const NETWORK_STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// Loads the portal in the content view (not from inside `with_webview`).
 pub fn load_portal(app: &AppHandle) {
@@ -22,10 +32,11 @@ pub fn load_portal(app: &AppHandle) {
     }
 }
 
-/// Ends the session: wipe everything, then show a fresh portal.
+/// Ends the session: a new engine state, then a fresh portal.
 pub fn end(app: &AppHandle, reason: EndReason) {
     // Debug only: the default log keeps no trace of when a person left (times to the second).
     tracing::debug!(reason = reason.code(), "session ended");
+    let started = Instant::now();
     let kiosk = app.state::<Kiosk>();
     kiosk.stats.end_session(reason);
     kiosk.dirty.store(false, std::sync::atomic::Ordering::SeqCst);
@@ -37,7 +48,7 @@ pub fn end(app: &AppHandle, reason: EndReason) {
         *a = crate::admin::AdminSession::default();
     }
     if let Ok(mut d) = kiosk.display.lock() {
-        // Normal text size and contrast for the next person (the zoom is reset with the view).
+        // Normal text size and contrast for the next person (the zoom goes with the view).
         *d = commands::Display::default();
     }
     if let Ok(w) = kiosk.push_wake.lock() {
@@ -46,6 +57,7 @@ pub fn end(app: &AppHandle, reason: EndReason) {
     if let Ok(mut c) = kiosk.idle.lock() {
         c.close();
     }
+    crate::auth::forget_pending();
     commands::emit_toolbar(app, serde_json::json!({"kind": "session-ended"}));
     clear_clipboards();
     crate::printing::cancel_session_jobs(app);
@@ -53,50 +65,112 @@ pub fn end(app: &AppHandle, reason: EndReason) {
     if let Err(e) = kiosk.dirs.wipe_downloads() {
         tracing::error!(error = %e, "cannot erase the session's downloads");
     }
-    let Some(content) = app.get_webview(CONTENT) else { return };
-    let app2 = app.clone();
-    let _ = content.with_webview(move |pv| wipe_view(&app2, &pv.inner()));
+    replace_engine(app);
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "engine state replaced for the next person");
 }
 
-fn wipe_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
-    wv.stop_loading();
-    // Leave the remote page at once, so nothing of it stays on screen while data is cleared.
-    wv.load_uri("about:blank");
-    wv.set_zoom_level(1.0);
-    let Some(dm) = wv.website_data_manager() else {
-        tracing::error!("no website data manager; restarting the web process instead");
-        wv.terminate_web_process();
+/// Closes the content view, stops the network process, erases its folder, and makes a new content
+/// view (which loads the portal once its content filter is in place).
+fn replace_engine(app: &AppHandle) {
+    let kiosk = app.state::<Kiosk>();
+    // Fail closed until the new view has its content filter.
+    kiosk.filter_ready.store(false, std::sync::atomic::Ordering::SeqCst);
+    if let Some(old) = app.get_webview(CONTENT) {
+        if let Err(e) = old.close() {
+            tracing::error!(error = %e, "cannot close the content view");
+        }
+    }
+    if under_webdriver() {
+        // WebKit ends every WebDriver session when its network process goes away, so under WebDriver
+        // (the end-to-end suites) the network process is kept and its data cleared through WebKit;
+        // tests/e2e/forget.test.mjs checks the real path, without WebDriver.
+        clear_through_webkit(app);
+        return;
+    }
+    stop_network_process();
+    new_content_view(app);
+}
+
+/// The kiosk runs under WebDriver (tauri-driver sets this for the automation it allows).
+fn under_webdriver() -> bool {
+    std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true")
+}
+
+/// Erases WebKit's data folder (no network process holds it now) and makes the next content view.
+fn new_content_view(app: &AppHandle) {
+    if let Err(e) = app.state::<Kiosk>().dirs.wipe_webdata() {
+        tracing::error!(error = %e, "cannot erase WebKit's data folder");
+    }
+    if let Err(e) = crate::add_content_view(app) {
+        // Without a content view nobody can use the borne: start again from nothing.
+        tracing::error!(error = %e, "cannot make a new content view; restarting the kiosk");
+        crate::restart(app);
+    }
+}
+
+/// Under WebDriver only: website data cleared through WebKit (the toolbar's view shares the content
+/// views' context), then the same folder erase and new view.
+fn clear_through_webkit(app: &AppHandle) {
+    use webkit2gtk::{WebsiteDataManagerExtManual, WebsiteDataTypes};
+    let Some(toolbar) = app.get_webview(crate::TOOLBAR) else {
+        new_content_view(app);
         return;
     };
     let app2 = app.clone();
-    dm.clear(WebsiteDataTypes::ALL, glib::TimeSpan::from_seconds(0), None::<&gio::Cancellable>, move |res| {
-        if let Err(e) = res {
-            tracing::error!(error = %e, "clearing website data failed");
-        }
-        let Some(content) = app2.get_webview(CONTENT) else { return };
+    let res = toolbar.with_webview(move |pv| {
+        let Some(dm) = pv.inner().website_data_manager() else {
+            new_content_view(&app2);
+            return;
+        };
         let app3 = app2.clone();
-        let _ = content.with_webview(move |pv| {
-            let wv = pv.inner();
-            reset_history(&app3, &wv);
-            // Tauri's own webview methods must not be called from inside `with_webview` (they take a
-            // lock it holds): load through WebKit directly, still through the navigation hook.
-            app3.state::<Kiosk>().open_internal_gate();
-            // The restored history holds the portal alone: show that entry rather than adding one.
-            match wv.back_forward_list().and_then(|l| l.current_item()) {
-                Some(item) => wv.go_to_back_forward_list_item(&item),
-                None => wv.load_uri(portal_url().as_str()),
+        dm.clear(WebsiteDataTypes::ALL, glib::TimeSpan::from_seconds(0), None::<&gio::Cancellable>, move |res| {
+            if let Err(e) = res {
+                tracing::error!(error = %e, "clearing website data failed");
             }
+            let app4 = app3.clone();
+            // Not from inside `with_webview`: the new view is made by Tauri.
+            glib::idle_add_local_once(move || new_content_view(&app4));
         });
     });
+    if res.is_err() {
+        new_content_view(app);
+    }
 }
 
-/// Replaces the back/forward list with the empty one captured at start.
-fn reset_history(app: &AppHandle, wv: &webkit2gtk::WebView) {
-    let kiosk = app.state::<Kiosk>();
-    let bytes = kiosk.empty_history.lock().ok().and_then(|h| h.clone());
-    match bytes.map(|b| WebViewSessionState::new(&glib::Bytes::from_owned(b))) {
-        Some(state) => wv.restore_session_state(&state),
-        None => tracing::error!("no empty history captured; history not reset"),
+/// Stops WebKit's network process (every child of the kiosk named so) and waits until it is gone.
+fn stop_network_process() {
+    let me = std::process::id();
+    let procs = std::path::Path::new("/proc");
+    let pids: Vec<u32> = borne_core::session::child_processes(procs, me)
+        .into_iter()
+        .filter(|(_, comm)| borne_core::session::is_network_process(comm))
+        .map(|(pid, _)| pid)
+        .collect();
+    for &pid in &pids {
+        // SIGKILL: nothing of it is to be written anywhere, and it cannot delay its end.
+        if let Err(e) = kill_now(pid) {
+            tracing::warn!(pid, error = %e, "cannot stop WebKit's network process");
+        }
+    }
+    let deadline = Instant::now() + NETWORK_STOP_WAIT;
+    while pids.iter().any(|pid| procs.join(pid.to_string()).join("stat").exists()) {
+        if Instant::now() >= deadline {
+            tracing::warn!("WebKit's network process still there after the wait");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    tracing::debug!(count = pids.len(), "network process stopped");
+}
+
+#[allow(unsafe_code)]
+fn kill_now(pid: u32) -> std::io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| std::io::Error::other("pid out of range"))?;
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    if unsafe { libc::kill(pid, libc::SIGKILL) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 

@@ -1,6 +1,6 @@
 /* The toolbar: a local webview above the remote pages. Its buttons call the shell; it also shows
-   full-window dialogs (end-of-session confirmation, inactivity countdown, printing, « Mes documents »
-   and the list a site's file chooser gets instead of the disk). Before showing one it asks
+   full-window dialogs (end-of-session confirmation, inactivity countdown, printing, « Mes documents »,
+   the list a site's file chooser gets instead of the disk, and the password dialog a site asks for). Before showing one it asks
    the shell to let it cover the whole window (toolbar_overlay {open:true}), and gives the window back
    after ({open:false}). */
 (function () {
@@ -37,6 +37,7 @@
     display: { id: 'display', first: 'display-close' },
     outcome: { id: 'outcome', first: 'outcome-title' },
     docs: { id: 'docs', first: 'docs-close' },
+    auth: { id: 'auth', first: 'auth-user' },
   };
 
   /* ---------- covering the window ---------- */
@@ -521,6 +522,39 @@
     closeOverlay(true);
   }
 
+  /* ---------- a site asks for a user name and password ---------- */
+
+  function askAuth(p) {
+    const host = typeof p.host === 'string' ? p.host : '';
+    $('auth-text').textContent = I18n.t(p.proxy === true ? 'auth.text.proxy' : 'auth.text', { host: host });
+    $('auth-retry').hidden = p.retry !== true;
+    $('auth-password').value = '';
+    if (p.retry !== true) $('auth-user').value = '';
+    openOverlay('auth');
+  }
+
+  function clearAuth() {
+    $('auth-user').value = '';
+    $('auth-password').value = '';
+  }
+
+  function submitAuth(ev) {
+    if (ev) ev.preventDefault();
+    if (current !== 'auth') return;
+    const user = $('auth-user').value;
+    const password = $('auth-password').value;
+    clearAuth();
+    Shell.fire('auth_answer', { user: user, password: password });
+    closeOverlay(true);
+  }
+
+  function cancelAuth() {
+    if (current !== 'auth') return;
+    clearAuth();
+    Shell.fire('auth_answer', {});
+    closeOverlay(true);
+  }
+
   /* ---------- shell events ---------- */
 
   function resetTextSize() {
@@ -538,7 +572,7 @@
       switch (p.kind) {
         case 'idle-warning': startIdle(p.seconds); break;
         case 'idle-cancel': if (current === 'idle') closeOverlay(true); break;
-        case 'session-ended': docsMode = null; closeOverlay(false); resetTextSize(); showDisplay(null); I18n.load('fr'); refreshData(); break;
+        case 'session-ended': docsMode = null; clearAuth(); closeOverlay(false); resetTextSize(); showDisplay(null); I18n.load('fr'); refreshData(); break;
         case 'display': showDisplay(p); break;
         case 'language':
           if (typeof p.lang === 'string') I18n.load(p.lang).then(function () { if (current === 'help') fillHelp(); });
@@ -546,6 +580,8 @@
         case 'offline': setOffline(p.value === true); break;
         case 'print-request': askPrint(); break;
         case 'upload-request': openDocs('upload'); break;
+        case 'auth-request': askAuth(p); break;
+        case 'auth-cancelled': if (current === 'auth') { clearAuth(); closeOverlay(true); } break;
         case 'documents-changed': if (current === 'docs' && docsMode === 'list') loadDocs(); break;
         default: break;
       }
@@ -579,6 +615,10 @@
     }
     if (current === 'docs') {
       if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); closeDocs(); }
+      else if (ev.key === 'Tab') trapTab(ev);
+    }
+    if (current === 'auth') {
+      if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); cancelAuth(); }
       else if (ev.key === 'Tab') trapTab(ev);
     }
   }
@@ -627,6 +667,8 @@
     Array.prototype.forEach.call(document.querySelectorAll('.outcome-answer'), function (b) {
       b.addEventListener('click', function () { endWith(b.getAttribute('data-outcome')); });
     });
+    $('auth-form').addEventListener('submit', submitAuth);
+    $('auth-cancel').addEventListener('click', cancelAuth);
     $('btn-end').addEventListener('click', askEnd);
     $('confirm-yes').addEventListener('click', confirmEnd);
     $('confirm-no').addEventListener('click', cancelEnd);

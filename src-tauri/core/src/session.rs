@@ -1,8 +1,9 @@
 //! A person's session: when it is open, when it must end (idle clock), and the private folders the
 //! kiosk gives it on disk, erased at the end and again at every start.
 //!
-//! The shell (`src-tauri/src/session.rs`) does the webview half of forgetting (website data, history,
-//! clipboard); this module owns the decisions and the files, and is tested without a display.
+//! The shell (`src-tauri/src/session.rs`) does the engine half of forgetting (a new content view and
+//! a new WebKit network process for every person, the clipboard); this module owns the decisions and
+//! the files, and is tested without a display.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -153,8 +154,15 @@ impl SessionDirs {
         restrict(&self.root)
     }
 
-    /// At the end of a session, while WebKit runs (its data is cleared through WebKit itself):
-    /// erase the downloads and the PDFs made for the printer.
+    /// At the end of a session, once WebKit's network process is gone (the shell stops it first):
+    /// erase everything WebKit wrote for the person (cookies, storage, IndexedDB, the folders named
+    /// after the origins they visited, their salt), then create the empty folder again.
+    pub fn wipe_webdata(&self) -> std::io::Result<()> {
+        remove_all(&self.webdata())?;
+        std::fs::create_dir_all(self.webdata())
+    }
+
+    /// At the end of a session: erase the downloads and the PDFs made for the printer.
     pub fn wipe_downloads(&self) -> std::io::Result<()> {
         remove_all(&self.prints())?;
         remove_all(&self.downloads())?;
@@ -184,6 +192,43 @@ impl SessionDirs {
         }
         candidate
     }
+}
+
+/// The processes whose parent is `parent`, as `(pid, command name)`, read from a procfs mounted at
+/// `proc_root` (`/proc`). WebKit's network and web processes are the kiosk's children: the shell
+/// stops the network process at each session end so that nothing it holds in memory (HTTP and proxy
+/// credentials, TLS session tickets, HSTS, DNS cache, open connections) reaches the next person.
+pub fn child_processes(proc_root: &Path, parent: u32) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir(proc_root) else { return Vec::new() };
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        if let Some((comm, ppid)) = parse_stat(&stat) {
+            if ppid == parent {
+                out.push((pid, comm));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `(command name, parent pid)` of a `/proc/<pid>/stat` line. The name sits between the first `(`
+/// and the last `)` and may itself hold spaces and parentheses.
+fn parse_stat(stat: &str) -> Option<(String, u32)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = stat.get(open + 1..close)?.to_owned();
+    let mut rest = stat.get(close + 1..)?.split_whitespace();
+    let _state = rest.next()?;
+    let ppid = rest.next()?.parse().ok()?;
+    Some((comm, ppid))
+}
+
+/// True for WebKitGTK's network process (its command name is cut to 15 bytes by the kernel).
+pub fn is_network_process(comm: &str) -> bool {
+    comm.starts_with("WebKitNetworkPr")
 }
 
 fn remove_all(path: &Path) -> std::io::Result<()> {
@@ -249,6 +294,49 @@ mod tests {
         assert!(!s.webdata().join("cookies").exists());
         assert_eq!(std::fs::read_dir(s.downloads()).unwrap().count(), 0);
         assert_eq!(std::fs::read_dir(s.webdata()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn webdata_wipe_leaves_no_origin_folder() {
+        let d = tempfile::tempdir().unwrap();
+        let s = SessionDirs::new(d.path());
+        s.wipe_at_start().unwrap();
+        let origin = s.webdata().join("storage").join("5d41402abc4b2a76").join("5d41402abc4b2a76");
+        std::fs::create_dir_all(&origin).unwrap();
+        std::fs::write(origin.join("origin"), "https://caf.test").unwrap();
+        std::fs::write(s.webdata().join("storage").join("salt"), "0123").unwrap();
+        s.wipe_webdata().unwrap();
+        assert!(s.webdata().is_dir());
+        assert_eq!(std::fs::read_dir(s.webdata()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn children_are_found_by_parent_pid_whatever_their_name() {
+        let d = tempfile::tempdir().unwrap();
+        for (pid, stat) in [
+            ("100", "100 (borne) S 1 100 100 0 -1"),
+            ("101", "101 (WebKitNetworkPr) S 100 100 100 0 -1"),
+            ("102", "102 (WebKitWebProces) S 100 100 100 0 -1"),
+            ("103", "103 (odd ) name (x)) S 100 100 100 0 -1"),
+            ("104", "104 (WebKitNetworkPr) S 7 7 7 0 -1"),
+            ("self", "100 (borne) S 1 100 100 0 -1"),
+        ] {
+            std::fs::create_dir_all(d.path().join(pid)).unwrap();
+            std::fs::write(d.path().join(pid).join("stat"), stat).unwrap();
+        }
+        std::fs::create_dir_all(d.path().join("105")).unwrap(); // gone between listing and reading
+        let kids = child_processes(d.path(), 100);
+        assert_eq!(
+            kids,
+            vec![
+                (101, "WebKitNetworkPr".to_owned()),
+                (102, "WebKitWebProces".to_owned()),
+                (103, "odd ) name (x)".to_owned())
+            ]
+        );
+        let net: Vec<u32> = kids.iter().filter(|(_, c)| is_network_process(c)).map(|(p, _)| *p).collect();
+        assert_eq!(net, vec![101]);
+        assert!(child_processes(&d.path().join("missing"), 100).is_empty());
     }
 
     #[test]

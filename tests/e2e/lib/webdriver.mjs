@@ -45,7 +45,42 @@ export class WebDriver {
     this.commandTimeoutMs = commandTimeoutMs;
   }
 
+  /**
+   * One command. The kiosk gives every person a new content view (borne's session.rs), so the
+   * content's window handle changes at each session end: a command sent to the closed view is sent
+   * again to the new content view (the one handle that is not the toolbar), found once it exists.
+   */
   async request(method, path, body, timeoutMs = this.commandTimeoutMs) {
+    try {
+      return await this.#send(method, path, body, timeoutMs);
+    } catch (e) {
+      if (!(e instanceof WebDriverError) || e.code !== 'no such window' || !this.sessionId) throw e;
+      await this.followContent();
+      // Switching to the closed view's handle: done, we are on its successor.
+      if (method === 'POST' && path === this.s('/window')) return null;
+      return this.#send(method, path, body, timeoutMs);
+    }
+  }
+
+  /** Makes the current content view WebDriver's current window (after a session end replaced it). */
+  async followContent(timeoutMs = 10000) {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      for (const h of await this.#send('GET', this.s('/window/handles'))) {
+        try {
+          await this.#send('POST', this.s('/window'), { handle: h });
+          const url = await this.#send('GET', this.s('/url'));
+          if (!String(url).startsWith('tauri://localhost/toolbar.html')) return h;
+        } catch (e) {
+          if (!(e instanceof WebDriverError)) throw e;
+        }
+      }
+      if (Date.now() >= end) throw new Error(`no content view among the WebDriver window handles after ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+
+  async #send(method, path, body, timeoutMs = this.commandTimeoutMs) {
     const url = `${this.base}${path}`;
     let res;
     try {

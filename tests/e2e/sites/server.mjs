@@ -91,6 +91,7 @@ function record(req, scheme, extra = {}) {
     referer: req.headers.referer || null,
     contentLength: req.headers['content-length'] ? Number(req.headers['content-length']) : 0,
     cookie: req.headers.cookie || null, // the wipe suite checks what a later person's requests carry
+    authorization: authUser(req.headers.authorization), // the user name a Basic header carries, or null
     ...extra,
   };
   entry.role = roleOfHost(host) || ipRole(ip);
@@ -103,6 +104,14 @@ function record(req, scheme, extra = {}) {
 }
 
 /** kind: 'tcp' (accepted), 'tls' (handshake done; sni = the host name the client sent), 'tls-error'. */
+/** The user name of a Basic `Authorization` header ('?' for another scheme), or null without one. */
+function authUser(header) {
+  if (!header) return null;
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/.exec(header);
+  if (!m) return '?';
+  return Buffer.from(m[1], 'base64').toString('utf8').split(':')[0];
+}
+
 function recordConnection(sock, scheme, kind = 'tcp', extra = {}) {
   const ip = String(sock.localAddress || '').replace(/^::ffff:/, '');
   const port = sock.localPort;
@@ -116,6 +125,9 @@ function recordConnection(sock, scheme, kind = 'tcp', extra = {}) {
 
 // ------------------------------------------------------------------------------------------------
 // Content
+
+/** The password /basic accepts (any user name). */
+const BASIC_PASSWORD = 'motdepasse';
 
 const PIXEL = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
@@ -353,6 +365,10 @@ function institutionHome(host) {
     ['/cacheable', 'Page en cache'],
     ['https://docs.institution.test/', 'Documentation'],
     ['/v/', 'Pages des vecteurs'],
+    ['/basic', 'Espace protégé'],
+    ['/visited', 'Page visitée'],
+    ['/links', 'Deux liens'],
+    ['/close', 'Fermer la connexion'],
   ];
   return page(
     `Institution de test — ${host}`,
@@ -442,6 +458,32 @@ async function institution(req, res, url, host) {
     return html(res, 'Déconnexion', '<p id="status">Non connecté</p>', '', {
       'Set-Cookie': ['sid=; Path=/; Secure; HttpOnly; Max-Age=0', 'prenom=; Path=/; Secure; Max-Age=0'],
     });
+  }
+  if (p === '/basic') {
+    // HTTP Basic authentication (the browser's own dialog; in the kiosk, the toolbar's).
+    const user = authUser(req.headers.authorization);
+    const pass = req.headers.authorization ? Buffer.from(req.headers.authorization.split(' ')[1] || '', 'base64').toString('utf8').split(':').slice(1).join(':') : '';
+    if (!user || user === '?' || pass !== BASIC_PASSWORD) {
+      return send(res, 401, 'text/html; charset=utf-8', page('Accès refusé', '<h1 id="title">Accès refusé</h1><p id="status">Non authentifié</p>'),
+        { 'WWW-Authenticate': 'Basic realm="Espace de test", charset="UTF-8"', 'Cache-Control': 'no-store' });
+    }
+    return html(res, 'Espace protégé', `<h1 id="title">Espace protégé</h1><p id="status">Authentifié : ${esc(user)}</p>`, '', { 'Cache-Control': 'no-store' });
+  }
+  if (p === '/visited') {
+    // It also writes the origin's local storage: WebKit then keeps a folder for this origin on disk.
+    return html(res, 'Page visitée', `<h1 id="title">Page visitée</h1><p id="who">${esc(q.get('who') || '')}</p>` +
+      '<script>try { localStorage.setItem("visited", String(Date.now())); } catch (e) {}</script>');
+  }
+  if (p === '/links') {
+    // Two big links, painted by :visited only (getComputedStyle hides :visited from scripts).
+    const link = (id, href) => `<a id="${id}" class="l" href="${esc(href)}">&nbsp;</a>`;
+    return html(res, 'Deux liens',
+      `<style>a.l{display:block;width:300px;height:80px;margin:20px;background-color:rgb(200,0,0);text-decoration:none}a.l:visited{background-color:rgb(0,0,200)}</style>` +
+      link('la', q.get('a') || '/visited') + link('lb', q.get('b') || '/visited?never'));
+  }
+  if (p === '/close') {
+    // Ends the keep-alive connection: the next request opens a new TLS connection (resumed or not).
+    return html(res, 'Fin de connexion', '<p id="status">Connexion fermée</p>', '', { Connection: 'close' });
   }
   if (p === '/account') {
     const name = sessions.get(parseCookies(req).sid);
@@ -634,7 +676,8 @@ async function main() {
       recordConnection(sock, scheme);
     });
     if (scheme === 'https') {
-      s.on('secureConnection', (tls) => recordConnection(tls, scheme, 'tls', { sni: tls.servername || null }));
+      // `resumed`: the client resumed an earlier TLS session (a ticket it kept) instead of a full handshake.
+      s.on('secureConnection', (tls) => recordConnection(tls, scheme, 'tls', { sni: tls.servername || null, resumed: tls.isSessionReused() }));
       s.on('tlsClientError', (err, tls) => recordConnection(tls, scheme, 'tls-error', { error: err.code || err.message }));
     }
     s.on('upgrade', (req, sock) => onUpgrade(req, sock, scheme));
