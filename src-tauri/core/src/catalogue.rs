@@ -74,6 +74,7 @@ const SERVICE_KEYS: &[(&str, Shape)] = &[
 ];
 const THEME_KEYS: &[(&str, Shape)] = &[("id", Shape::Leaf), ("name", Shape::Leaf), ("pictogram", Shape::Leaf)];
 const NATIONAL_KEYS: &[(&str, Shape)] = &[
+    ("version", Shape::Leaf),
     ("themes", Shape::Tables(THEME_KEYS)),
     ("groups", Shape::Map(&[("description", Shape::Leaf), ("hosts", Shape::Leaf)])),
     ("services", Shape::Tables(SERVICE_KEYS)),
@@ -89,6 +90,7 @@ const LOCAL_KEYS: &[(&str, Shape)] = &[
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 struct RawNational {
+    version: Option<Spanned<i64>>,
     themes: Vec<RawTheme>,
     groups: BTreeMap<Spanned<String>, RawGroup>,
     services: Vec<RawService>,
@@ -197,6 +199,9 @@ pub struct Service {
 /// The national catalogue, checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct National {
+    /// Version given by the federation (`version = 2026120301`; 0 when the file has none). The signed
+    /// channel only applies a catalogue with a higher version than the one in force.
+    pub version: u64,
     /// Themes in file order.
     pub themes: Vec<Theme>,
     /// Groups by id.
@@ -218,6 +223,20 @@ pub struct Local {
     pub order: Vec<String>,
     /// Extra hosts allowed for every tile.
     pub extra_hosts: Vec<HostRule>,
+    /// The référent's choices set aside because they point at a tile the national catalogue no
+    /// longer has (removed or renamed by an update), one French note each.
+    pub set_aside: Vec<String>,
+}
+
+/// What kind of référent's choice was set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetAside {
+    /// `hidden`: the tile was hidden.
+    Hidden,
+    /// `order`: the tile had a place in the order.
+    Order,
+    /// An own "Avant de commencer" sheet belonged to the tile.
+    Sheet,
 }
 
 fn parse_with<T: for<'de> Deserialize<'de>>(
@@ -370,6 +389,14 @@ fn service_entries(
 pub fn parse_national(path: &Path, text: &str) -> Result<National, Vec<Diagnostic>> {
     let src = Source { path, text };
     let (raw, mut out): (RawNational, _) = parse_with(&src, NATIONAL_KEYS)?;
+    let version = match raw.version {
+        Some(v) if *v.get_ref() < 0 => {
+            out.push(src.at_value(&v, Problem::OutOfRange { key: "version".into(), min: 0, max: i64::MAX }));
+            0
+        }
+        Some(v) => *v.get_ref() as u64,
+        None => 0,
+    };
     let mut seen = HashMap::new();
     let themes: Vec<Theme> = raw.themes.into_iter().map(|t| check_theme(&src, t, &mut seen, &mut out)).collect();
     let mut groups = BTreeMap::new();
@@ -389,7 +416,7 @@ pub fn parse_national(path: &Path, text: &str) -> Result<National, Vec<Diagnosti
         .filter_map(|s| check_service(&src, s, Origin::National, &known, &mut ids, &mut out))
         .collect();
     if out.is_empty() {
-        Ok(National { themes, groups, services })
+        Ok(National { version, themes, groups, services })
     } else {
         Err(out)
     }
@@ -397,6 +424,17 @@ pub fn parse_national(path: &Path, text: &str) -> Result<National, Vec<Diagnosti
 
 /// Parses and checks the référent's `local.toml` against a national catalogue.
 pub fn parse_local(path: &Path, text: &str, national: &National) -> Result<Local, Vec<Diagnostic>> {
+    parse_local_with(path, text, national, &[])
+}
+
+/// As [`parse_local`]; a `hidden` or `order` entry naming one of `retired` (tiles an update of the
+/// national catalogue removed or renamed) is set aside with a note instead of being an error.
+pub fn parse_local_with(
+    path: &Path,
+    text: &str,
+    national: &National,
+    retired: &[String],
+) -> Result<Local, Vec<Diagnostic>> {
     let src = Source { path, text };
     let (raw, mut out): (RawLocal, _) = parse_with(&src, LOCAL_KEYS)?;
     let mut theme_seen = HashMap::new();
@@ -414,11 +452,16 @@ pub fn parse_local(path: &Path, text: &str, national: &National) -> Result<Local
     let exists = |id: &str| {
         id == "centre" || national.services.iter().any(|s| s.id == id) || services.iter().any(|s| s.id == id)
     };
-    let ids_of = |list: Vec<Spanned<String>>, out: &mut Vec<Diagnostic>| -> Vec<String> {
+    let mut set_aside = Vec::new();
+    let mut ids_of = |list: Vec<Spanned<String>>, kind: SetAside, out: &mut Vec<Diagnostic>| -> Vec<String> {
         list.into_iter()
             .filter_map(|id| {
                 if exists(id.get_ref()) {
                     Some(id.into_inner())
+                } else if retired.contains(id.get_ref()) {
+                    tracing::info!(tile = %id.get_ref(), ?kind, "référent's choice set aside: tile no longer in the catalogue");
+                    set_aside.push(crate::messages::set_aside_fr(kind, id.get_ref()));
+                    None
                 } else {
                     out.push(src.at_value(&id, Problem::UnknownService(id.get_ref().clone())));
                     None
@@ -426,11 +469,11 @@ pub fn parse_local(path: &Path, text: &str, national: &National) -> Result<Local
             })
             .collect()
     };
-    let hidden = ids_of(raw.hidden, &mut out);
-    let order = ids_of(raw.order, &mut out);
+    let hidden = ids_of(raw.hidden, SetAside::Hidden, &mut out);
+    let order = ids_of(raw.order, SetAside::Order, &mut out);
     let extra_hosts = parse_rules(&src, &raw.extra_hosts, &mut out);
     if out.is_empty() {
-        Ok(Local { themes, services, hidden, order, extra_hosts })
+        Ok(Local { themes, services, hidden, order, extra_hosts, set_aside })
     } else {
         Err(out)
     }

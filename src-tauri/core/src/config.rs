@@ -57,6 +57,7 @@ const KEYS: &[(&str, Shape)] = &[
         ]),
     ),
     ("admin", Shape::Table(&[("pin_hash", Shape::Leaf)])),
+    ("catalogue", Shape::Table(&[("channel_url", Shape::Leaf), ("public_keys", Shape::Leaf)])),
 ];
 
 /// Longest text of a help contact's field, in characters.
@@ -75,6 +76,20 @@ pub struct RawSettings {
     stats: RawStats,
     help: RawHelp,
     admin: RawAdmin,
+    catalogue: RawCatalogue,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawCatalogue {
+    channel_url: Spanned<String>,
+    public_keys: Spanned<Vec<Spanned<String>>>,
+}
+
+impl Default for RawCatalogue {
+    fn default() -> Self {
+        RawCatalogue { channel_url: Spanned::new(0..0, String::new()), public_keys: Spanned::new(0..0, Vec::new()) }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -271,6 +286,16 @@ pub struct HelpSettings {
     pub contacts: Vec<Contact>,
 }
 
+/// The federation's signed catalogue channel (`[catalogue]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct CatalogueSettings {
+    /// Folder where the federation publishes `catalogue.toml`, `demarches.toml` and their `.minisig`
+    /// (`None`: no channel, the shipped catalogue only).
+    pub channel_url: Option<Url>,
+    /// The federation's minisign public keys (base64, one or two: two during a key rotation).
+    pub public_keys: Vec<String>,
+}
+
 /// Checked settings.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Settings {
@@ -286,6 +311,8 @@ pub struct Settings {
     pub stats: StatsSettings,
     /// Help screens.
     pub help: HelpSettings,
+    /// The signed catalogue channel.
+    pub catalogue: CatalogueSettings,
     /// argon2 hash of the référent PIN, if set here (the state directory's own hash wins).
     #[serde(skip)]
     pub pin_hash: Option<String>,
@@ -300,6 +327,7 @@ impl fmt::Debug for Settings {
             .field("printing", &self.printing)
             .field("stats", &self.stats)
             .field("help", &self.help)
+            .field("catalogue", &self.catalogue)
             .field("pin_hash", &self.pin_hash.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -400,6 +428,7 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
     }
     let site_id = range(src, &st.site_id, "stats.site_id", 0, i64::from(u32::MAX), &mut out);
     let help = check_help(src, raw.help, &mut out);
+    let catalogue = check_catalogue(src, raw.catalogue, &mut out);
     if !out.is_empty() {
         return Err(out);
     }
@@ -427,8 +456,44 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
             }),
         },
         help,
+        catalogue,
         pin_hash,
     })
+}
+
+/// Most public keys at once (the one in use and the next, during a rotation).
+pub const MAX_PUBLIC_KEYS: usize = 2;
+
+fn check_catalogue(src: &Source<'_>, raw: RawCatalogue, out: &mut Vec<Diagnostic>) -> CatalogueSettings {
+    let mut channel_url = None;
+    let u = raw.channel_url.get_ref().trim();
+    if !u.is_empty() {
+        match Url::parse(u) {
+            Ok(url) if url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url)) => {
+                channel_url = Some(url)
+            }
+            Ok(_) => out.push(src.at_value(&raw.channel_url, Problem::NotHttps(u.into()))),
+            Err(_) => out.push(src.at_value(&raw.channel_url, Problem::BadUrl(u.into()))),
+        }
+    }
+    let keys = raw.public_keys.get_ref();
+    if keys.len() > MAX_PUBLIC_KEYS {
+        out.push(src.at_value(
+            &raw.public_keys,
+            Problem::OutOfRange { key: "catalogue.public_keys".into(), min: 1, max: MAX_PUBLIC_KEYS as i64 },
+        ));
+    }
+    let mut public_keys = Vec::new();
+    for k in keys {
+        match crate::channel::signature::FederationKey::parse(k.get_ref()) {
+            Ok(key) => public_keys.push(key.base64().to_string()),
+            Err(_) => out.push(src.at_value(k, Problem::PublicKey(k.get_ref().chars().take(60).collect()))),
+        }
+    }
+    if !u.is_empty() && keys.is_empty() {
+        out.push(src.at_value(&raw.channel_url, Problem::Empty("catalogue.public_keys".into())));
+    }
+    CatalogueSettings { channel_url, public_keys }
 }
 
 fn check_help(src: &Source<'_>, raw: RawHelp, out: &mut Vec<Diagnostic>) -> HelpSettings {

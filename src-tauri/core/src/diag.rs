@@ -98,6 +98,9 @@ pub enum Problem {
         /// Most lines.
         max: usize,
     },
+    /// Not a minisign public key.
+    #[error("`{0}` is not a minisign public key")]
+    PublicKey(String),
     /// A line too long to read at a glance.
     #[error("a line of `{key}` is longer than {max} characters")]
     TooLong {

@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod catalogue;
+pub mod channel;
 pub mod config;
 pub mod diag;
 pub mod documents;

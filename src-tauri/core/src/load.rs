@@ -7,8 +7,8 @@
 
 use std::path::PathBuf;
 
-use crate::catalogue::demarches::{parse_demarches, Demarche};
-use crate::catalogue::{parse_local, parse_national, Effective, Local, National};
+use crate::catalogue::demarches::{parse_demarches_with, Demarche};
+use crate::catalogue::{parse_local_with, parse_national, Effective, Local, National};
 use crate::config::{parse_settings, Settings};
 use crate::diag::{read, Diagnostic};
 use crate::fsutil::write_atomic;
@@ -118,6 +118,9 @@ pub(crate) struct Texts {
     pub(crate) local: (PathBuf, String),
     pub(crate) demarches: (PathBuf, String),
     pub(crate) local_demarches: (PathBuf, String),
+    /// National tile ids the signed channel's updates removed (the référent's choices on them are
+    /// set aside, not errors).
+    pub(crate) retired: Vec<String>,
 }
 
 /// `overrides` laid over `base`, table by table (pure).
@@ -177,17 +180,22 @@ pub(crate) fn parse_all(t: &Texts) -> Result<Parsed, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let settings = parse_settings_with_overrides(t).map_err(|mut e| problems.append(&mut e)).ok();
     let national = parse_national(&t.catalogue.0, &t.catalogue.1).map_err(|mut e| problems.append(&mut e)).ok();
-    let local = national
-        .as_ref()
-        .and_then(|n| parse_local(&t.local.0, &t.local.1, n).map_err(|mut e| problems.append(&mut e)).ok());
-    let demarches = match (&national, &local) {
+    let local = national.as_ref().and_then(|n| {
+        parse_local_with(&t.local.0, &t.local.1, n, &t.retired).map_err(|mut e| problems.append(&mut e)).ok()
+    });
+    let mut local = local;
+    let demarches = match (&national, &mut local) {
         (Some(n), Some(l)) => {
             let ids: Vec<&str> = n.services.iter().chain(l.services.iter()).map(|s| s.id.as_str()).collect();
-            let national =
-                parse_demarches(&t.demarches.0, &t.demarches.1, &ids).map_err(|mut e| problems.append(&mut e)).ok();
-            let own = parse_demarches(&t.local_demarches.0, &t.local_demarches.1, &ids)
+            let national = parse_demarches_with(&t.demarches.0, &t.demarches.1, &ids, &[], &mut Vec::new())
                 .map_err(|mut e| problems.append(&mut e))
                 .ok();
+            let mut set_aside = Vec::new();
+            let own =
+                parse_demarches_with(&t.local_demarches.0, &t.local_demarches.1, &ids, &t.retired, &mut set_aside)
+                    .map_err(|mut e| problems.append(&mut e))
+                    .ok();
+            l.set_aside.append(&mut set_aside);
             national.zip(own).map(|(n, o)| overlay_demarches(n, o))
         }
         _ => None,
@@ -207,14 +215,17 @@ pub(crate) fn read_current(paths: &Paths) -> Result<Texts, Vec<Diagnostic>> {
         }
     };
     let settings = read(&paths.settings()).map_err(|d| vec![d])?;
-    let catalogue = read(&paths.catalogue()).map_err(|d| vec![d])?;
+    // The signed channel's catalogue and sheets when they are newer than the shipped ones.
+    let national = crate::channel::in_force(paths);
+    let catalogue = read(&national.catalogue).map_err(|d| vec![d])?;
     Ok(Texts {
         settings: (paths.settings(), settings),
         overrides: (paths.settings_overrides(), optional(paths.settings_overrides())?),
-        catalogue: (paths.catalogue(), catalogue),
+        catalogue: (national.catalogue.clone(), catalogue),
         local: (paths.local(), optional(paths.local())?),
-        demarches: (paths.demarches(), optional(paths.demarches())?),
+        demarches: (national.demarches.clone(), optional(national.demarches.clone())?),
         local_demarches: (paths.local_demarches(), optional(paths.local_demarches())?),
+        retired: national.retired,
     })
 }
 
@@ -228,6 +239,7 @@ fn read_last_good(paths: &Paths) -> Option<Texts> {
         local: (dir.join("local.toml"), get("local.toml")?),
         demarches: (dir.join("demarches.toml"), get("demarches.toml").unwrap_or_default()),
         local_demarches: (dir.join("local-demarches.toml"), get("local-demarches.toml").unwrap_or_default()),
+        retired: get("retired.txt").unwrap_or_default().lines().map(str::to_string).collect(),
     })
 }
 
@@ -255,6 +267,7 @@ pub fn load(paths: &Paths) -> Loaded {
                         local: (PathBuf::from("builtin/local.toml"), String::new()),
                         demarches: (PathBuf::from("builtin/demarches.toml"), BUILTIN_DEMARCHES.into()),
                         local_demarches: (PathBuf::from("builtin/local-demarches.toml"), String::new()),
+                        retired: Vec::new(),
                     };
                     let parsed = parse_all(&builtin).expect("the built-in configuration is valid (tested)");
                     (parsed, problems, Running::Builtin)
@@ -270,6 +283,7 @@ pub fn load(paths: &Paths) -> Loaded {
 fn save_last_good(paths: &Paths, t: &Texts) -> std::io::Result<()> {
     let dir = paths.last_good();
     std::fs::create_dir_all(&dir)?;
+    let retired = t.retired.join("\n");
     for (name, text) in [
         ("borne.toml", &t.settings.1),
         ("settings.toml", &t.overrides.1),
@@ -277,6 +291,7 @@ fn save_last_good(paths: &Paths, t: &Texts) -> std::io::Result<()> {
         ("local.toml", &t.local.1),
         ("demarches.toml", &t.demarches.1),
         ("local-demarches.toml", &t.local_demarches.1),
+        ("retired.txt", &retired),
     ] {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {

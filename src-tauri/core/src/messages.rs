@@ -68,6 +68,10 @@ pub fn problem_fr(p: &Problem) -> String {
         Problem::Lines { key, min, max } => {
             format!("« {key} » doit avoir de {min} à {max} lignes : une idée par ligne, l'essentiel seulement.")
         }
+        Problem::PublicKey(k) => format!(
+            "« {k} » n'est pas une clé publique de la fédération. Recopiez la deuxième ligne de son fichier .pub \
+             (elle commence par « RW »), sans la couper."
+        ),
         Problem::TooLong { key, max } => {
             format!("une ligne de « {key} » dépasse {max} caractères : coupez-la en deux phrases courtes.")
         }
@@ -105,6 +109,65 @@ fn host_fr(h: &HostRuleError) -> String {
             format!("« {s} » : une étoile ne peut pas s'appliquer à une adresse IP. Écrivez l'adresse seule.")
         }
     }
+}
+
+/// The note shown when an update of the national catalogue removed (or renamed) a tile a choice of
+/// the référent pointed at: the choice is set aside, never an error.
+pub fn set_aside_fr(kind: crate::catalogue::SetAside, tile: &str) -> String {
+    use crate::catalogue::SetAside;
+    let what = match kind {
+        SetAside::Hidden => "votre choix de la masquer est mis de côté",
+        SetAside::Order => "sa place dans votre ordre des tuiles est mise de côté",
+        SetAside::Sheet => "votre fiche « Avant de commencer » pour cette tuile est mise de côté",
+    };
+    format!(
+        "La tuile « {tile} » n'est plus dans le catalogue national (retirée ou renommée par la fédération) : \
+         {what}. Vérifiez l'écran « Tuiles »."
+    )
+}
+
+/// Why a version of the federation's signed catalogue was refused, for the Maintenance screen: what
+/// happened, that the borne keeps the catalogue in force, and who can fix it.
+pub fn catalogue_refusal_fr(r: &crate::channel::Refusal) -> String {
+    use crate::channel::signature::SignatureError;
+    use crate::channel::Refusal;
+    let what = match r {
+        Refusal::Unsigned { file } => format!("le fichier {file} publié par la fédération n'est pas signé."),
+        Refusal::Signature { file, cause: SignatureError::OtherKey(_) } => format!(
+            "le fichier {file} est signé avec une clé qui n'est pas celle de la fédération inscrite sur la borne."
+        ),
+        Refusal::Signature { file, cause: SignatureError::Tampered } => {
+            format!("le fichier {file} a été modifié après sa signature par la fédération.")
+        }
+        Refusal::Signature { file, .. } => format!("la signature du fichier {file} est illisible ou abîmée."),
+        Refusal::Comment { file, .. } => {
+            format!("la signature du fichier {file} ne correspond pas à ce fichier ou à son numéro de version.")
+        }
+        Refusal::NoVersion { file } => format!("le fichier {file} n'indique pas de numéro de version."),
+        Refusal::Mismatch { catalogue, demarches } => format!(
+            "le catalogue (version {catalogue}) et les fiches « Avant de commencer » (version {demarches}) \
+             ne sont pas de la même version."
+        ),
+        Refusal::Replay { offered, in_force } if offered == in_force => format!(
+            "la version {offered} proposée porte le même numéro que celle en place mais son contenu est différent."
+        ),
+        Refusal::Replay { offered, in_force } => {
+            format!("la version {offered} proposée est plus ancienne que la version {in_force} en place.")
+        }
+        Refusal::Invalid { problems } => format!(
+            "les fichiers contiennent {} : {}",
+            if problems.len() > 1 { format!("{} erreurs", problems.len()) } else { "une erreur".into() },
+            problems.iter().take(3).map(diagnostic_fr).collect::<Vec<_>>().join(" ; ")
+        ),
+        Refusal::Conflict { problems } => format!(
+            "elle ne s'accorde pas avec les réglages du centre : {}",
+            problems.iter().take(3).map(|d| problem_fr(&d.problem)).collect::<Vec<_>>().join(" ; ")
+        ),
+    };
+    format!(
+        "Mise à jour du catalogue refusée : {what} La borne garde le catalogue en place. \
+         Prévenez votre fédération si ce message reste."
+    )
 }
 
 /// Description of the centre's own tile.
@@ -229,6 +292,7 @@ mod tests {
             Problem::Empty("name".into()),
             Problem::Lines { key: "steps".into(), min: 3, max: 7 },
             Problem::TooLong { key: "steps".into(), max: 110 },
+            Problem::PublicKey("RWx".into()),
         ];
         for p in all {
             let fr = problem_fr(&p);

@@ -21,11 +21,14 @@ const SHEET_KEYS: &[(&str, Shape)] = &[
     ("documents", Shape::Leaf),
     ("steps", Shape::Leaf),
 ];
-const KEYS: &[(&str, Shape)] = &[("demarches", Shape::Tables(SHEET_KEYS))];
+const KEYS: &[(&str, Shape)] = &[("version", Shape::Leaf), ("demarches", Shape::Tables(SHEET_KEYS))];
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 struct RawFile {
+    /// The federation's version (the signed channel checks it matches the catalogue's).
+    #[allow(dead_code)]
+    version: Option<i64>,
     demarches: Vec<RawSheet>,
 }
 
@@ -55,11 +58,28 @@ pub struct Demarche {
 
 /// Parses and checks the sheets; `services` are the tile ids they may belong to.
 pub fn parse_demarches(path: &Path, text: &str, services: &[&str]) -> Result<Vec<Demarche>, Vec<Diagnostic>> {
+    parse_demarches_with(path, text, services, &[], &mut Vec::new())
+}
+
+/// As [`parse_demarches`]; a sheet of one of `retired` (tiles an update of the national catalogue
+/// removed or renamed) is set aside with a French note in `set_aside` instead of being an error.
+pub fn parse_demarches_with(
+    path: &Path,
+    text: &str,
+    services: &[&str],
+    retired: &[String],
+    set_aside: &mut Vec<String>,
+) -> Result<Vec<Demarche>, Vec<Diagnostic>> {
     let src = Source { path, text };
     let (raw, mut out): (RawFile, _) = parse_with(&src, KEYS)?;
     let mut seen = HashMap::new();
     let mut sheets = Vec::new();
     for r in raw.demarches {
+        if !services.contains(&r.service.get_ref().as_str()) && retired.contains(r.service.get_ref()) {
+            tracing::info!(tile = %r.service.get_ref(), sheet = %r.id.get_ref(), "référent's sheet set aside: tile no longer in the catalogue");
+            set_aside.push(crate::messages::set_aside_fr(super::SetAside::Sheet, r.service.get_ref()));
+            continue;
+        }
         check_id(&src, &r.id, &mut seen, &mut out);
         if !services.contains(&r.service.get_ref().as_str()) {
             out.push(src.at_value(&r.service, Problem::UnknownService(r.service.get_ref().clone())));
