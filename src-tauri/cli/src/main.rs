@@ -11,6 +11,7 @@ use borne_core::load::{self, Paths};
 use borne_core::policy::{Decision, LoadKind};
 use clap::{Parser, Subcommand};
 
+mod catalogue;
 mod stats;
 
 /// Command line of the borne.
@@ -106,6 +107,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// The federation's signed catalogue: key pair, signing and verifying a publication folder, and
+    /// a borne's check of its channel.
+    Catalogue {
+        #[command(subcommand)]
+        action: catalogue::Action,
+    },
     /// The federation's table across bornes, read from Matomo's Reporting API.
     Report {
         /// Address of the federation's Matomo.
@@ -164,6 +171,7 @@ fn main() -> ExitCode {
         Command::Provision { matomo, admin_token_file, centre } => {
             stats::provision(&paths, &matomo, &admin_token_file, &centre)
         }
+        Command::Catalogue { action } => catalogue::run(&paths, action),
         Command::Report { matomo, token_file, from, to, csv, html } => {
             stats::report(&matomo, &token_file, &from, &to, csv, html)
         }

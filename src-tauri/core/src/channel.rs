@@ -254,34 +254,54 @@ fn text_of(name: &str, data: &[u8]) -> Result<String, Refusal> {
     })
 }
 
-/// Checks a published version against the keys and what is in force (pure but for reading the
-/// state directory): signatures, versions, replay, the checks of a load, the référent's layer.
-pub fn examine(paths: &Paths, keys: &[FederationKey], p: &Published) -> Result<Examined, Refusal> {
+/// A published version whose signatures and contents are good, wherever it is to go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Its version.
+    pub version: u64,
+    /// The id of the key that signed the catalogue.
+    pub key_id: String,
+    /// The national tile ids it has.
+    pub ids: Vec<String>,
+}
+
+/// The checks of an ordinary load on the two files, and their versions (present, the same): what
+/// `bornectl catalogue sign` checks before signing.
+pub fn check_texts(catalogue: &str, demarches: &str) -> Result<(u64, Vec<String>), Refusal> {
+    let national = parse_national(Path::new(CATALOGUE), catalogue).map_err(|problems| Refusal::Invalid { problems })?;
+    let ids: Vec<String> = national.services.iter().map(|s| s.id.clone()).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    parse_demarches(Path::new(DEMARCHES), demarches, &refs).map_err(|problems| Refusal::Invalid { problems })?;
+    let version = version_of(catalogue).ok_or_else(|| Refusal::NoVersion { file: CATALOGUE.into() })?;
+    let dem_version = version_of(demarches).ok_or_else(|| Refusal::NoVersion { file: DEMARCHES.into() })?;
+    if version != dem_version {
+        return Err(Refusal::Mismatch { catalogue: version, demarches: dem_version });
+    }
+    Ok((version, ids))
+}
+
+/// Signatures (one of `keys`, each naming its file and the file's version) and contents
+/// ([`check_texts`]) of a published version, without looking at any borne.
+pub fn verify_published(keys: &[FederationKey], p: &Published) -> Result<Verified, Refusal> {
     let (cat_signed, key_id) = verified(CATALOGUE, &p.catalogue, p.catalogue_sig.as_deref(), keys)?;
     let (dem_signed, _) = verified(DEMARCHES, &p.demarches, p.demarches_sig.as_deref(), keys)?;
     let catalogue = text_of(CATALOGUE, &p.catalogue)?;
     let demarches = text_of(DEMARCHES, &p.demarches)?;
-    let national =
-        parse_national(Path::new(CATALOGUE), &catalogue).map_err(|problems| Refusal::Invalid { problems })?;
-    let ids: Vec<&str> = national.services.iter().map(|s| s.id.as_str()).collect();
-    parse_demarches(Path::new(DEMARCHES), &demarches, &ids).map_err(|problems| Refusal::Invalid { problems })?;
-    let version = version_of(&catalogue).ok_or_else(|| Refusal::NoVersion { file: CATALOGUE.into() })?;
-    let dem_version = version_of(&demarches).ok_or_else(|| Refusal::NoVersion { file: DEMARCHES.into() })?;
-    if cat_signed != version {
-        return Err(Refusal::Comment {
-            file: CATALOGUE.into(),
-            comment: signature::trusted_comment(CATALOGUE, cat_signed),
-        });
+    let (version, ids) = check_texts(&catalogue, &demarches)?;
+    for (file, signed) in [(CATALOGUE, cat_signed), (DEMARCHES, dem_signed)] {
+        if signed != version {
+            return Err(Refusal::Comment { file: file.into(), comment: signature::trusted_comment(file, signed) });
+        }
     }
-    if dem_signed != dem_version {
-        return Err(Refusal::Comment {
-            file: DEMARCHES.into(),
-            comment: signature::trusted_comment(DEMARCHES, dem_signed),
-        });
-    }
-    if version != dem_version {
-        return Err(Refusal::Mismatch { catalogue: version, demarches: dem_version });
-    }
+    Ok(Verified { version, key_id, ids })
+}
+
+/// Checks a published version against the keys and what is in force (pure but for reading the
+/// state directory): [`verify_published`], replay, the référent's layer.
+pub fn examine(paths: &Paths, keys: &[FederationKey], p: &Published) -> Result<Examined, Refusal> {
+    let Verified { version, key_id, ids } = verify_published(keys, p)?;
+    let catalogue = String::from_utf8_lossy(&p.catalogue).into_owned();
+    let demarches = String::from_utf8_lossy(&p.demarches).into_owned();
     let now = in_force(paths);
     if version <= now.version {
         let same = now.source == "channel"
@@ -301,7 +321,7 @@ pub fn examine(paths: &Paths, keys: &[FederationKey], p: &Published) -> Result<E
         .map(|n| n.services.into_iter().map(|s| s.id).collect())
         .unwrap_or_default();
     let mut retired: Vec<String> =
-        now.retired.iter().chain(old_ids.iter()).filter(|id| !ids.contains(&id.as_str())).cloned().collect();
+        now.retired.iter().chain(old_ids.iter()).filter(|id| !ids.contains(id)).cloned().collect();
     retired.sort();
     retired.dedup();
     // The référent's layer on top of the candidate, as a load would see it.
