@@ -22,18 +22,34 @@ For each mode, on a copy-on-write layer over the image (the image itself is neve
   boot 2
   7. the statistics row is there, the planted files are gone; UEFI: SSH again with the same host key;
   8. BIOS: the hook freezes the kiosk (SIGSTOP): the watchdog must restart it to the portal.
+  At every boot: GRUB counted the boot in its environment (A_TRY=1 before the slot is marked good) and
+  the slot is marked good once the portal is shown.
+  updates (UEFI, with --update-keys: the federation's throwaway key the image trusts), still in boot 2,
+  with bundles served over HTTPS from the host's loopback (qemu's user-mode network, 10.0.2.2):
+  9. a bundle with a flipped byte, one signed by another key, and one older than the running system
+     are refused, slot B untouched (its first 64 MiB hashed, GRUB's environment unchanged);
+  10. v2 (slot A's filesystem with a newer version): installed by borne-update.service while the portal
+     is shown (the kiosk not restarted), bytes downloaded counted by the server; power-off, power-on:
+     slot B runs v2, marked good after its portal; statistics, settings, PIN and SSH host key kept;
+  11. v3 (v2 whose kiosk exits at once): installed on slot A, then power-on: its trial boots fail, GRUB
+     goes back to slot B by itself, v2 shows its portal, the failure is recorded (failed-versions,
+     events.log, slot A marked bad), and the updater does not install v3 again.
 Writes <out>/report.json and <out>/<mode>-serial*.log. Exit status 0 only if every check passed.
 """
 
 import argparse
 import concurrent.futures
+import hashlib
+import http.server
 import json
 import os
 import re
 import shutil
 import socket
 import subprocess
+import ssl
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -190,13 +206,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def ssh(key, port, known_hosts, command, strict="accept-new"):
+def ssh(key, port, known_hosts, command, strict="accept-new", timeout=180):
     """Runs `command` as root on the guest through qemu's forwarded port; (exit status, output)."""
     r = subprocess.run(["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=60", "-o", "LogLevel=ERROR",
                         "-o", f"StrictHostKeyChecking={strict}", "-o", f"UserKnownHostsFile={known_hosts}",
                         # The forwarded port changes at each boot: known_hosts names the borne instead.
                         "-o", "HostKeyAlias=borne-under-test",
-                        "root@127.0.0.1", command], capture_output=True, text=True, timeout=180)
+                        "root@127.0.0.1", command], capture_output=True, text=True, timeout=timeout)
     return r.returncode, (r.stdout + r.stderr).strip()
 
 
@@ -232,6 +248,127 @@ def stick_files(path):
     out = subprocess.run(["mdir", "-b", "-i", path, "::/"], capture_output=True, text=True,
                          env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
     return [os.path.basename(line.strip()) for line in out.stdout.splitlines() if line.strip()]
+
+
+
+class BundleServer:
+    """A static HTTPS server on the host's loopback, as a federation's CDN would be: GET and HEAD with
+    byte ranges (RAUC streams a bundle through ranges), files by name from `self.files` (the test
+    changes what `current.raucb` is), and the bytes sent for each name counted."""
+
+    def __init__(self, workdir):
+        self.files = {}
+        self.sent = {}
+        self.dir = os.path.join(workdir, "https")
+        os.makedirs(self.dir, exist_ok=True)
+        ca_key, self.ca = os.path.join(self.dir, "ca.key"), os.path.join(self.dir, "ca.pem")
+        key, csr, crt = (os.path.join(self.dir, n) for n in ("server.key", "server.csr", "server.crt"))
+        run = lambda *a: subprocess.run(a, check=True, capture_output=True)
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", self.ca,
+            "-days", "2", "-subj", "/CN=Borne test update CA")
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=10.0.2.2")
+        ext = os.path.join(self.dir, "ext.cnf")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=IP:10.0.2.2\nextendedKeyUsage=serverAuth\n")
+        run("openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", ca_key, "-CAcreateserial",
+            "-out", crt, "-days", "2", "-extfile", ext)
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_HEAD(self):
+                self.serve(body=False)
+
+            def do_GET(self):
+                self.serve(body=True)
+
+            def serve(self, body):
+                path = server.files.get(self.path.lstrip("/"))
+                if not path:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                size = os.path.getsize(path)
+                start, end = 0, size - 1
+                m = re.match(r"bytes=(\d*)-(\d*)$", self.headers.get("Range", ""))
+                if m and (m.group(1) or m.group(2)):
+                    if m.group(1):
+                        start = int(m.group(1))
+                        end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+                    else:
+                        start = max(size - int(m.group(2)), 0)
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(end - start + 1))
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+                if not body:
+                    return
+                with open(path, "rb") as f:
+                    f.seek(start)
+                    left = end - start + 1
+                    while left > 0:
+                        chunk = f.read(min(left, 1 << 20))
+                        if not chunk:
+                            break
+                        self.wfile.write(chunk)
+                        left -= len(chunk)
+                        name = self.path.lstrip("/")
+                        server.sent[name] = server.sent.get(name, 0) + len(chunk)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(crt, key)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, name):
+        return f"https://10.0.2.2:{self.port}/{name}"
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def stamp_rootfs(src, dst, version, broken_kiosk=False):
+    """A copy of slot A's filesystem as a newer build would be: another IMAGE_VERSION in os-release
+    (what v2 and v3 differ by); `broken_kiosk`: the kiosk unit runs a program that exits at once, so
+    the system never shows its portal."""
+    subprocess.run(["cp", "--sparse=always", src, dst], check=True)
+    osr = subprocess.run(["debugfs", "-R", "cat /usr/lib/os-release", dst], capture_output=True, text=True,
+                         check=True).stdout
+    osr = re.sub(r"(?m)^IMAGE_VERSION=.*\n?", "", osr) + f"IMAGE_VERSION={version}\n"
+    tmp = dst + ".files"
+    os.makedirs(tmp, exist_ok=True)
+    with open(os.path.join(tmp, "os-release"), "w") as f:
+        f.write(osr)
+    cmds = ["rm /usr/lib/os-release", f"write {tmp}/os-release /usr/lib/os-release"]
+    if broken_kiosk:
+        with open(os.path.join(tmp, "broken.conf"), "w") as f:
+            f.write("# Test bundle v3: a kiosk that never shows its portal.\n[Service]\nExecStart=\n"
+                    "ExecStart=/bin/sh -c 'echo broken kiosk of the rollback test; exit 1'\n")
+        cmds += ["mkdir /etc/systemd/system/borne-kiosk.service.d",
+                 f"write {tmp}/broken.conf /etc/systemd/system/borne-kiosk.service.d/zz-broken.conf"]
+    r = subprocess.run(["debugfs", "-w", "-f", "-", dst], input="\n".join(cmds) + "\n", capture_output=True,
+                       text=True)
+    shutil.rmtree(tmp)
+    check = subprocess.run(["debugfs", "-R", "cat /usr/lib/os-release", dst], capture_output=True, text=True)
+    if f"IMAGE_VERSION={version}" not in check.stdout:
+        raise RuntimeError(f"stamping {dst} failed: {r.stdout} {r.stderr}")
+
+
+def make_bundle(keys, rootfs, out):
+    subprocess.run([os.path.join(HERE, "federation.sh"), "bundle", "--key", os.path.join(keys, "federation.key"),
+                    "--cert", os.path.join(keys, "federation.crt"), "--rootfs", rootfs, "--out", out],
+                   check=True, capture_output=True)
+    return out
 
 
 class Vm:
@@ -341,13 +478,171 @@ class Vm:
         self.qmp.close()
 
 
-def run_mode(mode, image, out, accel, timeout, setup, freeze):
+
+def grubenv(key, port, known_hosts):
+    """GRUB's environment on the guest, as a dict."""
+    _, out = ssh(key, port, known_hosts, "grub-editenv /efi/grub/grubenv list", strict="yes")
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def update_phase(mode, vm, image, out, accel, timeout, key, known_hosts, keys, check, figures):
+    """Checks 9-11 (see the module's text) from a running boot 2 with SSH; returns the VM running last."""
+    def sh(command, timeout=180):
+        return ssh(key, vm.ssh_port, known_hosts, command, strict="yes", timeout=timeout)
+
+    work = os.path.join(out, f"{mode}-bundles")
+    os.makedirs(work, exist_ok=True)
+    rootfs = os.path.join(os.path.dirname(os.path.abspath(image)), "root.ext4")
+    osr = subprocess.run(["debugfs", "-R", "cat /usr/lib/os-release", rootfs], capture_output=True, text=True).stdout
+    v1 = re.search(r"(?m)^IMAGE_VERSION=(.*)$", osr).group(1).strip('"')
+    v2, v3 = v1 + ".1", v1 + ".2"
+    t0 = time.time()
+    b1 = make_bundle(keys, rootfs, os.path.join(work, "v1.raucb"))
+    stamp_rootfs(rootfs, os.path.join(work, "v2.ext4"), v2)
+    b2 = make_bundle(keys, os.path.join(work, "v2.ext4"), os.path.join(work, "v2.raucb"))
+    stamp_rootfs(rootfs, os.path.join(work, "v3.ext4"), v3, broken_kiosk=True)
+    b3 = make_bundle(keys, os.path.join(work, "v3.ext4"), os.path.join(work, "v3.raucb"))
+    for f in ("v2.ext4", "v3.ext4"):
+        os.unlink(os.path.join(work, f))
+    # Another key's bundle: v2 re-signed; a tampered one: v2 with one byte of its system image flipped.
+    other = os.path.join(work, "other-key")
+    if not os.path.exists(os.path.join(other, "federation.key")):
+        subprocess.run([os.path.join(HERE, "federation.sh"), "keys", other, "Not the federation"], check=True,
+                       capture_output=True)
+    b_other = os.path.join(work, "other-key.raucb")
+    subprocess.run(["rauc", "resign", "--cert", os.path.join(other, "federation.crt"), "--key",
+                    os.path.join(other, "federation.key"), "--keyring", os.path.join(keys, "federation.crt"),
+                    "--no-verify", b2, b_other], check=True, capture_output=True)
+    b_tampered = os.path.join(work, "tampered.raucb")
+    shutil.copy(b2, b_tampered)
+    with open(b_tampered, "r+b") as f:
+        f.seek(os.path.getsize(b_tampered) // 3)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    figures["bundles_built_s"] = round(time.time() - t0, 1)
+    figures["bundle_bytes"] = os.path.getsize(b2)
+    figures["full_image_zst_bytes"] = os.path.getsize(image + ".zst") if os.path.exists(image + ".zst") else None
+    server = BundleServer(work)
+    server.files.update({"v1.raucb": b1, "tampered.raucb": b_tampered, "other-key.raucb": b_other,
+                         "current.raucb": b2})
+    try:
+        with open(server.ca) as f:
+            ca = f.read()
+        rc, said = sh("cat > /var/lib/borne-state/system/update-ca.pem <<'PEM'\n" + ca + "PEM\n"
+                      "printf 'url=%s\\nca=/var/lib/borne-state/system/update-ca.pem\\n' '" + server.url("current.raucb") +
+                      "' > /var/lib/borne-state/system/update.conf && systemctl restart rauc.service && "
+                      ". /etc/os-release && echo $IMAGE_VERSION")
+        check("update channel set (state partition), running v1", rc == 0 and said.endswith(v1), f"exit {rc}: {said[-200:]}")
+        slot_b = "head -c 64M /dev/disk/by-partlabel/borne-root-b | sha256sum | cut -c1-16"
+        _, b_before = sh(slot_b)
+        env_before = grubenv(key, vm.ssh_port, known_hosts)
+        check("GRUB counted this boot and the portal marked slot A good",
+              env_before.get("A_OK") == "1" and env_before.get("A_TRY") == "0" and env_before.get("ORDER") == "A B",
+              f"grubenv {env_before}")
+        # Refused bundles: RAUC checks the signature (another key), the verity hashes as it reads
+        # (tampered), and our pre-install handler the version (v1 is no newer than v1, nor later than v2).
+        for name, why in (("other-key.raucb", "signature"), ("tampered.raucb", ""), ("v1.raucb", "not newer")):
+            rc, said = sh(f"rauc install {server.url(name)} 2>&1; r=$?; cat /run/borne/last-refusal 2>/dev/null; "
+                          "rm -f /run/borne/last-refusal; exit $r", timeout=900)
+            _, b_after = sh(slot_b)
+            env = grubenv(key, vm.ssh_port, known_hosts)
+            ok = rc != 0 and (why in said) and b_after == b_before and env == env_before
+            check(f"bundle refused, slot B untouched: {name}", ok,
+                  f"exit {rc}; slot B {b_before} -> {b_after}; grubenv {'same' if env == env_before else env}; "
+                  f"rauc: {said.strip().splitlines()[-1][-200:] if said.strip() else ''}")
+        # v2: the update service, as the timer would start it, while the portal is shown.
+        _, restarts0 = sh("systemctl show -P NRestarts borne-kiosk.service")
+        markers0 = vm.serial().count("BORNE-PORTAL-SHOWN")
+        server.sent.clear()
+        t1 = time.time()
+        rc, said = sh("systemctl start borne-update.service; systemctl is-failed borne-update.service; "
+                      "cat /var/lib/borne-state/updates/status", timeout=1200)
+        figures["v2_install_s"] = round(time.time() - t1, 1)
+        figures["v2_bytes_downloaded"] = server.sent.get("current.raucb", 0)
+        env = grubenv(key, vm.ssh_port, known_hosts)
+        _, restarts1 = sh("systemctl show -P NRestarts borne-kiosk.service")
+        check("v2 installed in the background on slot B, the kiosk untouched",
+              "outcome=installed" in said and env.get("ORDER") == "B A" and env.get("B_OK") == "1"
+              and restarts1 == restarts0 and vm.serial().count("BORNE-PORTAL-SHOWN") == markers0,
+              f"{figures['v2_install_s']} s, {figures['v2_bytes_downloaded']} bytes downloaded of a "
+              f"{figures['bundle_bytes']}-byte bundle; grubenv {env}; kiosk restarts {restarts0} -> {restarts1}; "
+              f"{said[-300:]!r}")
+        _, state0 = sh("cd /var/lib/borne && find . -maxdepth 1 -type f ! -name 'stats*' | sort | xargs sha256sum")
+        vm.power_off(300)
+
+        # Boot 3: v2 on slot B.
+        vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot3-v2.log"))
+        good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=(\S+)", timeout)
+        figures["v2_boot_to_slot_good_s"] = round(time.time() - vm.start, 1)
+        report = vm.wait_for(r"BORNE-TEST report [^\n]*", 300)
+        _, state1 = sh("cd /var/lib/borne && find . -maxdepth 1 -type f ! -name 'stats*' | sort | xargs sha256sum")
+        rc, ver = sh(". /etc/os-release && echo $IMAGE_VERSION")
+        check("after a restart slot B runs v2 and is marked good after its portal",
+              good == ("B", v2) and ver == v2, f"{good}, os-release {ver!r}, {figures['v2_boot_to_slot_good_s']} s "
+              "from power-on to the slot marked good (portal shown)")
+        check("statistics, settings, PIN and SSH host key kept across the update",
+              "stats=42" in report and state1 == state0 and rc == 0,
+              f"{report.strip()}; /var/lib/borne files {'same' if state1 == state0 else 'DIFFER'}; SSH strict host key: exit {rc}")
+
+        # v3, whose kiosk never shows its portal: installed on slot A, then GRUB must come back to B.
+        server.files["current.raucb"] = b3
+        server.sent.clear()
+        t1 = time.time()
+        rc, said = sh("systemctl start borne-update.service; cat /var/lib/borne-state/updates/status", timeout=1200)
+        figures["v3_install_s"] = round(time.time() - t1, 1)
+        figures["v3_bytes_downloaded"] = server.sent.get("current.raucb", 0)
+        env = grubenv(key, vm.ssh_port, known_hosts)
+        check("v3 installed on slot A", "outcome=installed" in said and env.get("ORDER") == "A B",
+              f"{figures['v3_install_s']} s, {figures['v3_bytes_downloaded']} bytes; grubenv {env}")
+        vm.power_off(300)
+        vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot4-v3.log"))
+        rolled = vm.wait_for(r"BORNE-ROLLBACK failed=(\S+) slot=(\S+) running=(\S+) on=(\S+)", 1200)
+        figures["v3_power_on_to_rollback_s"] = round(time.time() - vm.start, 1)
+        good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=(\S+)", timeout)
+        figures["v3_power_on_to_v2_portal_s"] = round(time.time() - vm.start, 1)
+        failed_boots = re.findall(r"BORNE-TRIAL-FAILED slot=(\S+) reason=(\S+)", vm.serial())
+        check("v3 never shows its portal: after its tries GRUB boots v2 again by itself",
+              rolled == (v3, "A", v2, "B") and good == ("B", v2) and len(failed_boots) == 2,
+              f"{rolled}; trial boots failed: {failed_boots}; v2 portal {figures['v3_power_on_to_v2_portal_s']} s "
+              "after power-on")
+        rc, said = sh("cat /var/lib/borne-state/updates/failed-versions; tail -n 4 /var/lib/borne-state/updates/events.log;"
+                      " rauc status --output-format=json")
+        rauc_status = {}
+        try:
+            rauc_status = json.loads(said[said.index("{"):])
+        except ValueError:
+            pass
+        a_state = next((s.get("boot_status") for d in rauc_status.get("slots", []) for n, s in d.items()
+                        if s.get("bootname") == "A"), None)
+        check("the failure is recorded: version, events, slot A marked bad",
+              said.startswith(v3) and "rolled back" in said and a_state == "bad",
+              f"slot A boot status {a_state}; {said[:400]!r}")
+        env0 = grubenv(key, vm.ssh_port, known_hosts)
+        rc, said = sh("systemctl start borne-update.service; cat /var/lib/borne-state/updates/status", timeout=600)
+        env1 = grubenv(key, vm.ssh_port, known_hosts)
+        check("the failed version is not installed again", "failed here" in said and env0 == env1,
+              f"{said[-200:]!r}; grubenv {'same' if env0 == env1 else env1}")
+    finally:
+        server.close()
+    return vm
+
+
+def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None):
     checks = {}
     figures = {}
 
     def check(name, ok, detail=""):
         checks[name] = {"pass": bool(ok), "detail": detail}
         print(f"[{mode}] {'PASS' if ok else 'FAIL'} {name} {detail}", flush=True)
+
+    def grub_counted(vm, boot):
+        """GRUB (of this firmware mode) wrote its environment: the boot of slot A counted (A_TRY=1,
+        reset to 0 by the previous boot's portal); then the portal marks the slot good."""
+        line = vm.wait_for(r"BORNE-BOOT [^\n]*", 120)
+        good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=\S+", 300)
+        check(f"GRUB counted the boot of slot A, the portal marked it good ({boot})",
+              "slot=A" in line and "A_TRY=1" in line and "A_OK=1" in line and good == "A", line.strip())
 
     def portal_png(vm, name):
         shot, waited = vm.settled_screendump(os.path.join(out, f"{mode}-{name}.ppm"))
@@ -388,6 +683,7 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze):
                 check("a setup file with mistakes is refused", outcome == "REFUSED", f"BORNE-SETUP-{outcome}")
         up = float(vm.wait_for(r"BORNE-PORTAL-SHOWN uptime=([\d.]+)", timeout))
         figures["boot1_to_portal_s"] = round(time.time() - vm.start, 1)
+        grub_counted(vm, "boot 1")
         figures["boot1_guest_uptime_at_portal_s"] = up
         check("serial marker: portal shown (boot 1)", True, f"{figures['boot1_to_portal_s']} s after qemu start")
         before = portal_png(vm, "portal")
@@ -463,6 +759,7 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze):
         vm = Vm(mode, disk, out, accel, log2, action="freeze" if freeze else "1")
         up2 = float(vm.wait_for(r"BORNE-PORTAL-SHOWN uptime=([\d.]+)", timeout))
         figures["boot2_to_portal_s"] = round(time.time() - vm.start, 1)
+        grub_counted(vm, "boot 2")
         check("serial marker: portal shown (boot 2)", True, f"{figures['boot2_to_portal_s']} s after qemu start")
         report = vm.wait_for(r"BORNE-TEST report [^\n]*", 300)
         check("statistics still there after a reboot", "stats=42" in report, report.strip())
@@ -483,6 +780,8 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze):
             portal_png(vm, "portal-after-watchdog")
         logins = re.findall(r"login:", vm.serial())
         check("no login prompt on the serial console (boot 2)", not logins, f"{len(logins)} found")
+        if update_keys and setup == "good":
+            vm = update_phase(mode, vm, image, out, accel, timeout, key, known_hosts, update_keys, check, figures)
     except Exception as e:  # a failed wait is a failed check, with what the console said
         check("run completed", False, f"{type(e).__name__}: {e}")
         try:
@@ -513,6 +812,8 @@ def main():
     ap.add_argument("--freeze-modes", default="bios",
                     help="modes whose second boot freezes the kiosk to check the watchdog restarts it")
     ap.add_argument("--timeout", type=int, default=900, help="seconds to wait for the portal")
+    ap.add_argument("--update-keys", help="folder of the federation's throwaway update key the image trusts "
+                    "(federation.key, federation.crt): runs the update checks in the modes with a good setup")
     ap.add_argument("--one-at-a-time", action="store_true", help="run the modes one after the other")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -528,7 +829,7 @@ def main():
         runs = {mode: pool.submit(run_mode, mode, a.image, a.out, a.accel, a.timeout,
                                   "good" if mode in a.setup_modes.split(",") else
                                   "bad" if mode in a.bad_setup_modes.split(",") else "",
-                                  mode in a.freeze_modes.split(","))
+                                  mode in a.freeze_modes.split(","), a.update_keys)
                 for mode in modes}
         for mode, run in runs.items():
             checks, figures = run.result()
