@@ -352,7 +352,9 @@ fn kill_9_rounds(zone: &str, seed: u64) {
     );
     assert_eq!((lost, doubled), (0, 0), "{zone}: after {rounds} rounds ({killed_mid_run} killed mid-run)");
     assert_eq!(held, local, "{zone}");
-    assert_eq!(server.visits(site), totals(&s)[&("session".to_string(), "start".to_string())], "{zone}");
+    let sessions = totals(&s)[&("session".to_string(), "start".to_string())];
+    assert_eq!(server.visits(site), sessions, "{zone}");
+    assert_eq!(server.visitors(site), (sessions, 0), "{zone}: each session its own visitor, none returning");
     assert_eq!(s.push_status().unwrap().backlog, 0, "{zone}");
     assert!(killed_mid_run > rounds / 4, "{zone}: the kills must land during pushes: {killed_mid_run}/{rounds}");
     assert!(lookups > 0, "{zone}: interrupted sends were looked up");
@@ -376,6 +378,57 @@ fn kill_9_never_loses_or_doubles_in_the_antilles() {
 #[test]
 fn kill_9_never_loses_or_doubles_in_utc() {
     kill_9_rounds("UTC", 0x6a09_e667_f3bc_c909);
+}
+
+/// Issue 21, item 6a: a real Matomo 5 put a day's sessions under a few visitor ids (the sessions of one hour share
+/// their `cdt`, so Matomo took each new visit for the same visitor coming back). Each planned visit now carries its
+/// own random `cid`: as many visitors as sessions, none returning, every id used by one visit only, the same id
+/// again when an interrupted batch is sent again, and no id left in the statistics file once delivered.
+#[test]
+fn regression_21_each_session_is_its_own_visitor_and_its_id_is_forgotten_once_delivered() {
+    let server = ContractServer::start();
+    let site = server.add_site("Borne 21", "Indian/Reunion");
+    server.add_token("tok-21", Role::Write(site));
+    let b = borne(&server, site, "tok-21");
+    let mut s = store(&b);
+    for h in 0..12 {
+        sessions(&mut s, &mut Rng(210 + h), hours_ago(2 + h as i64 * 3), 4);
+    }
+    // Three batches of 40 hits, the second one cut after being stored: it is looked up, and what did not land is
+    // sent again with the ids it had.
+    let opts = Options { max_batch: 40, ..fast() };
+    server.set_fault(Fault::CutAfterStore { times: 1 });
+    let log = push_until_done(&mut s, &target(&server, site, "tok-21"), &opts);
+    assert!(log.last().unwrap().is_ok(), "{log:?}");
+    let n = totals(&s)[&("session".to_string(), "start".to_string())];
+    assert_eq!(n, 48);
+    assert_eq!(server.visits(site), n);
+    assert_eq!(server.visitors(site), (n, 0), "as many visitors as sessions, none returning");
+    let tz = jiff::tz::TimeZone::get("Indian/Reunion").unwrap();
+    let day = hours_ago(2).date_in(&tz).to_string();
+    let summary = Client::new(&url::Url::parse(&server.url()).unwrap(), Duration::from_secs(5)).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let token = Token::new("tok-21").unwrap();
+    let params = [("idSite", site.to_string()), ("period", "day".to_string()), ("date", day)];
+    let v = rt.block_on(summary.api(Some(&token), "VisitsSummary.get", &params)).unwrap();
+    assert_eq!(v["nb_uniq_visitors"], v["nb_visits"], "{v}");
+    let f = rt.block_on(summary.api(Some(&token), "VisitFrequency.get", &params)).unwrap();
+    assert_eq!(f["nb_visits_returning"], 0, "{f}");
+    // Every id belongs to one visit, and a visit's hits all carry its id.
+    let mut by_id: BTreeMap<String, std::collections::BTreeSet<u64>> = BTreeMap::new();
+    for h in server.hits(site) {
+        let cid = h.param("cid").expect("every hit of a planned visit carries its id").to_string();
+        by_id.entry(cid).or_default().insert(h.visit);
+    }
+    assert_eq!(by_id.len() as u64, n);
+    assert!(by_id.values().all(|visits| visits.len() == 1), "an id reused across visits");
+    drop(s);
+    // Nothing of the ids stays on the borne: not in the file, not in its log.
+    let mut bytes = std::fs::read(b.paths.state_dir.join(FILE_NAME)).unwrap();
+    bytes.extend(std::fs::read(b.paths.state_dir.join(format!("{FILE_NAME}-wal"))).unwrap_or_default());
+    let text = String::from_utf8_lossy(&bytes);
+    let kept: Vec<&String> = by_id.keys().filter(|id| text.contains(id.as_str())).collect();
+    assert!(kept.is_empty(), "visitor ids left on the borne after delivery: {kept:?}");
 }
 
 /// The doubling of issue 20, as a real Matomo caused it: a batch whose answer was lost, for a Paris
@@ -457,6 +510,8 @@ fn privacy_problems(requests: &[RawRequest], token: &str) -> Vec<String> {
                     let ok = match k.as_str() {
                         "idsite" => v.bytes().all(|b| b.is_ascii_digit()),
                         "rec" | "apiv" | "new_visit" => v == "1",
+                        // The visit's throw-away visitor id: 16 hex digits, nothing else.
+                        "cid" => v.len() == 16 && v.bytes().all(|b| b.is_ascii_hexdigit()),
                         "e_c" => cat.is_some(),
                         "e_a" => cat.is_some_and(|c| in_vocabulary(c, v)),
                         "e_n" => event_name(v, get("cdt")),
@@ -547,6 +602,7 @@ fn every_byte_sent_is_in_the_vocabulary_and_planted_data_is_never_sent() {
         "?idsite=1&rec=1&e_c=tile&e_a=caf&e_n=b0011223344556677.498730&cdt=2026-11-23+10%3A37%3A00",
         "?idsite=1&rec=1&e_c=tile&e_a=caf&e_n=b0011223344556677.498730&cdt=2026-11-23+10%3A00%3A00&_id=0123456789abcdef",
         "?idsite=1&rec=1&e_c=tile&e_a=caf&e_n=b0011223344556677.498730&cdt=2026-11-23+10%3A00%3A00&cip=10.0.0.1",
+        "?idsite=1&rec=1&e_c=tile&e_a=caf&e_n=b0011223344556677.498730&cdt=2026-11-23+10%3A00%3A00&cid=jean-dupont-1234",
         "?idsite=1&rec=1&e_c=tile&e_a=caf&e_n=b0011223344556677&cdt=2026-11-23+10%3A00%3A00",
         "?idsite=1&rec=1&e_c=tile&e_a=caf&e_n=b0011223344556677.498731&cdt=2026-11-23+10%3A00%3A00",
         "?idsite=1&rec=1&e_c=tile&e_a=caf&e_n=b0011223344556677.498730.jean&cdt=2026-11-23+10%3A00%3A00",
@@ -648,6 +704,68 @@ fn provision_then_push_then_federation_report() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("clé d'accès"));
+}
+
+/// Issue 21, item 6b: `provision` creates the site in the centre's own time zone, from the settings, so that
+/// Matomo counts La Réunion's or Guadeloupe's days as the centre lives them.
+#[test]
+fn regression_21_provision_takes_the_time_zone_from_the_settings() {
+    let server = ContractServer::start();
+    server.add_token("admin-tz", Role::SuperUser);
+    let admin = Token::new("admin-tz").unwrap();
+    let client = Client::new(&url::Url::parse(&server.url()).unwrap(), Duration::from_secs(5)).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for zone in [None, Some("Indian/Reunion"), Some("America/Guadeloupe"), Some("Indian/Mayotte")] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::create_dir_all(&config).unwrap();
+        for f in std::fs::read_dir(borne_tests::repo().join("config")).unwrap() {
+            let f = f.unwrap();
+            if f.file_type().unwrap().is_file() {
+                std::fs::copy(f.path(), config.join(f.file_name())).unwrap();
+            }
+        }
+        if let Some(z) = zone {
+            let shipped = std::fs::read_to_string(config.join("borne.toml")).unwrap();
+            let edited = shipped.replace("time_zone = \"Europe/Paris\"", &format!("time_zone = \"{z}\""));
+            assert_ne!(edited, shipped, "the shipped borne.toml has the time_zone key");
+            write(&config.join("borne.toml"), &edited);
+        }
+        let paths = Paths { config_dir: config, state_dir: dir.path().join("state") };
+        let token_file = dir.path().join("admin.token");
+        write(&token_file, "admin-tz\n");
+        let out = bornectl(
+            &paths,
+            &[
+                "provision",
+                "--matomo",
+                &server.url(),
+                "--admin-token-file",
+                token_file.to_str().unwrap(),
+                "--centre",
+                "Case",
+            ],
+        );
+        let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{said}");
+        let want = zone.unwrap_or("Europe/Paris");
+        assert!(said.contains(want), "{said}");
+        let site = borne_core::push::Destination::resolve(
+            &borne_core::config::StatsSettings {
+                enabled: true,
+                matomo_url: None,
+                site_id: 0,
+                token_file: "matomo.token".into(),
+                time_zone: want.into(),
+            },
+            &paths,
+        )
+        .site_id;
+        let v = rt
+            .block_on(client.api(Some(&admin), "SitesManager.getSiteFromId", &[("idSite", site.to_string())]))
+            .unwrap();
+        assert_eq!(v["timezone"], want, "{v}");
+    }
 }
 
 #[test]

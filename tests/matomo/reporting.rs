@@ -74,6 +74,7 @@ pub(crate) fn handle(state: &mut State, req: &Request) -> Response {
         "UsersManager.addUser" => add_user(state, caller, p),
         "UsersManager.setUserAccess" => set_user_access(state, caller, p),
         "VisitsSummary.get" => report(state, caller, p, Report::Visits),
+        "VisitFrequency.get" => report(state, caller, p, Report::Frequency),
         "Events.getCategory" => report(state, caller, p, Report::Events(EventDim::Category)),
         "Events.getAction" => report(state, caller, p, Report::Events(EventDim::Action)),
         "Events.getName" => report(state, caller, p, Report::Events(EventDim::Name)),
@@ -235,6 +236,8 @@ fn create_token(state: &mut State, params: &Params) -> Result<Value, String> {
 enum Report {
     /// `VisitsSummary.get`.
     Visits,
+    /// `VisitFrequency.get`.
+    Frequency,
     /// `Events.getCategory`, `getAction` or `getName`.
     Events(EventDim),
 }
@@ -258,6 +261,7 @@ fn report(state: &State, caller: &Caller, params: &Params, report: Report) -> Re
     let for_site = |site: &Site| -> Result<Value, String> {
         let compute = |from, to| match report {
             Report::Visits => visits_summary(state, site, from, to, period == "range"),
+            Report::Frequency => visit_frequency(state, site, from, to, period == "range"),
             Report::Events(dimension) => events(state, site, (from, to), dimension, flat, page),
         };
         Ok(match Window::resolve(period, date, today(state, site))? {
@@ -320,17 +324,22 @@ fn visits_summary(state: &State, site: &Site, from: Day, to: Day, as_strings: bo
         let visit = visits.entry(hit.visit).or_insert((0, hit.time, hit.time));
         *visit = (visit.0 + 1, visit.1.min(hit.time), visit.2.max(hit.time));
     }
-    let counted: Vec<_> = visits.into_values().filter(|&(_, _, last)| on_days(site, last, (from, to))).collect();
+    let counted: Vec<(u64, (u64, u64, u64))> =
+        visits.into_iter().filter(|&(_, (_, _, last))| on_days(site, last, (from, to))).collect();
     if counted.is_empty() {
         return json!([]);
     }
+    // Unique visitors: distinct `idvisitor` of the visits counted. Matomo processes them for days, weeks and months,
+    // not for ranges (`enable_processing_unique_visitors_range = 0`).
+    let visitors = unique_visitors(state, counted.iter().map(|(id, _)| *id));
+    let counted: Vec<(u64, u64, u64)> = counted.into_iter().map(|(_, figures)| figures).collect();
     let nb_visits = counted.len() as u64;
     let nb_actions: u64 = counted.iter().map(|visit| visit.0).sum();
     let bounces = counted.iter().filter(|visit| visit.0 == 1).count() as u64;
     let length: u64 = counted.iter().map(|&(_, first, last)| last - first).sum();
     let max_actions = counted.iter().map(|visit| visit.0).max().unwrap_or(0);
     let n = |value| count(value, as_strings);
-    json!({
+    let mut out = json!({
         "nb_visits": n(nb_visits),
         "nb_actions": n(nb_actions),
         "nb_visits_converted": n(0),
@@ -340,7 +349,52 @@ fn visits_summary(state: &State, site: &Site, from: Day, to: Day, as_strings: bo
         "bounce_rate": format!("{}%", round(bounces as f64 * 100.0 / nb_visits as f64, 0)),
         "nb_actions_per_visit": number(round(nb_actions as f64 / nb_visits as f64, 1)),
         "avg_time_on_site": n(length / nb_visits),
-    })
+    });
+    if !as_strings {
+        out["nb_uniq_visitors"] = n(visitors);
+    }
+    out
+}
+
+/// The visit `id` (from 1).
+fn visit_of(state: &State, id: u64) -> Option<&Visit> {
+    state.visits.get((id as usize).checked_sub(1)?)
+}
+
+/// Distinct visitor ids among these visits.
+fn unique_visitors(state: &State, visits: impl Iterator<Item = u64>) -> u64 {
+    visits.filter_map(|id| visit_of(state, id)).map(|visit| visit.visitor.as_str()).collect::<BTreeSet<_>>().len()
+        as u64
+}
+
+/// `VisitFrequency.get` for one site and days: the visits of returning visitors (`visitCount` > 1) and of new
+/// ones, with their unique visitors (days only, as `VisitsSummary.get`). Counts are strings with period=range.
+fn visit_frequency(state: &State, site: &Site, from: Day, to: Day, as_strings: bool) -> Value {
+    let mut last: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    for hit in state.archived_hits(site.id) {
+        let visit = last.entry(hit.visit).or_insert((0, hit.time));
+        *visit = (visit.0 + 1, visit.1.max(hit.time));
+    }
+    let counted: Vec<(&Visit, u64)> = last
+        .into_iter()
+        .filter(|&(_, (_, last))| on_days(site, last, (from, to)))
+        .filter_map(|(id, (actions, _))| Some((visit_of(state, id)?, actions)))
+        .collect();
+    if counted.is_empty() {
+        return json!([]);
+    }
+    let n = |value| count(value, as_strings);
+    let mut out = Map::new();
+    for (suffix, returning) in [("returning", true), ("new", false)] {
+        let part: Vec<&(&Visit, u64)> = counted.iter().filter(|(visit, _)| visit.returning() == returning).collect();
+        out.insert(format!("nb_visits_{suffix}"), n(part.len() as u64));
+        out.insert(format!("nb_actions_{suffix}"), n(part.iter().map(|(_, actions)| actions).sum()));
+        if !as_strings {
+            let ids: BTreeSet<&str> = part.iter().map(|(visit, _)| visit.visitor.as_str()).collect();
+            out.insert(format!("nb_uniq_visitors_{suffix}"), n(ids.len() as u64));
+        }
+    }
+    Value::Object(out)
 }
 
 /// An event dimension.
@@ -530,7 +584,7 @@ fn live(state: &State, caller: &Caller, params: &Params) -> Result<Value, String
     };
     let page = Page::parse(params)?;
     let mut actions: BTreeMap<u64, Vec<&StoredHit>> = BTreeMap::new();
-    for hit in state.hits.iter().filter(|hit| hit.site == site.id) {
+    for hit in state.site_hits(site.id) {
         actions.entry(hit.visit).or_default().push(hit);
     }
     let matches = |hit: &StoredHit| {
@@ -567,6 +621,9 @@ fn visit_json(site: &Site, visit: &Visit, hits: &[&StoredHit]) -> Value {
     json!({
         "idSite": site.id,
         "idVisit": visit.id,
+        "visitorId": visit.visitor,
+        "visitorType": if visit.returning() { "returning" } else { "new" },
+        "visitCount": visit.count,
         "visitIp": ip,
         // As Matomo's Live plugin computes them: `serverDate`, `lastActionDateTime` and the two timestamps from the
         // stored UTC times; the "pretty" strings in the site's zone.

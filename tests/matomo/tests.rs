@@ -352,6 +352,64 @@ fn visits_merge_hits_of_one_visitor_within_30_minutes() {
     assert_eq!((last[0].visit, last[1].visit, last[0].user_agent.as_str()), (5, 5, "kiosk/1"));
 }
 
+/// Issue 21, item 6: what a real Matomo 5 showed (745 visits under 170 visitor ids, 575 "returning") comes from
+/// visitor recognition, not from visits. Sessions of one hour share their `cdt`, so without `cid` each new visit
+/// is the same visitor again; with its own `cid` (and a token with write access) each visit is its own visitor.
+#[test]
+fn visitors_are_recognised_by_cid_or_by_ip_and_user_agent() {
+    let s = server();
+    s.add_token("write-1", Role::Write(1));
+    let session = |hour: &str, extra: &str| {
+        format!("?idsite=1&rec=1&new_visit=1&e_c=session&e_a=start&cdt=2026-11-02%20{hour}:00:00{extra}")
+    };
+    // Without cid: four sessions at 09:00 and three at 10:00 (an hour apart: beyond the 30 minutes).
+    let plain: Vec<String> = ["09"; 4].iter().chain(["10"; 3].iter()).map(|h| session(h, "")).collect();
+    assert_eq!(bulk_json(&s, &json!({ "requests": plain, "token_auth": "write-1" })), counts(7, 0));
+    assert_eq!(s.visits(1), 7);
+    assert_eq!(s.visitors(1), (2, 5), "two visitor ids, five visits flagged returning");
+    let day = "idSite=1&period=day&date=2026-11-02";
+    let summary = api_json(&s, &format!("method=VisitsSummary.get&token_auth={SUPER}&{day}"));
+    assert_eq!((&summary["nb_visits"], &summary["nb_uniq_visitors"]), (&json!(7), &json!(2)));
+    let frequency = api_json(&s, &format!("method=VisitFrequency.get&token_auth={SUPER}&{day}"));
+    assert_eq!((&frequency["nb_visits_returning"], &frequency["nb_visits_new"]), (&json!(5), &json!(2)));
+    let range = api_json(
+        &s,
+        &format!("method=VisitsSummary.get&token_auth={SUPER}&idSite=1&period=range&date=2026-11-01,2026-11-02"),
+    );
+    assert!(range.get("nb_uniq_visitors").is_none(), "Matomo processes no unique visitors for ranges: {range}");
+
+    // With a cid each: seven visits, seven visitors, none returning; a later hit with the same cid joins its visit.
+    let ids: Vec<String> = (1..=7).map(|i| format!("{i:016x}")).collect();
+    let mut own: Vec<String> = ids.iter().map(|id| session("11", &format!("&cid={id}"))).collect();
+    own.push(format!("?idsite=1&rec=1&e_c=tile&e_a=caf&cdt=2026-11-02%2011:00:00&cid={}", ids[2]));
+    assert_eq!(bulk_json(&s, &json!({ "requests": own, "token_auth": "write-1" })), counts(8, 0));
+    assert_eq!(s.visits(1), 14);
+    assert_eq!(s.visitors(1), (9, 5));
+    let third = s.hits(1).iter().find(|h| h.param("cid") == Some(ids[2].as_str())).unwrap().visit;
+    assert_eq!(s.hits(1).last().unwrap().visit, third);
+    // A hit without cid from the same IP and user agent joins the most recent visit of that config (Matomo's
+    // config_id lookup), whatever cid that visit had: no new visit.
+    bulk_json(
+        &s,
+        &json!({ "requests": [event(1, "end", "idle", "&cdt=2026-11-02%2011:00:00")], "token_auth": "write-1" }),
+    );
+    assert_eq!(s.visits(1), 14);
+    let live = api_json(&s, &format!("method=Live.getLastVisitsDetails&token_auth={SUPER}&idSite=1&filter_limit=-1"));
+    let types: Vec<&str> = live.as_array().unwrap().iter().map(|v| v["visitorType"].as_str().unwrap()).collect();
+    assert_eq!(types.iter().filter(|t| **t == "returning").count(), 5);
+    assert!(live.as_array().unwrap().iter().any(|v| v["visitorId"] == ids[6]));
+
+    // cid needs a token with write access: without one it is ignored (the visitor is recognised by IP and user
+    // agent again); a cid that is not 16 hex digits is invalid.
+    let late = session("12", "&cid=aaaaaaaaaaaaaaaa");
+    assert_eq!(bulk_json(&s, &json!({ "requests": [late.clone(), late] })), counts(2, 0));
+    assert_eq!(s.visitors(1), (10, 6), "the second session is the first one's visitor again");
+    assert_eq!(
+        bulk_json(&s, &json!({ "requests": [session("12", "&cid=xyz")], "token_auth": "write-1" })),
+        counts(0, 1)
+    );
+}
+
 #[test]
 fn duplicates_are_stored_twice() {
     let s = server();

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::http::{Params, Request, Response};
 use super::server::Reply;
-use super::store::{Caller, Injected, NewHit, State};
+use super::store::{is_visitor_id, Caller, Injected, NewHit, State};
 use super::time::parse_cdt;
 
 /// Matomo's answer to one hit: a 1x1 transparent GIF.
@@ -148,6 +148,13 @@ fn accept(state: &State, params: Params, caller: Option<&Caller>, user_agent: &s
             "Custom timestamp is {age} seconds old, requires a token_auth with write access to site {site}"
         ));
     }
+    // `cid` forces the visitor id; like the other "trusted" parameters it needs a token with write access to the
+    // site, and is ignored without one. A `cid` that is not 16 hex digits makes the hit invalid.
+    let forced_visitor = match params.get("cid").filter(|cid| !cid.is_empty()) {
+        Some(cid) if !is_visitor_id(cid) => return Err(format!("Visitor ID (cid) {cid} must be 16 characters long")),
+        Some(cid) if caller.is_some_and(|caller| caller.can_write(site)) => Some(cid.to_ascii_lowercase()),
+        _ => None,
+    };
     if params.get("rec") != Some("1") {
         return Ok(None);
     }
@@ -156,5 +163,5 @@ fn accept(state: &State, params: Params, caller: Option<&Caller>, user_agent: &s
         _ => "127.0.0.1".to_owned(),
     };
     let user_agent = params.get("ua").unwrap_or(user_agent).to_owned();
-    Ok(Some(NewHit { site, time, ip, user_agent, params: params.into_pairs() }))
+    Ok(Some(NewHit { site, time, ip, user_agent, params: params.into_pairs(), forced_visitor }))
 }

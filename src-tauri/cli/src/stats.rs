@@ -306,7 +306,9 @@ pub fn provision(paths: &Paths, matomo: &str, admin_token_file: &Path, centre: &
             return ExitCode::from(1);
         }
     };
-    let p = match rt.block_on(borne_core::federation::provision(&client, &admin, centre)) {
+    let loaded = load::load(paths);
+    let time_zone = loaded.settings.stats.time_zone.clone();
+    let p = match rt.block_on(borne_core::federation::provision(&client, &admin, centre, &time_zone)) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("Création impossible : {}", french_for_code(e.code()));
@@ -314,7 +316,6 @@ pub fn provision(paths: &Paths, matomo: &str, admin_token_file: &Path, centre: &
             return ExitCode::from(if e.is_permanent() { 3 } else { 1 });
         }
     };
-    let loaded = load::load(paths);
     let dest = Destination::resolve(&loaded.settings.stats, paths);
     if let Err(e) = push::store_provisioned(paths, &dest.token_file, &url, p.site_id, &p.token) {
         eprintln!("Le site Matomo n° {} a été créé mais la clé n'a pas pu être enregistrée sur la borne.", p.site_id);
@@ -322,8 +323,8 @@ pub fn provision(paths: &Paths, matomo: &str, admin_token_file: &Path, centre: &
         return ExitCode::from(1);
     }
     println!(
-        "Site Matomo n° {} créé pour « {centre} », utilisateur {} (écriture sur ce site seulement). \
-         Clé enregistrée dans {} ; adresse et numéro dans {}.",
+        "Site Matomo n° {} créé pour « {centre} » (fuseau horaire {time_zone}), utilisateur {} (écriture sur ce \
+         site seulement). Clé enregistrée dans {} ; adresse et numéro dans {}.",
         p.site_id,
         p.login,
         dest.token_file.display(),

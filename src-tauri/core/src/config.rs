@@ -38,6 +38,7 @@ const KEYS: &[(&str, Shape)] = &[
             ("matomo_url", Shape::Leaf),
             ("site_id", Shape::Leaf),
             ("token_file", Shape::Leaf),
+            ("time_zone", Shape::Leaf),
         ]),
     ),
     (
@@ -189,6 +190,7 @@ struct RawStats {
     matomo_url: Spanned<String>,
     site_id: Spanned<i64>,
     token_file: String,
+    time_zone: Spanned<String>,
 }
 
 impl Default for RawStats {
@@ -198,6 +200,7 @@ impl Default for RawStats {
             matomo_url: Spanned::new(0..0, String::new()),
             site_id: Spanned::new(0..0, 0),
             token_file: "matomo.token".into(),
+            time_zone: Spanned::new(0..0, DEFAULT_TIME_ZONE.into()),
         }
     }
 }
@@ -259,7 +262,13 @@ pub struct StatsSettings {
     pub site_id: u32,
     /// Path of the token file (relative paths are under the state directory).
     pub token_file: PathBuf,
+    /// The centre's time zone (a tz database name): the days Matomo counts in (`bornectl provision` creates the
+    /// site with it).
+    pub time_zone: String,
 }
+
+/// The time zone of a centre that says none.
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
 
 /// One entry of the help directory the référent keeps ("France Services", "écrivain public"…).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -427,6 +436,15 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
         }
     }
     let site_id = range(src, &st.site_id, "stats.site_id", 0, i64::from(u32::MAX), &mut out);
+    let time_zone = match st.time_zone.get_ref().trim() {
+        "" => DEFAULT_TIME_ZONE.to_string(),
+        // A name of the tz database only (`Indian/Reunion`), as Matomo's `addSite` takes it.
+        name if name.contains('/') && jiff::tz::TimeZone::get(name).is_ok() => name.to_string(),
+        name => {
+            out.push(src.at_value(&st.time_zone, Problem::UnknownTimeZone(name.to_string())));
+            String::new()
+        }
+    };
     let help = check_help(src, raw.help, &mut out);
     let catalogue = check_catalogue(src, raw.catalogue, &mut out);
     if !out.is_empty() {
@@ -454,6 +472,7 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
             } else {
                 st.token_file.trim()
             }),
+            time_zone,
         },
         help,
         catalogue,
@@ -574,6 +593,20 @@ mod tests {
             lines.contains(&2) && lines.contains(&3) && lines.contains(&5) && lines.contains(&6) && lines.contains(&8),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn the_time_zone_is_a_tz_database_name_and_defaults_to_paris() {
+        assert_eq!(parse("").unwrap().stats.time_zone, "Europe/Paris");
+        let s = parse("[stats]\ntime_zone = \"Indian/Reunion\"\n").unwrap();
+        assert_eq!(s.stats.time_zone, "Indian/Reunion");
+        for bad in ["Paris", "Europe/Lutece", "UTC+4"] {
+            let errs = parse(&format!("[stats]\ntime_zone = \"{bad}\"\n")).unwrap_err();
+            assert_eq!(errs.len(), 1, "{bad}");
+            assert!(matches!(&errs[0].problem, Problem::UnknownTimeZone(z) if z == bad), "{errs:?}");
+            assert_eq!(errs[0].line, 2);
+            assert!(errs[0].french().contains("Indian/Reunion"));
+        }
     }
 
     #[test]

@@ -85,6 +85,9 @@ pub enum Problem {
     /// A language the borne has no strings for.
     #[error("unknown language `{0}`")]
     UnknownLanguage(String),
+    /// Not a time zone name of the tz database.
+    #[error("`{0}` is not a time zone name (Area/City)")]
+    UnknownTimeZone(String),
     /// A required text left empty.
     #[error("`{0}` must not be empty")]
     Empty(String),

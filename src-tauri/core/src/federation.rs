@@ -27,14 +27,15 @@ fn random_hex(bytes: usize) -> String {
     s
 }
 
-/// Creates the borne's site (time zone Europe/Paris), a user with write access to that site alone,
-/// and an app token for it. The user's password is random and forgotten: only the token is kept.
-pub async fn provision(client: &Client, admin: &Token, centre: &str) -> Result<Provisioned, ApiError> {
+/// Creates the borne's site in the centre's time zone (`time_zone`, a tz database name from the settings:
+/// Matomo buckets the site's days in it), a user with write access to that site alone, and an app token for
+/// it. The user's password is random and forgotten: only the token is kept.
+pub async fn provision(client: &Client, admin: &Token, centre: &str, time_zone: &str) -> Result<Provisioned, ApiError> {
     let v = client
         .api(
             Some(admin),
             "SitesManager.addSite",
-            &[("siteName", format!("Borne - {centre}")), ("timezone", "Europe/Paris".into())],
+            &[("siteName", format!("Borne - {centre}")), ("timezone", time_zone.to_string())],
         )
         .await?;
     let site_id = number(v.get("value"))

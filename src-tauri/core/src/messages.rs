@@ -64,6 +64,10 @@ pub fn problem_fr(p: &Problem) -> String {
             "la langue « {l} » n'est pas disponible. Langues possibles : {}.",
             crate::config::KNOWN_LANGUAGES.join(", ")
         ),
+        Problem::UnknownTimeZone(z) => format!(
+            "« {z} » n'est pas un fuseau horaire connu. Écrivez-le comme « Europe/Paris », « Indian/Reunion » \
+             (La Réunion), « America/Guadeloupe », « Indian/Mayotte » ou « America/Cayenne »."
+        ),
         Problem::Empty(k) => format!("« {k} » ne doit pas être vide."),
         Problem::Lines { key, min, max } => {
             format!("« {key} » doit avoir de {min} à {max} lignes : une idée par ligne, l'essentiel seulement.")
@@ -290,6 +294,7 @@ mod tests {
             Problem::OutOfRange { key: "k".into(), min: 1, max: 2 },
             Problem::UnknownLanguage("xx".into()),
             Problem::Empty("name".into()),
+            Problem::UnknownTimeZone("Paris".into()),
             Problem::Lines { key: "steps".into(), min: 3, max: 7 },
             Problem::TooLong { key: "steps".into(), max: 110 },
             Problem::PublicKey("RWx".into()),

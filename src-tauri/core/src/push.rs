@@ -50,6 +50,10 @@ pub struct Hit {
     pub action: String,
     /// First hit of a visit (`new_visit=1`).
     pub new_visit: bool,
+    /// The visit's throw-away visitor id (`cid`, 16 hex digits): random, drawn when the batch is planned,
+    /// shared by the hits of that visit only, and gone with the outbox row once Matomo has it. `None` for
+    /// units that join a visit already delivered (late units) and for batches planned by an older version.
+    pub visitor: Option<String>,
 }
 
 impl Hit {
@@ -61,6 +65,9 @@ impl Hit {
         q.append_pair("apiv", "1");
         if self.new_visit {
             q.append_pair("new_visit", "1");
+        }
+        if let Some(cid) = &self.visitor {
+            q.append_pair("cid", cid);
         }
         q.append_pair("e_c", self.cat.code());
         q.append_pair("e_a", &self.action);
@@ -168,6 +175,12 @@ impl PushError {
     }
 }
 
+/// A throw-away visitor id for one Matomo visit (`cid`): 16 hex digits from the kernel's generator,
+/// unrelated to anything of the borne or of a person.
+pub fn new_visitor_id() -> String {
+    new_marker()[1..].to_string()
+}
+
 /// A random batch marker: `b` and 16 hex digits (from the kernel's generator).
 pub fn new_marker() -> String {
     let mut bytes = [0u8; 8];
@@ -200,6 +213,10 @@ pub async fn push_once(
 ) -> Result<Report, PushError> {
     let mut report = Report::default();
     let result = run(store, client, target, opts, &mut report).await;
+    if report.delivered > 0 {
+        // Delivered rows are gone from the file; leave nothing of them in the log either.
+        store.truncate_log();
+    }
     match &result {
         Ok(()) => {
             if report.requests > 0 {

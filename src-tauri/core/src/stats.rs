@@ -326,7 +326,8 @@ impl StoreError {
 }
 
 /// Schema migrations, in order; the file's `user_version` is how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/2026-11-23-01-stats.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/2026-11-23-01-stats.sql"), include_str!("../migrations/2026-12-03-02-visitor.sql")];
 
 /// The file name of the store in the state directory.
 pub const FILE_NAME: &str = "stats.sqlite";
@@ -366,6 +367,9 @@ impl Store {
         // minute), so the fsync costs nothing a person notices, and never on the UI thread.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted rows are overwritten with zeros: an outbox row (its visitor ids, its marker) leaves
+        // nothing behind in the file once Matomo has it.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let supported = MIGRATIONS.len() as i64;
@@ -435,6 +439,15 @@ impl Store {
             *out.entry((r.cat, r.action)).or_insert(0) += r.n;
         }
         Ok(out)
+    }
+
+    /// Folds the write-ahead log into the file and empties it, so that pages of deleted outbox rows do not
+    /// linger in the `-wal` file (the file itself zeroes them: `secure_delete`). Best effort: a reader
+    /// holding the log makes it a no-op until the next time.
+    pub fn truncate_log(&self) {
+        if let Err(e) = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+            tracing::debug!(error = %e, "statistics log not truncated");
+        }
     }
 
     /// Whether a session is open in the file (shown in tests; the shell keeps its own state).

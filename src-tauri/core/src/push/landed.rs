@@ -168,7 +168,7 @@ mod tests {
     use serde_json::json;
 
     fn hit(hour: i64, cat: Category, action: &str) -> Hit {
-        Hit { hour: Hour(hour), cat, action: action.into(), new_visit: cat == Category::Session }
+        Hit { hour: Hour(hour), cat, action: action.into(), new_visit: cat == Category::Session, visitor: None }
     }
 
     fn action(name: &str, cat: &str, act: &str, timestamp: i64) -> Value {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::plan::{plan_hits, split_batches, Delta};
+use super::plan::{assign_visitors, plan_hits, split_batches, Delta};
 use super::Hit;
 use crate::stats::{in_vocabulary, Category, Hour, Store, StoreError};
 
@@ -45,7 +45,17 @@ pub struct PushStatus {
 impl Store {
     /// Plans batches (at most `max` hits each) for every unit neither delivered nor already in a
     /// batch. Returns how many batches were added.
-    pub fn plan_batches(&mut self, max: usize, mut marker: impl FnMut() -> String) -> Result<usize, StoreError> {
+    pub fn plan_batches(&mut self, max: usize, marker: impl FnMut() -> String) -> Result<usize, StoreError> {
+        self.plan_batches_with(max, marker, super::new_visitor_id)
+    }
+
+    /// [`Store::plan_batches`] with the visitor ids drawn from `visitor` (tests).
+    pub fn plan_batches_with(
+        &mut self,
+        max: usize,
+        mut marker: impl FnMut() -> String,
+        visitor: impl FnMut() -> String,
+    ) -> Result<usize, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut pending: BTreeMap<(i64, String, String), u64> = BTreeMap::new();
         {
@@ -76,7 +86,9 @@ impl Store {
                 }
             }
         }
-        let batches = split_batches(plan_hits(&delta), max);
+        let mut hits = plan_hits(&delta);
+        assign_visitors(&mut hits, visitor);
+        let batches = split_batches(hits, max);
         for b in &batches {
             tx.execute("INSERT INTO batch (marker) VALUES (?1)", params![marker()])?;
             let id = tx.last_insert_rowid();
@@ -121,16 +133,25 @@ impl Store {
     }
 
     fn hits_of(&self, id: i64) -> Result<Vec<Hit>, StoreError> {
-        let mut st =
-            self.conn.prepare("SELECT hour, cat, action, new_visit FROM batch_hit WHERE batch = ?1 ORDER BY seq")?;
+        let mut st = self
+            .conn
+            .prepare("SELECT hour, cat, action, new_visit, visitor FROM batch_hit WHERE batch = ?1 ORDER BY seq")?;
         let rows = st.query_map(params![id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
         })?;
         let mut hits = Vec::new();
         for row in rows {
-            let (hour, cat, action, new_visit) = row?;
+            let (hour, cat, action, new_visit, visitor) = row?;
             let cat = Category::from_code(&cat).ok_or(StoreError::Sqlite(rusqlite::Error::InvalidQuery))?;
-            hits.push(Hit { hour: Hour(hour), cat, action, new_visit });
+            // A visitor id is sent only in its exact shape: anything else stored there goes as no id.
+            let visitor = visitor.filter(|v| v.len() == 16 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+            hits.push(Hit { hour: Hour(hour), cat, action, new_visit, visitor });
         }
         Ok(hits)
     }
@@ -229,10 +250,11 @@ impl Store {
 }
 
 fn insert_hits(tx: &rusqlite::Transaction<'_>, id: i64, hits: &[Hit]) -> rusqlite::Result<()> {
-    let mut st =
-        tx.prepare("INSERT INTO batch_hit (batch, seq, hour, cat, action, new_visit) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+    let mut st = tx.prepare(
+        "INSERT INTO batch_hit (batch, seq, hour, cat, action, new_visit, visitor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
     for (seq, h) in hits.iter().enumerate() {
-        st.execute(params![id, seq as i64, h.hour.0, h.cat.code(), h.action, h.new_visit])?;
+        st.execute(params![id, seq as i64, h.hour.0, h.cat.code(), h.action, h.new_visit, h.visitor])?;
     }
     Ok(())
 }

@@ -44,7 +44,13 @@ pub fn plan_hits(delta: &[Delta]) -> Vec<Hit> {
 
 fn plan_hour(hour: Hour, units: &[&Delta]) -> Vec<Hit> {
     let starts: u64 = units.iter().filter(|d| d.cat == Category::Session).map(|d| d.n).sum();
-    let hit = |cat: Category, action: &str, new_visit: bool| Hit { hour, cat, action: action.to_string(), new_visit };
+    let hit = |cat: Category, action: &str, new_visit: bool| Hit {
+        hour,
+        cat,
+        action: action.to_string(),
+        new_visit,
+        visitor: None,
+    };
     if starts == 0 {
         return units.iter().flat_map(|d| std::iter::repeat_n(hit(d.cat, &d.action, false), d.n as usize)).collect();
     }
@@ -63,6 +69,20 @@ fn plan_hour(hour: Hour, units: &[&Delta]) -> Vec<Hit> {
         }
     }
     per_visit.into_iter().flatten().collect()
+}
+
+/// Gives each visit its own visitor id (`cid`), drawn from `visitor`: a hit that starts a visit draws a new
+/// one, and the hits after it in the same hour share it (they are that visit's, [`plan_hits`]). Hits of an
+/// hour with no visit start in the plan (late units of a delivered hour) get none: sent without `cid`, they
+/// join the visits of their hour by Matomo's IP and user agent rule, as before.
+pub fn assign_visitors(hits: &mut [Hit], mut visitor: impl FnMut() -> String) {
+    let mut current: Option<(Hour, String)> = None;
+    for h in hits.iter_mut() {
+        if h.new_visit {
+            current = Some((h.hour, visitor()));
+        }
+        h.visitor = current.as_ref().filter(|(hour, _)| *hour == h.hour).map(|(_, id)| id.clone());
+    }
 }
 
 /// Cuts hits into batches of at most `max`, at a visit's start when one is close enough (so a
@@ -137,6 +157,25 @@ mod tests {
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), n);
         assert!(batches.iter().all(|b| b.len() <= 100 && !b.is_empty()));
         assert!(batches.iter().all(|b| b[0].new_visit), "every batch starts a visit here");
+    }
+
+    #[test]
+    fn each_visit_gets_its_own_visitor_id_and_late_units_none() {
+        let mut hits = plan_hits(&[
+            d(7, Category::End, "idle", 1),
+            d(8, Category::Session, "start", 2),
+            d(8, Category::Tile, "caf", 3),
+            d(9, Category::Tile, "ants", 1),
+        ]);
+        let mut n = 0;
+        assign_visitors(&mut hits, || {
+            n += 1;
+            format!("{n:016x}")
+        });
+        let ids: Vec<Option<&str>> = hits.iter().map(|h| h.visitor.as_deref()).collect();
+        let one = Some("0000000000000001");
+        let two = Some("0000000000000002");
+        assert_eq!(ids, vec![None, one, one, one, two, two, None]);
     }
 
     proptest! {

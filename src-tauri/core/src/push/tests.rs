@@ -1,7 +1,13 @@
 use super::*;
 
 fn hit(new_visit: bool) -> Hit {
-    Hit { hour: Hour::from_unix(1_795_437_000), cat: Category::Tile, action: "caf".into(), new_visit }
+    Hit {
+        hour: Hour::from_unix(1_795_437_000),
+        cat: Category::Tile,
+        action: "caf".into(),
+        new_visit,
+        visitor: new_visit.then(|| "0123456789abcdef".to_string()),
+    }
 }
 
 #[test]
@@ -10,7 +16,7 @@ fn an_entry_carries_only_the_vocabulary() {
     assert!(e.starts_with('?'), "bulk entries without '?' are dropped by Matomo");
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&e.as_bytes()[1..]).into_owned().collect();
     let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(names, ["idsite", "rec", "apiv", "new_visit", "e_c", "e_a", "e_n", "cdt"]);
+    assert_eq!(names, ["idsite", "rec", "apiv", "new_visit", "cid", "e_c", "e_a", "e_n", "cdt"]);
     let cdt = &pairs.iter().find(|(k, _)| k == "cdt").unwrap().1;
     assert!(cdt.ends_with(":00:00"), "{cdt}");
     let name = &pairs.iter().find(|(k, _)| k == "e_n").unwrap().1;
@@ -18,6 +24,7 @@ fn an_entry_carries_only_the_vocabulary() {
     assert_eq!(name, &format!("b0011223344556677.{}", hour.0), "the marker, then the hour of the hit");
     assert_eq!(cdt, &hour.cdt(), "the name holds nothing the hit time does not say");
     assert!(!hit(false).entry(7, "m").contains("new_visit"));
+    assert!(!hit(false).entry(7, "m").contains("cid="), "a late unit carries no visitor id");
 }
 
 #[test]
@@ -46,10 +53,13 @@ fn backoff_grows_to_an_hour_with_jitter() {
 }
 
 #[test]
-fn markers_are_random() {
+fn markers_and_visitor_ids_are_random() {
     let a = new_marker();
     assert_eq!(a.len(), 17);
     assert_ne!(a, new_marker());
+    let v = new_visitor_id();
+    assert!(v.len() == 16 && v.bytes().all(|b| b.is_ascii_hexdigit()), "{v}");
+    assert_ne!(v, new_visitor_id());
 }
 
 #[test]
@@ -57,8 +67,13 @@ fn provisioned_file_wins_and_token_is_tightened() {
     use std::os::unix::fs::PermissionsExt;
     let d = tempfile::tempdir().unwrap();
     let paths = Paths { config_dir: d.path().join("c"), state_dir: d.path().join("s") };
-    let settings =
-        crate::config::StatsSettings { enabled: true, matomo_url: None, site_id: 0, token_file: "matomo.token".into() };
+    let settings = crate::config::StatsSettings {
+        enabled: true,
+        matomo_url: None,
+        site_id: 0,
+        token_file: "matomo.token".into(),
+        time_zone: crate::config::DEFAULT_TIME_ZONE.into(),
+    };
     let dest = Destination::resolve(&settings, &paths);
     assert_eq!(dest.target().unwrap_err(), "not-configured");
     let url = Url::parse("https://stats.example/matomo/").unwrap();
