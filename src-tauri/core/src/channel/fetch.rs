@@ -96,6 +96,8 @@ pub async fn fetch(base: &Url) -> Result<Published, FetchError> {
         .user_agent(USER_AGENT)
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
+        // Reached directly, like Matomo: the kiosk's network gate is for WebKit only.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::limited(3))
         .build()
         .map_err(|e| FetchError::Network { file: String::new(), cause: e.to_string() })?;
