@@ -216,7 +216,30 @@ pub fn admin_data(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
         "versions": history::versions(&kiosk.paths),
         "matomo": {"url": dest.url.map(|u| u.to_string()), "site_id": dest.site_id, "token": token},
         "version": env!("CARGO_PKG_VERSION"),
+        "catalogue": catalogue_report(&kiosk.paths, &l),
     }))
+}
+
+/// The Maintenance screen's catalogue: version in force and where it comes from, the channel, the
+/// last check and refusal (dates in local time), what it set aside, whether one waits for the end
+/// of the session.
+fn catalogue_report(paths: &load::Paths, l: &load::Loaded) -> Value {
+    let r = borne_core::channel::report(paths, &l.settings.catalogue);
+    let when = |t: Option<i64>| {
+        t.and_then(|t| jiff::Timestamp::from_second(t).ok())
+            .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M").to_string())
+    };
+    json!({
+        "version": l.national.version,
+        "source": r.in_force.source,
+        "channel_url": r.channel_url,
+        "key_ids": r.key_ids,
+        "last_check": when(r.status.last_check),
+        "last_result": r.status.last_result,
+        "last_refusal": r.status.last_refusal.as_ref().map(|f| json!({"when": when(Some(f.at)), "code": f.code, "message": f.message})),
+        "set_aside": l.local.set_aside,
+        "pending": crate::catalogue_channel::pending(),
+    })
 }
 
 /// Live validation of the portal form.
@@ -266,7 +289,11 @@ pub fn admin_save_settings(
     summary: String,
 ) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
-    Ok(saved(&app, history::save(&kiosk.paths, Editable::Settings, &form.to_toml(), &summary)))
+    let result =
+        saved(&app, history::save(&kiosk.paths, Editable::Settings, &form.settings_toml(&kiosk.paths), &summary));
+    // A new channel address is checked at once.
+    crate::catalogue_channel::wake();
+    Ok(result)
 }
 
 /// Saves the référent's "Avant de commencer" sheets (validated first) and applies them at once.

@@ -9,10 +9,12 @@
 //! - [`input`]: swallowed keys and mouse buttons, idle detection;
 //! - [`printing`]: the page or PDF to a file, then to CUPS; [`network`]: error pages, offline state;
 //! - [`documents`]: the session's files in the viewer and « Mes documents », a site's file chooser;
-//! - [`commands`]: what the local pages may ask of the shell; [`watchdog`]: systemd's watchdog.
+//! - [`commands`]: what the local pages may ask of the shell; [`watchdog`]: systemd's watchdog;
+//! - [`catalogue_channel`]: the federation's signed catalogue, put in force between two people.
 
 pub mod admin;
 pub mod auth;
+pub mod catalogue_channel;
 pub mod commands;
 pub mod content_filter;
 pub mod documents;
@@ -258,6 +260,7 @@ pub fn run() {
             input::start_idle_timer(app.handle().clone());
             network::watch_monitor(app.handle());
             watchdog::start();
+            catalogue_channel::start(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

@@ -65,6 +65,8 @@ pub fn end(app: &AppHandle, reason: EndReason) {
     if let Err(e) = kiosk.dirs.wipe_downloads() {
         tracing::error!(error = %e, "cannot erase the session's downloads");
     }
+    // Between two people: a new national catalogue waiting goes in force for the next one.
+    crate::catalogue_channel::session_ended(app);
     replace_engine(app);
     tracing::info!(ms = started.elapsed().as_millis() as u64, "engine state replaced for the next person");
 }

@@ -131,6 +131,38 @@
     renderMatomo();
     renderVersions();
     $('version').textContent = I18n.t('admin.maintenance.version', { version: data.version });
+    renderCatalogue();
+  }
+
+  // The federation's signed catalogue: what is in force, the last check and the last refusal.
+  function renderCatalogue() {
+    const c = data.catalogue;
+    const ul = $('catalogue-status');
+    ul.textContent = '';
+    if (!c) return;
+    const line = function (key, params) { ul.appendChild(el('li', null, I18n.t(key, params))); };
+    line('admin.catalogue.version', { version: c.version });
+    line('admin.catalogue.source.' + (c.source === 'channel' ? 'channel' : 'shipped'));
+    if (c.channel_url) line('admin.catalogue.url', { url: c.channel_url }); else line('admin.catalogue.no_url');
+    if (c.key_ids && c.key_ids.length) line('admin.catalogue.keys', { keys: c.key_ids.join(', ') });
+    if (c.last_check) {
+      line('admin.catalogue.last_check', { when: c.last_check });
+      // Network, HTTP status or size: ordinary errors, tried again; anything else is a refusal.
+      const fetchErrors = ['unreachable', 'http-status', 'too-big', 'bad-url'];
+      let result = ['applied', 'up-to-date'].indexOf(c.last_result) >= 0 ? c.last_result : 'other';
+      if (fetchErrors.indexOf(c.last_result) >= 0) result = 'unreachable';
+      line('admin.catalogue.result.' + result);
+    } else {
+      line('admin.catalogue.never');
+    }
+    if (c.pending) line('admin.catalogue.pending');
+    // The refusal's reason is the core's French text (borne_core::messages), like the config problems.
+    if (c.last_refusal) line('admin.catalogue.last_refusal', { when: c.last_refusal.when, message: c.last_refusal.message });
+    else line('admin.catalogue.no_refusal');
+    if (c.set_aside && c.set_aside.length) {
+      line('admin.catalogue.set_aside');
+      c.set_aside.forEach(function (n) { ul.appendChild(el('li', null, n)); });
+    }
   }
 
   function themeName(id) {
@@ -351,6 +383,7 @@
     $('s-warning').value = s.warning_secs;
     $('s-printer').value = s.printer;
     $('s-quota').value = s.page_quota;
+    $('s-catalogue').value = s.catalogue_url || '';
     const box = $('s-languages');
     box.textContent = '';
     (data.languages || []).forEach(function (code) {
@@ -379,7 +412,8 @@
       warning_secs: Number($('s-warning').value) || 0,
       languages: langs,
       printer: $('s-printer').value,
-      page_quota: Number($('s-quota').value) || 0
+      page_quota: Number($('s-quota').value) || 0,
+      catalogue_url: $('s-catalogue').value
     };
   }
 

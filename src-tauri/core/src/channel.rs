@@ -20,6 +20,7 @@
 //! the new version takes effect (between two people); this module never touches what is running.
 
 pub mod fetch;
+pub mod service;
 pub mod signature;
 
 use std::path::{Path, PathBuf};

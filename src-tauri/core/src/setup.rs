@@ -25,6 +25,7 @@ const SHAPE: &[(&str, Shape)] = &[
     ("admin", Shape::Table(&[("pin", Shape::Leaf)])),
     ("matomo", Shape::Table(&[("url", Shape::Leaf), ("site_id", Shape::Leaf), ("token", Shape::Leaf)])),
     ("ssh", Shape::Table(&[("keys", Shape::Leaf)])),
+    ("catalogue", Shape::Table(&[("channel_url", Shape::Leaf), ("public_keys", Shape::Leaf)])),
 ];
 
 /// SSH key types the federation may use.
@@ -48,6 +49,12 @@ struct Raw {
     admin: Option<RawAdmin>,
     matomo: Option<RawMatomo>,
     ssh: Option<RawSsh>,
+    catalogue: Option<RawCatalogue>,
+}
+#[derive(Debug, Deserialize)]
+struct RawCatalogue {
+    channel_url: toml::Spanned<String>,
+    public_keys: toml::Spanned<Vec<toml::Spanned<String>>>,
 }
 #[derive(Debug, Deserialize)]
 struct RawSsh {
@@ -125,6 +132,8 @@ pub struct Setup {
     pub matomo: Option<Matomo>,
     /// The federation's SSH public keys, one `authorized_keys` line each (none: no SSH).
     pub ssh_keys: Vec<String>,
+    /// The federation's signed catalogue channel: its address and public keys (one or two).
+    pub catalogue: Option<(url::Url, Vec<String>)>,
 }
 
 impl std::fmt::Debug for Setup {
@@ -135,6 +144,7 @@ impl std::fmt::Debug for Setup {
             .field("pin", &self.pin.as_ref().map(|_| "…"))
             .field("matomo", &self.matomo)
             .field("ssh_keys", &self.ssh_keys.len())
+            .field("catalogue", &self.catalogue.as_ref().map(|(u, k)| (u.as_str(), k.len())))
             .finish()
     }
 }
@@ -237,15 +247,36 @@ pub fn parse(text: &str) -> Result<Setup, Vec<Problem>> {
             }
         }
     }
+    let catalogue = raw.catalogue.and_then(|c| {
+        let url = crate::push::valid_url(c.channel_url.get_ref());
+        if url.is_none() {
+            at(c.channel_url.span(), format!("« {} » n'est pas l'adresse du catalogue de la fédération. Écrivez l'adresse complète, par exemple « https://catalogue.federation.fr/borne/ ».", c.channel_url.get_ref()));
+        }
+        let n = c.public_keys.get_ref().len();
+        if n == 0 || n > crate::config::MAX_PUBLIC_KEYS {
+            at(c.public_keys.span(), "donnez une ou deux clés publiques de la fédération (deux pendant un changement de clé).".into());
+        }
+        let mut keys = Vec::new();
+        for k in c.public_keys.get_ref() {
+            match crate::channel::signature::FederationKey::parse(k.get_ref()) {
+                Ok(key) => keys.push(key.base64().to_string()),
+                Err(_) => at(k.span(), crate::messages::problem_fr(&crate::diag::Problem::PublicKey(k.get_ref().chars().take(60).collect()))),
+            }
+        }
+        Some((url?, keys))
+    });
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
         return Err(problems);
     }
-    let setup = Setup { centre_name, wifi, pin, matomo, ssh_keys };
-    if setup == (Setup { centre_name: None, wifi: None, pin: None, matomo: None, ssh_keys: Vec::new() }) {
+    let setup = Setup { centre_name, wifi, pin, matomo, ssh_keys, catalogue };
+    if setup
+        == (Setup { centre_name: None, wifi: None, pin: None, matomo: None, ssh_keys: Vec::new(), catalogue: None })
+    {
         return Err(vec![Problem {
             line: 0,
-            french: "le fichier ne contient aucun réglage ([centre], [wifi], [admin], [matomo] ou [ssh]).".into(),
+            french: "le fichier ne contient aucun réglage ([centre], [wifi], [admin], [matomo], [ssh] ou [catalogue])."
+                .into(),
         }]);
     }
     Ok(setup)
@@ -330,6 +361,27 @@ pub fn apply(paths: &Paths, setup: &Setup, dirs: SystemDirs<'_>) -> Result<Vec<S
         .map_err(|d| d.iter().map(Diagnostic::french).collect::<Vec<_>>().join("\n"))?;
         done.push(format!("Nom du centre : {name}"));
     }
+    if let Some((url, keys)) = &setup.catalogue {
+        let path = paths.settings_overrides();
+        let mut table: toml::Table =
+            std::fs::read_to_string(&path).ok().and_then(|t| t.parse().ok()).unwrap_or_default();
+        let mut c = toml::Table::new();
+        c.insert("channel_url".into(), toml::Value::String(url.to_string()));
+        c.insert(
+            "public_keys".into(),
+            toml::Value::Array(keys.iter().map(|k| toml::Value::from(k.as_str())).collect()),
+        );
+        table.insert("catalogue".into(), toml::Value::Table(c));
+        let text = toml::to_string(&table).map_err(|e| format!("catalogue : {e}"))?;
+        crate::admin::history::save(
+            paths,
+            crate::admin::history::Editable::Settings,
+            &text,
+            "Installation : catalogue de la fédération",
+        )
+        .map_err(|d| d.iter().map(Diagnostic::french).collect::<Vec<_>>().join("\n"))?;
+        done.push(format!("Catalogue de la fédération : {url} ({} clé(s)).", keys.len()));
+    }
     if let Some(pin) = &setup.pin {
         let loaded = crate::load::load(paths);
         crate::admin::pin::Pin::new(&paths.state_dir, loaded.settings.pin_hash.clone())
@@ -393,6 +445,32 @@ keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK6wmzsiPPPT49xc3q1NvgFtsgwvgXXaVyW
 "#;
 
     const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK6wmzsiPPPT49xc3q1NvgFtsgwvgXXaVyWKcoCi42WD";
+
+    #[test]
+    fn the_catalogue_channel_is_checked_then_kept_in_the_settings() {
+        let key = minisign::KeyPair::generate_unencrypted_keypair().unwrap().pk.to_base64();
+        let text = format!(
+            "[catalogue]\nchannel_url = \"https://catalogue.federation.example/borne/\"\npublic_keys = [\"{key}\"]\n"
+        );
+        let s = parse(&text).unwrap();
+        let (_d, paths) = crate::load::test_paths();
+        let done = apply(&paths, &s, SystemDirs::default()).unwrap();
+        assert!(done[0].starts_with("Catalogue de la fédération"), "{done:?}");
+        let l = crate::load::load(&paths);
+        assert!(l.problems.is_empty(), "{:?}", l.problems);
+        assert_eq!(l.settings.catalogue.public_keys, std::slice::from_ref(&key));
+        assert_eq!(l.settings.catalogue.channel_url.unwrap().as_str(), "https://catalogue.federation.example/borne/");
+        let bad =
+            parse("[catalogue]\nchannel_url = \"http://catalogue.example/\"\npublic_keys = [\n  \"RWQ-abîmée\",\n]\n")
+                .unwrap_err();
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert_eq!((bad[0].line, bad[1].line), (2, 4), "{bad:?}");
+        assert!(bad[1].french.contains("commence par « RW »"), "{bad:?}");
+        let three = format!(
+            "[catalogue]\nchannel_url = \"https://c.example/\"\npublic_keys = [\"{key}\", \"{key}\", \"{key}\"]\n"
+        );
+        assert!(parse(&three).unwrap_err()[0].french.contains("une ou deux clés"));
+    }
 
     #[test]
     fn ssh_keys_are_checked() {

@@ -84,6 +84,8 @@ pub struct SettingsForm {
     pub ask_outcome: bool,
     /// The help directory.
     pub contacts: Vec<crate::config::Contact>,
+    /// Address of the federation's signed catalogue channel (empty: none).
+    pub catalogue_url: String,
 }
 
 /// One "Avant de commencer" sheet of the référent.
@@ -319,7 +321,31 @@ impl SettingsForm {
             page_quota: s.printing.page_quota,
             ask_outcome: s.help.ask_outcome,
             contacts: s.help.contacts.clone(),
+            catalogue_url: s.catalogue.channel_url.as_ref().map(ToString::to_string).unwrap_or_default(),
         }
+    }
+
+    /// The `settings.toml` text to save over `current` (the file as it is): the form's settings, and
+    /// the federation's public keys kept as they are (setup gives them; no screen edits them).
+    pub fn to_toml_over(&self, current: &str) -> String {
+        let keys = current
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|t| t.get("catalogue").and_then(|c| c.get("public_keys")).cloned());
+        let Some(keys) = keys else { return self.to_toml() };
+        let mut t: toml::Table = self.to_toml().parse().unwrap_or_default();
+        if let Some(toml::Value::Table(c)) = t.get_mut("catalogue") {
+            c.insert("public_keys".into(), keys);
+        }
+        format!(
+            "# The référent's settings, written by the admin screens, over borne.toml.\n{}",
+            toml::to_string(&t).unwrap_or_default()
+        )
+    }
+
+    /// [`SettingsForm::to_toml_over`] the référent's `settings.toml` as it is.
+    pub fn settings_toml(&self, paths: &Paths) -> String {
+        self.to_toml_over(&std::fs::read_to_string(paths.settings_overrides()).unwrap_or_default())
     }
 
     /// The `settings.toml` text, laid over `borne.toml`.
@@ -369,6 +395,9 @@ impl SettingsForm {
             .collect();
         help.insert("contacts".into(), toml::Value::Array(contacts));
         t.insert("help".into(), help.into());
+        let mut catalogue = toml::Table::new();
+        catalogue.insert("channel_url".into(), self.catalogue_url.trim().into());
+        t.insert("catalogue".into(), catalogue.into());
         format!(
             "# The référent's settings, written by the admin screens, over borne.toml.\n{}",
             toml::to_string(&t).unwrap_or_default()
@@ -398,7 +427,10 @@ pub fn check_portal(paths: &Paths, form: &PortalForm) -> Vec<String> {
 
 /// Checks a settings form against the whole configuration.
 pub fn check_settings(paths: &Paths, form: &SettingsForm) -> Vec<String> {
-    history::check(paths, Editable::Settings, &form.to_toml()).err().map(|d| problems_fr(&d)).unwrap_or_default()
+    history::check(paths, Editable::Settings, &form.settings_toml(paths))
+        .err()
+        .map(|d| problems_fr(&d))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -478,6 +510,25 @@ mod tests {
         assert_eq!(SettingsForm::from_settings(&load(&paths).settings), f);
         f.idle_timeout_secs = 1;
         assert!(!check_settings(&paths, &f).is_empty());
+    }
+
+    #[test]
+    fn the_catalogue_address_round_trips_and_the_federations_keys_are_kept() {
+        let (_d, paths) = setup();
+        let key = minisign::KeyPair::generate_unencrypted_keypair().unwrap().pk.to_base64();
+        std::fs::create_dir_all(&paths.state_dir).unwrap();
+        let setup_text = format!("[catalogue]\nchannel_url = \"https://a.example/\"\npublic_keys = [\"{key}\"]\n");
+        history::save(&paths, Editable::Settings, &setup_text, "installation").unwrap();
+        let mut f = SettingsForm::from_settings(&load(&paths).settings);
+        assert_eq!(f.catalogue_url, "https://a.example/");
+        f.catalogue_url = "https://catalogue.federation.example/borne/".into();
+        assert_eq!(check_settings(&paths, &f), Vec::<String>::new());
+        history::save(&paths, Editable::Settings, &f.settings_toml(&paths), "adresse").unwrap();
+        let s = load(&paths).settings;
+        assert_eq!(s.catalogue.public_keys, [key]);
+        assert_eq!(SettingsForm::from_settings(&s), f);
+        f.catalogue_url = "http://catalogue.example/".into();
+        assert!(check_settings(&paths, &f).iter().any(|m| m.contains("https://")), "{:?}", check_settings(&paths, &f));
     }
 
     #[test]
