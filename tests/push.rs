@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use borne_core::health::Why;
 use borne_core::load::Paths;
 use borne_core::matomo::{Client, Token};
 use borne_core::push::{self, Options, PushError, Target};
@@ -284,6 +285,19 @@ fn clock_change_hours() -> Vec<Hour> {
     hours
 }
 
+/// A machine as a health report sees it, varied by `k`.
+fn machine(k: u32) -> borne_core::health::Machine {
+    use borne_core::health::{Machine, Printer, Update};
+    Machine {
+        free_disk: Some(u64::from(k % 30) << 30),
+        uptime: Some(u64::from(k) * 3000),
+        printer: [Printer::Ok, Printer::Down, Printer::None][k as usize % 3],
+        restarts: u64::from(k % 4),
+        slot: Some(if k.is_multiple_of(2) { 'a' } else { 'b' }),
+        update: [Update::None, Update::Ok, Update::RolledBack, Update::Failed][k as usize % 4],
+    }
+}
+
 /// `kill -9` of `bornectl push` at random moments, with random faults on the server, while sessions
 /// keep being counted, for a site in `zone`. Sessions go in recent hours and in the hours around the last
 /// two clock changes. At the end the server holds exactly the local counts, hour by hour.
@@ -298,6 +312,7 @@ fn kill_9_rounds(zone: &str, seed: u64) {
     let bornectl = borne_tests::bin("bornectl");
     let changes = clock_change_hours();
     let mut killed_mid_run = 0;
+    let mut reports = 0u64;
     for round in 0..rounds {
         {
             let mut s = store(&b);
@@ -308,6 +323,13 @@ fn kill_9_rounds(zone: &str, seed: u64) {
                 hours_ago(1 + i64::from(round % 60))
             };
             sessions(&mut s, &mut rng, hour, n);
+            // A health report every fourth round (issue 21, item 2): it goes through the same outbox.
+            if round % 4 == 1 {
+                let m = machine(round);
+                let r = borne_core::health::report(&s, Why::Daily, hours_ago(i64::from(round % 48)), 3, &m).unwrap();
+                s.record_health(&r).unwrap();
+                reports += 1;
+            }
         }
         server.set_fault(match rng.below(7) {
             0 => Fault::CutAfterStore { times: 1 },
@@ -345,16 +367,29 @@ fn kill_9_rounds(zone: &str, seed: u64) {
     let (lost, doubled) = lost_and_doubled(&local, &held);
     let lookups = server.requests().iter().filter(|r| r.text().contains("Live.getLastVisitsDetails")).count();
     eprintln!(
-        "kill -9 {zone}: {rounds} rounds, {killed_mid_run} killed during a push, {lookups} lookups, {} units, \
-         lost {lost}, doubled {doubled}, {:.1} s",
+        "kill -9 {zone}: {rounds} rounds, {killed_mid_run} killed during a push, {lookups} lookups, {} units \
+         ({reports} health reports), lost {lost}, doubled {doubled}, {:.1} s",
         local.values().sum::<u64>(),
         started.elapsed().as_secs_f64()
     );
     assert_eq!((lost, doubled), (0, 0), "{zone}: after {rounds} rounds ({killed_mid_run} killed mid-run)");
     assert_eq!(held, local, "{zone}");
     let sessions = totals(&s)[&("session".to_string(), "start".to_string())];
-    assert_eq!(server.visits(site), sessions, "{zone}");
-    assert_eq!(server.visitors(site), (sessions, 0), "{zone}: each session its own visitor, none returning");
+    assert_eq!(server.visits(site), sessions + reports, "{zone}: a visit a session and a visit a health report");
+    assert_eq!(server.visitors(site), (sessions + reports, 0), "{zone}: each visit its own visitor, none returning");
+    // Every health report landed exactly once, whole, in a visit of its own.
+    let health: Vec<_> = server.hits(site).into_iter().filter(|h| h.param("e_c") == Some("health")).collect();
+    assert_eq!(health.len() as u64, reports, "{zone}");
+    let lines: std::collections::BTreeSet<&str> = health.iter().filter_map(|h| h.param("e_a")).collect();
+    assert_eq!(lines.len() as u64, reports, "{zone}: no report twice");
+    assert!(lines.iter().all(|l| borne_core::health::in_vocabulary(l)), "{zone}");
+    for h in &health {
+        assert_eq!(
+            server.hits(site).iter().filter(|x| x.visit == h.visit).count(),
+            1,
+            "{zone}: a report's visit is its own"
+        );
+    }
     assert_eq!(s.push_status().unwrap().backlog, 0, "{zone}");
     assert!(killed_mid_run > rounds / 4, "{zone}: the kills must land during pushes: {killed_mid_run}/{rounds}");
     assert!(lookups > 0, "{zone}: interrupted sends were looked up");

@@ -108,16 +108,20 @@ pub struct BorneFigures {
 /// Reads the cross-borne figures of a period (dates `YYYY-MM-DD`) for every site the token can view.
 pub async fn report(client: &Client, token: &Token, from: &str, to: &str) -> Result<Vec<BorneFigures>, ApiError> {
     let sites = client.api(Some(token), "SitesManager.getSitesWithAtLeastViewAccess", &[]).await?;
-    let range = [("idSite", "all".to_string()), ("period", "range".into()), ("date", format!("{from},{to}"))];
-    let visits = client.api(Some(token), "VisitsSummary.get", &range).await?;
-    let mut params = range.to_vec();
-    params.push(("flat", "1".into()));
+    let params = [
+        ("idSite", "all".to_string()),
+        ("period", "range".into()),
+        ("date", format!("{from},{to}")),
+        ("flat", "1".into()),
+        ("filter_limit", "-1".into()),
+    ];
     let events = client.api(Some(token), "Events.getCategory", &params).await?;
-    Ok(figures(&sites, &visits, &events))
+    Ok(figures(&sites, &events))
 }
 
-/// Builds the table from the three answers (pure).
-pub fn figures(sites: &Value, visits: &Value, events: &Value) -> Vec<BorneFigures> {
+/// Builds the table from the two answers (pure). Sessions are the `session - start` events, one a session:
+/// Matomo's visits also count the borne's health reports (a visit each, [`crate::health`]).
+pub fn figures(sites: &Value, events: &Value) -> Vec<BorneFigures> {
     let mut out = Vec::new();
     for s in sites.as_array().into_iter().flatten() {
         let Some(id) = number(s.get("idsite")).and_then(|n| u32::try_from(n).ok()) else { continue };
@@ -127,13 +131,13 @@ pub fn figures(sites: &Value, visits: &Value, events: &Value) -> Vec<BorneFigure
             name: s.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
             ..Default::default()
         };
-        f.sessions = visits.get(&key).and_then(|v| number(v.get("nb_visits"))).unwrap_or(0);
         let mut tiles = BTreeMap::new();
         for row in events.get(&key).and_then(Value::as_array).into_iter().flatten() {
             let label = row.get("label").and_then(Value::as_str).unwrap_or("");
             let n = number(row.get("nb_events")).unwrap_or(0);
             let Some((cat, action)) = label.split_once(" - ") else { continue };
             match (cat, action) {
+                ("session", "start") => f.sessions += n,
                 ("duration", a) => {
                     if let Some(i) = crate::stats::DurationBand::ALL.iter().position(|b| b.code() == a) {
                         f.durations[i] += n;
@@ -295,8 +299,9 @@ mod tests {
     #[test]
     fn figures_read_strings_and_integers_and_flattened_labels() {
         let sites = json!([{"idsite": "1", "name": "Borne - Centre A"}, {"idsite": 2, "name": "B <b>"}]);
-        let visits = json!({"1": {"nb_visits": "4"}, "2": []});
         let events = json!({"1": [
+            {"label": "session - start", "nb_events": "4"},
+            {"label": "health - at=2026-12-03T15Z report=boot", "nb_events": "1"},
             {"label": "tile - caf", "nb_events": 3},
             {"label": "tile - ameli", "nb_events": "5"},
             {"label": "duration - 5-15", "nb_events": 2},
@@ -304,7 +309,7 @@ mod tests {
             {"label": "outcome - partly", "nb_events": 1},
             {"label": "help - request", "nb_events": 1}
         ]});
-        let f = figures(&sites, &visits, &events);
+        let f = figures(&sites, &events);
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].sessions, 4);
         assert_eq!(f[0].tiles[0], ("ameli".to_string(), 5));

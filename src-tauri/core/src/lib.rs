@@ -15,6 +15,7 @@ pub mod diag;
 pub mod documents;
 pub mod federation;
 pub mod fsutil;
+pub mod health;
 pub mod host;
 pub mod load;
 pub mod matomo;

@@ -81,11 +81,14 @@ pub enum Category {
     Language,
     /// A service unreachable: its service id.
     Outage,
+    /// The borne's health report (not usage): one unit a report, its line as the action
+    /// ([`crate::health::Report::line`]), sent as a Matomo visit of its own.
+    Health,
 }
 
 impl Category {
     /// All categories, in the order tables show them.
-    pub const ALL: [Category; 11] = [
+    pub const ALL: [Category; 12] = [
         Category::Session,
         Category::End,
         Category::Duration,
@@ -97,6 +100,7 @@ impl Category {
         Category::Outcome,
         Category::Language,
         Category::Outage,
+        Category::Health,
     ];
 
     /// The code stored and sent as `e_c`.
@@ -113,6 +117,7 @@ impl Category {
             Category::Outcome => "outcome",
             Category::Language => "language",
             Category::Outage => "outage",
+            Category::Health => "health",
         }
     }
 
@@ -289,6 +294,7 @@ pub fn in_vocabulary(cat: Category, action: &str) -> bool {
         Category::Help => action == "request",
         Category::Outcome => matches!(action, "yes" | "partly" | "no" | "skipped"),
         Category::Language => language_code(action).is_some(),
+        Category::Health => crate::health::in_vocabulary(action),
     }
 }
 

@@ -42,7 +42,23 @@ pub fn plan_hits(delta: &[Delta]) -> Vec<Hit> {
     out
 }
 
-fn plan_hour(hour: Hour, units: &[&Delta]) -> Vec<Hit> {
+fn plan_hour(hour: Hour, all: &[&Delta]) -> Vec<Hit> {
+    // A health report is no person's session: each one is a visit of its own, after the hour's sessions.
+    let (health, units): (Vec<&Delta>, Vec<&Delta>) = all.iter().partition(|d| d.cat == Category::Health);
+    let mut out = plan_sessions(hour, &units);
+    for d in health {
+        out.extend((0..d.n).map(|_| Hit {
+            hour,
+            cat: d.cat,
+            action: d.action.clone(),
+            new_visit: true,
+            visitor: None,
+        }));
+    }
+    out
+}
+
+fn plan_sessions(hour: Hour, units: &[&Delta]) -> Vec<Hit> {
     let starts: u64 = units.iter().filter(|d| d.cat == Category::Session).map(|d| d.n).sum();
     let hit = |cat: Category, action: &str, new_visit: bool| Hit {
         hour,
@@ -157,6 +173,31 @@ mod tests {
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), n);
         assert!(batches.iter().all(|b| b.len() <= 100 && !b.is_empty()));
         assert!(batches.iter().all(|b| b[0].new_visit), "every batch starts a visit here");
+    }
+
+    #[test]
+    fn a_health_report_is_a_visit_of_its_own() {
+        let mut hits = plan_hits(&[
+            d(8, Category::Session, "start", 2),
+            d(8, Category::Tile, "caf", 3),
+            d(8, Category::Health, "report-a", 1),
+            d(9, Category::Health, "report-b", 1),
+            d(9, Category::End, "idle", 1),
+        ]);
+        let mut n = 0;
+        assign_visitors(&mut hits, || {
+            n += 1;
+            format!("{n:016x}")
+        });
+        let health: Vec<&Hit> = hits.iter().filter(|h| h.cat == Category::Health).collect();
+        assert_eq!(health.len(), 2);
+        assert!(health.iter().all(|h| h.new_visit && h.visitor.is_some()));
+        let ids: std::collections::BTreeSet<_> = hits.iter().filter_map(|h| h.visitor.clone()).collect();
+        assert_eq!(ids.len(), 4, "two sessions and two reports, each its own visitor");
+        // The late unit of hour 9 does not join the report's visit.
+        let late = hits.iter().find(|h| h.cat == Category::End).unwrap();
+        assert!(!late.new_visit);
+        assert_eq!(late.visitor, None);
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! The kiosk's background delivery: a thread of its own, with a small tokio runtime, that pushes
 //! when there is something to send and waits otherwise. The kiosk works the same with no network:
 //! nothing here is ever waited for by the UI.
+//!
+//! It also makes the borne's health reports ([`crate::health`]): it counts the kiosk's start when it is
+//! spawned (once per kiosk process), and before each attempt records the report due, if any (the boot's,
+//! then one a day), into the outbox the attempt delivers.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread::JoinHandle;
@@ -53,6 +57,7 @@ pub fn spawn(
                 }
             };
             let opts = Options::from_env();
+            let (mut boot, _) = crate::health::note_start(&paths.state_dir);
             let mut failures = 0u32;
             // What was refused: the destination and the token it held (a new token in the same file is a change).
             let mut refused_for: Option<(Destination, Option<Token>)> = None;
@@ -63,6 +68,13 @@ pub fn spawn(
                     Duration::from_secs(300)
                 } else {
                     refused_for = None;
+                    if dest.target().is_ok() {
+                        // A report is made only for a borne that delivers (statistics on, Matomo set).
+                        match health(&paths, boot) {
+                            Ok(()) => boot = false,
+                            Err(e) => tracing::warn!(error = %e, "health report not recorded"),
+                        }
+                    }
                     let result = attempt(&rt, &paths, &dest, &opts);
                     failures = if result.is_ok() { 0 } else { failures.saturating_add(1) };
                     match next_after(&result, failures, jitter()) {
@@ -81,6 +93,12 @@ pub fn spawn(
         })
         .map_err(|e| tracing::error!(error = %e, "cannot start the push thread"))
         .ok()
+}
+
+fn health(paths: &Paths, boot: bool) -> Result<(), crate::stats::StoreError> {
+    let mut store = Store::open(&paths.state_dir.join(FILE_NAME))?;
+    crate::health::record_if_due(paths, &mut store, boot, crate::stats::Hour::now())?;
+    Ok(())
 }
 
 fn attempt(rt: &tokio::runtime::Runtime, paths: &Paths, dest: &Destination, opts: &Options) -> Result<(), PushError> {
