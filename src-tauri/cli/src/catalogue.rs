@@ -171,6 +171,13 @@ fn refused(r: &channel::Refusal) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// For the federation's own folder: what is wrong, without the borne's "keeps the catalogue".
+fn wrong(r: &channel::Refusal) -> ExitCode {
+    println!("{}", borne_core::messages::catalogue_problem_fr(r));
+    tracing::error!(code = r.code(), cause = %r, "catalogue refused");
+    ExitCode::from(1)
+}
+
 fn sign(key: &Path, dir: &Path) -> ExitCode {
     let (catalogue, demarches) = match read_texts(dir) {
         Ok(t) => t,
@@ -180,7 +187,7 @@ fn sign(key: &Path, dir: &Path) -> ExitCode {
         Ok((v, _)) => v,
         Err(r) => {
             println!("Rien n'a été signé : les fichiers ne passeraient pas les vérifications de la borne.");
-            return refused(&r);
+            return wrong(&r);
         }
     };
     let sk = match secret_key(key) {
@@ -251,7 +258,7 @@ fn verify(paths: &Paths, pubkeys: &[PathBuf], dir: &Path) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(r) => refused(&r),
+        Err(r) => wrong(&r),
     }
 }
 

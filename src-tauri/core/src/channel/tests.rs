@@ -184,6 +184,7 @@ fn refusals_leave_the_borne_unchanged_and_say_why() {
         assert_eq!(r.code(), code, "{name}: {r}");
         assert!(r.french().contains(french), "{name}: {}", r.french());
         assert!(r.french().contains("garde le catalogue en place"), "{name}");
+        assert!(crate::messages::catalogue_problem_fr(r).starts_with(char::is_uppercase), "{name}");
         assert_eq!(tiles(&paths), before, "{name}: the borne is unchanged");
         assert_eq!(in_force(&paths).source, "shipped", "{name}");
         let s = status(&paths);
