@@ -60,7 +60,9 @@
 //!   `"category - action"`, `"action - name"`, `"name - action"`), with `idSite` = an id, `all` or a comma list
 //!   (then one result per site, keyed by id), `period` = `day` or `range`, `date` = `YYYY-MM-DD`, `today`,
 //!   `yesterday`, `lastN`, `previousN` or `from,to`; `period=day` with several days gives one result per date.
-//!   A visit counts on the day of its last action, an event on the day of its hit. Empty results are `[]`.
+//!   A visit counts on the day of its last action, an event on the day of its hit. `filter_pattern` (Matomo's
+//!   generic label filter, a case-insensitive regex applied after flattening) is taken as literal text with an
+//!   optional `^` and `$`; any other regex is refused with `result: error`. Empty results are `[]`.
 //!   Segments are refused on these reports.
 //! - Archived reports lag: with [`ContractServer::set_archive_lag`], VisitsSummary and Events only see hits
 //!   stored at least that long ago, as when Matomo has not yet re-archived (900 s in browser archiving).

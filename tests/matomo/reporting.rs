@@ -258,11 +258,15 @@ fn report(state: &State, caller: &Caller, params: &Params, report: Report) -> Re
     }
     let flat = params.get("flat") == Some("1");
     let page = Page::parse(params)?;
+    let pattern = match params.get("filter_pattern").filter(|p| !p.is_empty()) {
+        Some(p) => Some(Pattern::parse(p)?),
+        None => None,
+    };
     let for_site = |site: &Site| -> Result<Value, String> {
         let compute = |from, to| match report {
             Report::Visits => visits_summary(state, site, from, to, period == "range"),
             Report::Frequency => visit_frequency(state, site, from, to, period == "range"),
-            Report::Events(dimension) => events(state, site, (from, to), dimension, flat, page),
+            Report::Events(dimension) => events(state, site, (from, to), dimension, flat, page, pattern.as_ref()),
         };
         Ok(match Window::resolve(period, date, today(state, site))? {
             Window::One(from, to) => compute(from, to),
@@ -451,7 +455,15 @@ struct EventRow {
 
 /// `Events.get*` for one site and days: rows by label (`"parent - child"` when `flat`), most events first. Counts
 /// are strings when `flat`.
-fn events(state: &State, site: &Site, days: (Day, Day), dimension: EventDim, flat: bool, page: Page) -> Value {
+fn events(
+    state: &State,
+    site: &Site,
+    days: (Day, Day),
+    dimension: EventDim,
+    flat: bool,
+    page: Page,
+    pattern: Option<&Pattern>,
+) -> Value {
     let mut rows: BTreeMap<String, EventRow> = BTreeMap::new();
     let hits = state.archived_hits(site.id).filter(|hit| hit.event().is_some() && on_days(site, hit.time, days));
     for hit in hits {
@@ -470,7 +482,8 @@ fn events(state: &State, site: &Site, days: (Day, Day), dimension: EventDim, fla
             row.max = Some(row.max.map_or(value, |max| max.max(value)));
         }
     }
-    let mut rows: Vec<_> = rows.into_iter().collect();
+    // Matomo applies generic filters after flattening: `filter_pattern` sees the flat labels.
+    let mut rows: Vec<_> = rows.into_iter().filter(|(label, _)| pattern.is_none_or(|p| p.matches(label))).collect();
     rows.sort_by_key(|(_, row)| std::cmp::Reverse(row.events)); // stable: ties stay in label order
     let rows = rows.into_iter().enumerate().map(|(index, (label, row))| {
         let mut out = json!({
@@ -489,6 +502,38 @@ fn events(state: &State, site: &Site, days: (Day, Day), dimension: EventDim, fla
         out
     });
     Value::Array(page.apply(rows))
+}
+
+/// `filter_pattern`, Matomo's generic filter on the label: a case-insensitive regular expression
+/// (`preg_match('/' . $pattern . '/i', $label)`). The contract server takes the patterns a client of the borne
+/// needs, literal text with an optional `^` and `$`, and refuses any other (so a client cannot rely on more).
+struct Pattern {
+    text: String,
+    start: bool,
+    end: bool,
+}
+
+impl Pattern {
+    fn parse(pattern: &str) -> Result<Pattern, String> {
+        let (start, rest) = pattern.strip_prefix('^').map_or((false, pattern), |r| (true, r));
+        let (end, text) = rest.strip_suffix('$').map_or((false, rest), |r| (true, r));
+        if text.chars().any(|c| ".*+?()[]{}|\\^$/".contains(c)) {
+            return Err(format!(
+                "The filter_pattern '{pattern}' is not supported by the contract server (literal text, optional ^ and $)."
+            ));
+        }
+        Ok(Pattern { text: text.to_lowercase(), start, end })
+    }
+
+    fn matches(&self, label: &str) -> bool {
+        let label = label.to_lowercase();
+        match (self.start, self.end) {
+            (true, true) => label == self.text,
+            (true, false) => label.starts_with(&self.text),
+            (false, true) => label.ends_with(&self.text),
+            (false, false) => label.contains(&self.text),
+        }
+    }
 }
 
 /// `filter_offset` and `filter_limit` (`-1`: no limit).

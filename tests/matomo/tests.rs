@@ -411,6 +411,27 @@ fn visitors_are_recognised_by_cid_or_by_ip_and_user_agent() {
 }
 
 #[test]
+fn filter_pattern_filters_flat_labels_case_insensitively() {
+    let s = with_two_visits();
+    let events = |pattern: &str| {
+        let v = api_json(
+            &s,
+            &format!("method=Events.getCategory&token_auth={SUPER}&idSite=all&period=range&date=2026-11-01,today&flat=1&filter_pattern={pattern}"),
+        );
+        v["1"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(events("%5EBORNE%20-%20print%24"), ["borne - print"]);
+    assert_eq!(events("%5Eborne"), ["borne - print", "borne - scan"]);
+    assert_eq!(events("scan%24"), ["borne - scan"]);
+    assert!(events("%5Eprint").is_empty());
+    let refused = api_json(
+        &s,
+        &format!("method=Events.getCategory&token_auth={SUPER}&idSite=1&period=day&date=today&filter_pattern=b.*t"),
+    );
+    assert!(is_error(&refused), "{refused}");
+}
+
+#[test]
 fn duplicates_are_stored_twice() {
     let s = server();
     let body = json!({ "requests": [event(1, "borne", "print", "&e_n=ticket")] });

@@ -12,6 +12,7 @@ use borne_core::policy::{Decision, LoadKind};
 use clap::{Parser, Subcommand};
 
 mod catalogue;
+mod fleet;
 mod stats;
 
 /// Command line of the borne.
@@ -113,6 +114,23 @@ enum Command {
         #[command(subcommand)]
         action: catalogue::Action,
     },
+    /// The fleet: a line per borne from its health reports in Matomo (last report, version, catalogue,
+    /// delivery, printer, disk, sessions a day) and the alerts (silent for 48 h, backlog growing, printer down
+    /// for a day, rolled-back update, old version).
+    Fleet {
+        /// Address of the federation's Matomo.
+        #[arg(long, value_name = "URL")]
+        matomo: String,
+        /// File holding a token with view access to the bornes' sites.
+        #[arg(long, value_name = "FILE")]
+        token_file: PathBuf,
+        /// CSV for a French spreadsheet (`;`, decimal comma, UTF-8 with BOM).
+        #[arg(long, conflicts_with = "html")]
+        csv: bool,
+        /// One self-contained HTML page (a table, a small chart per borne), readable offline.
+        #[arg(long)]
+        html: bool,
+    },
     /// The federation's table across bornes, read from Matomo's Reporting API.
     Report {
         /// Address of the federation's Matomo.
@@ -172,6 +190,7 @@ fn main() -> ExitCode {
             stats::provision(&paths, &matomo, &admin_token_file, &centre)
         }
         Command::Catalogue { action } => catalogue::run(&paths, action),
+        Command::Fleet { matomo, token_file, csv, html } => fleet::fleet(&matomo, &token_file, csv, html),
         Command::Report { matomo, token_file, from, to, csv, html } => {
             stats::report(&matomo, &token_file, &from, &to, csv, html)
         }

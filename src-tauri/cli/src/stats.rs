@@ -29,7 +29,7 @@ fn open_store(paths: &Paths) -> Result<Store, ExitCode> {
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
         eprintln!("Impossible de démarrer : {e}");
         ExitCode::from(1)
@@ -261,7 +261,7 @@ fn dry(store: &Store, target: &push::Target) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn read_token_file(path: &Path) -> Result<Token, ExitCode> {
+pub(crate) fn read_token_file(path: &Path) -> Result<Token, ExitCode> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         eprintln!("Impossible de lire la clé dans {} .", path.display());
         tracing::error!(error = %e, "token file");
@@ -273,7 +273,7 @@ fn read_token_file(path: &Path) -> Result<Token, ExitCode> {
     })
 }
 
-fn matomo_url(s: &str) -> Result<url::Url, ExitCode> {
+pub(crate) fn matomo_url(s: &str) -> Result<url::Url, ExitCode> {
     push::valid_url(s).ok_or_else(|| {
         eprintln!("Adresse Matomo incorrecte « {s} » : elle doit commencer par https://");
         ExitCode::from(2)

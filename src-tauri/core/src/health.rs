@@ -15,6 +15,8 @@
 //! restarts within a boot (the watchdog's, or a crash's) are counted by [`note_start`], which the service
 //! calls once per process.
 
+pub mod fleet;
+
 use std::path::Path;
 
 use crate::load::Paths;

@@ -251,6 +251,52 @@ pub fn matomo_code_fr(code: &str) -> &'static str {
     }
 }
 
+/// French text of a fleet alert (`bornectl fleet`).
+pub fn fleet_alert_fr(a: &crate::health::fleet::Alert) -> String {
+    use crate::health::fleet::Alert;
+    match a {
+        Alert::Silent => "Muette depuis plus de 48 h".into(),
+        Alert::BacklogGrowing => "Envois en retard qui s'accumulent".into(),
+        Alert::PrinterDown => "Imprimante en panne depuis plus d'un jour".into(),
+        Alert::Rollback => "Mise à jour annulée : retour à la version précédente".into(),
+        Alert::OldVersion(newest) => format!("Version ancienne (la plus récente du parc : {newest})"),
+    }
+}
+
+/// French text of a band of a health report, as the fleet report shows it.
+pub fn fleet_band_fr(band: &str) -> String {
+    match band {
+        "never" => "jamais".into(),
+        "lt1h" => "moins d'1 h".into(),
+        "1-6h" => "1 à 6 h".into(),
+        "6-24h" => "6 à 24 h".into(),
+        "1-2d" => "1 à 2 jours".into(),
+        "2-7d" => "2 à 7 jours".into(),
+        "gt7d" => "plus de 7 jours".into(),
+        "0" => "rien".into(),
+        "lt100" => "moins de 100".into(),
+        "lt1000" => "100 à 999".into(),
+        "lt10000" => "1 000 à 9 999".into(),
+        "gt10000" => "10 000 ou plus".into(),
+        "lt1g" => "moins de 1 Go".into(),
+        "1-5g" => "1 à 5 Go".into(),
+        "5-20g" => "5 à 20 Go".into(),
+        "gt20g" => "plus de 20 Go".into(),
+        "unknown" => "inconnu".into(),
+        other => other.into(),
+    }
+}
+
+/// French text of the printer's state in a health report.
+pub fn fleet_printer_fr(code: &str) -> &'static str {
+    match code {
+        "ok" => "prête",
+        "down" => "en panne",
+        "none" => "aucune",
+        _ => "inconnue",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
