@@ -1,0 +1,167 @@
+// The federation's signed catalogue, applied live between two people: the real kiosk checks a
+// channel served on 127.0.0.1 (signed with a throwaway key made by `bornectl catalogue keygen`),
+// stores the new version while a person's session is open without changing anything for them, and
+// puts it in force when the session ends: the new tile shows and its host opens, the removed tile's
+// host is blocked, the référent's layer stays on top (a hidden tile stays hidden, the order entry of
+// the removed tile is set aside).
+//
+// Run: flock /tmp/borne-harness.lock tests/e2e/run.sh tests/e2e/catalogue.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+import {
+  startAll,
+  stopAll,
+  startBorne,
+  freshStateDir,
+  classifyUrl,
+  borneBinary,
+  waitPortal,
+  waitFor,
+  endSessionWithButton,
+  INSTITUTION,
+  CONFIG_DIR,
+} from './lib/harness.mjs';
+
+const execFileP = promisify(execFile);
+const stateDir = freshStateDir('catalogue');
+const work = path.join(path.dirname(stateDir), `${path.basename(stateDir)}-channel`);
+const configDir = path.join(work, 'config');
+const channelDir = path.join(work, 'www', 'borne');
+const keysDir = path.join(work, 'keys');
+const bornectl = path.join(path.dirname(borneBinary()), 'bornectl');
+let wd;
+let server;
+
+const shipped = fs.readFileSync(path.join(CONFIG_DIR, 'catalogue.toml'), 'utf8');
+const sheets = fs.readFileSync(path.join(CONFIG_DIR, 'demarches.toml'), 'utf8');
+
+/** The shipped test catalogue without the service `id` (its block up to the next service or the end). */
+function without(text, id) {
+  const at = text.indexOf(`id = "${id}"`);
+  const begin = text.lastIndexOf('[[services]]', at);
+  const next = text.indexOf('[[services]]', at);
+  // The comment lines just above the next block belong to it.
+  const end = next < 0 ? text.length : Math.max(text.lastIndexOf('\n\n', next) + 1, at);
+  return text.slice(0, begin) + text.slice(end);
+}
+
+/** A static file server for the channel folder, as the federation's web server would be. */
+function serveChannel() {
+  return new Promise((resolve) => {
+    const s = http.createServer((req, res) => {
+      const name = path.basename(new URL(req.url, 'http://x').pathname);
+      const file = path.join(channelDir, name);
+      if (!fs.existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(fs.readFileSync(file));
+    });
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+async function run(args) {
+  const { stdout } = await execFileP(bornectl, ['--config', configDir, '--state', stateDir, ...args]);
+  return stdout;
+}
+
+/** Where the content view ends up after a person's navigation to `url`. */
+async function landing(url) {
+  await wd.navigateTo(`${INSTITUTION}/blank?from=start`);
+  await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'allowed', 15000, { message: 'the institution' });
+  await wd.executeScript(`location.href = ${JSON.stringify(url)}; return 1;`);
+  let c;
+  await waitFor(async () => {
+    c = classifyUrl(await wd.getUrl());
+    return c.kind === 'blocked' || (c.kind === 'allowed' && !(await wd.getUrl()).includes('from=start'));
+  }, 15000, { message: `where ${url} leads` });
+  return c;
+}
+
+const status = () => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(stateDir, 'catalogue-channel', 'status.json'), 'utf8'));
+  } catch {
+    return {};
+  }
+};
+
+const tiles = () => wd.executeScript('return [...document.querySelectorAll("a.tile")].map((a) => a.getAttribute("href"))');
+
+before(async () => {
+  fs.mkdirSync(configDir, { recursive: true });
+  fs.mkdirSync(channelDir, { recursive: true });
+  server = await serveChannel();
+  await run(['catalogue', 'keygen', '--dir', keysDir, '--unencrypted']);
+  const pub = fs.readFileSync(path.join(keysDir, 'federation.pub'), 'utf8').split('\n')[1].trim();
+  const settings = fs.readFileSync(path.join(CONFIG_DIR, 'borne.toml'), 'utf8');
+  const url = `http://127.0.0.1:${server.address().port}/borne/`;
+  fs.writeFileSync(path.join(configDir, 'borne.toml'),
+    `${settings}\n[catalogue]\nchannel_url = "${url}"\npublic_keys = ["${pub}"]\n`);
+  // Version 1, shipped with the borne: no plain.test tile.
+  fs.writeFileSync(path.join(configDir, 'catalogue.toml'), `version = 1\n${without(shipped, 'plain')}`);
+  fs.writeFileSync(path.join(configDir, 'demarches.toml'), `version = 1\n${sheets}`);
+  // The référent hid the faulty service and put the redirector first.
+  fs.writeFileSync(path.join(stateDir, 'local.toml'), 'hidden = ["caf-test"]\norder = ["redirecteur", "institution"]\n');
+  await startAll();
+  wd = await startBorne({ stateDir, configDir });
+  await waitPortal(wd);
+});
+
+after(async () => {
+  if (wd?.sessionId) await wd.deleteSession().catch((e) => console.error(`deleteSession: ${e.message}`));
+  server?.close();
+  await stopAll();
+});
+
+test('a signed catalogue waits for the end of the session, then the new tile shows and the removed host is blocked', async () => {
+  assert.deepEqual(await tiles(), ['https://redirect.test/', 'https://www.institution.test/'], 'version 1 and the référent\'s order');
+  // Nothing published yet: the borne keeps its catalogue and tries again (backoff, 15 to 30 s).
+  await waitFor(() => status().last_result === 'unreachable' || status().last_result === 'http-status', 20000,
+    { message: 'the first check' });
+
+  // A person's session: the redirector still leads on, plain.test is refused.
+  let c = await landing('https://redirect.test/go?to=https://www.institution.test/blank%3Ffrom%3Dredirect');
+  assert.equal(c.kind, 'allowed', JSON.stringify(c));
+  c = await landing('https://plain.test/');
+  assert.deepEqual([c.kind, c.host], ['blocked', 'plain.test']);
+
+  // The federation publishes version 2: plain.test's tile added, the redirector removed.
+  fs.writeFileSync(path.join(channelDir, 'catalogue.toml'), `version = 2\n${without(shipped, 'redirecteur')}`);
+  fs.writeFileSync(path.join(channelDir, 'demarches.toml'), `version = 2\n${sheets}`);
+  const signed = await run(['catalogue', 'sign', '--key', path.join(keysDir, 'federation.key'), channelDir]);
+  assert.match(signed, /Version 2 signée/);
+  await waitFor(() => status().last_result === 'applied', 45000, { message: 'version 2 stored by the kiosk' });
+
+  // Stored, not in force: the person's session goes on with version 1.
+  c = await landing('https://plain.test/');
+  assert.deepEqual([c.kind, c.host], ['blocked', 'plain.test'], 'never during a session');
+  c = await landing('https://redirect.test/go?to=https://www.institution.test/blank%3Ffrom%3Dredirect');
+  assert.equal(c.kind, 'allowed', 'the removed host still opens until the session ends');
+
+  // Between two people, version 2 is in force.
+  await endSessionWithButton(wd);
+  await waitFor(async () => (await tiles()).includes('https://plain.test/'), 10000, { message: 'the new tile' });
+  assert.deepEqual(await tiles(), ['https://www.institution.test/', 'https://plain.test/'],
+    'the new tile, the removed one gone, the hidden one still hidden');
+  c = await landing('https://plain.test/');
+  assert.equal(c.kind, 'allowed', `the new tile's host opens: ${JSON.stringify(c)}`);
+  assert.match(await wd.executeScript('return document.getElementById("title").textContent'), /plain\.test/);
+  c = await landing('https://redirect.test/go?to=https://www.institution.test/blank%3Ffrom%3Dredirect');
+  assert.deepEqual([c.kind, c.host], ['blocked', 'redirect.test'], 'the removed host is blocked');
+
+  const s = status();
+  assert.equal(s.applied[0], 2);
+  assert.equal(s.set_aside.length, 1, JSON.stringify(s.set_aside));
+  assert.match(s.set_aside[0], /« redirecteur » n'est plus dans le catalogue national/);
+  const check = await run(['catalogue', 'check']);
+  assert.match(check, /à jour \(version 2\)/);
+});
