@@ -28,9 +28,14 @@ pub const EVERY_HOURS: i64 = 24;
 /// The file, in the state directory, where the kiosk counts its starts within a boot.
 pub const STARTS_FILE: &str = "kiosk-starts";
 
-/// The file, in the state directory, where the A/B updater says which slot runs and how its last update
-/// went (see [`Update`]): `slot = "a"` and `result = "ok"`, TOML.
+/// The file, in the state directory, where an updater may say which slot runs and how its last update
+/// went (see [`Update`]): `slot = "a"` and `result = "ok"`, TOML. It wins over [`UPDATER_RECORD`].
 pub const UPDATE_FILE: &str = "update-status.toml";
+
+/// The image's A/B updater's record (`kiosk-image/mkosi.extra/usr/libexec/borne/update-lib.sh`): `key=value`
+/// lines, among them `slot` (`A`, `B`), `running` (the version running), `outcome` (of the last check) and
+/// `last_rollback` (`<when> version <failed> on slot <X>, back to <version>`). Read by [`parse_updater_record`].
+pub const UPDATER_RECORD: &str = "/var/lib/borne-state/updates/status";
 
 /// Why a report was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -414,10 +419,45 @@ pub fn restarts(state_dir: &Path) -> u64 {
     text.split_once(' ').and_then(|(_, n)| n.trim().parse::<u64>().ok()).map_or(0, |n| n.saturating_sub(1))
 }
 
-/// The A/B updater's file ([`UPDATE_FILE`]): `slot` (`"a"`, `"b"`) and `result` ([`Update::CODES`]). Absent:
-/// no updater, `(None, Update::None)`; unreadable values are reported as none, with a log line.
+/// The image's updater record ([`UPDATER_RECORD`]) read as a slot and an outcome (pure):
+/// - `rolled-back` while the borne still runs the version a rollback went back to (`last_rollback` ends with
+///   `back to <running>`): the update it tried failed and none succeeded since;
+/// - else `ok` once a version runs and was seen good (`running` set), `failed` when the last check ended in an
+///   error before that, `none` otherwise.
+pub fn parse_updater_record(text: &str) -> (Option<char>, Update) {
+    let get = |key: &str| {
+        text.lines().rev().find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('='))).map(str::trim)
+    };
+    let slot = match get("slot") {
+        Some("A" | "a") => Some('a'),
+        Some("B" | "b") => Some('b'),
+        _ => None,
+    };
+    let running = get("running").filter(|v| !v.is_empty());
+    let back_to = get("last_rollback").and_then(|r| r.rsplit_once("back to ")).map(|(_, v)| v.trim());
+    let update = match (running, back_to) {
+        (Some(run), Some(back)) if run == back => Update::RolledBack,
+        (Some(_), _) => Update::Ok,
+        (None, _) if get("outcome").is_some_and(|o| o.starts_with("error")) => Update::Failed,
+        (None, Some(_)) => Update::RolledBack,
+        (None, None) => Update::None,
+    };
+    (slot, update)
+}
+
+/// Which slot runs and how the last update went: [`UPDATE_FILE`] in the state directory when there is one
+/// (`slot` `"a"` or `"b"`, `result` one of [`Update::CODES`]), else the image's updater record
+/// ([`UPDATER_RECORD`]). Neither: no updater, `(None, Update::None)`; unreadable values are reported as none,
+/// with a log line.
 pub fn read_update(state_dir: &Path) -> (Option<char>, Update) {
-    let Ok(text) = std::fs::read_to_string(state_dir.join(UPDATE_FILE)) else { return (None, Update::None) };
+    read_update_from(state_dir, Path::new(UPDATER_RECORD))
+}
+
+/// [`read_update`] with the updater record's path given (tests).
+pub fn read_update_from(state_dir: &Path, record: &Path) -> (Option<char>, Update) {
+    let Ok(text) = std::fs::read_to_string(state_dir.join(UPDATE_FILE)) else {
+        return std::fs::read_to_string(record).map_or((None, Update::None), |t| parse_updater_record(&t));
+    };
     let Ok(table) = text.parse::<toml::Table>() else {
         tracing::warn!("update status file is not TOML; reported as none");
         return (None, Update::None);
@@ -588,12 +628,31 @@ mod tests {
     }
 
     #[test]
+    fn the_image_updater_record_gives_slot_and_result() {
+        let good = "last_check=2026-12-01T10:00:00+01:00\noutcome=installed\nrunning=12\nslot=B\ngood_since=2026-12-01T10:05:00+01:00\n";
+        assert_eq!(parse_updater_record(good), (Some('b'), Update::Ok));
+        let rolled = "running=11\nslot=A\nlast_rollback=2026-12-02T09:00:00+01:00 version 12 on slot B, back to 11\n";
+        assert_eq!(parse_updater_record(rolled), (Some('a'), Update::RolledBack));
+        let later = format!("{rolled}running=13\nslot=B\n");
+        assert_eq!(parse_updater_record(&later), (Some('b'), Update::Ok), "a later update succeeded");
+        assert_eq!(parse_updater_record("outcome=error: download refused\n"), (None, Update::Failed));
+        assert_eq!(parse_updater_record(""), (None, Update::None));
+        let d = tempfile::tempdir().unwrap();
+        let record = d.path().join("status");
+        std::fs::write(&record, rolled).unwrap();
+        assert_eq!(read_update_from(d.path(), &record), (Some('a'), Update::RolledBack));
+        std::fs::write(d.path().join(UPDATE_FILE), "slot = \"b\"\nresult = \"ok\"\n").unwrap();
+        assert_eq!(read_update_from(d.path(), &record), (Some('b'), Update::Ok), "the state file wins");
+    }
+
+    #[test]
     fn the_updater_file_gives_slot_and_result() {
         let d = tempfile::tempdir().unwrap();
-        assert_eq!(read_update(d.path()), (None, Update::None));
+        let none = d.path().join("no-record");
+        assert_eq!(read_update_from(d.path(), &none), (None, Update::None));
         std::fs::write(d.path().join(UPDATE_FILE), "slot = \"b\"\nresult = \"rolled-back\"\n").unwrap();
-        assert_eq!(read_update(d.path()), (Some('b'), Update::RolledBack));
+        assert_eq!(read_update_from(d.path(), &none), (Some('b'), Update::RolledBack));
         std::fs::write(d.path().join(UPDATE_FILE), "slot = \"c\"\nresult = \"exploded\"\n").unwrap();
-        assert_eq!(read_update(d.path()), (None, Update::None));
+        assert_eq!(read_update_from(d.path(), &none), (None, Update::None));
     }
 }
