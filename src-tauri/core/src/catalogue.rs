@@ -226,6 +226,9 @@ pub struct Local {
     /// The référent's choices set aside because they point at a tile the national catalogue no
     /// longer has (removed or renamed by an update), one French note each.
     pub set_aside: Vec<String>,
+    /// Own tiles set aside because their theme left the national catalogue (their sheets and
+    /// places in the order are set aside with them).
+    pub set_aside_tiles: Vec<String>,
 }
 
 /// What kind of référent's choice was set aside.
@@ -237,6 +240,13 @@ pub enum SetAside {
     Order,
     /// An own "Avant de commencer" sheet belonged to the tile.
     Sheet,
+    /// An own tile was in a national theme an update removed.
+    OwnTile,
+}
+
+/// The `retired` entry of a national theme an update removed (tile ids are entries as they are).
+pub fn retired_theme(id: &str) -> String {
+    format!("theme:{id}")
 }
 
 fn parse_with<T: for<'de> Deserialize<'de>>(
@@ -444,21 +454,33 @@ pub fn parse_local_with(
     // Own tiles may not reuse a national id: seed the "seen" map with them.
     let mut ids: HashMap<String, usize> = national.services.iter().map(|s| (s.id.clone(), 0)).collect();
     ids.insert("centre".into(), 0);
+    let mut set_aside = Vec::new();
+    let mut set_aside_tiles = Vec::new();
     let services: Vec<Service> = raw
         .services
         .into_iter()
+        .filter(|s| {
+            let theme = s.theme.get_ref();
+            let gone = !has_theme(theme) && retired.contains(&retired_theme(theme));
+            if gone {
+                tracing::info!(tile = %s.id.get_ref(), theme = %theme, "référent's tile set aside: its theme is no longer in the catalogue");
+                set_aside.push(crate::messages::set_aside_fr(SetAside::OwnTile, s.id.get_ref()));
+                set_aside_tiles.push(s.id.get_ref().clone());
+            }
+            !gone
+        })
         .filter_map(|s| check_service(&src, s, Origin::Local, &known, &mut ids, &mut out))
         .collect();
     let exists = |id: &str| {
         id == "centre" || national.services.iter().any(|s| s.id == id) || services.iter().any(|s| s.id == id)
     };
-    let mut set_aside = Vec::new();
+    let gone = |id: &String| retired.contains(id) || set_aside_tiles.contains(id);
     let mut ids_of = |list: Vec<Spanned<String>>, kind: SetAside, out: &mut Vec<Diagnostic>| -> Vec<String> {
         list.into_iter()
             .filter_map(|id| {
                 if exists(id.get_ref()) {
                     Some(id.into_inner())
-                } else if retired.contains(id.get_ref()) {
+                } else if gone(id.get_ref()) {
                     tracing::info!(tile = %id.get_ref(), ?kind, "référent's choice set aside: tile no longer in the catalogue");
                     set_aside.push(crate::messages::set_aside_fr(kind, id.get_ref()));
                     None
@@ -473,7 +495,7 @@ pub fn parse_local_with(
     let order = ids_of(raw.order, SetAside::Order, &mut out);
     let extra_hosts = parse_rules(&src, &raw.extra_hosts, &mut out);
     if out.is_empty() {
-        Ok(Local { themes, services, hidden, order, extra_hosts, set_aside })
+        Ok(Local { themes, services, hidden, order, extra_hosts, set_aside, set_aside_tiles })
     } else {
         Err(out)
     }

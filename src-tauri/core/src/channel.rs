@@ -303,6 +303,9 @@ pub fn examine(paths: &Paths, keys: &[FederationKey], p: &Published) -> Result<E
     let Verified { version, key_id, ids } = verify_published(keys, p)?;
     let catalogue = String::from_utf8_lossy(&p.catalogue).into_owned();
     let demarches = String::from_utf8_lossy(&p.demarches).into_owned();
+    let new_themes: Vec<String> = parse_national(Path::new(CATALOGUE), &catalogue)
+        .map(|n| n.themes.into_iter().map(|t| t.id).collect())
+        .unwrap_or_default();
     let now = in_force(paths);
     if version <= now.version {
         let same = now.source == "channel"
@@ -315,12 +318,18 @@ pub fn examine(paths: &Paths, keys: &[FederationKey], p: &Published) -> Result<E
             Err(Refusal::Replay { offered: version, in_force: now.version })
         };
     }
-    // Ids the national catalogue loses with this version join those lost before.
+    // Ids the national catalogue loses with this version (tiles, and themes as `theme:<id>`) join
+    // those lost before.
     let old_ids: Vec<String> = std::fs::read_to_string(&now.catalogue)
         .ok()
         .and_then(|t| parse_national(&now.catalogue, &t).ok())
-        .map(|n| n.services.into_iter().map(|s| s.id).collect())
+        .map(|n| {
+            let themes = n.themes.iter().map(|t| crate::catalogue::retired_theme(&t.id));
+            n.services.iter().map(|s| s.id.clone()).chain(themes).collect()
+        })
         .unwrap_or_default();
+    let ids: Vec<String> =
+        ids.into_iter().chain(new_themes.iter().map(|t| crate::catalogue::retired_theme(t))).collect();
     let mut retired: Vec<String> =
         now.retired.iter().chain(old_ids.iter()).filter(|id| !ids.contains(id)).cloned().collect();
     retired.sort();

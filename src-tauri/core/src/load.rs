@@ -191,10 +191,10 @@ pub(crate) fn parse_all(t: &Texts) -> Result<Parsed, Vec<Diagnostic>> {
                 .map_err(|mut e| problems.append(&mut e))
                 .ok();
             let mut set_aside = Vec::new();
-            let own =
-                parse_demarches_with(&t.local_demarches.0, &t.local_demarches.1, &ids, &t.retired, &mut set_aside)
-                    .map_err(|mut e| problems.append(&mut e))
-                    .ok();
+            let gone: Vec<String> = t.retired.iter().chain(l.set_aside_tiles.iter()).cloned().collect();
+            let own = parse_demarches_with(&t.local_demarches.0, &t.local_demarches.1, &ids, &gone, &mut set_aside)
+                .map_err(|mut e| problems.append(&mut e))
+                .ok();
             l.set_aside.append(&mut set_aside);
             national.zip(own).map(|(n, o)| overlay_demarches(n, o))
         }

@@ -123,6 +123,13 @@ pub fn set_aside_fr(kind: crate::catalogue::SetAside, tile: &str) -> String {
         SetAside::Hidden => "votre choix de la masquer est mis de côté",
         SetAside::Order => "sa place dans votre ordre des tuiles est mise de côté",
         SetAside::Sheet => "votre fiche « Avant de commencer » pour cette tuile est mise de côté",
+        SetAside::OwnTile => {
+            return format!(
+                "Votre tuile « {tile} » était rangée dans un thème que le catalogue national n'a plus \
+                 (retiré ou renommé par la fédération) : elle est mise de côté. Choisissez-lui un autre \
+                 thème dans l'écran « Tuiles »."
+            )
+        }
     };
     format!(
         "La tuile « {tile} » n'est plus dans le catalogue national (retirée ou renommée par la fédération) : \

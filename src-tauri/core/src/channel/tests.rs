@@ -304,6 +304,31 @@ fn the_referents_choices_on_a_removed_tile_are_set_aside_with_a_note() {
 }
 
 #[test]
+fn an_own_tile_in_a_removed_theme_is_set_aside_with_its_sheet_and_place() {
+    let fed = Federation::new();
+    let (_d, paths) = borne();
+    let url = url::Url::parse("https://federation.example/borne/").unwrap();
+    let own = "[[services]]\nid = \"mairie\"\nname = \"Mairie\"\ndescription = \"La mairie\"\ntheme = \"famille\"\n\
+               pictogram = \"maison\"\nurl = \"https://www.mairie.example/\"\nhosts = [\"www.mairie.example\"]\n";
+    std::fs::write(paths.local(), format!("order = [\"mairie\", \"caf\"]\n{own}")).unwrap();
+    std::fs::write(paths.local_demarches(), sheet("rdv", "mairie")).unwrap();
+    // Version 2 renames the theme "famille" to "social".
+    let (c2, d2) = v2();
+    let c2 = c2.replace("id = \"famille\"", "id = \"social\"").replace("theme = \"famille\"", "theme = \"social\"");
+    let o = consider(&paths, &url, &[fed.key()], Ok(fed.publish(2, &c2, &d2)));
+    let Outcome::Applied { set_aside, .. } = &o else { panic!("{o:?}") };
+    assert_eq!(set_aside.len(), 3, "the tile, its place in the order and its sheet: {set_aside:?}");
+    assert!(set_aside[0].contains("Votre tuile « mairie » était rangée dans un thème"), "{set_aside:?}");
+    let l = load(&paths);
+    assert_eq!(l.running, Running::Current, "{:?}", l.problems);
+    assert_eq!(l.effective.services.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["caf", "france-travail"]);
+    // A typo in a theme is still an error.
+    std::fs::write(paths.local(), own.replace("theme = \"famille\"", "theme = \"famile\"")).unwrap();
+    std::fs::remove_file(paths.local_demarches()).unwrap();
+    assert_eq!(load(&paths).running, Running::LastGood);
+}
+
+#[test]
 fn a_clash_with_the_referents_own_tile_is_refused() {
     let fed = Federation::new();
     let (_d, paths) = borne();
