@@ -110,6 +110,7 @@ fn fleet_server() -> (ContractServer, Vec<u32>) {
                 printer: *printer,
                 restarts: 0,
                 slot: Some('a'),
+                image_version: None,
                 update: *update,
             };
             let mut r = health::report(&store, Why::Daily, Hour(now.0 - ago), 4, &m).unwrap();

@@ -294,6 +294,7 @@ fn machine(k: u32) -> borne_core::health::Machine {
         printer: [Printer::Ok, Printer::Down, Printer::None][k as usize % 3],
         restarts: u64::from(k % 4),
         slot: Some(if k.is_multiple_of(2) { 'a' } else { 'b' }),
+        image_version: None,
         update: [Update::None, Update::Ok, Update::RolledBack, Update::Failed][k as usize % 4],
     }
 }

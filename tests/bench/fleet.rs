@@ -19,7 +19,15 @@ use borne_core::stats::{Hour, Store};
 use borne_tests::matomo::{ContractServer, Role};
 
 fn machine(printer: Printer, update: Update) -> Machine {
-    Machine { free_disk: Some(9 << 30), uptime: Some(40_000), printer, restarts: 0, slot: Some('a'), update }
+    Machine {
+        free_disk: Some(9 << 30),
+        uptime: Some(40_000),
+        printer,
+        restarts: 0,
+        slot: Some('a'),
+        update,
+        image_version: None,
+    }
 }
 
 /// What a day of one borne's health adds to Matomo, measured through the real push.

@@ -115,7 +115,8 @@ pub struct Report {
     pub hour: Hour,
     /// Boot or daily.
     pub why: Why,
-    /// The kiosk's version (`0.1.0`).
+    /// The system image's version (`IMAGE_VERSION` of `/etc/os-release`, what the A/B updater installs), else
+    /// the kiosk program's (`0.1.0`).
     pub version: String,
     /// The catalogue in force (its `version`, 0 for a shipped file without one).
     pub catalogue: u64,
@@ -333,6 +334,8 @@ pub struct Machine {
     pub slot: Option<char>,
     /// The last update.
     pub update: Update,
+    /// The system image's version, when the machine runs the borne's image.
+    pub image_version: Option<String>,
 }
 
 /// Builds the report from the statistics file's delivery status and the machine (pure but for the store read).
@@ -341,7 +344,13 @@ pub fn report(store: &Store, why: Why, now: Hour, catalogue: u64, m: &Machine) -
     Ok(Report {
         hour: now,
         why,
-        version: env!("CARGO_PKG_VERSION").to_string(),
+        version: m
+            .image_version
+            .as_deref()
+            .and_then(version_code)
+            .filter(|v| *v != "0")
+            .unwrap_or(env!("CARGO_PKG_VERSION"))
+            .to_string(),
         catalogue,
         delivery: age_band(st.last_delivery_hour.map(Hour), now),
         backlog: backlog_band(st.backlog),
@@ -500,7 +509,14 @@ pub fn observe(paths: &Paths, printer: Option<&str>) -> Machine {
         },
     };
     let (slot, update) = read_update(&paths.state_dir);
-    Machine { free_disk, uptime, printer, restarts: restarts(&paths.state_dir), slot, update }
+    let image_version = std::fs::read_to_string("/etc/os-release").ok().and_then(|t| image_version(&t));
+    Machine { free_disk, uptime, printer, restarts: restarts(&paths.state_dir), slot, update, image_version }
+}
+
+/// `IMAGE_VERSION` of an os-release file (quotes removed).
+fn image_version(os_release: &str) -> Option<String> {
+    let v = os_release.lines().find_map(|l| l.strip_prefix("IMAGE_VERSION="))?.trim().trim_matches(['"', '\'']);
+    version_code(v).map(str::to_string)
 }
 
 /// Free bytes from `df -Pk` (the fourth column of the second line, in KiB).
@@ -533,6 +549,7 @@ mod tests {
             restarts: 2,
             slot: Some('b'),
             update: Update::RolledBack,
+            image_version: None,
         }
     }
 
@@ -565,6 +582,17 @@ mod tests {
         s.record_health(&r).unwrap();
         assert_eq!(s.last_health_hour().unwrap(), Some(now));
         assert_eq!(s.push_status().unwrap().backlog, 1, "the report waits in the outbox");
+    }
+
+    #[test]
+    fn the_image_version_wins_over_the_program_version() {
+        assert_eq!(image_version("NAME=Debian\nIMAGE_VERSION=\"12.3\"\n").as_deref(), Some("12.3"));
+        assert_eq!(image_version("NAME=Debian\n"), None);
+        let s = Store::open_in_memory().unwrap();
+        let with = Machine { image_version: Some("12.3".into()), ..machine() };
+        assert_eq!(report(&s, Why::Daily, Hour(1), 0, &with).unwrap().version, "12.3");
+        let zero = Machine { image_version: Some("0".into()), ..machine() };
+        assert_eq!(report(&s, Why::Daily, Hour(1), 0, &zero).unwrap().version, env!("CARGO_PKG_VERSION"));
     }
 
     #[test]

@@ -420,7 +420,15 @@ mod tests {
     use serde_json::json;
 
     fn rep(hour: i64, version: &str, backlog: &'static str, printer: Printer, update: Update) -> Report {
-        let m = Machine { free_disk: Some(8 << 30), uptime: Some(100), printer, restarts: 0, slot: Some('a'), update };
+        let m = Machine {
+            free_disk: Some(8 << 30),
+            uptime: Some(100),
+            printer,
+            restarts: 0,
+            slot: Some('a'),
+            update,
+            image_version: None,
+        };
         let s = crate::stats::Store::open_in_memory().unwrap();
         let mut r = crate::health::report(&s, Why::Daily, Hour(hour), 2, &m).unwrap();
         r.version = version.into();
