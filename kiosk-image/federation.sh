@@ -5,17 +5,18 @@
 #       makes the update signing key DIR/federation.key (keep it offline, never in a repository) and its
 #       certificate DIR/federation.crt (public: build.sh puts it in the image, BORNE_UPDATE_CERT=...).
 #   kiosk-image/federation.sh bundle --key K --cert C [--rootfs mkosi.output/root.ext4] [--out F.raucb]
-#       signs a system built by build.sh as a RAUC bundle (verity format: streamed over HTTPS, checked
-#       block by block, only the blocks a borne lacks are downloaded). Its version is the system's own
+#       signs a system built by build.sh as a RAUC bundle (verity format: checked block by block; with a
+#       block-hash index for a RAUC that streams, which Debian 12's does not). Its version is the system's own
 #       (os-release IMAGE_VERSION, set by build.sh's BORNE_VERSION). Put the .raucb on any static HTTPS
 #       server, at the address the bornes look at (update.conf url=).
 #
+# BORNE_BUNDLE_ZSTD: zstd level of the bundle's squashfs (default 19: smallest full download; CI uses 3).
 # Needs openssl, rauc, squashfs-tools and e2fsprogs (Debian 12 packages).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 COMPATIBLE=borne-debian12-x86_64
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 keys() {
   local dir="$1" name="${2:-Borne federation updates}"
@@ -63,7 +64,8 @@ adaptive=block-hash-index
 MANIFEST
   rm -f "$out"
   # --keyring: RAUC checks the signature it just made against the certificate.
-  rauc bundle --cert="$cert" --key="$key" --keyring="$cert" "$dir" "$out" >/dev/null
+  rauc bundle --cert="$cert" --key="$key" --keyring="$cert" \
+    --mksquashfs-args="-comp zstd -Xcompression-level ${BORNE_BUNDLE_ZSTD:-19}" "$dir" "$out" >/dev/null
   echo "$out: version $version, $(stat -c %s "$out") bytes"
 }
 
