@@ -594,6 +594,9 @@ fn every_byte_sent_is_in_the_vocabulary_and_planted_data_is_never_sent() {
     let b = borne(&server, site, "tok-p");
     let mut s = store(&b);
     sessions(&mut s, &mut Rng(99), hours_ago(3), 20);
+    // A health report goes through the same checks.
+    let report = borne_core::health::report(&s, Why::Boot, hours_ago(3), 2, &machine(7)).unwrap();
+    s.record_health(&report).unwrap();
     drop(s);
     // Plant what must never leave: a URL path, a page title, typed text, a person's host name, a
     // time finer than the hour is impossible to store (hours only), so plant the rest in the file.
@@ -606,6 +609,9 @@ fn every_byte_sent_is_in_the_vocabulary_and_planted_data_is_never_sent() {
             ("outcome", "jean.dupont@example.org"),
             ("blocked", "jean-dupont.example.org"),
             ("url", "https://www.caf.fr/allocataires"),
+            // A health line with a name in it, and one with a time finer than the hour.
+            ("health", &report.line().replace("slot=b", "slot=jean-dupont")),
+            ("health", &report.line().replace("T", "T15:37").replace("Z", "")),
         ] {
             c.execute(
                 "INSERT INTO counts (hour, cat, action, n) VALUES (?1, ?2, ?3, 1)",
@@ -623,11 +629,18 @@ fn every_byte_sent_is_in_the_vocabulary_and_planted_data_is_never_sent() {
     let problems = privacy_problems(&requests, "tok-p");
     assert!(problems.is_empty(), "{problems:?}");
     let all: String = requests.iter().map(RawRequest::text).collect();
-    for planted in ["dossier", "Caf.fr", "dupont", "allocataires"] {
+    for planted in ["dossier", "Caf.fr", "dupont", "allocataires", "15:37"] {
         assert!(!all.contains(planted), "{planted} was sent");
     }
+    let health: Vec<String> = server
+        .hits(site)
+        .iter()
+        .filter(|h| h.param("e_c") == Some("health"))
+        .map(|h| h.param("e_a").unwrap().into())
+        .collect();
+    assert_eq!(health, vec![report.line()], "the true report went, once");
     // The planted rows stay on the borne, undelivered (and logged as outside the vocabulary).
-    assert_eq!(s.push_status().unwrap().backlog, 5);
+    assert_eq!(s.push_status().unwrap().backlog, 7);
 
     // The checker itself fails on planted data.
     let planted = [
