@@ -159,6 +159,10 @@ fn a_borne_takes_good_signed_versions_from_a_static_server_and_refuses_the_other
     assert!(allowed(&paths, "https://www.monespacesante.fr/"), "the new tile's host opens");
     assert!(!l.effective.services.iter().any(|s| s.id == "ants"));
     assert_eq!(l.local.set_aside.len(), 1);
+    let (code, out) = bornectl(&paths, &["check-config"], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Catalogue national : version 10 (mise à jour signée de la fédération)."), "{out}");
+    assert!(out.contains("- La tuile « ants » n'est plus dans le catalogue national"), "{out}");
     let (code, out) = check("");
     assert_eq!((code, out.contains("à jour (version 10)")), (0, true), "{out}");
 

@@ -208,6 +208,19 @@ fn check_config(paths: &Paths) -> ExitCode {
                 e.themes.len(),
                 demarches.len()
             );
+            if national.version > 0 {
+                let source = borne_core::channel::in_force(paths).source;
+                let from = if source == "channel" {
+                    "mise à jour signée de la fédération"
+                } else {
+                    "livré avec la borne"
+                };
+                println!("Catalogue national : version {} ({from}).", national.version);
+            }
+            // The référent's choices an update of the national catalogue set aside (never errors).
+            for note in &local.set_aside {
+                println!("- {note}");
+            }
             ExitCode::SUCCESS
         }
         Err(problems) => {
