@@ -3,7 +3,9 @@
 // stores the new version while a person's session is open without changing anything for them, and
 // puts it in force when the session ends: the new tile shows and its host opens, the removed tile's
 // host is blocked, the référent's layer stays on top (a hidden tile stays hidden, the order entry of
-// the removed tile is set aside).
+// the removed tile is set aside). Then a tampered version is refused at the next start, the borne
+// stays on version 2, and the Maintenance screen shows the version, its source, the last check and
+// why the last one was refused.
 //
 // Run: flock /tmp/borne-harness.lock tests/e2e/run.sh tests/e2e/catalogue.test.mjs
 
@@ -12,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
 import {
@@ -25,6 +27,9 @@ import {
   waitPortal,
   waitFor,
   endSessionWithButton,
+  isVisible,
+  screenGrab,
+  ARTIFACTS,
   INSTITUTION,
   CONFIG_DIR,
 } from './lib/harness.mjs';
@@ -38,6 +43,7 @@ const keysDir = path.join(work, 'keys');
 const bornectl = path.join(path.dirname(borneBinary()), 'bornectl');
 let wd;
 let server;
+const PIN = '482915';
 
 const shipped = fs.readFileSync(path.join(CONFIG_DIR, 'catalogue.toml'), 'utf8');
 const sheets = fs.readFileSync(path.join(CONFIG_DIR, 'demarches.toml'), 'utf8');
@@ -73,18 +79,34 @@ async function run(args) {
   return stdout;
 }
 
-/** Where the content view ends up after a person's navigation to `url`. */
-async function landing(url) {
+/**
+ * Where the content view ends up after a person's navigation to `url`: the blocked page, or the
+ * allowed page whose address starts with `arrives` (read twice, 700 ms apart, so a provisional
+ * address during the load is never taken for the outcome).
+ */
+async function landing(url, arrives) {
   await wd.navigateTo(`${INSTITUTION}/blank?from=start`);
-  await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'allowed', 15000, { message: 'the institution' });
+  await waitFor(async () => (await wd.getUrl()).startsWith(`${INSTITUTION}/blank?from=start`), 15000, { message: 'the institution' });
   await wd.executeScript(`location.href = ${JSON.stringify(url)}; return 1;`);
-  let c;
+  const outcome = async () => {
+    const u = await wd.getUrl();
+    const c = classifyUrl(u);
+    if (c.kind === 'blocked') return { kind: 'blocked', host: c.host };
+    return u.startsWith(arrives) ? { kind: 'allowed', host: new URL(u).host } : null;
+  };
+  let first;
   await waitFor(async () => {
-    c = classifyUrl(await wd.getUrl());
-    return c.kind === 'blocked' || (c.kind === 'allowed' && !(await wd.getUrl()).includes('from=start'));
+    first = await outcome();
+    if (!first) return false;
+    await new Promise((r) => setTimeout(r, 700));
+    const again = await outcome();
+    return again && again.kind === first.kind && again.host === first.host;
   }, 15000, { message: `where ${url} leads` });
-  return c;
+  return first;
 }
+
+const REDIRECT = 'https://redirect.test/go?to=https://www.institution.test/blank%3Ffrom%3Dredirect';
+const REDIRECTED = `${INSTITUTION}/blank?from=redirect`;
 
 const status = () => {
   try {
@@ -111,6 +133,8 @@ before(async () => {
   fs.writeFileSync(path.join(configDir, 'demarches.toml'), `version = 1\n${sheets}`);
   // The référent hid the faulty service and put the redirector first.
   fs.writeFileSync(path.join(stateDir, 'local.toml'), 'hidden = ["caf-test"]\norder = ["redirecteur", "institution"]\n');
+  // The référent's PIN, as `bornectl set-pin` sets it (two lines on standard input).
+  execFileSync(bornectl, ['--config', configDir, '--state', stateDir, 'set-pin'], { input: `${PIN}\n${PIN}\n` });
   await startAll();
   wd = await startBorne({ stateDir, configDir });
   await waitPortal(wd);
@@ -129,9 +153,9 @@ test('a signed catalogue waits for the end of the session, then the new tile sho
     { message: 'the first check' });
 
   // A person's session: the redirector still leads on, plain.test is refused.
-  let c = await landing('https://redirect.test/go?to=https://www.institution.test/blank%3Ffrom%3Dredirect');
+  let c = await landing(REDIRECT, REDIRECTED);
   assert.equal(c.kind, 'allowed', JSON.stringify(c));
-  c = await landing('https://plain.test/');
+  c = await landing('https://plain.test/', 'https://plain.test/');
   assert.deepEqual([c.kind, c.host], ['blocked', 'plain.test']);
 
   // The federation publishes version 2: plain.test's tile added, the redirector removed.
@@ -142,9 +166,9 @@ test('a signed catalogue waits for the end of the session, then the new tile sho
   await waitFor(() => status().last_result === 'applied', 45000, { message: 'version 2 stored by the kiosk' });
 
   // Stored, not in force: the person's session goes on with version 1.
-  c = await landing('https://plain.test/');
+  c = await landing('https://plain.test/', 'https://plain.test/');
   assert.deepEqual([c.kind, c.host], ['blocked', 'plain.test'], 'never during a session');
-  c = await landing('https://redirect.test/go?to=https://www.institution.test/blank%3Ffrom%3Dredirect');
+  c = await landing(REDIRECT, REDIRECTED);
   assert.equal(c.kind, 'allowed', 'the removed host still opens until the session ends');
 
   // Between two people, version 2 is in force.
@@ -152,10 +176,10 @@ test('a signed catalogue waits for the end of the session, then the new tile sho
   await waitFor(async () => (await tiles()).includes('https://plain.test/'), 10000, { message: 'the new tile' });
   assert.deepEqual(await tiles(), ['https://www.institution.test/', 'https://plain.test/'],
     'the new tile, the removed one gone, the hidden one still hidden');
-  c = await landing('https://plain.test/');
+  c = await landing('https://plain.test/', 'https://plain.test/');
   assert.equal(c.kind, 'allowed', `the new tile's host opens: ${JSON.stringify(c)}`);
   assert.match(await wd.executeScript('return document.getElementById("title").textContent'), /plain\.test/);
-  c = await landing('https://redirect.test/go?to=https://www.institution.test/blank%3Ffrom%3Dredirect');
+  c = await landing(REDIRECT, REDIRECTED);
   assert.deepEqual([c.kind, c.host], ['blocked', 'redirect.test'], 'the removed host is blocked');
 
   const s = status();
@@ -164,4 +188,41 @@ test('a signed catalogue waits for the end of the session, then the new tile sho
   assert.match(s.set_aside[0], /« redirecteur » n'est plus dans le catalogue national/);
   const check = await run(['catalogue', 'check']);
   assert.match(check, /à jour \(version 2\)/);
+});
+
+test('a tampered version is refused at the next start; Maintenance shows the version in force, its source and why', async () => {
+  fs.writeFileSync(path.join(channelDir, 'catalogue.toml'), `version = 3\n${without(shipped, 'redirecteur')}`);
+  fs.writeFileSync(path.join(channelDir, 'demarches.toml'), `version = 3\n${sheets}`);
+  await run(['catalogue', 'sign', '--key', path.join(keysDir, 'federation.key'), channelDir]);
+  const signed = fs.readFileSync(path.join(channelDir, 'catalogue.toml'), 'utf8');
+  fs.writeFileSync(path.join(channelDir, 'catalogue.toml'), signed.replace('name = "Site en clair"', 'name = "Site piégé"'));
+
+  await wd.deleteSession();
+  wd = await startBorne({ stateDir, configDir });
+  await waitPortal(wd);
+  await waitFor(() => status().last_result === 'tampered', 20000, { message: 'the start check refusing version 3' });
+  assert.deepEqual(await tiles(), ['https://www.institution.test/', 'https://plain.test/'], 'version 2 stays in force');
+  assert.equal(await wd.executeScript('return document.querySelector(\'a.tile[href="https://plain.test/"]\').textContent.includes("Site en clair")'), true);
+
+  await wd.click({ css: '#admin-link' });
+  await waitFor(async () => new URL(await wd.getUrl()).pathname === '/admin.html', 15000, { message: 'the admin page' });
+  await waitFor(() => isVisible(wd, '#pin-screen'), 10000, { message: 'the PIN screen' });
+  await wd.sendKeys({ css: '#pin' }, PIN);
+  await wd.click({ css: '#pin-submit' });
+  await waitFor(() => isVisible(wd, '#admin-main'), 10000, { message: 'the admin screens' });
+  await wd.click({ css: '.tab[data-tab="maintenance"]' });
+  await waitFor(() => isVisible(wd, '#catalogue-status'), 5000, { message: 'the maintenance screen' });
+  const shown = await wd.executeScript('return document.getElementById("catalogue-status").innerText');
+  await wd.executeScript('document.getElementById("h-catalogue").scrollIntoView(); return 1;');
+  await screenGrab(path.join(ARTIFACTS, 'admin-catalogue.png'));
+  for (const line of [
+    /Version du catalogue en place : 2/,
+    /Source : mise à jour signée de la fédération/,
+    /Adresse de la fédération : http:\/\/127\.0\.0\.1:\d+\/borne\//,
+    /Clés de la fédération acceptées : [0-9A-F]{16}/,
+    /Dernière vérification : \d{4}-\d\d-\d\d \d\d:\d\d/,
+    /Résultat : voir le dernier refus ci-dessous/,
+    /Dernier refus \(.+\) : Mise à jour du catalogue refusée : le fichier catalogue\.toml a été modifié après sa signature/,
+    /« redirecteur » n'est plus dans le catalogue national/,
+  ]) assert.match(shown, line);
 });
