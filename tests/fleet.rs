@@ -196,6 +196,7 @@ fn each_borne_gets_exactly_its_alerts() {
     let out = bornectl_fleet(&server, &token_file, "");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("8 bornes, 7 avec une alerte"), "{text}");
+    eprintln!("{text}");
 
     std::fs::write(&token_file, "nope\n").unwrap();
     let out = bornectl_fleet(&server, &token_file, "--csv");

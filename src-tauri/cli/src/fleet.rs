@@ -52,7 +52,8 @@ pub fn fleet(matomo: &str, token_file: &Path, csv: bool, html: bool) -> ExitCode
         for b in &bornes {
             let state = match &b.latest {
                 Some(r) => format!(
-                    "version {}, catalogue {}, imprimante {}, {} sessions par jour",
+                    "dernier rapport {}, version {}, catalogue {}, imprimante {}, {} sessions par jour",
+                    fleet::seen(b),
                     r.version,
                     r.catalogue,
                     borne_core::messages::fleet_printer_fr(r.printer.code()),

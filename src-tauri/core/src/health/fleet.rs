@@ -262,8 +262,8 @@ pub async fn read(client: &Client, token: &Token, now: Hour) -> Result<Vec<Borne
     Ok(analyse(&sites, &reports, &sessions, now))
 }
 
-/// `2026-12-03 15 h` (UTC), or `jamais`.
-fn seen(b: &Borne) -> String {
+/// When the latest report was made, `2026-12-03 15 h UTC`, or `jamais`.
+pub fn seen(b: &Borne) -> String {
     b.latest.as_ref().map_or_else(
         || "jamais".to_string(),
         |r| {
