@@ -1,5 +1,6 @@
 // The federation's signed catalogue, applied live between two people: the real kiosk checks a
-// channel served on 127.0.0.1 (signed with a throwaway key made by `bornectl catalogue keygen`),
+// channel served over HTTPS by a static server of this test (www.institution.test on another port,
+// the test CA in the system's store: the kiosk's rustls client with the system roots) (signed with a throwaway key made by `bornectl catalogue keygen`),
 // stores the new version while a person's session is open without changing anything for them, and
 // puts it in force when the session ends: the new tile shows and its host opens, the removed tile's
 // host is blocked, the référent's layer stays on top (a hidden tile stays hidden, the order entry of
@@ -12,7 +13,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -30,6 +31,7 @@ import {
   isVisible,
   screenGrab,
   ARTIFACTS,
+  WORK,
   INSTITUTION,
   CONFIG_DIR,
 } from './lib/harness.mjs';
@@ -58,10 +60,12 @@ function without(text, id) {
   return text.slice(0, begin) + text.slice(end);
 }
 
-/** A static file server for the channel folder, as the federation's web server would be. */
+/** A static HTTPS file server for the channel folder, as the federation's web server would be. */
 function serveChannel() {
+  const certs = path.join(WORK, 'certs');
+  const tls = { key: fs.readFileSync(path.join(certs, 'leaf.key')), cert: fs.readFileSync(path.join(certs, 'leaf.pem')) };
   return new Promise((resolve) => {
-    const s = http.createServer((req, res) => {
+    const s = https.createServer(tls, (req, res) => {
       const name = path.basename(new URL(req.url, 'http://x').pathname);
       const file = path.join(channelDir, name);
       if (!fs.existsSync(file)) {
@@ -70,7 +74,8 @@ function serveChannel() {
       }
       res.writeHead(200, { 'content-type': 'text/plain' }).end(fs.readFileSync(file));
     });
-    s.listen(0, '127.0.0.1', () => resolve(s));
+    // www.institution.test's address (hosts block), another port than the sites server's.
+    s.listen(0, '127.0.1.1', () => resolve(s));
   });
 }
 
@@ -125,7 +130,7 @@ before(async () => {
   await run(['catalogue', 'keygen', '--dir', keysDir, '--unencrypted']);
   const pub = fs.readFileSync(path.join(keysDir, 'federation.pub'), 'utf8').split('\n')[1].trim();
   const settings = fs.readFileSync(path.join(CONFIG_DIR, 'borne.toml'), 'utf8');
-  const url = `http://127.0.0.1:${server.address().port}/borne/`;
+  const url = `https://www.institution.test:${server.address().port}/borne/`;
   fs.writeFileSync(path.join(configDir, 'borne.toml'),
     `${settings}\n[catalogue]\nchannel_url = "${url}"\npublic_keys = ["${pub}"]\n`);
   // Version 1, shipped with the borne: no plain.test tile.
@@ -218,7 +223,7 @@ test('a tampered version is refused at the next start; Maintenance shows the ver
   for (const line of [
     /Version du catalogue en place : 2/,
     /Source : mise à jour signée de la fédération/,
-    /Adresse de la fédération : http:\/\/127\.0\.0\.1:\d+\/borne\//,
+    /Adresse de la fédération : https:\/\/www\.institution\.test:\d+\/borne\//,
     /Clés de la fédération acceptées : [0-9A-F]{16}/,
     /Dernière vérification : \d{4}-\d\d-\d\d \d\d:\d\d/,
     /Résultat : voir le dernier refus ci-dessous/,
