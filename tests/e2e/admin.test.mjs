@@ -98,7 +98,8 @@ async function tab(name) {
 }
 
 async function leave() {
-  await wd.click({ css: '#leave' });
+  // Leaving the référent's space ends the session: the admin page's view is closed for a new one.
+  await wd.clickClosingView({ css: '#leave' });
   await waitPortal(20000);
 }
 

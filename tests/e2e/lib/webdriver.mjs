@@ -179,6 +179,20 @@ export class WebDriver {
   async click(el) {
     return this.request('POST', this.s(`/element/${await this.#id(el)}/click`), {});
   }
+  /**
+   * A click whose effect closes the view it lands in (the kiosk ends the session and gives the next
+   * person a new content view): the answer may come after the view is gone, as a stale element or a
+   * closed window. The click was performed then; WebDriver's current window moves to the new view.
+   */
+  async clickClosingView(el) {
+    const id = await this.#id(el);
+    try {
+      await this.#send('POST', this.s(`/element/${id}/click`), {});
+    } catch (e) {
+      if (!(e instanceof WebDriverError) || !['stale element reference', 'no such window'].includes(e.code)) throw e;
+    }
+    await this.followContent();
+  }
   async sendKeys(el, text) {
     return this.request('POST', this.s(`/element/${await this.#id(el)}/value`), { text: String(text) });
   }
