@@ -373,7 +373,7 @@ fn check_service(
     })
 }
 
-fn service_entries(
+pub(crate) fn service_entries(
     hosts: &[HostRule],
     http_hosts: &[HostRule],
     groups: &[String],

@@ -8,6 +8,7 @@
 //! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path).
 
 pub mod admin;
+pub mod audit;
 pub mod catalogue;
 pub mod channel;
 pub mod config;
