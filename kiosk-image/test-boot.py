@@ -502,14 +502,10 @@ def grubenv(key, port, known_hosts):
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
-def update_phase(mode, vm, image, out, accel, timeout, key, known_hosts, keys, check, figures):
-    """Checks 9-11 (see the module's text) from a running boot 2 with SSH; returns the VM running last.
-    v2 comes over HTTPS through the updater (a whole bundle: Debian 12's RAUC cannot stream); the bundles
-    that must be refused, and v3, come on a USB stick (an ext4 one, plugged into the running VM), as a
-    centre with no usable connection would get them: under TCG each download of a bundle takes minutes."""
-    def sh(command, timeout=180):
-        return ssh(key, vm.ssh_port, known_hosts, command, strict="yes", timeout=timeout)
-
+def prepare_bundles(mode, image, out, keys):
+    """The update test's bundles, made on the host while the VM boots: v2 (served over HTTPS), and on an
+    ext4 USB stick image v1, v3, one signed by another key, two tampered ones. Returns what
+    update_phase needs."""
     work = os.path.join(out, f"{mode}-bundles")
     if os.path.exists(work):
         shutil.rmtree(work)
@@ -527,6 +523,7 @@ def update_phase(mode, vm, image, out, accel, timeout, key, known_hosts, keys, c
     make_bundle(keys, os.path.join(work, "v3.ext4"), os.path.join(stick_dir, "v3.raucb"))
     for f in ("v2.ext4", "v3.ext4"):
         os.unlink(os.path.join(work, f))
+    figures = {}
     figures["bundle_build_s"] = round((time.time() - t0) / 3, 1)
     # Another key's bundle: v2 re-signed. Tampered: one byte flipped in the signature (a bundle ends with
     # its signature, then the signature's size), and one in the system image (a third of the way in).
@@ -546,6 +543,21 @@ def update_phase(mode, vm, image, out, accel, timeout, key, known_hosts, keys, c
     figures["bundle_bytes"] = os.path.getsize(b2)
     figures["full_image_zst_bytes"] = os.path.getsize(image + ".zst") if os.path.exists(image + ".zst") else None
     figures["bundles_ready_s"] = round(time.time() - t0, 1)
+
+    return {"v1": v1, "v2": v2, "v3": v3, "b2": b2, "stick": stick, "work": work, "figures": figures}
+
+
+def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check, figures):
+    """Checks 9-11 (see the module's text) from a running boot 2 with SSH; returns the VM running last.
+    v2 comes over HTTPS through the updater (a whole bundle: Debian 12's RAUC cannot stream); the bundles
+    that must be refused, and v3, come on a USB stick (an ext4 one, plugged into the running VM), as a
+    centre with no usable connection would get them: under TCG each download of a bundle takes minutes."""
+    def sh(command, timeout=180):
+        return ssh(key, vm.ssh_port, known_hosts, command, strict="yes", timeout=timeout)
+
+    b = bundles.result()
+    v1, v2, v3, b2, stick, work = b["v1"], b["v2"], b["v3"], b["b2"], b["stick"], b["work"]
+    figures.update(b["figures"])
 
     def plug_stick():
         vm.qmp.hmp(f"drive_add 0 if=none,id=bundles,format=raw,readonly=on,file={stick}")
@@ -713,6 +725,10 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None):
     if setup:
         stick = os.path.join(out, f"{mode}-stick.img")
         make_stick(stick, setup_text(pub) if setup == "good" else SETUP_TOML_BAD)
+    bundles = None
+    if update_keys and setup == "good":
+        bundles = concurrent.futures.ThreadPoolExecutor(max_workers=1).submit(prepare_bundles, mode, image, out,
+                                                                              update_keys)
     vm = Vm(mode, disk, out, accel, log1, stick)
     figures["accelerator"] = vm.accel
     try:
@@ -826,7 +842,7 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None):
         logins = re.findall(r"login:", vm.serial())
         check("no login prompt on the serial console (boot 2)", not logins, f"{len(logins)} found")
         if update_keys and setup == "good":
-            vm = update_phase(mode, vm, image, out, accel, timeout, key, known_hosts, update_keys, check, figures)
+            vm = update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check, figures)
     except Exception as e:  # a failed wait is a failed check, with what the console said
         check("run completed", False, f"{type(e).__name__}: {e}")
         try:

@@ -31,6 +31,11 @@ setting() { # setting KEY [DEFAULT]
 booted_slot() { sed -n 's/.*rauc\.slot=\([AB]\).*/\1/p' /proc/cmdline; }
 other_slot() { [ "$(booted_slot)" = A ] && echo B || echo A; }
 running_version() { (. /etc/os-release && printf '%s\n' "${IMAGE_VERSION:-0}"); }
+# The version of the bundle RAUC is installing, for its system handlers (RAUC 1.8 gives them the
+# mounted bundle, not RAUC_MF_VERSION): its signed manifest's [update] version.
+bundle_version() {
+    sed -n '/^\[update\]/,/^\[/s/^version=//p' "${RAUC_BUNDLE_MOUNT_POINT:-/nonexistent}/manifest.raucm" 2>/dev/null | head -n 1
+}
 
 grubenv_get() { grub-editenv /efi/grub/grubenv list 2>/dev/null | sed -n "s/^$1=//p"; }
 
