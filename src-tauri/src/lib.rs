@@ -10,9 +10,11 @@
 //! - [`printing`]: the page or PDF to a file, then to CUPS; [`network`]: error pages, offline state;
 //! - [`documents`]: the session's files in the viewer and « Mes documents », a site's file chooser;
 //! - [`commands`]: what the local pages may ask of the shell; [`watchdog`]: systemd's watchdog;
-//! - [`catalogue_channel`]: the federation's signed catalogue, put in force between two people.
+//! - [`catalogue_channel`]: the federation's signed catalogue, put in force between two people;
+//! - [`audit`]: `borne --audit-catalogue OUT`, the catalogue watch (a GTK window, not the kiosk).
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod catalogue_channel;
 pub mod commands;
@@ -55,6 +57,10 @@ pub struct Args {
     /// State directory (local.toml, statistics, session folder). Default: $XDG_STATE_HOME/borne.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
+    /// Catalogue watch instead of the kiosk: open each tile's entry page with nothing blocked and
+    /// write a French report and its history into the folder OUT, then exit.
+    #[arg(long, value_name = "OUT")]
+    pub audit_catalogue: Option<PathBuf>,
 }
 
 /// Everything the shell shares between hooks and commands.
@@ -151,11 +157,14 @@ pub fn run() {
             )
             .init();
     }
-    watchdog::ping();
     let paths = Paths {
         config_dir: args.config.clone().unwrap_or_else(Paths::default_config_dir),
         state_dir: args.state.clone().unwrap_or_else(Paths::default_state_dir),
     };
+    if let Some(out) = &args.audit_catalogue {
+        std::process::exit(audit::run(out, &paths));
+    }
+    watchdog::ping();
     let dirs = SessionDirs::new(&paths.state_dir);
     // Before any webview exists: nothing a crash or power cut left may reach the next person.
     if let Err(e) = dirs.wipe_at_start() {

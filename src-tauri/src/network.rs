@@ -109,7 +109,7 @@ fn g_bump(g: &Rc<Cell<u64>>) {
 }
 
 /// The GError's code for the domains the core knows (`glib::Error` does not expose the raw code).
-fn error_code(e: &glib::Error) -> i32 {
+pub(crate) fn error_code(e: &glib::Error) -> i32 {
     if let Some(k) = e.kind::<gio::IOErrorEnum>() {
         return k.into_glib();
     }

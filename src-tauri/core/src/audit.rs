@@ -30,6 +30,10 @@ pub const DEFAULT_SETTLE: Duration = Duration::from_secs(3);
 /// How many earlier runs (in which a tile's page answered) a rule must go unseen in to be listed as
 /// a candidate to drop.
 pub const HISTORY_RUNS: usize = 5;
+/// The report's file name in the output folder (`borne --audit-catalogue OUT`).
+pub const REPORT_FILE: &str = "veille-catalogue.md";
+/// The history's file name, beside the report.
+pub const HISTORY_FILE: &str = "veille-catalogue.history.json";
 
 /// One rule of a tile, as the catalogue writes it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -304,6 +304,44 @@ pub fn fleet_printer_fr(code: &str) -> &'static str {
     }
 }
 
+/// Why `borne --audit-catalogue` cannot run, in French (the English log line says the cause).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditStop {
+    /// Neither the current files nor a last good copy load.
+    Config,
+    /// The output folder cannot be made or written.
+    Output,
+    /// The history file beside the report is not one this program wrote.
+    History,
+    /// No display to open pages on.
+    Display,
+    /// The recording gate could not start.
+    Gate,
+}
+
+/// The French message for an [`AuditStop`], with what to do; `path` is the folder or file concerned.
+pub fn audit_stop_fr(stop: AuditStop, path: &str) -> String {
+    match stop {
+        AuditStop::Config => format!(
+            "Veille impossible : la configuration de {path} ne se charge pas et aucune version correcte n'a été \
+             gardée. Corrigez-la (bornectl check-config dit quoi) puis relancez la veille."
+        ),
+        AuditStop::Output => format!(
+            "Veille impossible : le dossier {path} ne peut pas être créé ou écrit. Choisissez un dossier où vous \
+             avez le droit d'écrire."
+        ),
+        AuditStop::History => format!(
+            "Veille impossible : l'historique {path} n'est pas lisible. Déplacez-le (la veille repartira sans \
+             historique) ou remettez la version précédente."
+        ),
+        AuditStop::Display => format!(
+            "Veille impossible : pas d'écran pour ouvrir les pages. Lancez-la sous un affichage, par exemple \
+             « xvfb-run borne --audit-catalogue {path} »."
+        ),
+        AuditStop::Gate => "Veille impossible : le relais réseau local n'a pas pu démarrer. Réessayez.".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! The catalogue watch's memory: the hosts each tile's page loaded, run after run, kept in a small
-//! JSON file beside the report (`OUT.history.json`), so a rule no recent run has seen can be listed
-//! as a candidate to drop.
+//! JSON file beside the report (`OUT/veille-catalogue.history.json`, [`super::HISTORY_FILE`]), so a
+//! rule no recent run has seen can be listed as a candidate to drop.
 //!
 //! Only runs in which a tile's page answered (ok or moved) count for that tile: a site down for a day
 //! says nothing about the hosts it needs.

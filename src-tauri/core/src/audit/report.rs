@@ -216,3 +216,20 @@ pub fn render_fr(head: &Head, findings: &[Finding]) -> String {
     );
     o
 }
+
+/// The one line `borne --audit-catalogue` prints when the report is written.
+pub fn summary_fr(findings: &[Finding], report: &str) -> String {
+    let count = |pred: fn(&EntryStatus) -> bool| findings.iter().filter(|f| pred(&f.status)).count();
+    let ok = count(|s| matches!(s, EntryStatus::Ok));
+    let moved = count(|s| matches!(s, EntryStatus::Moved { .. }));
+    let gone = count(|s| matches!(s, EntryStatus::Gone(_)));
+    let http = count(|s| matches!(s, EntryStatus::HttpError(_)));
+    let unreachable = count(|s| matches!(s, EntryStatus::Unreachable(_)));
+    let needing = findings.iter().filter(|f| !f.needs.is_empty()).count();
+    let unused = findings.iter().filter(|f| f.unused.as_ref().is_some_and(|u| !u.rules.is_empty())).count();
+    format!(
+        "Veille du catalogue : {} ; en ligne {ok}, déplacées {moved}, introuvables {gone}, en erreur {http}, \
+         injoignables {unreachable} ; hôtes nouveaux pour {needing}, règles jamais vues pour {unused}. Rapport : {report}",
+        plural(findings.len(), "tuile", "tuiles")
+    )
+}

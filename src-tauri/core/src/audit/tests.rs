@@ -1,7 +1,7 @@
 //! The catalogue watch's decisions: entry statuses, hosts needed, history and the French report.
 
 use super::history::{History, Run, Unused};
-use super::report::{render_fr, status_fr, Head};
+use super::report::{render_fr, status_fr, summary_fr, Head};
 use super::*;
 
 fn rule(s: &str) -> HostRule {
@@ -34,10 +34,13 @@ fn failed(domain: &str, code: i32, gate: Option<Upstream>) -> LoadEnd {
     LoadEnd::Failed { domain: domain.into(), code, gate, online: true }
 }
 
+/// A case of the status table: name, main-frame hops, how the load ended, the status expected.
+type StatusCase = (&'static str, Vec<(&'static str, u32)>, LoadEnd, EntryStatus);
+
 #[test]
 fn entry_statuses() {
     let url = |s: &str| Url::parse(s).unwrap();
-    let cases: Vec<(&str, Vec<(&str, u32)>, LoadEnd, EntryStatus)> = vec![
+    let cases: Vec<StatusCase> = vec![
         ("plain ok", vec![("https://www.caf.fr/", 200)], LoadEnd::Finished, EntryStatus::Ok),
         (
             "same host, another path",
@@ -278,7 +281,9 @@ fn history_counts_only_runs_where_the_page_answered() {
     h.push(Run::of("r4", &[finding("caf", EntryStatus::Gone(404), &["www.caf.fr"])]));
     assert_eq!(h.runs[1].tiles.get("caf"), None, "a failed page records nothing");
     let names = |u: Option<Unused>| u.map(|u| (u.runs, u.rules.iter().map(|r| r.rule.to_string()).collect::<Vec<_>>()));
-    let table: Vec<(usize, Option<(usize, Vec<&str>)>)> = vec![
+    // Window → (runs looked at, rules unseen).
+    type Expected = Option<(usize, Vec<&'static str>)>;
+    let table: Vec<(usize, Expected)> = vec![
         (1, Some((1, vec!["franceconnect.gouv.fr", "old.example"]))),
         (2, Some((2, vec!["franceconnect.gouv.fr"]))),
         (5, Some((2, vec!["franceconnect.gouv.fr"]))),
@@ -369,4 +374,34 @@ fn the_report_names_each_finding() {
     }
     let calm = render_fr(&head, &[finding("ok", EntryStatus::Ok, &[])]);
     assert!(calm.contains("Rien à changer"), "{calm}");
+}
+
+#[test]
+fn the_summary_counts_each_kind() {
+    let mut cdn = finding("cdn", EntryStatus::Ok, &[]);
+    cdn.needs = vec![Need {
+        host: "cdn.example".into(),
+        kind: NeedKind::Host,
+        requests: 1,
+        main_frame: false,
+        allowed_for: vec![],
+    }];
+    cdn.unused = Some(Unused { runs: 2, rules: vec![TileRule { rule: rule("old.example"), group: None }] });
+    let moved = finding(
+        "moved",
+        EntryStatus::Moved { to: Url::parse("https://b.example/").unwrap(), allowed: false, permanent: true },
+        &[],
+    );
+    let findings = [
+        cdn,
+        moved,
+        finding("gone", EntryStatus::Gone(410), &[]),
+        finding("tls", EntryStatus::Unreachable(Failure::Tls), &[]),
+        finding("err", EntryStatus::HttpError(500), &[]),
+    ];
+    assert_eq!(
+        summary_fr(&findings, "/srv/veille/veille-catalogue.md"),
+        "Veille du catalogue : 5 tuiles ; en ligne 1, déplacées 1, introuvables 1, en erreur 1, injoignables 1 ; \
+         hôtes nouveaux pour 1, règles jamais vues pour 1. Rapport : /srv/veille/veille-catalogue.md"
+    );
 }
