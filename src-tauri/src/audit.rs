@@ -23,8 +23,8 @@ use borne_core::proxy::Proxy;
 use gtk::prelude::*;
 use webkit2gtk::{
     LoadEvent, NavigationPolicyDecision, NavigationPolicyDecisionExt, NetworkProxyMode, NetworkProxySettings,
-    PolicyDecisionExt, PolicyDecisionType, ResponsePolicyDecision, ResponsePolicyDecisionExt, URIRequestExt,
-    URIResponse, URIResponseExt, WebContext, WebResourceExt, WebView, WebViewExt, WebsiteDataManager,
+    PolicyDecisionExt, PolicyDecisionType, ResponsePolicyDecision, ResponsePolicyDecisionExt, SettingsExt,
+    URIRequestExt, URIResponse, URIResponseExt, WebContext, WebResourceExt, WebView, WebViewExt, WebsiteDataManager,
     WebsiteDataManagerExt,
 };
 
@@ -210,6 +210,11 @@ fn new_watch(proxy: &Proxy) -> Watch {
     manager.set_network_proxy_settings(NetworkProxyMode::Custom, Some(&mut settings));
     let context = WebContext::with_website_data_manager(&manager);
     let view = WebView::with_context(&context);
+    // Report-only: a window a script opens without a click reaches the policy hook (recorded there,
+    // never opened) instead of being dropped silently by WebKit's popup blocker.
+    if let Some(settings) = WebViewExt::settings(&view) {
+        settings.set_javascript_can_open_windows_automatically(true);
+    }
     let window = gtk::Window::new(gtk::WindowType::Toplevel);
     window.set_title("Veille du catalogue");
     window.set_default_size(1280, 800);
@@ -309,11 +314,20 @@ fn connect(runner: &Rc<Runner>, watch: &Rc<Watch>) {
         true
     });
 
+    // `window.open`: WebKit asks for a new view; recorded, none given (one view per tile).
+    let w = Rc::downgrade(watch);
+    watch.view.connect_create(move |_, action| {
+        if let (Some(w), Some(uri)) = (w.upgrade(), action.request().and_then(|r| r.uri())) {
+            w.obs.borrow_mut().navigations.push(uri.to_string());
+        }
+        None
+    });
+
     let w = Rc::downgrade(watch);
     watch.view.connect_decide_policy(move |_, decision, kind| {
         let Some(w) = w.upgrade() else { return false };
         match kind {
-            // A new window the page asks for: recorded, never opened (one view per tile).
+            // A link or form aimed at a new window: recorded, never opened.
             PolicyDecisionType::NewWindowAction => {
                 let uri = decision
                     .downcast_ref::<NavigationPolicyDecision>()

@@ -383,7 +383,7 @@ async function institution(req, res, url, host) {
   const q = url.searchParams;
   if (p === '/' || p === '/index.html') return send(res, 200, 'text/html; charset=utf-8', institutionHome(host));
   // The catalogue watch (audit.test.mjs): a tile's entry page that now also loads a script from
-  // a host its rules do not list (www.mairie.test).
+  // a host its rules do not list (www.mairie.test), which opens a window there.
   if (p === '/audit/news') {
     return html(res, 'Actualités', '<h1 id="title">Actualités</h1><p id="widget">…</p>',
       '<script src="https://www.mairie.test/audit/widget.js" defer></script>');
@@ -593,7 +593,8 @@ function plain(req, res, url, scheme) {
 function local(res, url) {
   if (url.pathname === '/') return html(res, 'Mairie de test', '<h1 id="title">Mairie de test</h1>');
   if (url.pathname === '/audit/widget.js') {
-    return send(res, 200, 'application/javascript', "document.getElementById('widget').textContent = 'widget de la mairie';");
+    return send(res, 200, 'application/javascript',
+      "document.getElementById('widget').textContent = 'widget de la mairie'; window.open('https://www.mairie.test/audit/fenetre');");
   }
   return send(res, 404, 'text/plain', 'not found');
 }
