@@ -179,7 +179,7 @@ pub async fn help_print(webview: Webview, app: AppHandle) -> Result<Printed> {
     caller_is(&webview, &[TOOLBAR])?;
     app.state::<Kiosk>().touch();
     let file = pdf_of(&app, TOOLBAR).await?;
-    let pages = borne_core::print::pdf_file_page_count(&file).unwrap_or(1);
+    let pages = printing::count_pages(&file).map_err(|e| CommandError { code: e.code() })?;
     if let Ok(mut p) = app.state::<Kiosk>().print.lock() {
         p.document = Some((file, pages));
     }
@@ -341,10 +341,11 @@ async fn submit_prepared(app: &AppHandle, copies: u32, pages: Pages) -> Result<P
     let a = app.clone();
     let outcome = tauri::async_runtime::spawn_blocking(move || {
         let kiosk = a.state::<Kiosk>();
+        // The pages are reserved here, under the session's lock; a job `lp` does not take gives
+        // them back. The range charged is the range `lp` prints.
         let (printer, file, plan) = printing::checked_plan(&kiosk, copies, pages)?;
-        let job = printing::submit(&printer, &file, &plan)?;
+        let job = printing::submit(&printer, &file, &plan).inspect_err(|_| printing::give_back(&kiosk, &plan))?;
         if let Ok(mut p) = kiosk.print.lock() {
-            p.used += plan.pages();
             p.jobs.push(job);
         }
         kiosk.stats.record(borne_core::stats::Event::PagesPrinted(plan.pages()));
@@ -358,8 +359,8 @@ async fn submit_prepared(app: &AppHandle, copies: u32, pages: Pages) -> Result<P
         Ok(n) => {
             tracing::info!(pages = n, "print job submitted");
             let quota = kiosk.loaded.read().map(|l| l.settings.printing.page_quota).unwrap_or(0);
-            let used = kiosk.print.lock().map(|p| p.used).unwrap_or(quota);
-            Ok(Printed { pages: n, left: quota.saturating_sub(used) })
+            let left = kiosk.print.lock().map(|p| p.usage.left(quota)).unwrap_or(0);
+            Ok(Printed { pages: n, left })
         }
         Err(e) => {
             tracing::info!(reason = %e, "print request refused");

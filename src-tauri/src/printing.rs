@@ -19,8 +19,9 @@ use crate::{Kiosk, CONTENT};
 /// The printing state of the current session.
 #[derive(Debug, Default)]
 pub struct PrintSession {
-    /// Pages printed so far (counted against the quota).
-    pub used: u32,
+    /// Pages printed or reserved so far, against the quota: checked and reserved under this
+    /// state's lock (`checked_plan`), given back when `lp` fails.
+    pub usage: print::PageUsage,
     /// CUPS jobs submitted during the session.
     pub jobs: Vec<String>,
     /// The document prepared by the last `prepare` and its page count.
@@ -45,6 +46,16 @@ pub struct Prepared {
     pub preview: String,
 }
 
+/// The pages of the PDF to print, counted by `borne_core::print` (a real parser, never `/Count`
+/// alone). A document whose pages cannot be counted is never printed: the cause goes to the log,
+/// the person reads « Ce document ne peut pas être imprimé » (`print.error.unreadable`).
+pub fn count_pages(file: &Path) -> Result<u32, Refusal> {
+    print::pdf_file_page_count(file).map_err(|e| {
+        tracing::warn!(cause = %e, "print refused: the document's pages cannot be counted");
+        Refusal::Unreadable
+    })
+}
+
 /// Keeps `file` as the document the dialog prints, and says what the dialog shows.
 pub fn prepared(
     kiosk: &Kiosk,
@@ -52,11 +63,11 @@ pub fn prepared(
     preview: String,
     quota: u32,
 ) -> Result<Prepared, crate::commands::CommandError> {
-    let pages = print::pdf_file_page_count(&file).unwrap_or(0);
+    let pages = count_pages(&file).map_err(|e| crate::commands::CommandError::new(e.code()))?;
     let mut p = kiosk.print.lock().map_err(|_| crate::commands::CommandError::new("internal"))?;
     p.document = Some((file, pages));
     tracing::info!(pages, "document ready to print");
-    Ok(Prepared { pages, left: quota.saturating_sub(p.used), max_copies: print::MAX_COPIES, preview })
+    Ok(Prepared { pages, left: p.usage.left(quota), max_copies: print::MAX_COPIES, preview })
 }
 
 /// A small picture of what the content view shows (its visible part), for the dialog's preview.
@@ -255,7 +266,9 @@ pub fn cancel_session_jobs(app: &AppHandle) {
     });
 }
 
-/// The request the dialog sends.
+/// The request the dialog sends, checked against the prepared document and the quota, and its pages
+/// reserved, under one lock: two submits racing for the last pages cannot both pass. The caller gives
+/// the reservation back (`give_back`) when the job never reaches CUPS.
 pub fn checked_plan(kiosk: &Kiosk, copies: u32, pages: Pages) -> Result<(String, PathBuf, print::Plan), Refusal> {
     let (printer, quota) = kiosk
         .loaded
@@ -263,8 +276,15 @@ pub fn checked_plan(kiosk: &Kiosk, copies: u32, pages: Pages) -> Result<(String,
         .map(|l| (l.settings.printing.printer.clone(), l.settings.printing.page_quota))
         .map_err(|_| Refusal::Failed)?;
     let printer = printer.ok_or(Refusal::NoPrinter)?;
-    let p = kiosk.print.lock().map_err(|_| Refusal::Failed)?;
+    let mut p = kiosk.print.lock().map_err(|_| Refusal::Failed)?;
     let (file, doc_pages) = p.document.clone().ok_or(Refusal::Empty)?;
-    let plan = print::plan(copies, pages, doc_pages, p.used, quota)?;
+    let plan = p.usage.reserve(copies, pages, doc_pages, quota)?;
     Ok((printer, file, plan))
+}
+
+/// Gives back the pages reserved by `checked_plan` for a job `lp` did not take.
+pub fn give_back(kiosk: &Kiosk, plan: &print::Plan) {
+    if let Ok(mut p) = kiosk.print.lock() {
+        p.usage.give_back(plan);
+    }
 }

@@ -36,9 +36,13 @@ pub enum Refusal {
     /// The range is empty, reversed or past the document's end.
     #[error("page range out of the document")]
     Range,
-    /// The document has no page (or could not be read).
+    /// The document has no page.
     #[error("empty document")]
     Empty,
+    /// The document's pages cannot be counted (not a PDF, damaged, hostile): it is never printed
+    /// uncharged. The cause is logged where the PDF was read.
+    #[error("unreadable document")]
+    Unreadable,
     /// The session's page quota would be exceeded; `left` pages may still be printed.
     #[error("page quota reached ({left} left)")]
     Quota {
@@ -61,6 +65,7 @@ impl Refusal {
             Refusal::Copies => "copies",
             Refusal::Range => "range",
             Refusal::Empty => "empty",
+            Refusal::Unreadable => "unreadable",
             Refusal::Quota { .. } => "quota",
             Refusal::Printer(_) | Refusal::Failed => "printer",
         }
@@ -76,8 +81,6 @@ pub struct Plan {
     pub first: u32,
     /// Last page, included.
     pub last: u32,
-    /// Whether the whole document is printed (no `page-ranges` option then).
-    pub whole: bool,
 }
 
 impl Plan {
@@ -96,14 +99,12 @@ pub fn plan(copies: u32, pages: Pages, doc_pages: u32, used: u32, quota: u32) ->
     if doc_pages == 0 {
         return Err(Refusal::Empty);
     }
-    let (first, last, whole) = match pages {
-        Pages::All => (1, doc_pages, true),
-        Pages::Range { first, last } if first >= 1 && first <= last && last <= doc_pages => {
-            (first, last, first == 1 && last == doc_pages)
-        }
+    let (first, last) = match pages {
+        Pages::All => (1, doc_pages),
+        Pages::Range { first, last } if first >= 1 && first <= last && last <= doc_pages => (first, last),
         Pages::Range { .. } => return Err(Refusal::Range),
     };
-    let plan = Plan { copies, first, last, whole };
+    let plan = Plan { copies, first, last };
     let left = quota.saturating_sub(used);
     if plan.pages() > left {
         return Err(Refusal::Quota { left });
@@ -111,46 +112,230 @@ pub fn plan(copies: u32, pages: Pages, doc_pages: u32, used: u32, quota: u32) ->
     Ok(plan)
 }
 
-/// Counts the pages of a PDF: the `/Count` of its page tree root when it can be found, else the
-/// page objects (`/Type /Page`, not `/Pages`). Enough for the PDFs WebKit (cairo) writes and for
-/// ordinary downloaded documents; `None` when the bytes are not a PDF.
-pub fn pdf_page_count(bytes: &[u8]) -> Option<u32> {
+/// The pages a session has printed or reserved, against its quota. `reserve` plans and charges in
+/// one step and takes `&mut self`: whoever holds the session's lock (the shell's `Mutex`) checks and
+/// reserves at once, so two submits racing for the last pages cannot both pass.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PageUsage {
+    used: u32,
+}
+
+impl PageUsage {
+    /// Pages charged so far (printed, or reserved for a job being submitted).
+    pub fn used(&self) -> u32 {
+        self.used
+    }
+
+    /// Pages the session may still print under `quota`.
+    pub fn left(&self, quota: u32) -> u32 {
+        quota.saturating_sub(self.used)
+    }
+
+    /// Checks a request as `plan` does and, when it passes, charges its pages at once.
+    pub fn reserve(&mut self, copies: u32, pages: Pages, doc_pages: u32, quota: u32) -> Result<Plan, Refusal> {
+        let plan = plan(copies, pages, doc_pages, self.used, quota)?;
+        self.used = self.used.saturating_add(plan.pages());
+        Ok(plan)
+    }
+
+    /// Gives back the pages of a reservation whose job never reached CUPS (`lp` failed or refused).
+    pub fn give_back(&mut self, plan: &Plan) {
+        self.used = self.used.saturating_sub(plan.pages());
+    }
+}
+
+/// Largest PDF the borne counts and prints, in bytes: far above an attestation or a scanned form,
+/// small enough that reading it cannot exhaust the kiosk's memory.
+pub const MAX_PDF_BYTES: u64 = 32 * 1024 * 1024;
+/// Most pages a printable PDF may have (the quota is far below; more means a hostile page tree).
+pub const MAX_PDF_PAGES: u32 = 5_000;
+/// Largest size one compressed object or cross-reference stream may inflate to while the PDF is read.
+const MAX_STREAM_BYTES: usize = 4 * 1024 * 1024;
+/// Most objects kept from one PDF.
+const MAX_OBJECTS: u64 = 200_000;
+/// Most "weight" (objects, array and dictionary entries, 16-byte chunks of strings and stream data)
+/// kept from one PDF: bounds the memory the parsed objects take, whatever their shape.
+const MAX_WEIGHT: u64 = 16_000_000;
+/// Deepest page tree walked (real ones are a few levels deep).
+const MAX_TREE_DEPTH: usize = 32;
+/// Most page tree nodes visited (a node listed many times in a tree of empty nodes is visited each time).
+const MAX_TREE_VISITS: u32 = 50_000;
+
+/// Why a PDF's pages cannot be counted. The text is the English cause for the logs; the person is
+/// told « ce document ne peut pas être imprimé » (`Refusal::Unreadable`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PdfError {
+    /// The file cannot be read.
+    #[error("cannot read the PDF file: {0}")]
+    Io(String),
+    /// The bytes do not start with a PDF header.
+    #[error("not a PDF (no %PDF- header)")]
+    NotPdf,
+    /// Over `MAX_PDF_BYTES`.
+    #[error("PDF larger than {MAX_PDF_BYTES} bytes")]
+    TooLarge,
+    /// The parser gave up (truncated, garbage, a stream inflating past the limit, encrypted…).
+    #[error("unreadable PDF: {0}")]
+    Parse(String),
+    /// More objects, or larger ones, than a printable document holds.
+    #[error("PDF with too many or too large objects")]
+    TooManyObjects,
+    /// No catalog or no `/Pages` in it.
+    #[error("no page tree: {0}")]
+    NoPageTree(String),
+    /// A node of the page tree is missing or is not a dictionary.
+    #[error("page tree node {0} is missing or not a dictionary")]
+    BadNode(String),
+    /// A node of the page tree is its own ancestor.
+    #[error("page tree loops back on object {0} {1} R")]
+    Loop(u32, u16),
+    /// The page tree is deeper than `MAX_TREE_DEPTH`.
+    #[error("page tree deeper than {MAX_TREE_DEPTH} levels")]
+    TooDeep,
+    /// More than `MAX_PDF_PAGES` pages or `MAX_TREE_VISITS` nodes.
+    #[error("page tree over {MAX_PDF_PAGES} pages or {MAX_TREE_VISITS} nodes")]
+    TooManyPages,
+}
+
+thread_local! {
+    /// What the current `load` kept so far (objects, weight), for `keep_within_budget`. lopdf loads
+    /// on the calling thread (no rayon), so a thread-local counts one load.
+    static LOAD_BUDGET: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Rough memory weight of a parsed object (lopdf bounds nesting, so the recursion is bounded too).
+fn weight(object: &lopdf::Object) -> u64 {
+    use lopdf::Object;
+    let chunks = |n: usize| 1 + n as u64 / 16;
+    match object {
+        Object::Array(items) => 1 + items.iter().map(weight).sum::<u64>(),
+        Object::Dictionary(dict) => 1 + dict.iter().map(|(k, v)| chunks(k.len()) + weight(v)).sum::<u64>(),
+        Object::Stream(stream) => {
+            1 + chunks(stream.content.len()) + stream.dict.iter().map(|(k, v)| chunks(k.len()) + weight(v)).sum::<u64>()
+        }
+        Object::Name(bytes) | Object::String(bytes, _) => chunks(bytes.len()),
+        _ => 1,
+    }
+}
+
+/// lopdf's load filter: keeps objects while the load's budget lasts, then drops every other one (the
+/// count is then refused as `TooManyObjects`).
+fn keep_within_budget(id: lopdf::ObjectId, object: &mut lopdf::Object) -> Option<(lopdf::ObjectId, lopdf::Object)> {
+    let (count, total) = LOAD_BUDGET.get();
+    let (count, total) = (count + 1, total.saturating_add(weight(object)));
+    LOAD_BUDGET.set((count, total));
+    // lopdf keeps the object itself for a top-level object and the returned one for a member of an
+    // object stream: both must be the object.
+    (count <= MAX_OBJECTS && total <= MAX_WEIGHT).then(|| (id, object.clone()))
+}
+
+/// Counts the pages of a PDF with a real parser (lopdf: classic cross-reference tables, PDF 1.5
+/// cross-reference streams and object streams, damaged files repaired as viewers do), by walking the
+/// page tree from the catalog leaf by leaf. `/Count` is never trusted: a tree that says 1 and holds
+/// 30 pages counts 30. Size, depth, objects and pages are bounded, so a hostile file is refused
+/// rather than hanging or exhausting memory.
+pub fn pdf_page_count(bytes: &[u8]) -> Result<u32, PdfError> {
+    if bytes.len() as u64 > MAX_PDF_BYTES {
+        return Err(PdfError::TooLarge);
+    }
+    // lopdf finds a header a little way into the file; the printer's filters want it first.
     if !bytes.starts_with(b"%PDF-") {
-        return None;
+        return Err(PdfError::NotPdf);
     }
-    let text = String::from_utf8_lossy(bytes);
-    let mut pages = 0u32;
-    let mut rest = text.as_ref();
-    while let Some(i) = rest.find("/Type") {
-        rest = &rest[i + 5..];
-        let t = rest.trim_start();
-        if let Some(after) = t.strip_prefix("/Page") {
-            if !after.starts_with('s') && !after.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-                pages += 1;
+    let options = lopdf::LoadOptions {
+        filter: Some(keep_within_budget),
+        max_decompressed_size: Some(MAX_STREAM_BYTES),
+        ..Default::default()
+    };
+    LOAD_BUDGET.set((0, 0));
+    let loaded = lopdf::Document::load_mem_with_options(bytes, options);
+    let (count, total) = LOAD_BUDGET.get();
+    let doc = loaded.map_err(|e| PdfError::Parse(e.to_string()))?;
+    if count > MAX_OBJECTS || total > MAX_WEIGHT {
+        return Err(PdfError::TooManyObjects);
+    }
+    let catalog = doc.catalog().map_err(|e| PdfError::NoPageTree(e.to_string()))?;
+    let root = catalog.get(b"Pages").map_err(|_| PdfError::NoPageTree("no /Pages in the catalog".into()))?;
+    let mut walk = TreeWalk { doc: &doc, ancestors: Vec::new(), pages: 0, visits: 0 };
+    walk.node(root, "/Pages")?;
+    Ok(walk.pages)
+}
+
+/// The page tree walk: ancestors (to find loops), pages and nodes seen so far.
+struct TreeWalk<'a> {
+    doc: &'a lopdf::Document,
+    ancestors: Vec<lopdf::ObjectId>,
+    pages: u32,
+    visits: u32,
+}
+
+impl TreeWalk<'_> {
+    /// Counts the leaves under `node` (a reference or a direct dictionary). A node with `/Kids`, or
+    /// of `/Type /Pages`, is an inner node; any other dictionary is a page, as viewers and CUPS's
+    /// filters take it.
+    fn node(&mut self, node: &lopdf::Object, what: &str) -> Result<(), PdfError> {
+        self.visits += 1;
+        if self.visits > MAX_TREE_VISITS {
+            return Err(PdfError::TooManyPages);
+        }
+        if self.ancestors.len() >= MAX_TREE_DEPTH {
+            return Err(PdfError::TooDeep);
+        }
+        let (dict, id) = match node {
+            lopdf::Object::Reference(id) => {
+                if self.ancestors.contains(id) {
+                    return Err(PdfError::Loop(id.0, id.1));
+                }
+                let dict = self
+                    .doc
+                    .get_object(*id)
+                    .and_then(lopdf::Object::as_dict)
+                    .map_err(|_| PdfError::BadNode(format!("{} {} R", id.0, id.1)))?;
+                (dict, Some(*id))
+            }
+            lopdf::Object::Dictionary(dict) => (dict, None),
+            _ => return Err(PdfError::BadNode(what.to_string())),
+        };
+        let is_pages = dict.get(b"Type").and_then(lopdf::Object::as_name).is_ok_and(|t| t == b"Pages");
+        let kids = match dict.get(b"Kids") {
+            Ok(lopdf::Object::Reference(r)) => Some(
+                self.doc
+                    .get_object(*r)
+                    .and_then(lopdf::Object::as_array)
+                    .map_err(|_| PdfError::BadNode(format!("/Kids {} {} R", r.0, r.1)))?,
+            ),
+            Ok(kids) => Some(kids.as_array().map_err(|_| PdfError::BadNode(format!("/Kids of {what}")))?),
+            Err(_) => None,
+        };
+        match kids {
+            Some(kids) => {
+                self.ancestors.extend(id);
+                for kid in kids {
+                    self.node(kid, "a /Kids entry")?;
+                }
+                if id.is_some() {
+                    self.ancestors.pop();
+                }
+            }
+            None if is_pages => {}
+            None => {
+                self.pages += 1;
+                if self.pages > MAX_PDF_PAGES {
+                    return Err(PdfError::TooManyPages);
+                }
             }
         }
+        Ok(())
     }
-    // The root of the page tree is the /Pages node with the largest /Count.
-    let mut best: Option<u32> = None;
-    let mut rest = text.as_ref();
-    while let Some(i) = rest.find("/Type") {
-        rest = &rest[i + 5..];
-        if !rest.trim_start().starts_with("/Pages") {
-            continue;
-        }
-        let dict_end = rest.find(">>").unwrap_or(rest.len());
-        // /Count may come before /Type in the same dictionary: look back to the dictionary's start.
-        let here = text.len() - rest.len();
-        let open = text[..here].rfind("<<").unwrap_or(0);
-        let dict = &text[open..here + dict_end];
-        if let Some(c) = dict.find("/Count") {
-            let n: String = dict[c + 6..].trim_start().chars().take_while(|c| c.is_ascii_digit()).collect();
-            if let Ok(n) = n.parse::<u32>() {
-                best = Some(best.map_or(n, |b| b.max(n)));
-            }
-        }
-    }
-    Some(best.unwrap_or(pages))
+}
+
+/// Reads a PDF file (at most `MAX_PDF_BYTES`) and counts its pages as `pdf_page_count` does.
+pub fn pdf_file_page_count(path: &Path) -> Result<u32, PdfError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| PdfError::Io(e.to_string()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_PDF_BYTES + 1).read_to_end(&mut bytes).map_err(|e| PdfError::Io(e.to_string()))?;
+    pdf_page_count(&bytes)
 }
 
 /// A PNG as a `data:` URL (the print dialog's preview; the toolbar's CSP allows `img-src data:`).
@@ -172,23 +357,23 @@ pub fn png_data_url(png: &[u8]) -> String {
     out
 }
 
-/// Reads a PDF file's page count; `None` when it cannot be read or is not a PDF.
-pub fn pdf_file_page_count(path: &Path) -> Option<u32> {
-    std::fs::read(path).ok().and_then(|b| pdf_page_count(&b))
-}
-
-/// The `lp` arguments that print `file` on `printer` as planned. The job's title never carries the
-/// document's name (it may hold a person's name): it is always "borne".
+/// The `lp` arguments that print `file` on `printer` as planned. The page range is always given,
+/// the whole document's included: CUPS's filters then print no page past what was charged, whatever
+/// the file claims. The job's title never carries the document's name (it may hold a person's name):
+/// it is always "borne".
 pub fn lp_args(printer: &str, file: &Path, plan: &Plan) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> =
-        vec!["-d".into(), printer.into(), "-n".into(), plan.copies.to_string().into(), "-t".into(), "borne".into()];
-    if !plan.whole {
-        args.push("-P".into());
-        args.push(format!("{}-{}", plan.first, plan.last).into());
-    }
-    args.push("--".into());
-    args.push(file.as_os_str().to_owned());
-    args
+    vec![
+        "-d".into(),
+        printer.into(),
+        "-n".into(),
+        plan.copies.to_string().into(),
+        "-t".into(),
+        "borne".into(),
+        "-o".into(),
+        format!("page-ranges={}-{}", plan.first, plan.last).into(),
+        "--".into(),
+        file.as_os_str().to_owned(),
+    ]
 }
 
 /// The job id in `lp`'s answer (`request id is cups-pdf-12 (1 file(s))`).
@@ -270,9 +455,8 @@ mod tests {
 
     #[test]
     fn plans_check_copies_ranges_and_quota() {
-        assert_eq!(plan(1, Pages::All, 3, 0, 20), Ok(Plan { copies: 1, first: 1, last: 3, whole: true }));
+        assert_eq!(plan(1, Pages::All, 3, 0, 20), Ok(Plan { copies: 1, first: 1, last: 3 }));
         assert_eq!(plan(2, Pages::Range { first: 2, last: 3 }, 3, 0, 20).map(|p| p.pages()), Ok(4));
-        assert_eq!(plan(1, Pages::Range { first: 1, last: 3 }, 3, 0, 20).map(|p| p.whole), Ok(true));
         assert_eq!(plan(0, Pages::All, 3, 0, 20), Err(Refusal::Copies));
         assert_eq!(plan(6, Pages::All, 3, 0, 20), Err(Refusal::Copies));
         assert_eq!(plan(1, Pages::Range { first: 0, last: 1 }, 3, 0, 20), Err(Refusal::Range));
@@ -287,6 +471,7 @@ mod tests {
         // Quota 0: printing off.
         assert_eq!(plan(1, Pages::All, 1, 0, 0), Err(Refusal::Quota { left: 0 }));
         assert_eq!(Refusal::Quota { left: 0 }.code(), "quota");
+        assert_eq!(Refusal::Unreadable.code(), "unreadable");
         assert_eq!(Refusal::Printer("x".into()).code(), "printer");
     }
 
@@ -298,18 +483,249 @@ mod tests {
         assert_eq!(p, Pages::All);
     }
 
+    /// A PDF 1.4 written by hand: `objects` numbered from 1 (the first is the catalog), with a
+    /// classic cross-reference table at the real byte offsets.
+    fn classic_pdf(objects: &[String]) -> Vec<u8> {
+        let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+        for off in offsets {
+            out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+        }
+        let trailer = format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
+        out.extend_from_slice(trailer.as_bytes());
+        out
+    }
+
+    /// A PDF made with lopdf: `leaves` pages under one root whose `/Count` says `claimed`, in groups
+    /// of 10 under inner nodes (claiming 1 each) when `nested`; with `modern`, PDF 1.5 object streams
+    /// and a cross-reference stream, as most generated attestations are.
+    fn lopdf_pdf(leaves: u32, claimed: i64, nested: bool, modern: bool) -> Vec<u8> {
+        use lopdf::{dictionary, Document, Object};
+        let mut doc = Document::with_version("1.5");
+        let root = doc.new_object_id();
+        let page = |doc: &mut Document, parent| -> Object {
+            doc.add_object(dictionary! { "Type" => "Page", "Parent" => parent, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] }).into()
+        };
+        let kids: Vec<Object> = if nested {
+            (0..leaves.div_ceil(10))
+                .map(|g| {
+                    let node = doc.new_object_id();
+                    let leaves: Vec<Object> = (0..10.min(leaves - g * 10)).map(|_| page(&mut doc, node)).collect();
+                    let dict = dictionary! { "Type" => "Pages", "Parent" => root, "Kids" => leaves, "Count" => 1 };
+                    doc.objects.insert(node, Object::Dictionary(dict));
+                    node.into()
+                })
+                .collect()
+        } else {
+            (0..leaves).map(|_| page(&mut doc, root)).collect()
+        };
+        doc.objects
+            .insert(root, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => claimed }));
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => root });
+        doc.trailer.set("Root", catalog);
+        let options = lopdf::SaveOptions::builder()
+            .use_object_streams(modern)
+            .use_xref_streams(modern)
+            .compression_level(6)
+            .build();
+        let mut out = Vec::new();
+        doc.save_with_options(&mut out, options).unwrap();
+        out
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
     #[test]
-    fn pdf_pages_are_counted() {
-        let cairo = b"%PDF-1.5\n1 0 obj\n<< /Type /Pages /Kids [ 3 0 R 5 0 R ] /Count 2 >>\nendobj\n3 0 obj\n<< /Type /Page /Parent 1 0 R >>\nendobj\n5 0 obj\n<< /Type /Page /Parent 1 0 R >>\nendobj\n";
-        assert_eq!(pdf_page_count(cairo), Some(2));
-        let count_first = b"%PDF-1.4\n2 0 obj\n<</Count 3/Kids[4 0 R 5 0 R 6 0 R]/Type/Pages>>\nendobj\n";
-        assert_eq!(pdf_page_count(count_first), Some(3));
-        let no_tree = b"%PDF-1.4\n<</Type/Page>> <</Type /Page /X 1>> <</Type/PageLabel>>";
-        assert_eq!(pdf_page_count(no_tree), Some(2));
-        // Nested trees: the root has the largest count.
-        let nested = b"%PDF-1.4\n<</Type/Pages/Count 7>> <</Type/Pages/Count 4>> <</Type/Pages/Count 3>>";
-        assert_eq!(pdf_page_count(nested), Some(7));
-        assert_eq!(pdf_page_count(b"<html>"), None);
+    fn a_classic_pdf_is_counted_leaf_by_leaf() {
+        let pdf = classic_pdf(&[
+            "<< /Type /Catalog /Pages 2 0 R >>".into(),
+            "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>".into(),
+            "<< /Type /Page /Parent 2 0 R >>".into(),
+            "<< /Type /Page /Parent 2 0 R >>".into(),
+        ]);
+        assert_eq!(pdf_page_count(&pdf), Ok(2));
+        // The test sites' attestation (tests/e2e/sites/pdf.mjs) and lopdf's own classic output.
+        assert_eq!(pdf_page_count(&lopdf_pdf(3, 3, false, false)), Ok(3));
+        assert_eq!(pdf_page_count(&lopdf_pdf(25, 25, true, false)), Ok(25));
+    }
+
+    #[test]
+    fn object_streams_and_xref_streams_are_read() {
+        let pdf = lopdf_pdf(7, 7, true, true);
+        // The page dictionaries are compressed in an object stream and there is no `xref` table:
+        // nothing in the bytes says /Type /Page, so only a real parser counts them.
+        assert!(contains(&pdf, b"/ObjStm") && contains(&pdf, b"/XRef"));
+        assert!(!contains(&pdf, b"/Page") && !contains(&pdf, b"\nxref"));
+        assert_eq!(pdf_page_count(&pdf), Ok(7));
+        assert_eq!(pdf_page_count(&lopdf_pdf(1, 1, false, true)), Ok(1));
+    }
+
+    #[test]
+    fn a_lying_count_is_not_trusted_either_way() {
+        // /Count says 1 (and each inner node 1), the tree holds 30 pages: 30.
+        assert_eq!(pdf_page_count(&lopdf_pdf(30, 1, true, true)), Ok(30));
+        assert_eq!(pdf_page_count(&lopdf_pdf(30, 1, false, false)), Ok(30));
+        // /Count says 999, the tree holds 2 pages: 2.
+        assert_eq!(pdf_page_count(&lopdf_pdf(2, 999, false, true)), Ok(2));
+        assert_eq!(pdf_page_count(&lopdf_pdf(2, 999, false, false)), Ok(2));
+        // A page tree with no page at all is empty, whatever it claims (refused as `Empty` by `plan`).
+        let none =
+            classic_pdf(&["<< /Type /Catalog /Pages 2 0 R >>".into(), "<< /Type /Pages /Kids [] /Count 5 >>".into()]);
+        assert_eq!(pdf_page_count(&none), Ok(0));
+    }
+
+    #[test]
+    fn a_page_tree_with_a_loop_is_refused_at_once() {
+        // 2 -> 3 -> 2, and a node listing itself.
+        let looped = classic_pdf(&[
+            "<< /Type /Catalog /Pages 2 0 R >>".into(),
+            "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>".into(),
+            "<< /Type /Pages /Kids [2 0 R] /Parent 2 0 R /Count 1 >>".into(),
+            "<< /Type /Page /Parent 2 0 R >>".into(),
+        ]);
+        assert_eq!(pdf_page_count(&looped), Err(PdfError::Loop(2, 0)));
+        let itself =
+            classic_pdf(&["<< /Type /Catalog /Pages 2 0 R >>".into(), "<< /Type /Pages /Kids [2 0 R] >>".into()]);
+        assert_eq!(pdf_page_count(&itself), Err(PdfError::Loop(2, 0)));
+    }
+
+    #[test]
+    fn hostile_trees_are_bounded() {
+        // A chain 40 levels deep.
+        let mut deep = vec!["<< /Type /Catalog /Pages 2 0 R >>".to_string()];
+        for n in 2..42 {
+            deep.push(format!("<< /Type /Pages /Kids [{} 0 R] >>", n + 1));
+        }
+        deep.push("<< /Type /Page >>".into());
+        assert_eq!(pdf_page_count(&classic_pdf(&deep)), Err(PdfError::TooDeep));
+        // A node listed 300 times, listing an empty node 300 times: 90,000 visits, no page.
+        let many = |n: u32| vec![format!("{n} 0 R"); 300].join(" ");
+        let wide = classic_pdf(&[
+            "<< /Type /Catalog /Pages 2 0 R >>".into(),
+            format!("<< /Type /Pages /Kids [{}] >>", many(3)),
+            format!("<< /Type /Pages /Kids [{}] >>", many(4)),
+            "<< /Type /Pages /Kids [] >>".into(),
+        ]);
+        assert_eq!(pdf_page_count(&wide), Err(PdfError::TooManyPages));
+        // A page listed 80 x 80 times: 6,400 pages, over the limit.
+        let pages = classic_pdf(&[
+            "<< /Type /Catalog /Pages 2 0 R >>".into(),
+            format!("<< /Type /Pages /Kids [{}] >>", vec!["3 0 R"; 80].join(" ")),
+            format!("<< /Type /Pages /Kids [{}] >>", vec!["4 0 R"; 80].join(" ")),
+            "<< /Type /Page >>".into(),
+        ]);
+        assert_eq!(pdf_page_count(&pages), Err(PdfError::TooManyPages));
+        // Too large a file is refused before it is parsed.
+        let mut huge = b"%PDF-1.4\n".to_vec();
+        huge.resize(MAX_PDF_BYTES as usize + 1, b' ');
+        assert_eq!(pdf_page_count(&huge), Err(PdfError::TooLarge));
+    }
+
+    #[test]
+    fn an_object_stream_inflating_past_the_limit_is_refused() {
+        // A catalog holding a 5 MiB string, compressed in an object stream to a few kilobytes.
+        use lopdf::{dictionary, Document, Object};
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.add_object(dictionary! { "Type" => "Pages", "Kids" => vec![], "Count" => 0 });
+        let junk = Object::string_literal(vec![b'a'; 5 * 1024 * 1024]);
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages, "Junk" => junk });
+        doc.trailer.set("Root", catalog);
+        let options =
+            lopdf::SaveOptions::builder().use_object_streams(true).use_xref_streams(true).compression_level(6).build();
+        let mut bomb = Vec::new();
+        doc.save_with_options(&mut bomb, options).unwrap();
+        assert!(bomb.len() < 256 * 1024, "{} bytes", bomb.len());
+        assert!(matches!(pdf_page_count(&bomb), Err(PdfError::Parse(_))), "{:?}", pdf_page_count(&bomb));
+    }
+
+    #[test]
+    fn truncated_and_garbage_files_are_refused() {
+        let modern = lopdf_pdf(5, 5, true, true);
+        for cut in [modern.len() / 3, modern.len() / 2, 12] {
+            assert!(pdf_page_count(&modern[..cut]).is_err(), "cut at {cut}: {:?}", pdf_page_count(&modern[..cut]));
+        }
+        let mut garbage = b"%PDF-1.7\n".to_vec();
+        let mut x: u32 = 12345;
+        for _ in 0..10_000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            garbage.push((x >> 16) as u8);
+        }
+        assert!(pdf_page_count(&garbage).is_err());
+        assert_eq!(pdf_page_count(b"<html>"), Err(PdfError::NotPdf));
+        assert_eq!(pdf_page_count(b""), Err(PdfError::NotPdf));
+        assert!(pdf_page_count(b"%PDF-1.4\n").is_err());
+        // A catalog without pages.
+        assert!(matches!(pdf_page_count(&classic_pdf(&["<< /Type /Catalog >>".into()])), Err(PdfError::NoPageTree(_))));
+        // A kid that is not there.
+        let missing =
+            classic_pdf(&["<< /Type /Catalog /Pages 2 0 R >>".into(), "<< /Type /Pages /Kids [9 0 R] >>".into()]);
+        assert!(matches!(pdf_page_count(&missing), Err(PdfError::BadNode(_))));
+    }
+
+    #[test]
+    fn a_file_is_read_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.pdf");
+        std::fs::write(&file, lopdf_pdf(4, 1, false, true)).unwrap();
+        assert_eq!(pdf_file_page_count(&file), Ok(4));
+        assert!(matches!(pdf_file_page_count(&dir.path().join("none.pdf")), Err(PdfError::Io(_))));
+    }
+
+    #[test]
+    fn quota_is_reserved_and_given_back() {
+        let mut usage = PageUsage::default();
+        assert_eq!(usage.reserve(2, Pages::All, 6, 20).map(|p| p.pages()), Ok(12));
+        assert_eq!(usage.left(20), 8);
+        // A second request that would pass on the old figure is refused now.
+        assert_eq!(usage.reserve(1, Pages::All, 12, 20), Err(Refusal::Quota { left: 8 }));
+        // `lp` failed: the pages come back.
+        let failed = usage.reserve(1, Pages::All, 8, 20).unwrap();
+        assert_eq!(usage.left(20), 0);
+        usage.give_back(&failed);
+        assert_eq!((usage.used(), usage.left(20)), (12, 8));
+        // A refused request charges nothing.
+        assert_eq!(usage.reserve(9, Pages::All, 1, 20), Err(Refusal::Copies));
+        assert_eq!(usage.used(), 12);
+    }
+
+    /// Threads submitting at once against one session's quota, as two fast taps on « Imprimer » do:
+    /// check and reserve happen under one lock, so exactly what the quota allows passes.
+    #[test]
+    fn concurrent_submits_cannot_both_pass() {
+        use std::sync::{Arc, Barrier, Mutex};
+        let race = |threads: usize, doc_pages: u32, quota: u32| -> (usize, u32) {
+            let usage = Arc::new(Mutex::new(PageUsage::default()));
+            let start = Arc::new(Barrier::new(threads));
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (usage, start) = (usage.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        let reserved = usage.lock().unwrap().reserve(1, Pages::All, doc_pages, quota);
+                        // `lp` runs outside the lock.
+                        std::thread::yield_now();
+                        reserved.is_ok()
+                    })
+                })
+                .collect();
+            let passed = handles.into_iter().map(|h| h.join().unwrap()).filter(|ok| *ok).count();
+            let used = usage.lock().unwrap().used();
+            (passed, used)
+        };
+        for _ in 0..100 {
+            // Two submits of 12 pages against 20: exactly one passes.
+            assert_eq!(race(2, 12, 20), (1, 12));
+        }
+        // Eight submits of 3 pages against 20: exactly six pass, 18 pages charged.
+        assert_eq!(race(8, 3, 20), (6, 18));
     }
 
     #[test]
@@ -323,12 +739,19 @@ mod tests {
 
     #[test]
     fn lp_command_line() {
-        let p = Plan { copies: 2, first: 2, last: 3, whole: false };
-        let args = lp_args("cups-pdf", Path::new("/s/print/page.pdf"), &p);
-        let args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
-        assert_eq!(args, ["-d", "cups-pdf", "-n", "2", "-t", "borne", "-P", "2-3", "--", "/s/print/page.pdf"]);
-        let whole = Plan { copies: 1, first: 1, last: 3, whole: true };
-        assert!(!lp_args("p", Path::new("/f"), &whole).iter().any(|a| a == "-P"));
+        let strings = |args: Vec<std::ffi::OsString>| -> Vec<String> {
+            args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect()
+        };
+        let p = Plan { copies: 2, first: 2, last: 3 };
+        let args = strings(lp_args("cups-pdf", Path::new("/s/print/page.pdf"), &p));
+        assert_eq!(
+            args,
+            ["-d", "cups-pdf", "-n", "2", "-t", "borne", "-o", "page-ranges=2-3", "--", "/s/print/page.pdf"]
+        );
+        // The whole document too: the range charged is what CUPS prints, whatever the file claims.
+        let whole = plan(1, Pages::All, 3, 0, 20).unwrap();
+        let args = strings(lp_args("p", Path::new("/f"), &whole));
+        assert_eq!(args[6..8], ["-o", "page-ranges=1-3"]);
         assert_eq!(parse_lp_job("request id is cups-pdf-12 (1 file(s))\n"), Some("cups-pdf-12".into()));
         assert_eq!(parse_lp_job("lp: Error - The printer or class does not exist.\n"), None);
         assert_eq!(parse_lp_job("request id is a;rm (1 file(s))"), None);
