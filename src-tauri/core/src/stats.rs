@@ -331,9 +331,38 @@ impl StoreError {
     }
 }
 
+/// One schema migration.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Migration {
+    /// Its SQL.
+    pub(crate) sql: &'static str,
+    /// Additive: it only creates tables or indexes, or adds columns that may be NULL or have a
+    /// default, so a program that predates it still reads and writes the file correctly (its
+    /// statements never name what the migration adds). A migration that is not additive raises the
+    /// file's reader floor to itself.
+    pub(crate) additive: bool,
+}
+
 /// Schema migrations, in order; the file's `user_version` is how many have run.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/2026-11-23-01-stats.sql"), include_str!("../migrations/2026-12-03-02-visitor.sql")];
+///
+/// After an A/B rollback (kiosk-image/README.md, "Updates") an older program opens a file a newer one
+/// migrated. The file keeps, in `schema_meta`, its reader floor: how many migrations a program must
+/// know to use it (one past the last migration that was not additive). An older program that knows at
+/// least that many opens the file as it is, and the newer columns stay NULL in what it writes (every
+/// additive migration says what NULL means); below the floor it is refused, untouched, with a French
+/// message, as before. So a migration that only adds keeps rollbacks working; one that changes or
+/// drops must be marked not additive, and then a rollback keeps the file but stops counting until the
+/// newer version is back (docs/statistiques.md).
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration { sql: include_str!("../migrations/2026-11-23-01-stats.sql"), additive: false },
+    Migration { sql: include_str!("../migrations/2026-12-03-02-visitor.sql"), additive: true },
+];
+
+/// How many migrations a program must know to use a file migrated through `migrations` (see
+/// [`MIGRATIONS`]).
+fn reader_floor(migrations: &[Migration]) -> i64 {
+    migrations.iter().rposition(|m| !m.additive).map_or(0, |i| i as i64 + 1)
+}
 
 /// The file name of the store in the state directory.
 pub const FILE_NAME: &str = "stats.sqlite";
@@ -368,7 +397,13 @@ impl Store {
         Store::setup(Connection::open_in_memory()?)
     }
 
-    fn setup(mut conn: Connection) -> Result<Store, StoreError> {
+    fn setup(conn: Connection) -> Result<Store, StoreError> {
+        Store::setup_with(conn, MIGRATIONS)
+    }
+
+    /// [`Store::setup`] for a program that knows `migrations` (tests play an older program with a
+    /// prefix of [`MIGRATIONS`]).
+    pub(crate) fn setup_with(mut conn: Connection, migrations: &[Migration]) -> Result<Store, StoreError> {
         // FULL: a commit survives a power cut, not only a killed process. Commits are rare (a few a
         // minute), so the fsync costs nothing a person notices, and never on the UI thread.
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -378,15 +413,38 @@ impl Store {
         conn.pragma_update(None, "secure_delete", "ON")?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let supported = MIGRATIONS.len() as i64;
+        let supported = migrations.len() as i64;
         if version > supported {
-            return Err(StoreError::TooNew { found: version, supported });
+            // A file from a newer program (a rollback): used as it is when its floor allows it.
+            let floor: Option<i64> = tx
+                .query_row("SELECT value FROM schema_meta WHERE key = 'reader_floor'", [], |r| r.get(0))
+                .optional()
+                .unwrap_or(None);
+            match floor {
+                Some(f) if f <= supported => {
+                    tracing::warn!(
+                        found = version,
+                        supported,
+                        floor = f,
+                        "statistics file from a newer program (a rollback?): used as it is, its newer columns left alone"
+                    );
+                    drop(tx);
+                    return Ok(Store { conn });
+                }
+                _ => return Err(StoreError::TooNew { found: version, supported }),
+            }
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-            tx.execute_batch(sql)?;
+        for (i, m) in migrations.iter().enumerate().skip(version.max(0) as usize) {
+            tx.execute_batch(m.sql)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tracing::info!(version = i + 1, "statistics schema migrated");
         }
+        tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")?;
+        tx.execute(
+            "INSERT INTO schema_meta (key, value) VALUES ('reader_floor', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [reader_floor(migrations)],
+        )?;
         tx.commit()?;
         Ok(Store { conn })
     }
