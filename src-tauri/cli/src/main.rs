@@ -90,7 +90,8 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         centre: String,
     },
-    /// Apply a first-boot setup file (borne-setup.toml: centre, Wi-Fi, PIN, Matomo, SSH keys) after checking all
+    /// Apply a first-boot setup file (borne-setup.toml: centre, Wi-Fi, PIN, Matomo, SSH keys, catalogue and update
+    /// addresses) after checking all
     /// of it; print what was done, or every problem with its line, in French.
     Setup {
         /// The setup file.
@@ -104,6 +105,10 @@ enum Command {
         /// Without it, an [ssh] section is checked but not applied.
         #[arg(long, value_name = "DIR")]
         ssh_dir: Option<PathBuf>,
+        /// Where to write the A/B updater's update.conf (the image: /var/lib/borne-state/system).
+        /// Without it, an [updates] section is checked but not applied.
+        #[arg(long, value_name = "DIR")]
+        updates_dir: Option<PathBuf>,
         /// Only check the file.
         #[arg(long)]
         check: bool,
@@ -182,8 +187,12 @@ fn main() -> ExitCode {
             stats::matomo_check(&paths, matomo.as_deref(), site_id, token_file.as_deref())
         }
         Command::SetPin => set_pin(&paths),
-        Command::Setup { file, network_dir, ssh_dir, check } => {
-            let dirs = borne_core::setup::SystemDirs { network: network_dir.as_deref(), ssh: ssh_dir.as_deref() };
+        Command::Setup { file, network_dir, ssh_dir, updates_dir, check } => {
+            let dirs = borne_core::setup::SystemDirs {
+                network: network_dir.as_deref(),
+                ssh: ssh_dir.as_deref(),
+                updates: updates_dir.as_deref(),
+            };
             setup(&paths, &file, dirs, check)
         }
         Command::Provision { matomo, admin_token_file, centre } => {

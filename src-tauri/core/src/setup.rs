@@ -26,6 +26,7 @@ const SHAPE: &[(&str, Shape)] = &[
     ("matomo", Shape::Table(&[("url", Shape::Leaf), ("site_id", Shape::Leaf), ("token", Shape::Leaf)])),
     ("ssh", Shape::Table(&[("keys", Shape::Leaf)])),
     ("catalogue", Shape::Table(&[("channel_url", Shape::Leaf), ("public_keys", Shape::Leaf)])),
+    ("updates", Shape::Table(&[("url", Shape::Leaf)])),
 ];
 
 /// SSH key types the federation may use.
@@ -50,6 +51,11 @@ struct Raw {
     matomo: Option<RawMatomo>,
     ssh: Option<RawSsh>,
     catalogue: Option<RawCatalogue>,
+    updates: Option<RawUpdates>,
+}
+#[derive(Debug, Deserialize)]
+struct RawUpdates {
+    url: toml::Spanned<String>,
 }
 #[derive(Debug, Deserialize)]
 struct RawCatalogue {
@@ -134,6 +140,8 @@ pub struct Setup {
     pub ssh_keys: Vec<String>,
     /// The federation's signed catalogue channel: its address and public keys (one or two).
     pub catalogue: Option<(url::Url, Vec<String>)>,
+    /// The address of the federation's signed system updates (the A/B updater's `url`).
+    pub updates_url: Option<url::Url>,
 }
 
 impl std::fmt::Debug for Setup {
@@ -145,6 +153,7 @@ impl std::fmt::Debug for Setup {
             .field("matomo", &self.matomo)
             .field("ssh_keys", &self.ssh_keys.len())
             .field("catalogue", &self.catalogue.as_ref().map(|(u, k)| (u.as_str(), k.len())))
+            .field("updates_url", &self.updates_url.as_ref().map(url::Url::as_str))
             .finish()
     }
 }
@@ -265,17 +274,33 @@ pub fn parse(text: &str) -> Result<Setup, Vec<Problem>> {
         }
         Some((url?, keys))
     });
+    let updates_url = raw.updates.and_then(|u| {
+        // The updater downloads with curl `--proto =https`: an https address, nothing else.
+        let url = crate::push::valid_url(u.url.get_ref()).filter(|url| url.scheme() == "https");
+        if url.is_none() {
+            at(u.url.span(), format!("« {} » n'est pas l'adresse des mises à jour de la fédération. Écrivez l'adresse complète en https, par exemple « https://maj.federation.fr/borne/borne.raucb ».", u.url.get_ref()));
+        }
+        url
+    });
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
         return Err(problems);
     }
-    let setup = Setup { centre_name, wifi, pin, matomo, ssh_keys, catalogue };
+    let setup = Setup { centre_name, wifi, pin, matomo, ssh_keys, catalogue, updates_url };
     if setup
-        == (Setup { centre_name: None, wifi: None, pin: None, matomo: None, ssh_keys: Vec::new(), catalogue: None })
+        == (Setup {
+            centre_name: None,
+            wifi: None,
+            pin: None,
+            matomo: None,
+            ssh_keys: Vec::new(),
+            catalogue: None,
+            updates_url: None,
+        })
     {
         return Err(vec![Problem {
             line: 0,
-            french: "le fichier ne contient aucun réglage ([centre], [wifi], [admin], [matomo], [ssh] ou [catalogue])."
+            french: "le fichier ne contient aucun réglage ([centre], [wifi], [admin], [matomo], [ssh], [catalogue] ou [updates])."
                 .into(),
         }]);
     }
@@ -336,6 +361,8 @@ pub struct SystemDirs<'a> {
     pub network: Option<&'a Path>,
     /// The federation's SSH keys as `authorized_keys` (the image: `/var/lib/borne/ssh`).
     pub ssh: Option<&'a Path>,
+    /// The A/B updater's `update.conf` (the image: `/var/lib/borne-state/system`).
+    pub updates: Option<&'a Path>,
 }
 
 /// Applies a checked setup: settings and secrets in the state directory, the Wi-Fi keyfile and the
@@ -416,6 +443,20 @@ pub fn apply(paths: &Paths, setup: &Setup, dirs: SystemDirs<'_>) -> Result<Vec<S
         crate::fsutil::write_atomic_mode(&dir.join("authorized_keys"), text.as_bytes(), 0o600)
             .map_err(|e| format!("SSH : enregistrement impossible ({e})."))?;
         done.push(format!("Accès SSH de la fédération : {} clé(s).", setup.ssh_keys.len()));
+    }
+    if let (Some(url), Some(dir)) = (&setup.updates_url, dirs.updates) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("Mises à jour : dossier impossible à créer ({e})."))?;
+        let file = dir.join("update.conf");
+        // Other keys a federation set there (ca=, boot_deadline_secs=…) stay; url= is replaced.
+        let kept: String = std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.split_once('=').is_none_or(|(k, _)| k.trim() != "url"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        crate::fsutil::write_atomic_mode(&file, format!("{kept}url={url}\n").as_bytes(), 0o644)
+            .map_err(|e| format!("Mises à jour : enregistrement impossible ({e})."))?;
+        done.push(format!("Mises à jour du système : {url}"));
     }
     Ok(done)
 }
@@ -539,13 +580,42 @@ keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK6wmzsiPPPT49xc3q1NvgFtsgwvgXXaVyW
     }
 
     #[test]
+    fn the_update_address_goes_to_the_updaters_settings_and_only_https() {
+        let s = parse("[updates]\nurl = \"https://maj.federation.example/borne/borne.raucb\"\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let system = dir.path().join("system");
+        std::fs::create_dir_all(&system).unwrap();
+        // A federation's own keys in the file stay; an older url= is replaced.
+        std::fs::write(
+            system.join("update.conf"),
+            "ca=/var/lib/borne-state/system/ca.pem\nurl=https://old.example/b.raucb\n",
+        )
+        .unwrap();
+        let (_d, paths) = crate::load::test_paths();
+        let done = apply(&paths, &s, SystemDirs { updates: Some(&system), ..SystemDirs::default() }).unwrap();
+        assert_eq!(done, ["Mises à jour du système : https://maj.federation.example/borne/borne.raucb"]);
+        assert_eq!(
+            std::fs::read_to_string(system.join("update.conf")).unwrap(),
+            "ca=/var/lib/borne-state/system/ca.pem\nurl=https://maj.federation.example/borne/borne.raucb\n"
+        );
+        for bad in ["http://maj.federation.example/borne.raucb", "maj.federation.example", ""] {
+            let p = parse(&format!("[centre]\nname = \"A\"\n[updates]\nurl = \"{bad}\"\n")).unwrap_err();
+            assert_eq!(p.len(), 1, "{bad}: {p:?}");
+            assert_eq!(p[0].line, 4, "{bad}");
+            assert!(p[0].french.contains("adresse des mises à jour"), "{}", p[0].french);
+        }
+    }
+
+    #[test]
     fn apply_writes_settings_pin_matomo_and_wifi() {
         let dir = tempfile::tempdir().unwrap();
         let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
         let paths = Paths { config_dir: config, state_dir: dir.path().join("state") };
         let net = dir.path().join("network");
         let ssh = dir.path().join("ssh");
-        let done = apply(&paths, &parse(GOOD).unwrap(), SystemDirs { network: Some(&net), ssh: Some(&ssh) }).unwrap();
+        let done =
+            apply(&paths, &parse(GOOD).unwrap(), SystemDirs { network: Some(&net), ssh: Some(&ssh), updates: None })
+                .unwrap();
         assert_eq!(done.len(), 5, "{done:?}");
         let keys = std::fs::read_to_string(ssh.join("authorized_keys")).unwrap();
         assert_eq!(keys, format!("{ED25519} federation@example\n"));
