@@ -77,6 +77,7 @@ fn replace_engine(app: &AppHandle) {
     let kiosk = app.state::<Kiosk>();
     // Fail closed until the new view has its content filter.
     kiosk.filter_ready.store(false, std::sync::atomic::Ordering::SeqCst);
+    empty_memory_caches(app);
     if let Some(old) = app.get_webview(CONTENT) {
         if let Err(e) = old.close() {
             tracing::error!(error = %e, "cannot close the content view");
@@ -91,6 +92,21 @@ fn replace_engine(app: &AppHandle) {
     }
     stop_network_process();
     new_content_view(app);
+}
+
+/// Empties the memory cache of every web process of the kiosk's context. The first content view
+/// shares its web process with the toolbar, which outlives the view: without this, the person's
+/// pages' resources would stay in that process's memory (unreachable by the next person's view, which
+/// has a process of its own, but kept). The HTTP disk cache goes with the network process's folder.
+fn empty_memory_caches(app: &AppHandle) {
+    use webkit2gtk::WebContextExt;
+    if let Some(toolbar) = app.get_webview(crate::TOOLBAR) {
+        let _ = toolbar.with_webview(|pv| {
+            if let Some(ctx) = pv.inner().context() {
+                ctx.clear_cache();
+            }
+        });
+    }
 }
 
 /// The kiosk runs under WebDriver (tauri-driver sets this for the automation it allows).
