@@ -179,7 +179,8 @@ pub async fn help_print(webview: Webview, app: AppHandle) -> Result<Printed> {
     caller_is(&webview, &[TOOLBAR])?;
     app.state::<Kiosk>().touch();
     let file = pdf_of(&app, TOOLBAR).await?;
-    let pages = printing::count_pages(&file).map_err(|e| CommandError { code: e.code() })?;
+    let (file, pages) =
+        printing::printable(&app.state::<Kiosk>(), file).map_err(|e| CommandError { code: e.code() })?;
     if let Ok(mut p) = app.state::<Kiosk>().print.lock() {
         p.document = Some((file, pages));
     }

@@ -46,14 +46,31 @@ pub struct Prepared {
     pub preview: String,
 }
 
-/// The pages of the PDF to print, counted by `borne_core::print` (a real parser, never `/Count`
-/// alone). A document whose pages cannot be counted is never printed: the cause goes to the log,
-/// the person reads « Ce document ne peut pas être imprimé » (`print.error.unreadable`).
-pub fn count_pages(file: &Path) -> Result<u32, Refusal> {
-    print::pdf_file_page_count(file).map_err(|e| {
+/// The file to print and its pages, counted by `borne_core::print` (a real parser walking the page
+/// tree, never `/Count` alone). A PDF whose `/Count` lies is printed from a corrected copy in the
+/// session's print folder, so CUPS prints exactly the pages charged. A document whose pages cannot be
+/// counted is never printed: the cause goes to the log, the person reads « Ce document ne peut pas
+/// être imprimé » (`print.error.unreadable`).
+pub fn printable(kiosk: &Kiosk, file: PathBuf) -> Result<(PathBuf, u32), Refusal> {
+    let refuse = |e: print::PdfError| {
         tracing::warn!(cause = %e, "print refused: the document's pages cannot be counted");
         Refusal::Unreadable
-    })
+    };
+    let bytes = print::read_pdf_file(&file).map_err(refuse)?;
+    let (pages, corrected) = print::pdf_with_true_counts(&bytes).map_err(refuse)?;
+    let Some(corrected) = corrected else { return Ok((file, pages)) };
+    let n = kiosk.print.lock().map(|mut p| {
+        p.prepared += 1;
+        p.prepared
+    });
+    let dir = kiosk.dirs.prints();
+    let out = dir.join(format!("corrected-{}.pdf", n.unwrap_or(0)));
+    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&out, corrected)).map_err(|e| {
+        tracing::warn!(error = %e, "print refused: cannot write the corrected PDF");
+        Refusal::Unreadable
+    })?;
+    tracing::info!(pages, "the PDF's page tree claims another page count: a corrected copy is printed");
+    Ok((out, pages))
 }
 
 /// Keeps `file` as the document the dialog prints, and says what the dialog shows.
@@ -63,7 +80,7 @@ pub fn prepared(
     preview: String,
     quota: u32,
 ) -> Result<Prepared, crate::commands::CommandError> {
-    let pages = count_pages(&file).map_err(|e| crate::commands::CommandError::new(e.code()))?;
+    let (file, pages) = printable(kiosk, file).map_err(|e| crate::commands::CommandError::new(e.code()))?;
     let mut p = kiosk.print.lock().map_err(|_| crate::commands::CommandError::new("internal"))?;
     p.document = Some((file, pages));
     tracing::info!(pages, "document ready to print");
@@ -222,7 +239,7 @@ pub fn submit(printer: &str, file: &Path, plan: &print::Plan) -> Result<String, 
     match (ok, print::parse_lp_job(&out)) {
         (true, Some(id)) => Ok(id),
         _ => {
-            tracing::warn!("lp refused the job");
+            tracing::warn!(output = %out.trim(), "lp refused the job");
             Err(Refusal::Failed)
         }
     }

@@ -235,6 +235,38 @@ fn keep_within_budget(id: lopdf::ObjectId, object: &mut lopdf::Object) -> Option
 /// 30 pages counts 30. Size, depth, objects and pages are bounded, so a hostile file is refused
 /// rather than hanging or exhausting memory.
 pub fn pdf_page_count(bytes: &[u8]) -> Result<u32, PdfError> {
+    read_page_tree(bytes).map(|tree| tree.pages)
+}
+
+/// The pages of a PDF (as `pdf_page_count`) and, when a `/Count` of its page tree lies, the same
+/// PDF with every `/Count` set to the pages under that node (`None` when they all say the truth: the
+/// file is printed as it is). CUPS's `pdftopdf` (qpdf) prints nothing of a file whose `/Count` lies;
+/// the corrected copy prints exactly the pages counted and charged.
+pub fn pdf_with_true_counts(bytes: &[u8]) -> Result<(u32, Option<Vec<u8>>), PdfError> {
+    let mut tree = read_page_tree(bytes)?;
+    if tree.lies.is_empty() {
+        return Ok((tree.pages, None));
+    }
+    for (id, pages) in &tree.lies {
+        if let Ok(lopdf::Object::Dictionary(dict)) = tree.doc.get_object_mut(*id) {
+            dict.set("Count", i64::from(*pages));
+        }
+    }
+    let mut out = Vec::new();
+    tree.doc.save_to(&mut out).map_err(|e| PdfError::Parse(format!("cannot write the corrected PDF: {e}")))?;
+    Ok((tree.pages, Some(out)))
+}
+
+/// A PDF read and its page tree walked.
+struct PageTree {
+    doc: lopdf::Document,
+    pages: u32,
+    /// Inner nodes (indirect) whose `/Count` is not the number of pages under them, with that number.
+    lies: Vec<(lopdf::ObjectId, u32)>,
+}
+
+/// Reads a PDF within the limits and walks its page tree.
+fn read_page_tree(bytes: &[u8]) -> Result<PageTree, PdfError> {
     if bytes.len() as u64 > MAX_PDF_BYTES {
         return Err(PdfError::TooLarge);
     }
@@ -256,17 +288,20 @@ pub fn pdf_page_count(bytes: &[u8]) -> Result<u32, PdfError> {
     }
     let catalog = doc.catalog().map_err(|e| PdfError::NoPageTree(e.to_string()))?;
     let root = catalog.get(b"Pages").map_err(|_| PdfError::NoPageTree("no /Pages in the catalog".into()))?;
-    let mut walk = TreeWalk { doc: &doc, ancestors: Vec::new(), pages: 0, visits: 0 };
+    let mut walk = TreeWalk { doc: &doc, ancestors: Vec::new(), pages: 0, visits: 0, lies: Vec::new() };
     walk.node(root, "/Pages")?;
-    Ok(walk.pages)
+    let (pages, lies) = (walk.pages, walk.lies);
+    Ok(PageTree { doc, pages, lies })
 }
 
-/// The page tree walk: ancestors (to find loops), pages and nodes seen so far.
+/// The page tree walk: ancestors (to find loops), pages and nodes seen so far, nodes whose `/Count`
+/// lies.
 struct TreeWalk<'a> {
     doc: &'a lopdf::Document,
     ancestors: Vec<lopdf::ObjectId>,
     pages: u32,
     visits: u32,
+    lies: Vec<(lopdf::ObjectId, u32)>,
 }
 
 impl TreeWalk<'_> {
@@ -309,15 +344,21 @@ impl TreeWalk<'_> {
         };
         match kids {
             Some(kids) => {
+                let before = self.pages;
                 self.ancestors.extend(id);
                 for kid in kids {
                     self.node(kid, "a /Kids entry")?;
                 }
-                if id.is_some() {
+                if let Some(id) = id {
                     self.ancestors.pop();
+                    self.note_count(id, dict, self.pages - before);
                 }
             }
-            None if is_pages => {}
+            None if is_pages => {
+                if let Some(id) = id {
+                    self.note_count(id, dict, 0);
+                }
+            }
             None => {
                 self.pages += 1;
                 if self.pages > MAX_PDF_PAGES {
@@ -329,13 +370,28 @@ impl TreeWalk<'_> {
     }
 }
 
-/// Reads a PDF file (at most `MAX_PDF_BYTES`) and counts its pages as `pdf_page_count` does.
-pub fn pdf_file_page_count(path: &Path) -> Result<u32, PdfError> {
+impl TreeWalk<'_> {
+    /// Notes an inner node whose `/Count` is not `pages` (once, however often it is listed).
+    fn note_count(&mut self, id: lopdf::ObjectId, dict: &lopdf::Dictionary, pages: u32) {
+        let said = dict.get(b"Count").and_then(lopdf::Object::as_i64).ok();
+        if said != Some(i64::from(pages)) && !self.lies.iter().any(|(seen, _)| *seen == id) {
+            self.lies.push((id, pages));
+        }
+    }
+}
+
+/// Reads a PDF file, `MAX_PDF_BYTES` at most (one byte more, so a larger file is refused as such).
+pub fn read_pdf_file(path: &Path) -> Result<Vec<u8>, PdfError> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| PdfError::Io(e.to_string()))?;
     let mut bytes = Vec::new();
     file.take(MAX_PDF_BYTES + 1).read_to_end(&mut bytes).map_err(|e| PdfError::Io(e.to_string()))?;
-    pdf_page_count(&bytes)
+    Ok(bytes)
+}
+
+/// Reads a PDF file and counts its pages as `pdf_page_count` does.
+pub fn pdf_file_page_count(path: &Path) -> Result<u32, PdfError> {
+    pdf_page_count(&read_pdf_file(path)?)
 }
 
 /// A PNG as a `data:` URL (the print dialog's preview; the toolbar's CSP allows `img-src data:`).
@@ -580,6 +636,25 @@ mod tests {
         let none =
             classic_pdf(&["<< /Type /Catalog /Pages 2 0 R >>".into(), "<< /Type /Pages /Kids [] /Count 5 >>".into()]);
         assert_eq!(pdf_page_count(&none), Ok(0));
+    }
+
+    #[test]
+    fn a_lying_count_is_corrected_for_the_printer() {
+        // Truthful files are printed as they are.
+        assert_eq!(pdf_with_true_counts(&lopdf_pdf(3, 3, false, true)), Ok((3, None)));
+        assert_eq!(pdf_with_true_counts(&lopdf_pdf(25, 25, false, false)), Ok((25, None)));
+        // A lying root and lying inner nodes: every /Count is set to the pages under it.
+        for (leaves, claimed, nested) in [(30, 1, true), (2, 999, false), (12, 12, true)] {
+            let (pages, fixed) = pdf_with_true_counts(&lopdf_pdf(leaves, claimed, nested, true)).unwrap();
+            let fixed = fixed.unwrap();
+            assert_eq!(pages, leaves);
+            let doc = lopdf::Document::load_mem(&fixed).unwrap();
+            assert_eq!(doc.get_pages().len(), leaves as usize);
+            let root = doc.catalog().unwrap().get(b"Pages").unwrap().as_reference().unwrap();
+            let count = doc.get_dictionary(root).unwrap().get(b"Count").unwrap().as_i64().unwrap();
+            assert_eq!(count, i64::from(leaves));
+            assert_eq!(pdf_with_true_counts(&fixed), Ok((leaves, None)), "nothing left to correct");
+        }
     }
 
     #[test]
