@@ -286,7 +286,15 @@ pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
             // dropped before the parser asked for it (tests/bench/heavy-page.sh). Both die with the
             // session: the memory caches are emptied and the network process is killed before its
             // folder is erased (session.rs), so no late cache write outlives the wipe.
-            ctx.set_cache_model(webkit2gtk::CacheModel::WebBrowser);
+            // Under WebDriver the network process is kept (session.rs), and it did write a cache
+            // record of the person's last page after the wipe (tests/e2e/wipe.test.mjs): no cache
+            // there, as before.
+            let model = if session::under_webdriver() {
+                webkit2gtk::CacheModel::DocumentViewer
+            } else {
+                webkit2gtk::CacheModel::WebBrowser
+            };
+            ctx.set_cache_model(model);
         }
         if let Some(settings) = WebViewExt::settings(&wv) {
             settings.set_enable_page_cache(false);
