@@ -217,7 +217,41 @@ pub fn admin_data(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
         "matomo": {"url": dest.url.map(|u| u.to_string()), "site_id": dest.site_id, "token": token},
         "version": env!("CARGO_PKG_VERSION"),
         "catalogue": catalogue_report(&kiosk.paths, &l),
+        "updates": updates_report(l.settings.updates.reboot_window),
     }))
+}
+
+/// The Maintenance screen's system updates: the image's A/B updater record as codes the screen
+/// translates (`null`: no updater on this machine), and when the borne restarts into a waiting version.
+fn updates_report(reboot_window: borne_core::updates::RebootWindow) -> Value {
+    let Some(u) = borne_core::updates::read(&borne_core::updates::record_path()) else {
+        return Value::Null;
+    };
+    json!({
+        "running": u.running,
+        "slot": u.slot.map(String::from),
+        "last_check": u.last_check,
+        "outcome": u.outcome.map(borne_core::updates::Outcome::code),
+        "pending": u.pending,
+        "reboot_window": reboot_window.to_string(),
+        "last_refusal": u.last_refusal.map(|r| json!({"when": r.when, "version": r.version, "why": r.why.code()})),
+        "last_rollback": u.last_rollback.map(|r| json!({"when": r.when, "failed": r.failed, "back_to": r.back_to})),
+    })
+}
+
+/// « Mettre à jour maintenant »: the updater looks for an update now, in the background (off the
+/// GTK main thread: `busctl` may wait for systemd).
+#[tauri::command]
+pub async fn admin_update_now(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    let record = borne_core::updates::record_path();
+    let started = tauri::async_runtime::spawn_blocking(move || machine::start_update_check(&record))
+        .await
+        .map_err(|_| err("internal"))?;
+    Ok(match started {
+        Ok(()) => json!({"ok": true}),
+        Err(why) => json!({"ok": false, "code": why.code()}),
+    })
 }
 
 /// The Maintenance screen's catalogue: version in force and where it comes from, the channel, the

@@ -52,7 +52,7 @@ pub fn wake() {
 }
 
 /// Nobody is using the borne: no input since the last wipe, no admin page, no remote page shown.
-fn nobody_is_there(kiosk: &Kiosk) -> bool {
+pub(crate) fn nobody_is_there(kiosk: &Kiosk) -> bool {
     let idle = kiosk.idle.lock().map(|c| !c.is_open()).unwrap_or(false);
     let admin = kiosk.admin.lock().map(|a| !a.is_open()).unwrap_or(false);
     idle && admin && !kiosk.dirty.load(Ordering::SeqCst)

@@ -11,7 +11,8 @@
 //! - [`documents`]: the session's files in the viewer and « Mes documents », a site's file chooser;
 //! - [`commands`]: what the local pages may ask of the shell; [`watchdog`]: systemd's watchdog;
 //! - [`catalogue_channel`]: the federation's signed catalogue, put in force between two people;
-//! - [`audit`]: `borne --audit-catalogue OUT`, the catalogue watch (a GTK window, not the kiosk).
+//! - [`audit`]: `borne --audit-catalogue OUT`, the catalogue watch (a GTK window, not the kiosk);
+//! - [`system_update`]: the restart into a new system version that waits, at night, nobody there.
 
 pub mod admin;
 pub mod audit;
@@ -25,6 +26,7 @@ pub mod navigation;
 pub mod network;
 pub mod printing;
 pub mod session;
+pub mod system_update;
 pub mod watchdog;
 
 use std::path::PathBuf;
@@ -252,6 +254,7 @@ pub fn run() {
             admin::admin_logos,
             admin::admin_set_logo,
             admin::admin_power,
+            admin::admin_update_now,
             commands::network_offline,
             commands::print_prepare,
             commands::print_submit,
@@ -270,6 +273,7 @@ pub fn run() {
             network::watch_monitor(app.handle());
             watchdog::start();
             catalogue_channel::start(app.handle());
+            system_update::start(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

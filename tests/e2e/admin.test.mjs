@@ -51,6 +51,7 @@ const ADMIN_COMMANDS = [
   ['admin_stats', { days: 7 }], ['admin_export_csv', { days: 7 }],
   ['admin_save_matomo', { url: 'https://evil.test/', siteId: 1, token: 'x' }], ['admin_test_matomo', {}],
   ['admin_logs', {}], ['admin_logos', {}], ['admin_set_logo', { path: '/etc/passwd' }], ['admin_power', { action: 'poweroff' }],
+  ['admin_update_now', {}],
   ['admin_open', {}],
 ];
 
@@ -238,6 +239,56 @@ test('settings: a wrong idle time is refused in French, a new centre name and a 
   await leave();
   assert.equal(await text('#centre-name'), 'Centre social des Tilleuls');
   assert.ok(!(await visible('a.tile[data-tile-id="redirecteur"]')), 'the hidden tile is gone from the portal');
+});
+
+test('Maintenance: the system updates in plain words, and « Mettre à jour maintenant » answers in French', async () => {
+  // The image's A/B updater record, as its scripts write it (kiosk-image/mkosi.extra/usr/libexec/borne/).
+  const record = process.env.BORNE_UPDATER_RECORD;
+  assert.ok(record, 'run.sh gives the kiosk an updater record path');
+  fs.rmSync(record, { force: true });
+  await enterAdmin();
+  await tab('maintenance');
+  assert.match(await text('#updates-status'), /n'a pas le système de mise à jour/, 'no record: no updater here');
+  assert.ok(!(await visible('#update-now')), 'no « Mettre à jour maintenant » without an updater');
+  fs.writeFileSync(record, [
+    'last_check=2026-12-06T02:14:09+01:00', 'outcome=installed', 'install_seconds=412',
+    'pending=2027.01.15 slot B', 'pending_since=2026-12-06T02:21:01+01:00',
+    'running=2026.12.01', 'slot=A', 'good_since=2026-12-01T08:01:00+01:00',
+    "last_refusal=2026-12-05T10:00:00+01:00 version 2026.11.01: not newer than the running system's 2026.12.01",
+    'last_rollback=2026-11-20T03:02:01+01:00 version 2026.11.20 on slot B, back to 2026.12.01', '',
+  ].join('\n'));
+  await wd.click({ css: '#updates-refresh' });
+  await waitFor(async () => /2026\.12\.01/.test(await text('#updates-status')), 5000, { message: 'the record on the screen' });
+  const lines = await wd.executeScript('return [...document.querySelectorAll("#updates-status li")].map((l) => l.textContent);');
+  assert.deepEqual(lines, [
+    'Version du système : 2026.12.01 (emplacement A)',
+    'Dernière recherche de mise à jour : 2026-12-06 02:14',
+    'Résultat : nouvelle version installée, elle démarrera au prochain redémarrage.',
+    "En attente : la version 2027.01.15 démarrera au prochain redémarrage. La borne redémarre d'elle-même si personne ne l'utilise entre 02:00 et 05:00.",
+    "Dernier refus (2026-12-05 10:00) : version 2026.11.01. Elle n'est pas plus récente que celle de la borne.",
+    "Retour en arrière (2026-11-20 03:02) : la version 2026.11.20 n'a pas démarré correctement, la borne est revenue seule à la version 2026.12.01.",
+  ]);
+  // No systemd unit borne-update.service on the test machine: systemd (or its absence) refuses, and the
+  // référent reads why in French rather than nothing.
+  assert.ok(await visible('#update-now'));
+  await wd.click({ css: '#update-now' });
+  await waitFor(async () => (await text('#update-message')) !== '', 15000, { message: 'the answer to « Mettre à jour maintenant »' });
+  assert.equal(await text('#update-message'),
+    "La recherche de mise à jour n'a pas pu être lancée. Réessayez plus tard ; si cela continue, prévenez la fédération.");
+  // A refused signature and an unreachable server, as the updater writes them.
+  fs.writeFileSync(record, 'running=2026.12.01\nslot=B\nlast_check=2026-12-07T02:00:00+01:00\n'
+    + 'outcome=error: curl: (6) Could not resolve host: maj.example.org\n'
+    + 'last_refusal=2026-12-07T02:05:00+01:00 version 2027.02.01: signature verification failed\n');
+  await wd.click({ css: '#updates-refresh' });
+  await waitFor(async () => /emplacement B/.test(await text('#updates-status')), 5000, { message: 'the new record' });
+  const after = await text('#updates-status');
+  assert.match(after, /le serveur de mises à jour est injoignable pour le moment, la borne réessaiera toute seule/);
+  assert.match(after, /version 2027\.02\.01\. Elle n'est pas signée par la fédération ou a été modifiée\./);
+  assert.match(after, /Aucune nouvelle version en attente/);
+  // Back to a borne with an update waiting, for the Maintenance screen's picture (next test).
+  fs.writeFileSync(record, 'running=2026.12.01\nslot=A\nlast_check=2026-12-06T02:14:09+01:00\noutcome=installed\n'
+    + 'pending=2027.01.15 slot B\n');
+  await leave();
 });
 
 test('every admin screen passes axe-core and has its picture', async () => {

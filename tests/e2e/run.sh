@@ -29,6 +29,8 @@ export E2E_WORK="${E2E_WORK:-/tmp/borne-e2e}"
 export E2E_ARTIFACTS="${E2E_ARTIFACTS:-$E2E_WORK/artifacts}"
 # A folder the kiosk takes as a plugged USB stick (admin export, logo), inherited through tauri-driver.
 export BORNE_USB_ROOTS="$E2E_WORK/usb"
+# The image's A/B updater record (borne_core::updates), which the admin suite writes.
+export BORNE_UPDATER_RECORD="$E2E_WORK/updater-status"
 DRIVER_PORT="${E2E_DRIVER_PORT:-4444}"
 NATIVE_DRIVER="${E2E_NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
 INSTALL="${E2E_INSTALL:-1}"
@@ -92,7 +94,7 @@ export E2E_BORNE="$BORNE"
 
 # --- services ----------------------------------------------------------------------------------
 # Fresh artifacts and state dirs for this run (screenshots of an older run would mislead).
-rm -rf "$E2E_ARTIFACTS" "$E2E_WORK/state" "$BORNE_USB_ROOTS"
+rm -rf "$E2E_ARTIFACTS" "$E2E_WORK/state" "$BORNE_USB_ROOTS" "$BORNE_UPDATER_RECORD"
 mkdir -p "$BORNE_USB_ROOTS"
 mkdir -p "$E2E_ARTIFACTS"
 pids=()

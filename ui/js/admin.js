@@ -132,6 +132,45 @@
     renderVersions();
     $('version').textContent = I18n.t('admin.maintenance.version', { version: data.version });
     renderCatalogue();
+    renderUpdates();
+  }
+
+  // The system's A/B updates: version and slot running, the last check and what came of it, what
+  // waits for the next restart, the last refusal and rollback (codes from borne_core::updates).
+  function renderUpdates() {
+    const u = data.updates;
+    const ul = $('updates-status');
+    ul.textContent = '';
+    const line = function (key, params) { ul.appendChild(el('li', null, I18n.t(key, params))); };
+    $('update-now').hidden = !u;
+    if (!u) { line('admin.updates.none'); return; }
+    if (u.running) line('admin.updates.running', { version: u.running, slot: u.slot || '?' });
+    else line('admin.updates.running_unknown');
+    if (u.last_check) line('admin.updates.last_check', { when: u.last_check }); else line('admin.updates.never');
+    if (u.outcome) line('admin.updates.outcome.' + u.outcome);
+    const w = String(u.reboot_window || '').split('-');
+    if (u.pending) line('admin.updates.pending', { version: u.pending, from: w[0], to: w[1] });
+    else line('admin.updates.no_pending');
+    if (u.last_refusal) {
+      const r = u.last_refusal;
+      const why = I18n.t('admin.updates.refusal.' + r.why);
+      if (r.version) line('admin.updates.refusal', { when: r.when, version: r.version, why: why });
+      else line('admin.updates.refusal_unnamed', { when: r.when, why: why });
+    } else {
+      line('admin.updates.no_refusal');
+    }
+    if (u.last_rollback) line('admin.updates.rollback', u.last_rollback);
+  }
+
+  function updateNow() {
+    $('update-message').textContent = '';
+    Shell.invoke('admin_update_now').then(function (r) {
+      $('update-message').textContent = I18n.t('admin.updates.now.' + (r.ok ? 'started' : r.code));
+    });
+  }
+
+  function refreshUpdates() {
+    Shell.invoke('admin_data').then(function (d) { data.updates = d.updates; renderUpdates(); });
   }
 
   // The federation's signed catalogue: what is in force, the last check and the last refusal.
@@ -769,6 +808,8 @@
       $('m-test').addEventListener('click', testMatomo);
       $('logs-refresh').addEventListener('click', loadLogs);
       document.querySelectorAll('.power').forEach(function (b) { b.addEventListener('click', power); });
+      $('update-now').addEventListener('click', updateNow);
+      $('updates-refresh').addEventListener('click', refreshUpdates);
       return Shell.invoke('admin_status');
     }).then(function (status) {
       if (status.unlocked) return open();

@@ -59,6 +59,7 @@ const KEYS: &[(&str, Shape)] = &[
     ),
     ("admin", Shape::Table(&[("pin_hash", Shape::Leaf)])),
     ("catalogue", Shape::Table(&[("channel_url", Shape::Leaf), ("public_keys", Shape::Leaf)])),
+    ("updates", Shape::Table(&[("reboot_window", Shape::Leaf)])),
 ];
 
 /// Longest text of a help contact's field, in characters.
@@ -78,6 +79,19 @@ pub struct RawSettings {
     help: RawHelp,
     admin: RawAdmin,
     catalogue: RawCatalogue,
+    updates: RawUpdates,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawUpdates {
+    reboot_window: Spanned<String>,
+}
+
+impl Default for RawUpdates {
+    fn default() -> Self {
+        RawUpdates { reboot_window: Spanned::new(0..0, String::new()) }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -305,6 +319,22 @@ pub struct CatalogueSettings {
     pub public_keys: Vec<String>,
 }
 
+/// The system's A/B updates (`[updates]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UpdateSettings {
+    /// When the borne may restart by itself into a new version that waits (local time).
+    pub reboot_window: crate::updates::RebootWindow,
+}
+
+impl Serialize for UpdateSettings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("UpdateSettings", 1)?;
+        st.serialize_field("reboot_window", &self.reboot_window.to_string())?;
+        st.end()
+    }
+}
+
 /// Checked settings.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Settings {
@@ -322,6 +352,8 @@ pub struct Settings {
     pub help: HelpSettings,
     /// The signed catalogue channel.
     pub catalogue: CatalogueSettings,
+    /// The system's A/B updates.
+    pub updates: UpdateSettings,
     /// argon2 hash of the référent PIN, if set here (the state directory's own hash wins).
     #[serde(skip)]
     pub pin_hash: Option<String>,
@@ -337,6 +369,7 @@ impl fmt::Debug for Settings {
             .field("stats", &self.stats)
             .field("help", &self.help)
             .field("catalogue", &self.catalogue)
+            .field("updates", &self.updates)
             .field("pin_hash", &self.pin_hash.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -447,6 +480,15 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
     };
     let help = check_help(src, raw.help, &mut out);
     let catalogue = check_catalogue(src, raw.catalogue, &mut out);
+    let w = raw.updates.reboot_window.get_ref().trim();
+    let reboot_window = if w.is_empty() {
+        crate::updates::DEFAULT_REBOOT_WINDOW
+    } else {
+        crate::updates::RebootWindow::parse(w).unwrap_or_else(|| {
+            out.push(src.at_value(&raw.updates.reboot_window, Problem::BadTimeRange(w.into())));
+            crate::updates::DEFAULT_REBOOT_WINDOW
+        })
+    };
     if !out.is_empty() {
         return Err(out);
     }
@@ -476,6 +518,7 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
         },
         help,
         catalogue,
+        updates: UpdateSettings { reboot_window },
         pin_hash,
     })
 }
@@ -593,6 +636,17 @@ mod tests {
             lines.contains(&2) && lines.contains(&3) && lines.contains(&5) && lines.contains(&6) && lines.contains(&8),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn the_update_reboot_window_is_a_time_range_and_defaults_to_the_night() {
+        assert_eq!(parse("").unwrap().updates.reboot_window.to_string(), "02:00-05:00");
+        let s = parse("[updates]\nreboot_window = \"22:30-06:00\"\n").unwrap();
+        assert_eq!(s.updates.reboot_window.to_string(), "22:30-06:00");
+        let errs = parse("[updates]\nreboot_window = \"la nuit\"\n").unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!((errs[0].line, &errs[0].problem), (2, &Problem::BadTimeRange("la nuit".into())));
+        assert!(errs[0].french().contains("02:00-05:00"), "{}", errs[0].french());
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub enum Problem {
     /// A URL that must be https.
     #[error("URL `{0}` must use https")]
     NotHttps(String),
+    /// Not a daily range of time (`HH:MM-HH:MM`).
+    #[error("`{0}` is not a time range HH:MM-HH:MM")]
+    BadTimeRange(String),
     /// An entry URL that the service's own rules do not allow.
     #[error("entry URL `{url}` is not allowed by the service's own host rules ({reason})")]
     EntryNotCovered {

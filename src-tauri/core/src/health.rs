@@ -35,7 +35,7 @@ pub const UPDATE_FILE: &str = "update-status.toml";
 /// The image's A/B updater's record (`kiosk-image/mkosi.extra/usr/libexec/borne/update-lib.sh`): `key=value`
 /// lines, among them `slot` (`A`, `B`), `running` (the version running), `outcome` (of the last check) and
 /// `last_rollback` (`<when> version <failed> on slot <X>, back to <version>`). Read by [`parse_updater_record`].
-pub const UPDATER_RECORD: &str = "/var/lib/borne-state/updates/status";
+pub const UPDATER_RECORD: &str = crate::updates::RECORD;
 
 /// Why a report was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -434,24 +434,15 @@ pub fn restarts(state_dir: &Path) -> u64 {
 /// - else `ok` once a version runs and was seen good (`running` set), `failed` when the last check ended in an
 ///   error before that, `none` otherwise.
 pub fn parse_updater_record(text: &str) -> (Option<char>, Update) {
-    let get = |key: &str| {
-        text.lines().rev().find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('='))).map(str::trim)
-    };
-    let slot = match get("slot") {
-        Some("A" | "a") => Some('a'),
-        Some("B" | "b") => Some('b'),
-        _ => None,
-    };
-    let running = get("running").filter(|v| !v.is_empty());
-    let back_to = get("last_rollback").and_then(|r| r.rsplit_once("back to ")).map(|(_, v)| v.trim());
-    let update = match (running, back_to) {
-        (Some(run), Some(back)) if run == back => Update::RolledBack,
+    let s = crate::updates::parse(text);
+    let update = match (&s.running, &s.last_rollback) {
+        (Some(run), Some(r)) if *run == r.back_to => Update::RolledBack,
         (Some(_), _) => Update::Ok,
-        (None, _) if get("outcome").is_some_and(|o| o.starts_with("error")) => Update::Failed,
+        (None, _) if s.outcome.is_some_and(crate::updates::Outcome::is_error) => Update::Failed,
         (None, Some(_)) => Update::RolledBack,
         (None, None) => Update::None,
     };
-    (slot, update)
+    (s.slot.map(|c| c.to_ascii_lowercase()), update)
 }
 
 /// Which slot runs and how the last update went: [`UPDATE_FILE`] in the state directory when there is one
@@ -459,7 +450,7 @@ pub fn parse_updater_record(text: &str) -> (Option<char>, Update) {
 /// ([`UPDATER_RECORD`]). Neither: no updater, `(None, Update::None)`; unreadable values are reported as none,
 /// with a log line.
 pub fn read_update(state_dir: &Path) -> (Option<char>, Update) {
-    read_update_from(state_dir, Path::new(UPDATER_RECORD))
+    read_update_from(state_dir, &crate::updates::record_path())
 }
 
 /// [`read_update`] with the updater record's path given (tests).

@@ -29,3 +29,4 @@ pub mod push;
 pub mod session;
 pub mod setup;
 pub mod stats;
+pub mod updates;

@@ -53,6 +53,10 @@ pub fn problem_fr(p: &Problem) -> String {
             "l'adresse « {u} » doit commencer par « https:// » (connexion sécurisée). \
              Écrivez par exemple « https://www.caf.fr/ »."
         ),
+        Problem::BadTimeRange(t) => format!(
+            "« {t} » n'est pas une plage horaire. Écrivez l'heure de début et l'heure de fin, \
+             par exemple « 02:00-05:00 »."
+        ),
         Problem::EntryNotCovered { url, .. } => format!(
             "l'adresse « {url} » ne fait pas partie des sites autorisés de cette tuile. \
              Ajoutez son nom de site dans la liste « hosts » (par exemple « www.exemple.fr »)."

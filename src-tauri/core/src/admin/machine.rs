@@ -167,6 +167,82 @@ pub fn power(action: Power) -> Result<(), String> {
     }
 }
 
+/// How long `busctl` may take to ask systemd to start the updater.
+const UPDATE_START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Why the updater could not be started from the Maintenance screen (the screen's
+/// `admin.updates.now.<code>` texts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateNow {
+    /// This machine has no A/B updater (no record: a development machine, a .deb install).
+    NoUpdater,
+    /// systemd refused or did not answer in time (the log says why).
+    Refused,
+}
+
+impl UpdateNow {
+    /// The code the screen translates.
+    pub fn code(self) -> &'static str {
+        match self {
+            UpdateNow::NoUpdater => "no-updater",
+            UpdateNow::Refused => "refused",
+        }
+    }
+}
+
+/// « Mettre à jour maintenant »: asks systemd (through `busctl`, allowed to the kiosk's user for this
+/// one unit by the image's polkit rule) to start `borne-update.service` now, as its timer would. It
+/// returns once systemd took the job; the check, download and install run in the background at idle
+/// priority and write the updater's record, which the screen reads.
+pub fn start_update_check(record: &Path) -> Result<(), UpdateNow> {
+    if !record.exists() {
+        tracing::info!(record = %record.display(), "no updater record: this machine has no A/B updater");
+        return Err(UpdateNow::NoUpdater);
+    }
+    let mut cmd = std::process::Command::new("busctl");
+    cmd.args(["call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager"])
+        .args(["StartUnit", "ss", "borne-update.service", "replace"]);
+    match run_with_timeout(cmd, UPDATE_START_TIMEOUT) {
+        Ok(o) if o.status.success() => {
+            tracing::info!("update check started by the référent");
+            Ok(())
+        }
+        Ok(o) => {
+            tracing::warn!(err = %String::from_utf8_lossy(&o.stderr).trim(), "systemd refuses to start borne-update.service");
+            Err(UpdateNow::Refused)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot ask systemd to start borne-update.service");
+            Err(UpdateNow::Refused)
+        }
+    }
+}
+
+/// Runs `cmd` and collects its output, killing it when it takes longer than `limit`. For commands
+/// that print little (the pipes are read once it has ended).
+pub fn run_with_timeout(
+    mut cmd: std::process::Command,
+    limit: std::time::Duration,
+) -> std::io::Result<std::process::Output> {
+    use std::process::Stdio;
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if child.try_wait()?.is_some() {
+            return child.wait_with_output();
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {} s", limit.as_secs()),
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// The kiosk's last log lines, kept in memory (for the maintenance screen); a `tracing` writer.
 #[derive(Debug, Clone, Default)]
 pub struct LogTail {
@@ -205,6 +281,26 @@ impl std::io::Write for LogTail {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_command_that_hangs_is_killed_at_its_limit() {
+        let mut sleep = std::process::Command::new("sleep");
+        sleep.arg("30");
+        let t0 = std::time::Instant::now();
+        let e = run_with_timeout(sleep, std::time::Duration::from_millis(300)).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        assert!(t0.elapsed() < std::time::Duration::from_secs(5), "{:?}", t0.elapsed());
+        let mut echo = std::process::Command::new("echo");
+        echo.arg("oui");
+        let o = run_with_timeout(echo, std::time::Duration::from_secs(5)).unwrap();
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "oui\n");
+    }
+
+    #[test]
+    fn no_updater_record_means_no_updater_here() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(start_update_check(&dir.path().join("status")), Err(UpdateNow::NoUpdater));
+    }
+
     use super::*;
     use std::io::Write;
 
