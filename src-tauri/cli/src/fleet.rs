@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use borne_core::health::fleet;
-use borne_core::matomo::{french_for_code, Client};
+use borne_core::matomo::french_for_code;
 use borne_core::stats::Hour;
 
-use crate::stats::{matomo_url, read_token_file, runtime};
+use crate::stats::{matomo_url, reporting};
 
 /// `bornectl fleet`. Exit 0 with the report (alerts or not), 1 when Matomo could not be read, 3 when the token
 /// is refused.
@@ -18,20 +18,9 @@ pub fn fleet(matomo: &str, token_file: &Path, csv: bool, html: bool) -> ExitCode
         Ok(u) => u,
         Err(c) => return c,
     };
-    let token = match read_token_file(token_file) {
-        Ok(t) => t,
-        Err(c) => return c,
-    };
-    let rt = match runtime() {
+    let (token, rt, client) = match reporting(&url, token_file, Duration::from_secs(300)) {
         Ok(r) => r,
         Err(c) => return c,
-    };
-    let client = match Client::new(&url, Duration::from_secs(300)) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{}", french_for_code(e.code()));
-            return ExitCode::from(1);
-        }
     };
     let now = Hour::now();
     let bornes = match rt.block_on(fleet::read(&client, &token, now)) {

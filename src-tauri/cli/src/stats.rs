@@ -261,6 +261,22 @@ fn dry(store: &Store, target: &push::Target) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// What a call to the federation's Reporting API needs: the token from `token_file`, a runtime and a
+/// client (`timeout` per request). When one cannot be had its French message is printed already.
+pub(crate) fn reporting(
+    url: &url::Url,
+    token_file: &Path,
+    timeout: Duration,
+) -> Result<(Token, tokio::runtime::Runtime, Client), ExitCode> {
+    let token = read_token_file(token_file)?;
+    let rt = runtime()?;
+    let client = Client::new(url, timeout).map_err(|e| {
+        eprintln!("{}", french_for_code(e.code()));
+        ExitCode::from(1)
+    })?;
+    Ok((token, rt, client))
+}
+
 pub(crate) fn read_token_file(path: &Path) -> Result<Token, ExitCode> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         eprintln!("Impossible de lire la clé dans {} .", path.display());
@@ -347,20 +363,9 @@ pub fn report(matomo: &str, token_file: &Path, from: &str, to: &str, csv: bool, 
         eprintln!("La date de début ({f}) est après la date de fin ({t}).");
         return ExitCode::from(2);
     }
-    let token = match read_token_file(token_file) {
-        Ok(t) => t,
-        Err(c) => return c,
-    };
-    let rt = match runtime() {
+    let (token, rt, client) = match reporting(&url, token_file, Duration::from_secs(120)) {
         Ok(r) => r,
         Err(c) => return c,
-    };
-    let client = match Client::new(&url, Duration::from_secs(120)) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{}", french_for_code(e.code()));
-            return ExitCode::from(1);
-        }
     };
     let rows = match rt.block_on(borne_core::federation::report(&client, &token, &f.to_string(), &t.to_string())) {
         Ok(r) => r,
