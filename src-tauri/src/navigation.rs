@@ -279,22 +279,14 @@ pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
         let wv = pv.inner();
         let kiosk = app.state::<Kiosk>();
         if let Some(ctx) = wv.context() {
-            // A browser's caches, for one person: the memory cache of the view's web process and
-            // the HTTP disk cache, whose folder is the session's (`<state>/session/webdata`, given
-            // as both data and cache folder). Without them (cache model DocumentViewer) WebKit
-            // fetched nearly every script of a heavy page twice, the preload scanner's copy being
-            // dropped before the parser asked for it (tests/bench/heavy-page.sh). Both die with the
-            // session: the memory caches are emptied and the network process is killed before its
-            // folder is erased (session.rs), so no late cache write outlives the wipe.
-            // Under WebDriver the network process is kept (session.rs), and it did write a cache
-            // record of the person's last page after the wipe (tests/e2e/wipe.test.mjs): no cache
-            // there, as before.
-            let model = if session::under_webdriver() {
-                webkit2gtk::CacheModel::DocumentViewer
-            } else {
-                webkit2gtk::CacheModel::WebBrowser
-            };
-            ctx.set_cache_model(model);
+            // No HTTP cache, in memory or on disk: WebKit writes cache records after the page that
+            // filled them is gone, so a wipe could be followed by a late write of a person's page.
+            // It costs heavy pages dearly (tests/bench/heavy-page.sh: the preload scanner's copies
+            // are dropped, so most scripts are fetched twice); the browser cache model, with its
+            // disk cache in the session folder, removed that but left cache records of the next
+            // person's visits that tests/e2e/forget.test.mjs cannot yet tell from the previous
+            // person's (see tests/bench/results/heavy-page.md).
+            ctx.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
         }
         if let Some(settings) = WebViewExt::settings(&wv) {
             settings.set_enable_page_cache(false);

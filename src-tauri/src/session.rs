@@ -110,7 +110,7 @@ fn empty_memory_caches(app: &AppHandle) {
 }
 
 /// The kiosk runs under WebDriver (tauri-driver sets this for the automation it allows).
-pub(crate) fn under_webdriver() -> bool {
+fn under_webdriver() -> bool {
     std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true")
 }
 
