@@ -413,10 +413,8 @@ async function personA(ctx) {
     check(done[k] === 'ok', `storage step ${k}: ${done[k]}`);
   }
 
-  // A cacheable page (Cache-Control: max-age), visited twice. Under WebDriver (this suite) the kiosk
-  // keeps no HTTP cache (its network process outlives the wipe, and WebKit writes cache records
-  // lazily, after a wipe could have run): both visits reach the server. The shipped kiosk keeps a
-  // person's cache for their session; forget.test.mjs checks nothing of it survives there.
+  // A cacheable page (Cache-Control: max-age), visited twice. The kiosk keeps no HTTP cache at all
+  // (WebKit writes cache records lazily, after a wipe could have run): both visits reach the server.
   const before = (await instRequests(ctx.cacheable)).length;
   await open(ctx, ctx.cacheable);
   ctx.servedA = await wd.getText({ css: '#served' });
@@ -424,7 +422,7 @@ async function personA(ctx) {
   await open(ctx, ctx.cacheable);
   await sleep(300);
   ctx.cacheableA = (await instRequests(ctx.cacheable)).length;
-  check(ctx.cacheableA - before === 2, `the cacheable page reached the server ${ctx.cacheableA - before} times in A's two visits (expected 2: no HTTP cache under WebDriver)`);
+  check(ctx.cacheableA - before === 2, `the cacheable page reached the server ${ctx.cacheableA - before} times in A's two visits (expected 2: the kiosk keeps no HTTP cache)`);
 
   // What a page of the institution sees of A: proves /whoami detects each kind of trace.
   const w = await whoami(ctx);
