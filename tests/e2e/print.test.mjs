@@ -1,7 +1,8 @@
 // Printing on a real CUPS queue (cups-pdf, made by setup.sh): "Imprimer" and window.print() open
 // the kiosk's French dialog (never GTK's); a page and an inline PDF come out as PDFs whose text
 // matches; a stopped queue and a printer that does not answer say "L'imprimante ne répond pas";
-// the session's page quota holds; a job still queued at the end of the session is cancelled.
+// a PDF whose /Count lies is charged for the pages cups-pdf prints; the session's page quota holds;
+// a job still queued at the end of the session is cancelled.
 //
 // Run: tests/e2e/run.sh tests/e2e/print.test.mjs
 
@@ -70,8 +71,8 @@ async function closeDialog() {
   await waitFor(async () => !(await dialog()).open, 5000, { message: 'the dialog closed' });
 }
 
-/** Prints with the dialog's choices as they are; returns the new PDF's text. */
-async function printAndRead() {
+/** Prints with the dialog's choices as they are; returns the path of the PDF cups-pdf wrote. */
+async function printAndFile() {
   const before = printedFiles();
   await clickToolbar(wd, '#print-go');
   let d;
@@ -83,7 +84,12 @@ async function printAndRead() {
   }, 20000, { message: 'a new PDF from cups-pdf' });
   await sleep(300);
   await closeDialog();
-  return sh('pdftotext', [path.join(PRINTED, file), '-']);
+  return path.join(PRINTED, file);
+}
+
+/** Prints with the dialog's choices as they are; returns the new PDF's text. */
+async function printAndRead() {
+  return sh('pdftotext', [await printAndFile(), '-']);
 }
 
 async function waitPortal() {
@@ -140,6 +146,23 @@ test('an inline PDF prints as itself', async () => {
   await openDialog();
   const text = await printAndRead();
   assert.match(text, /Document de test avec un lien/);
+});
+
+// A PDF whose page tree holds 3 pages while its /Count says 1 (poppler's pdfinfo believes the /Count
+// and says 1; CUPS's filters walk the tree and print 3). The kiosk counts the tree's leaves: the dialog
+// offers 3 pages, 3 are charged, `lp` gets page-ranges=1-3, and cups-pdf's output has exactly 3.
+test('a PDF whose /Count lies is charged for the pages it prints', async () => {
+  const charged = (await todayFigures()).pages_imprimees || 0;
+  await open(`${INSTITUTION}/lying-count.pdf`);
+  const d = await openDialog();
+  assert.equal(d.all, 'Tout le document (3 pages)');
+  const file = await printAndFile();
+  const info = await sh('pdfinfo', [file]);
+  assert.match(info, /^Pages:\s+3$/m, `cups-pdf printed 3 pages: ${info}`);
+  const text = await sh('pdftotext', [file, '-']);
+  assert.match(text, /Page qui ment page 3/);
+  await waitFor(async () => (await todayFigures()).pages_imprimees === charged + 3, 10000,
+    { message: '3 pages charged' });
 });
 
 // WebKit ignores window.print() in a page controlled by WebDriver (LocalDOMWindow::print returns

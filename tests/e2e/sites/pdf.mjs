@@ -48,6 +48,38 @@ export function buildPdf({ title = 'Attestation de test', text = 'Attestation de
   return Buffer.from(out, 'latin1');
 }
 
+/**
+ * `pages` A4 pages, one line of text each (« <text> page N »), whose page tree's `/Count` claims
+ * `claimed`: a PDF that lies about its length, as a hostile site would serve to print more than it
+ * is charged. The tree itself is sound, so viewers and CUPS's filters print every page.
+ */
+export function buildLyingPdf({ pages = 3, claimed = 1, text = 'Page de test' } = {}) {
+  const esc = (s) => s.replace(/[\\()]/g, (c) => `\\${c}`);
+  // 1 catalog, 2 page tree, 3 font, then a page and its content for each page.
+  const kids = Array.from({ length: pages }, (_, i) => `${4 + 2 * i} 0 R`).join(' ');
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    `<< /Type /Pages /Kids [${kids}] /Count ${claimed} >>`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>',
+  ];
+  for (let i = 0; i < pages; i += 1) {
+    const content = `BT /F1 28 Tf 72 722 Td (${esc(`${text} page ${i + 1}`)}) Tj ET`;
+    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + 2 * i} 0 R >>`);
+    objects.push(`<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`);
+  }
+  let out = '%PDF-1.4\n%\xe2\xe3\xcf\xd3\n';
+  const offsets = [];
+  objects.forEach((body, i) => {
+    offsets.push(Buffer.byteLength(out, 'latin1'));
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xrefAt = Buffer.byteLength(out, 'latin1');
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) out += `${String(off).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xrefAt}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   // node pdf.mjs [linkUri] > file.pdf   (for checking with pdfinfo / pdftotext)
   process.stdout.write(buildPdf({ linkUri: process.argv[2] || null }));

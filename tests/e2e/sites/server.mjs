@@ -30,7 +30,7 @@ import crypto from 'node:crypto';
 
 import { HOSTS, IPS, EVIL_IPS, ODD_PORT, ODD_PORT_IPS, CONTROL, roleOfHost } from './hosts.mjs';
 import { PAGES, FRAMES } from './vectors.mjs';
-import { buildPdf } from './pdf.mjs';
+import { buildPdf, buildLyingPdf } from './pdf.mjs';
 
 const WORK = process.env.E2E_WORK || '/tmp/borne-e2e';
 const CERT_DIR = process.env.E2E_CERT_DIR || path.join(WORK, 'certs');
@@ -139,6 +139,9 @@ const INLINE_PDF = buildPdf({
   text: 'Document de test avec un lien',
   linkUri: 'https://evil.test/from-pdf',
 });
+
+// The print suite's lying PDF: three pages whose page tree claims one.
+const LYING_PDF = buildLyingPdf({ pages: 3, claimed: 1, text: 'Page qui ment' });
 
 // The documents suite's PDFs: one text each, so pdftotext tells which one came out of the printer.
 const DOC_PDFS = {
@@ -522,6 +525,7 @@ async function institution(req, res, url, host) {
     return send(res, 200, 'application/pdf', ATTESTATION, { 'Content-Disposition': `attachment; filename="${name}"` });
   }
   if (p === '/inline.pdf') return send(res, 200, 'application/pdf', INLINE_PDF, { 'Content-Disposition': 'inline; filename="document.pdf"' });
+  if (p === '/lying-count.pdf') return send(res, 200, 'application/pdf', LYING_PDF, { 'Content-Disposition': 'inline; filename="pages.pdf"' });
 
   // --- the documents suite's pages: the four ways a PDF reaches a person, and an upload form ---
   if (p === '/docs/' || p === '/docs') {
