@@ -5,12 +5,25 @@
 //! no TCP handshake, no TLS ClientHello carrying its name. The proxy catches what the navigation hook
 //! and the WebKit content filter do not: service workers' fetches, speculative pre-connections on
 //! link clicks, and anything a future WebKit adds. It relays bytes and never looks inside TLS.
+//!
+//! The gate is bounded whatever a page does ([`Limits`]): it runs on one thread of its own (a tokio
+//! current-thread runtime) plus a few threads for name lookups, holds at most a fixed number of client
+//! connections and of relays per host (a connection over the per-host limit waits briefly, then gets
+//! `503`; one over the total limit gets `503` at once), drops a client that sends no request in time,
+//! closes a tunnel idle in both directions, and gives up a name lookup that does not answer.
 
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::netfail::Upstream;
 
@@ -26,12 +39,77 @@ impl<F: Fn(&str, &str, u16) -> bool + Send + Sync + 'static> Gate for F {
     }
 }
 
+/// Turns a host name into addresses. Blocking: the gate calls it on its lookup threads, bounded by
+/// [`Limits::dns_timeout`]. Tests inject one that hangs.
+pub trait Resolve: Send + Sync + 'static {
+    /// The addresses of `host` (never an IP literal: the gate does not look those up).
+    fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>>;
+}
+
+/// The system's resolver (`getaddrinfo`, so `/etc/hosts` and nsswitch apply).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        use std::net::ToSocketAddrs;
+        Ok((host, port).to_socket_addrs()?.collect())
+    }
+}
+
+/// What bounds the gate. The defaults are what the kiosk uses; tests shrink the times.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Client connections open at once, in any state (reading the request, waiting, relaying). The gate
+    /// lives in the kiosk's own process, whose descriptor limit is often 1024: 256 clients and their
+    /// 256 upstream sockets leave half of it to the rest. WebKit itself keeps a few tens of HTTP
+    /// connections (libsoup's per-host and total caps) plus one per WebSocket, so 256 is about ten
+    /// times what a heavy page needs. Over it: `503` at once.
+    pub max_connections: usize,
+    /// Relays open at once to one host name. A browser opens at most 6 HTTP/1.1 connections per
+    /// host; 32 leaves room for a démarche's WebSockets and server-sent events, and keeps one host
+    /// (its relays and its waiting room of the same size) to a quarter of `max_connections`.
+    pub max_per_host: usize,
+    /// How long a connection over `max_per_host` waits for a slot before its `503`.
+    pub queue_wait: Duration,
+    /// A client must have sent its whole request head within this time after connecting.
+    pub head_timeout: Duration,
+    /// A relay with no byte in either direction for this long is closed (WebKit opens a new one).
+    pub idle_timeout: Duration,
+    /// A name lookup longer than this is given up (`502`, remembered as a DNS failure).
+    pub dns_timeout: Duration,
+    /// The TCP handshake with an allowed host.
+    pub connect_timeout: Duration,
+    /// Threads that run name lookups (`getaddrinfo` blocks); lookups beyond wait for one.
+    pub dns_threads: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 256,
+            max_per_host: 32,
+            queue_wait: Duration::from_secs(3),
+            head_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(5 * 60),
+            dns_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(20),
+            dns_threads: 4,
+        }
+    }
+}
+
+/// The name of the gate's thread; its lookup threads are named `gate-dns`.
+pub const THREAD_NAME: &str = "borne-gate";
+const DNS_THREAD_NAME: &str = "gate-dns";
+
 const MAX_HEAD: usize = 32 * 1024;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
-const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long the gate remembers why it could not reach a host.
 const FAILURE_MEMORY: Duration = Duration::from_secs(30);
+
+/// Refusals over the total limit answered politely (drained, then closed) at once; beyond, closed.
+const MAX_REFUSING: usize = 64;
 
 /// The last dialling failure of each host, for the error page (WebKit only sees a failed CONNECT).
 type Failures = Arc<Mutex<HashMap<String, (Upstream, Instant)>>>;
@@ -41,37 +119,63 @@ type Failures = Arc<Mutex<HashMap<String, (Upstream, Instant)>>>;
 pub struct Proxy {
     addr: SocketAddr,
     failures: Failures,
+    shared: Arc<Shared>,
+}
+
+/// How loaded the gate is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    /// Client connections open (any state).
+    pub connections: usize,
+    /// Relays open to upstream hosts.
+    pub relays: usize,
 }
 
 impl Proxy {
-    /// Binds `127.0.0.1` on a free port and serves in background threads for the life of the process.
+    /// Binds `127.0.0.1` on a free port and serves on a thread of its own for the life of the process,
+    /// with the default [`Limits`] and the system's resolver.
     pub fn start(gate: Arc<dyn Gate>) -> io::Result<Proxy> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        Proxy::start_with(gate, Limits::default(), Arc::new(SystemResolver))
+    }
+
+    /// Like [`Proxy::start`], with given limits and resolver.
+    pub fn start_with(gate: Arc<dyn Gate>, limits: Limits, resolver: Arc<dyn Resolve>) -> io::Result<Proxy> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .max_blocking_threads(limits.dns_threads.max(1))
+            .thread_name(DNS_THREAD_NAME)
+            .build()?;
         let failures: Failures = Arc::default();
-        let fails = Arc::clone(&failures);
-        std::thread::Builder::new().name("proxy-accept".into()).spawn(move || {
-            for conn in listener.incoming() {
-                match conn {
-                    Ok(stream) => {
-                        let gate = Arc::clone(&gate);
-                        let fails = Arc::clone(&fails);
-                        let _ = std::thread::Builder::new().name("proxy-conn".into()).spawn(move || {
-                            if let Err(e) = serve(stream, gate.as_ref(), &fails) {
-                                tracing::debug!(error = %e, "proxy connection ended with an error");
-                            }
-                        });
-                    }
-                    Err(e) => tracing::warn!(error = %e, "proxy accept failed"),
+        let shared = Arc::new(Shared {
+            total: Arc::new(Semaphore::new(limits.max_connections)),
+            refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
+            hosts: Mutex::default(),
+            relays: AtomicUsize::new(0),
+            failures: Arc::clone(&failures),
+            gate,
+            resolver,
+            limits,
+            notice: Notice::default(),
+        });
+        let state = Arc::clone(&shared);
+        std::thread::Builder::new().name(THREAD_NAME.into()).spawn(move || {
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(listener) => accept_loop(listener, state).await,
+                    Err(e) => tracing::error!(error = %e, "the network gate could not listen"),
                 }
-            }
+            })
         })?;
-        Ok(Proxy { addr, failures })
+        Ok(Proxy { addr, failures, shared })
     }
 
     /// Why the gate could not reach `host` in the last moments, if it could not.
     pub fn recent_failure(&self, host: &str) -> Option<Upstream> {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let host = host_key(host);
         let map = self.failures.lock().ok()?;
         map.get(&host).filter(|(_, at)| at.elapsed() < FAILURE_MEMORY).map(|(f, _)| *f)
     }
@@ -85,6 +189,175 @@ impl Proxy {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// Connections and relays open now.
+    pub fn load(&self) -> Load {
+        let limits = &self.shared.limits;
+        Load {
+            connections: limits.max_connections - self.shared.total.available_permits(),
+            relays: self.shared.relays.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What every connection's task shares.
+struct Shared {
+    total: Arc<Semaphore>,
+    refusing: Arc<Semaphore>,
+    hosts: Mutex<HashMap<String, Arc<HostQueue>>>,
+    relays: AtomicUsize,
+    failures: Failures,
+    gate: Arc<dyn Gate>,
+    resolver: Arc<dyn Resolve>,
+    limits: Limits,
+    notice: Notice,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+/// The relay slots of one host and how many connections wait for one.
+struct HostQueue {
+    slots: Semaphore,
+    waiting: AtomicUsize,
+}
+
+/// One relay slot of a host (or a failed attempt at one), given back on drop; the host's entry goes
+/// when nobody holds or waits for it.
+struct HostSlot<'a> {
+    shared: &'a Shared,
+    host: String,
+    queue: Option<Arc<HostQueue>>,
+    held: bool,
+}
+
+impl Drop for HostSlot<'_> {
+    fn drop(&mut self) {
+        let Some(queue) = self.queue.take() else { return };
+        if self.held {
+            queue.slots.add_permits(1);
+            self.shared.relays.fetch_sub(1, Ordering::Relaxed);
+        }
+        // Every clone of an entry is made under this lock: two holders are the map and us.
+        if let Ok(mut map) = self.shared.hosts.lock() {
+            if Arc::strong_count(&queue) == 2 {
+                map.remove(&self.host);
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// A relay slot for `host`: at once, or after waiting up to `queue_wait` when the host already has
+    /// `max_per_host` relays and fewer than as many connections waiting. `None`: over the limit.
+    async fn host_slot(&self, host: &str) -> Option<HostSlot<'_>> {
+        let key = host_key(host);
+        let queue = {
+            let mut map = self.hosts.lock().ok()?;
+            let per_host = self.limits.max_per_host;
+            Arc::clone(map.entry(key.clone()).or_insert_with(|| {
+                Arc::new(HostQueue { slots: Semaphore::new(per_host), waiting: AtomicUsize::new(0) })
+            }))
+        };
+        let mut slot = HostSlot { shared: self, host: key, queue: Some(Arc::clone(&queue)), held: false };
+        let permit = match queue.slots.try_acquire() {
+            Ok(p) => Some(p),
+            Err(_) => {
+                if queue.waiting.fetch_add(1, Ordering::SeqCst) >= self.limits.max_per_host {
+                    queue.waiting.fetch_sub(1, Ordering::SeqCst);
+                    None
+                } else {
+                    let got = tokio::time::timeout(self.limits.queue_wait, queue.slots.acquire()).await;
+                    queue.waiting.fetch_sub(1, Ordering::SeqCst);
+                    got.ok().and_then(Result::ok)
+                }
+            }
+        };
+        let permit = permit?;
+        permit.forget();
+        slot.held = true;
+        self.relays.fetch_add(1, Ordering::Relaxed);
+        Some(slot)
+    }
+}
+
+/// Rate-limits the gate's warnings: a page opening a thousand connections writes a line a second,
+/// with the count, not a thousand lines.
+#[derive(Default)]
+struct Notice {
+    last: Mutex<Option<Instant>>,
+    skipped: AtomicU64,
+}
+
+impl Notice {
+    /// `Some(n)` when a line may be written now (`n` lines were skipped since the last one).
+    fn due(&self) -> Option<u64> {
+        let mut last = self.last.lock().ok()?;
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        *last = Some(Instant::now());
+        Some(self.skipped.swap(0, Ordering::Relaxed))
+    }
+}
+
+/// The lower-case host name without a trailing dot: the key of the failure memory and host limits.
+fn host_key(host: &str) -> String {
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => match Arc::clone(&shared.total).try_acquire_owned() {
+                Ok(permit) => {
+                    let shared = Arc::clone(&shared);
+                    tokio::spawn(async move {
+                        if let Err(e) = serve(stream, &shared, permit).await {
+                            tracing::debug!(error = %e, "proxy connection ended with an error");
+                        }
+                    });
+                }
+                Err(_) => {
+                    if let Some(skipped) = shared.notice.due() {
+                        tracing::warn!(
+                            limit = shared.limits.max_connections,
+                            skipped,
+                            "network gate: too many connections open, refused one with 503"
+                        );
+                    }
+                    refuse_over_total(stream, &shared);
+                }
+            },
+            Err(e) => {
+                // Out of descriptors, most often: wait instead of spinning on the error.
+                if let Some(skipped) = shared.notice.due() {
+                    tracing::warn!(error = %e, skipped, "network gate: accept failed");
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// `503` to a connection over the total limit. Its request is read (briefly) before closing, so the
+/// client gets the answer and not a reset; when too many are being refused, it is just closed.
+fn refuse_over_total(mut stream: TcpStream, shared: &Shared) {
+    let Ok(permit) = Arc::clone(&shared.refusing).try_acquire_owned() else { return };
+    tokio::spawn(async move {
+        let _permit = permit;
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            let _ = stream.write_all(&reply_bytes("503 Service Unavailable")).await;
+            let _ = stream.shutdown().await;
+            let mut sink = [0u8; 1024];
+            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+        })
+        .await;
+    });
 }
 
 /// The parsed request line and head.
@@ -152,56 +425,102 @@ fn split_authority(target: &str) -> Option<(String, u16)> {
     Some((host.to_owned(), port.parse().ok()?))
 }
 
-fn serve(client: TcpStream, gate: &dyn Gate, failures: &Failures) -> io::Result<()> {
+/// What reading a request head gave.
+enum Head {
+    /// The client closed before a whole head.
+    Closed,
+    /// Longer than `MAX_HEAD`.
+    TooLarge,
+    /// The head, and the bytes the client sent after it.
+    Complete(Vec<u8>, Vec<u8>),
+}
+
+/// The end of the head (after its blank line) in `buf`, if it is there.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+async fn read_head(client: &mut TcpStream) -> io::Result<Head> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = client.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(Head::Closed);
+        }
+        let scan_from = buf.len().saturating_sub(3);
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = head_end(&buf[scan_from..]).map(|e| e + scan_from) {
+            if end > MAX_HEAD {
+                return Ok(Head::TooLarge);
+            }
+            let rest = buf.split_off(end);
+            return Ok(Head::Complete(buf, rest));
+        }
+        if buf.len() >= MAX_HEAD {
+            return Ok(Head::TooLarge);
+        }
+    }
+}
+
+async fn serve(mut client: TcpStream, shared: &Shared, _connection: OwnedSemaphorePermit) -> io::Result<()> {
     // The gate relays whatever it reads at once: Nagle's algorithm would hold each small write
     // (a request, the tail of a TLS record) until the previous one is acknowledged, and with
     // delayed acknowledgements that is tens of milliseconds per request on a keep-alive tunnel.
     client.set_nodelay(true)?;
-    client.set_read_timeout(Some(HEAD_TIMEOUT))?;
-    let mut reader = BufReader::new(client.try_clone()?);
-    let mut head = Vec::new();
-    loop {
-        let before = head.len();
-        let n = reader.by_ref().take((MAX_HEAD - head.len()) as u64).read_until(b'\n', &mut head)?;
-        if n == 0 {
+    let (head, early) = match tokio::time::timeout(shared.limits.head_timeout, read_head(&mut client)).await {
+        Err(_) => {
+            tracing::debug!("proxy client sent no request in time; dropped");
             return Ok(());
         }
-        if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") || (head.len() - before <= 2 && head.len() > 2) {
-            break;
-        }
-        if head.len() >= MAX_HEAD {
-            return reply(&client, "431 Request Header Fields Too Large");
-        }
-    }
+        Ok(head) => match head? {
+            Head::Closed => return Ok(()),
+            Head::TooLarge => return reply(&mut client, "431 Request Header Fields Too Large").await,
+            Head::Complete(head, early) => (head, early),
+        },
+    };
     let text = String::from_utf8_lossy(&head).into_owned();
     let mut lines = text.split("\r\n").flat_map(|l| l.split('\n'));
     let first = lines.next().unwrap_or("");
     let Some(request) = parse_request_line(first) else {
-        return reply(&client, "400 Bad Request");
+        return reply(&mut client, "400 Bad Request").await;
+    };
+    let (scheme, host, port) = match &request {
+        Request::Connect { host, port } => ("https", host.clone(), *port),
+        Request::Http { host, port, .. } => ("http", host.clone(), *port),
+    };
+    if !shared.gate.allows(scheme, &host, port) {
+        if scheme == "https" {
+            tracing::info!(%host, port, "proxy refused a connection");
+        } else {
+            tracing::info!(%host, port, "proxy refused a plain http request");
+        }
+        return reply(&mut client, "403 Forbidden").await;
+    }
+    let Some(_slot) = shared.host_slot(&host).await else {
+        if let Some(skipped) = shared.notice.due() {
+            tracing::warn!(
+                %host,
+                limit = shared.limits.max_per_host,
+                skipped,
+                "network gate: too many connections to one host, refused one with 503"
+            );
+        }
+        return reply(&mut client, "503 Service Unavailable").await;
+    };
+    let Some(mut upstream) = dial(&host, port, shared).await else {
+        return reply(&mut client, "502 Bad Gateway").await;
     };
     match request {
-        Request::Connect { host, port } => {
-            if !gate.allows("https", &host, port) {
-                tracing::info!(%host, port, "proxy refused a connection");
-                return reply(&client, "403 Forbidden");
-            }
-            let upstream = match dial(&host, port, failures) {
-                Some(s) => s,
-                None => return reply(&client, "502 Bad Gateway"),
-            };
-            (&client).write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
-            client.set_read_timeout(None)?;
-            splice(reader, client, upstream)
+        Request::Connect { .. } => {
+            client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await?;
         }
-        Request::Http { method, host, port, path, version } => {
-            if !gate.allows("http", &host, port) {
-                tracing::info!(%host, port, "proxy refused a plain http request");
-                return reply(&client, "403 Forbidden");
-            }
-            let mut upstream = match dial(&host, port, failures) {
-                Some(s) => s,
-                None => return reply(&client, "502 Bad Gateway"),
-            };
+        Request::Http { method, path, version, .. } => {
             let mut out = format!("{method} {path} {version}\r\n");
             let headers: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
             let upgrade = headers.iter().any(|h| h.to_ascii_lowercase().starts_with("upgrade:"));
@@ -219,78 +538,164 @@ fn serve(client: TcpStream, gate: &dyn Gate, failures: &Failures) -> io::Result<
                 out.push_str("Connection: close\r\n");
             }
             out.push_str("\r\n");
-            upstream.write_all(out.as_bytes())?;
-            client.set_read_timeout(None)?;
-            splice(reader, client, upstream)
+            upstream.write_all(out.as_bytes()).await?;
         }
     }
+    // Bytes the client sent after its head (a request body, an eager TLS ClientHello).
+    if !early.is_empty() {
+        upstream.write_all(&early).await?;
+    }
+    relay(client, upstream, shared.limits.idle_timeout).await
 }
 
 /// Connects to an allowed host, remembering why it failed (or forgetting an earlier failure).
-fn dial(host: &str, port: u16, failures: &Failures) -> Option<TcpStream> {
-    let result = connect(host, port);
-    if let Ok(mut map) = failures.lock() {
+async fn dial(host: &str, port: u16, shared: &Shared) -> Option<TcpStream> {
+    let result = connect(host, port, shared).await;
+    if let Ok(mut map) = shared.failures.lock() {
         match &result {
             Ok(_) => {
-                map.remove(host);
+                map.remove(&host_key(host));
             }
             Err((e, resolving)) => {
                 map.retain(|_, (_, at)| at.elapsed() < FAILURE_MEMORY);
-                map.insert(host.to_ascii_lowercase(), (Upstream::from_io(e, *resolving), Instant::now()));
+                map.insert(host_key(host), (Upstream::from_io(e, *resolving), Instant::now()));
             }
         }
     }
     result.ok()
 }
 
+/// The addresses of `host`: an IP literal as is, a name through the resolver within `dns_timeout`.
+async fn lookup(host: &str, port: u16, shared: &Shared) -> io::Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let resolver = Arc::clone(&shared.resolver);
+    let name = host.to_owned();
+    let mut lookup = tokio::task::spawn_blocking(move || resolver.resolve(&name, port));
+    match tokio::time::timeout(shared.limits.dns_timeout, &mut lookup).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(io::Error::other(e)),
+        Err(_) => {
+            // A lookup still queued does not start; one running finishes on its thread, unheard.
+            lookup.abort();
+            tracing::warn!(
+                %host,
+                timeout_ms = shared.limits.dns_timeout.as_millis() as u64,
+                "network gate: name lookup timed out, gave up"
+            );
+            Err(io::Error::new(io::ErrorKind::TimedOut, "name lookup timed out"))
+        }
+    }
+}
+
 /// Connects to the first address that answers; the error says whether the name lookup failed.
-fn connect(host: &str, port: u16) -> Result<TcpStream, (io::Error, bool)> {
+async fn connect(host: &str, port: u16, shared: &Shared) -> Result<TcpStream, (io::Error, bool)> {
+    let addrs = lookup(host, port, shared).await.map_err(|e| (e, true))?;
+    if addrs.is_empty() {
+        return Err((io::Error::other("no address"), true));
+    }
     let mut last = io::Error::other("no address");
-    let addrs = (host, port).to_socket_addrs().map_err(|e| (e, true))?;
-    let mut any = false;
     for addr in addrs {
-        any = true;
-        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-            Ok(s) => {
+        match tokio::time::timeout(shared.limits.connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => {
                 // See `serve`: no Nagle delay on relayed writes.
                 let _ = s.set_nodelay(true);
                 return Ok(s);
             }
-            Err(e) => last = e,
+            Ok(Err(e)) => last = e,
+            Err(_) => last = io::Error::new(io::ErrorKind::TimedOut, "connection timed out"),
         }
     }
-    Err((last, !any))
+    Err((last, false))
 }
 
-fn reply(client: &TcpStream, status: &str) -> io::Result<()> {
-    let mut c = client;
-    c.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())?;
-    let _ = client.shutdown(Shutdown::Both);
+fn reply_bytes(status: &str) -> Vec<u8> {
+    format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+async fn reply(client: &mut TcpStream, status: &str) -> io::Result<()> {
+    client.write_all(&reply_bytes(status)).await?;
+    let _ = client.shutdown().await;
     Ok(())
 }
 
-/// Relays both ways until each side closes. `reader` may hold bytes the client sent after its head.
-fn splice(reader: BufReader<TcpStream>, client: TcpStream, upstream: TcpStream) -> io::Result<()> {
-    let up_write = upstream.try_clone()?;
-    let client_write = client;
-    let t = std::thread::Builder::new().name("proxy-up".into()).spawn(move || {
-        let mut reader = reader;
-        let mut up_write = up_write;
-        let _ = io::copy(&mut reader, &mut up_write);
-        let _ = up_write.shutdown(Shutdown::Write);
-    })?;
-    let mut up_read = upstream;
-    let mut cw = client_write;
-    let _ = io::copy(&mut up_read, &mut cw);
-    let _ = cw.shutdown(Shutdown::Write);
-    let _ = t.join();
-    Ok(())
+/// The last time a byte went through a relay, in milliseconds since the relay began.
+struct Activity {
+    start: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn touch(&self) {
+        self.last_ms.store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        self.start.elapsed().saturating_sub(last)
+    }
+}
+
+/// A stream that notes in [`Activity`] every read that brought bytes.
+struct Watched<'a> {
+    stream: TcpStream,
+    activity: &'a Activity,
+}
+
+impl AsyncRead for Watched<'_> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.touch();
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for Watched<'_> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// Relays both ways until each side closes, or until no byte has gone either way for `idle`.
+async fn relay(client: TcpStream, upstream: TcpStream, idle: Duration) -> io::Result<()> {
+    let activity = Activity { start: Instant::now(), last_ms: AtomicU64::new(0) };
+    let mut a = Watched { stream: client, activity: &activity };
+    let mut b = Watched { stream: upstream, activity: &activity };
+    let watch = async {
+        loop {
+            let quiet = activity.idle_for();
+            if quiet >= idle {
+                return;
+            }
+            tokio::time::sleep(idle - quiet).await;
+        }
+    };
+    tokio::select! {
+        done = tokio::io::copy_bidirectional(&mut a, &mut b) => done.map(|_| ()),
+        () = watch => {
+            tracing::debug!(idle_secs = idle.as_secs(), "network gate: closed a tunnel idle in both directions");
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
 
     #[test]
     fn parses_request_lines() {
@@ -427,5 +832,208 @@ mod tests {
         let (port, _) = upstream();
         let p = proxy_allowing(port);
         assert!(exchange(&p, b"HELLO\r\n\r\n").starts_with("HTTP/1.1 400"));
+    }
+
+    /// A server that accepts and holds every connection, never reading or writing (a stalled host).
+    fn silent_upstream() -> u16 {
+        let l = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in l.incoming() {
+                held.push(s);
+            }
+        });
+        port
+    }
+
+    fn quick_limits() -> Limits {
+        Limits {
+            max_connections: 8,
+            max_per_host: 2,
+            queue_wait: Duration::from_millis(300),
+            head_timeout: Duration::from_millis(300),
+            idle_timeout: Duration::from_millis(400),
+            dns_timeout: Duration::from_millis(200),
+            connect_timeout: Duration::from_secs(2),
+            dns_threads: 2,
+        }
+    }
+
+    fn quick_proxy(limits: Limits) -> Proxy {
+        Proxy::start_with(Arc::new(|_s: &str, _h: &str, _p: u16| true), limits, Arc::new(SystemResolver)).unwrap()
+    }
+
+    /// Opens a tunnel through `p` to `port` and reads the 200.
+    fn tunnel(p: &Proxy, port: u16) -> TcpStream {
+        let mut s = TcpStream::connect(p.addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n").as_bytes()).unwrap();
+        let mut head = [0u8; 39];
+        s.read_exact(&mut head).unwrap();
+        assert_eq!(&head[..], b"HTTP/1.1 200 Connection established\r\n\r\n");
+        s
+    }
+
+    /// Waits until the gate closes `s` (read gives 0 or an error); how long that took.
+    fn closed_within(s: &mut TcpStream, limit: Duration) -> Duration {
+        let start = Instant::now();
+        s.set_read_timeout(Some(limit)).unwrap();
+        let mut buf = [0u8; 64];
+        match s.read(&mut buf) {
+            Ok(0) => start.elapsed(),
+            Ok(n) => panic!("unexpected {n} bytes"),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                panic!("still open after {limit:?}")
+            }
+            Err(_) => start.elapsed(),
+        }
+    }
+
+    #[test]
+    fn a_client_that_sends_nothing_is_dropped() {
+        let p = quick_proxy(quick_limits());
+        let mut s = TcpStream::connect(p.addr()).unwrap();
+        let took = closed_within(&mut s, Duration::from_secs(3));
+        assert!(took >= Duration::from_millis(250), "{took:?}");
+        assert_eq!(p.load().connections, 0);
+    }
+
+    #[test]
+    fn an_idle_tunnel_is_closed_and_a_busy_one_is_not() {
+        let p = quick_proxy(quick_limits());
+        // Stalled: the host accepts and never answers, the client sends nothing.
+        let mut stalled = tunnel(&p, silent_upstream());
+        let took = closed_within(&mut stalled, Duration::from_secs(3));
+        assert!(took >= Duration::from_millis(350), "{took:?}");
+        // Busy: an echo exchange every 150 ms keeps a tunnel open past the idle timeout.
+        let echo = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = echo.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for s in echo.incoming() {
+                let mut s = s.unwrap();
+                let mut buf = [0u8; 64];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 || s.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let mut busy = tunnel(&p, port);
+        for _ in 0..6 {
+            std::thread::sleep(Duration::from_millis(150));
+            busy.write_all(b"ping").unwrap();
+            let mut back = [0u8; 4];
+            busy.read_exact(&mut back).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(p.load().relays, 1);
+        let took = closed_within(&mut busy, Duration::from_secs(3));
+        assert!(took >= Duration::from_millis(250), "{took:?}");
+    }
+
+    #[test]
+    fn over_the_per_host_limit_a_connection_waits_then_gets_503() {
+        let p = quick_proxy(quick_limits());
+        let port = silent_upstream();
+        let first = tunnel(&p, port);
+        let _second = tunnel(&p, port);
+        assert_eq!(p.load().relays, 2);
+        // The third waits `queue_wait`, then 503.
+        let start = Instant::now();
+        let answer = exchange(&p, format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n").as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(start.elapsed() >= Duration::from_millis(250), "{:?}", start.elapsed());
+        // A slot freed while one waits goes to it.
+        let waiter = std::thread::spawn({
+            let addr = p.addr();
+            move || {
+                let mut s = TcpStream::connect(addr).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                s.write_all(format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n").as_bytes()).unwrap();
+                let mut head = [0u8; 12];
+                s.read_exact(&mut head).unwrap();
+                String::from_utf8_lossy(&head).into_owned()
+            }
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        drop(first);
+        assert_eq!(waiter.join().unwrap(), "HTTP/1.1 200");
+    }
+
+    #[test]
+    fn over_the_total_limit_a_connection_gets_503_at_once() {
+        let p = quick_proxy(Limits { max_connections: 3, max_per_host: 8, ..quick_limits() });
+        let port = silent_upstream();
+        let _held: Vec<TcpStream> = (0..3).map(|_| tunnel(&p, port)).collect();
+        let start = Instant::now();
+        let answer = exchange(&p, format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n").as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(start.elapsed() < Duration::from_millis(250), "{:?}", start.elapsed());
+        assert_eq!(p.load(), Load { connections: 3, relays: 3 });
+    }
+
+    /// Resolves `slow.test` never (it sleeps), anything else to loopback.
+    struct HangingResolver;
+
+    impl Resolve for HangingResolver {
+        fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+            if host == "slow.test" {
+                std::thread::sleep(Duration::from_secs(30));
+            }
+            Ok(vec![SocketAddr::from(([127, 0, 0, 1], port))])
+        }
+    }
+
+    #[test]
+    fn a_hanging_name_lookup_is_cut_and_others_still_served() {
+        let p = Proxy::start_with(
+            Arc::new(|_s: &str, _h: &str, _p: u16| true),
+            Limits { dns_threads: 2, ..quick_limits() },
+            Arc::new(HangingResolver),
+        )
+        .unwrap();
+        // More hanging lookups than lookup threads: each is still cut in time.
+        let hung: Vec<_> = (0..4)
+            .map(|_| {
+                let addr = p.addr();
+                std::thread::spawn(move || {
+                    let start = Instant::now();
+                    let mut s = TcpStream::connect(addr).unwrap();
+                    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    s.write_all(b"CONNECT slow.test:443 HTTP/1.1\r\n\r\n").unwrap();
+                    let mut out = Vec::new();
+                    let _ = s.read_to_end(&mut out);
+                    (String::from_utf8_lossy(&out).into_owned(), start.elapsed())
+                })
+            })
+            .collect();
+        // Meanwhile, a host by address is relayed at once.
+        let (port, _) = upstream();
+        let start = Instant::now();
+        let mut s = tunnel(&p, port);
+        s.write_all(b"hi").unwrap();
+        let mut back = [0u8; 2];
+        s.read_exact(&mut back).unwrap();
+        assert!(start.elapsed() < Duration::from_millis(500), "{:?}", start.elapsed());
+        for h in hung {
+            let (answer, took) = h.join().unwrap();
+            assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+            assert!(took < Duration::from_secs(2), "{took:?}");
+        }
+        assert_eq!(p.recent_failure("slow.test"), Some(Upstream::Dns));
+    }
+
+    #[test]
+    fn bytes_sent_right_after_the_head_are_relayed() {
+        let (port, _) = upstream();
+        let p = proxy_allowing(port);
+        let mut s = TcpStream::connect(p.addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\nearly").as_bytes()).unwrap();
+        let mut got = [0u8; 44];
+        s.read_exact(&mut got).unwrap();
+        assert_eq!(&got[..], b"HTTP/1.1 200 Connection established\r\n\r\nearly");
     }
 }
