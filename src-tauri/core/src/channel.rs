@@ -359,9 +359,15 @@ pub fn store(paths: &Paths, c: &Candidate) -> std::io::Result<()> {
     let root = root(paths);
     std::fs::create_dir_all(&root)?;
     let name = format!("v{}", c.version);
-    let tmp = root.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp)?;
+    // A folder of a unique name beside the versions (tempfile), removed with what it holds if a
+    // step below fails; two stores at once never share it.
+    // 0755 as before (tempfile's default for a folder is 0700).
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .tempdir_in(&root)?;
+    let tmp = staging.path();
     let sig = |s: &Option<String>| s.clone().unwrap_or_default().into_bytes();
     write_atomic(&tmp.join(CATALOGUE), &c.published.catalogue)?;
     write_atomic(&tmp.join(format!("{CATALOGUE}{SIGNATURE_SUFFIX}")), &sig(&c.published.catalogue_sig))?;
@@ -373,7 +379,9 @@ pub fn store(paths: &Paths, c: &Candidate) -> std::io::Result<()> {
     if dest.exists() && previous.as_deref() != Some(dest.as_path()) {
         std::fs::remove_dir_all(&dest)?;
     }
-    std::fs::rename(&tmp, &dest)?;
+    std::fs::rename(tmp, &dest)?;
+    // Renamed: nothing left to remove at its old name.
+    let _ = staging.keep();
     std::fs::File::open(&root)?.sync_all()?;
     write_atomic(&root.join("current"), format!("{name}\n").as_bytes())?;
     for entry in std::fs::read_dir(&root)?.flatten() {
