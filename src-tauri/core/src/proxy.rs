@@ -22,7 +22,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::netfail::Upstream;
@@ -105,10 +105,12 @@ const DNS_THREAD_NAME: &str = "gate-dns";
 
 const MAX_HEAD: usize = 32 * 1024;
 
+const LISTEN_BACKLOG: u32 = 1024;
+
 /// How long the gate remembers why it could not reach a host.
 const FAILURE_MEMORY: Duration = Duration::from_secs(30);
 
-/// Refusals over the total limit answered politely (drained, then closed) at once; beyond, closed.
+/// Refusals over the total limit being answered at once (each reads the request head, then closes).
 const MAX_REFUSING: usize = 64;
 
 /// The last dialling failure of each host, for the error page (WebKit only sees a failed CONNECT).
@@ -140,15 +142,20 @@ impl Proxy {
 
     /// Like [`Proxy::start`], with given limits and resolver.
     pub fn start_with(gate: Arc<dyn Gate>, limits: Limits, resolver: Arc<dyn Resolve>) -> io::Result<Proxy> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .enable_time()
             .max_blocking_threads(limits.dns_threads.max(1))
             .thread_name(DNS_THREAD_NAME)
             .build()?;
+        // A backlog of 1024 (std's is 128): a burst of connections waits in the kernel's queue rather
+        // than having its SYNs dropped and retried a second later.
+        let listener = runtime.block_on(async {
+            let socket = TcpSocket::new_v4()?;
+            socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+            socket.listen(LISTEN_BACKLOG)
+        })?;
+        let addr = listener.local_addr()?;
         let failures: Failures = Arc::default();
         let shared = Arc::new(Shared {
             total: Arc::new(Semaphore::new(limits.max_connections)),
@@ -162,14 +169,9 @@ impl Proxy {
             notice: Notice::default(),
         });
         let state = Arc::clone(&shared);
-        std::thread::Builder::new().name(THREAD_NAME.into()).spawn(move || {
-            runtime.block_on(async move {
-                match TcpListener::from_std(listener) {
-                    Ok(listener) => accept_loop(listener, state).await,
-                    Err(e) => tracing::error!(error = %e, "the network gate could not listen"),
-                }
-            })
-        })?;
+        std::thread::Builder::new()
+            .name(THREAD_NAME.into())
+            .spawn(move || runtime.block_on(accept_loop(listener, state)))?;
         Ok(Proxy { addr, failures, shared })
     }
 
@@ -311,50 +313,74 @@ fn host_key(host: &str) -> String {
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    // Since when every connection slot is taken: the first connections over the limit wait up to
+    // `queue_wait` for a slot (the next ones wait in the kernel's backlog meanwhile); once that time
+    // has passed with no slot freed, connections are refused at once until one frees.
+    let mut saturated_since: Option<Instant> = None;
     loop {
-        match listener.accept().await {
-            Ok((stream, _)) => match Arc::clone(&shared.total).try_acquire_owned() {
-                Ok(permit) => {
-                    let shared = Arc::clone(&shared);
-                    tokio::spawn(async move {
-                        if let Err(e) = serve(stream, &shared, permit).await {
-                            tracing::debug!(error = %e, "proxy connection ended with an error");
-                        }
-                    });
-                }
-                Err(_) => {
-                    if let Some(skipped) = shared.notice.due() {
-                        tracing::warn!(
-                            limit = shared.limits.max_connections,
-                            skipped,
-                            "network gate: too many connections open, refused one with 503"
-                        );
-                    }
-                    refuse_over_total(stream, &shared);
-                }
-            },
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
             Err(e) => {
                 // Out of descriptors, most often: wait instead of spinning on the error.
                 if let Some(skipped) = shared.notice.due() {
                     tracing::warn!(error = %e, skipped, "network gate: accept failed");
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let permit = match Arc::clone(&shared.total).try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                let since = *saturated_since.get_or_insert_with(Instant::now);
+                let left = shared.limits.queue_wait.saturating_sub(since.elapsed());
+                let wait = tokio::time::timeout(left, Arc::clone(&shared.total).acquire_owned());
+                wait.await.ok().and_then(Result::ok)
+            }
+        };
+        match permit {
+            Some(permit) => {
+                saturated_since = None;
+                let shared = Arc::clone(&shared);
+                tokio::spawn(async move {
+                    if let Err(e) = serve(stream, &shared, permit).await {
+                        tracing::debug!(error = %e, "proxy connection ended with an error");
+                    }
+                });
+            }
+            None => {
+                if let Some(skipped) = shared.notice.due() {
+                    tracing::warn!(
+                        limit = shared.limits.max_connections,
+                        skipped,
+                        "network gate: too many connections open, refused one with 503"
+                    );
+                }
+                refuse_over_total(stream, &shared).await;
             }
         }
     }
 }
 
-/// `503` to a connection over the total limit. Its request is read (briefly) before closing, so the
-/// client gets the answer and not a reset; when too many are being refused, it is just closed.
-fn refuse_over_total(mut stream: TcpStream, shared: &Shared) {
-    let Ok(permit) = Arc::clone(&shared.refusing).try_acquire_owned() else { return };
+/// `503` to a connection over the total limit. Its request head is read (within a second) before
+/// closing, so the client gets the answer and not a reset. At most `MAX_REFUSING` at once: beyond,
+/// the accept loop waits for one to finish (new clients wait in the kernel's backlog).
+async fn refuse_over_total(mut stream: TcpStream, shared: &Shared) {
+    let Ok(permit) = Arc::clone(&shared.refusing).acquire_owned().await else { return };
     tokio::spawn(async move {
         let _permit = permit;
         let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            let _ = stream.set_nodelay(true);
             let _ = stream.write_all(&reply_bytes("503 Service Unavailable")).await;
             let _ = stream.shutdown().await;
-            let mut sink = [0u8; 1024];
-            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+            let mut seen = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while seen.len() < MAX_HEAD && head_end(&seen).is_none() {
+                match stream.read(&mut chunk).await {
+                    Ok(n) if n > 0 => seen.extend_from_slice(&chunk[..n]),
+                    _ => break,
+                }
+            }
         })
         .await;
     });
@@ -963,12 +989,20 @@ mod tests {
     }
 
     #[test]
-    fn over_the_total_limit_a_connection_gets_503_at_once() {
+    fn over_the_total_limit_a_connection_waits_briefly_then_gets_503() {
         let p = quick_proxy(Limits { max_connections: 3, max_per_host: 8, ..quick_limits() });
         let port = silent_upstream();
         let _held: Vec<TcpStream> = (0..3).map(|_| tunnel(&p, port)).collect();
+        let connect = format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n");
+        // The first over the limit waits `queue_wait` for a slot, then 503.
         let start = Instant::now();
-        let answer = exchange(&p, format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n").as_bytes());
+        let answer = exchange(&p, connect.as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(250) && waited < Duration::from_secs(2), "{waited:?}");
+        // While no slot frees, the next ones get it at once.
+        let start = Instant::now();
+        let answer = exchange(&p, connect.as_bytes());
         assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
         assert!(start.elapsed() < Duration::from_millis(250), "{:?}", start.elapsed());
         assert_eq!(p.load(), Load { connections: 3, relays: 3 });
