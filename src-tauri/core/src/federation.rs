@@ -228,22 +228,10 @@ fn lines(rows: &[BorneFigures]) -> Vec<Vec<String>> {
     out
 }
 
-/// CSV (`;`, CRLF, header first), a line a borne and a total line.
+/// CSV, a line a borne and a total line (separator, quoting and formula guard of every export:
+/// [`crate::csv_export`]).
 pub fn csv(rows: &[BorneFigures]) -> String {
-    let quote = |s: &str| {
-        if s.contains([';', '"', '\n', '\r', ',']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let mut out = HEADERS.join(";");
-    out.push_str("\r\n");
-    for c in lines(rows) {
-        out.push_str(&c.iter().map(|s| quote(s)).collect::<Vec<_>>().join(";"));
-        out.push_str("\r\n");
-    }
-    out
+    crate::csv_export::write(&HEADERS, lines(rows), false)
 }
 
 /// A standalone French HTML page with the table.
@@ -320,9 +308,34 @@ mod tests {
         let lines: Vec<&str> = c.split("\r\n").filter(|l| !l.is_empty()).collect();
         assert_eq!(lines.len(), 4);
         assert!(lines[0].starts_with("site;borne;sessions"));
-        assert!(lines[1].contains("\"ameli (5), caf (3)\""), "{}", lines[1]);
+        assert!(lines[1].contains(";ameli (5), caf (3);"), "{}", lines[1]);
         assert!(lines[3].contains("Toutes les bornes;4;"), "{}", lines[3]);
         let h = html(&f, "2026-11-01", "2026-11-30");
         assert!(h.contains("B &lt;b&gt;") && !h.contains("B <b>"));
+    }
+
+    #[test]
+    fn names_and_tiles_from_matomo_cannot_become_formulas_and_round_trip() {
+        let sites = json!([
+            {"idsite": 1, "name": "=HYPERLINK(\"http://x.invalid\";\"clic\")"},
+            {"idsite": 2, "name": "+1"},
+            {"idsite": 3, "name": "@x"},
+            {"idsite": 4, "name": "Centre \"Les Tilleuls\", annexe;\nbis"}
+        ]);
+        let events = json!({
+            "1": [{"label": "tile - -2", "nb_events": 1}],
+            "4": [{"label": "tile - a;b\"c", "nb_events": 2}]
+        });
+        let c = csv(&figures(&sites, &events));
+        let back = crate::csv_export::read_back(&c);
+        assert_eq!(back.len(), 6, "header, four bornes, the total");
+        assert!(back.iter().all(|l| l.len() == HEADERS.len()));
+        let tiles = HEADERS.iter().position(|h| *h == "tuiles_principales").unwrap();
+        assert_eq!(back[1][1], "'=HYPERLINK(\"http://x.invalid\";\"clic\")");
+        assert_eq!(back[1][tiles], "'-2 (1)");
+        assert_eq!(back[2][1], "'+1");
+        assert_eq!(back[3][1], "'@x");
+        assert_eq!(back[4][1], "Centre \"Les Tilleuls\", annexe;\nbis");
+        assert_eq!(back[4][tiles], "a;b\"c (2)");
     }
 }

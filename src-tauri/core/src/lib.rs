@@ -12,6 +12,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod channel;
 pub mod config;
+pub mod csv_export;
 pub mod diag;
 pub mod documents;
 pub mod federation;

@@ -313,24 +313,10 @@ fn cells(b: &Borne) -> Vec<String> {
     ]
 }
 
-/// The CSV a French spreadsheet opens as is: UTF-8 with a byte order mark (names have accents), `;` between
-/// fields, decimal comma, CRLF, a header line first, a field quoted when it holds `;`, `"` or a line break.
+/// The CSV a French spreadsheet opens as is: UTF-8 with a byte order mark (names have accents), decimal
+/// comma, and the separator, quoting and formula guard of every export ([`crate::csv_export`]).
 pub fn csv(bornes: &[Borne]) -> String {
-    let quote = |s: &str| {
-        if s.contains([';', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let mut out = String::from("\u{feff}");
-    out.push_str(&HEADERS.join(";"));
-    out.push_str("\r\n");
-    for b in bornes {
-        out.push_str(&cells(b).iter().map(|c| quote(c)).collect::<Vec<_>>().join(";"));
-        out.push_str("\r\n");
-    }
-    out
+    crate::csv_export::write(&HEADERS, bornes.iter().map(cells), true)
 }
 
 fn esc(s: &str) -> String {
@@ -499,5 +485,23 @@ mod tests {
         for external in ["<script", "<link", "src=", "url(", "@import", "href="] {
             assert!(!h.contains(external), "the page must open offline: {external}");
         }
+    }
+
+    #[test]
+    fn site_names_cannot_become_formulas_and_round_trip() {
+        let sites = json!([
+            {"idsite": 1, "name": "=HYPERLINK(\"http://x.invalid\";\"clic\")"},
+            {"idsite": 2, "name": "-2"},
+            {"idsite": 3, "name": "Borne \"Éloi\", accueil;\r\nétage"}
+        ]);
+        let bornes = analyse(&sites, &BTreeMap::new(), &BTreeMap::new(), Hour(1000));
+        let c = csv(&bornes);
+        assert!(c.starts_with('\u{feff}'));
+        let back = crate::csv_export::read_back(&c);
+        assert_eq!(back.len(), 4);
+        assert!(back.iter().all(|l| l.len() == HEADERS.len()));
+        assert_eq!(back[1][1], "'=HYPERLINK(\"http://x.invalid\";\"clic\")");
+        assert_eq!(back[2][1], "'-2");
+        assert_eq!(back[3][1], "Borne \"Éloi\", accueil;\r\nétage");
     }
 }

@@ -1,9 +1,10 @@
 //! The local figures, a line a day: what `bornectl stats` prints and the admin screen exports.
 //!
 //! Days are civil days in the borne's time zone (an hour belongs to the day its start falls in). The
-//! CSV is what a funder's spreadsheet opens as is in France: `;` between fields (French spreadsheets
-//! split on it), ASCII only (no encoding to guess), CRLF line ends, a header line first, one line for
-//! every day of the period (zeros included), so two exports of the same period have the same rows.
+//! CSV is what a funder's spreadsheet opens as is in France (`;`, CRLF, a header line first, quoting
+//! and formula guard of [`crate::csv_export`]), ASCII as long as tile ids are (no encoding to guess),
+//! one line for every day of the period (zeros included), so two exports of the same period have the
+//! same rows.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -113,23 +114,14 @@ impl DayTable {
         DayTable { from, to, headers, days, totals }
     }
 
-    /// The CSV file (see the module documentation).
+    /// The CSV file (see the module documentation and [`crate::csv_export`]).
     pub fn csv(&self) -> String {
-        let mut out = String::from("date");
-        for h in &self.headers {
-            out.push(';');
-            out.push_str(h);
-        }
-        out.push_str("\r\n");
-        for (day, values) in &self.days {
-            out.push_str(&day.to_string());
-            for v in values {
-                out.push(';');
-                out.push_str(&v.to_string());
-            }
-            out.push_str("\r\n");
-        }
-        out
+        let headers: Vec<&str> = std::iter::once("date").chain(self.headers.iter().map(String::as_str)).collect();
+        let rows = self
+            .days
+            .iter()
+            .map(|(day, values)| std::iter::once(day.to_string()).chain(values.iter().map(u64::to_string)));
+        crate::csv_export::write(&headers, rows, false)
     }
 
     /// A total of the period.
@@ -254,6 +246,21 @@ mod tests {
         assert_eq!(line[caf], "3");
         assert!(csv.is_ascii());
         assert!(body.iter().all(|l| l.len() == header.len()));
+    }
+
+    #[test]
+    fn odd_tile_ids_are_quoted_and_guarded_like_every_export() {
+        let tz = TimeZone::UTC;
+        let d: Date = "2026-01-05".parse().unwrap();
+        let h = Hour::from_unix(d.to_zoned_datetime(tz.clone()).unwrap().timestamp().as_second());
+        let rows = vec![row(h.0, "tile", "a;b\"c", 1), row(h.0, "language", "=1+1", 2)];
+        let t = DayTable::build(&rows, d, d, &tz);
+        let back = crate::csv_export::read_back(&t.csv());
+        assert_eq!(back.len(), 2);
+        assert!(back[0].contains(&"tuile_a;b\"c".to_string()), "{:?}", back[0]);
+        assert!(back[0].contains(&"langue_=1+1".to_string()), "{:?}", back[0]);
+        assert_eq!(back[1][0], "2026-01-05");
+        assert_eq!(back[0].len(), back[1].len());
     }
 
     #[test]
