@@ -11,7 +11,7 @@ use std::time::Instant;
 use borne_core::admin::forms::{self, PortalForm, SettingsForm};
 use borne_core::admin::history::{self, Editable};
 use borne_core::admin::machine;
-use borne_core::admin::pin::{Check, Pin};
+use borne_core::admin::pin::{Check, Clocks, Pin};
 use borne_core::load;
 use borne_core::stats::table::{hours_of, DayTable};
 use serde::Serialize;
@@ -61,10 +61,6 @@ fn pin(kiosk: &Kiosk) -> Pin {
     Pin::new(&kiosk.paths.state_dir, provisioned)
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
 /// "Espace référent" on the portal: opens the admin page, only from a clean portal.
 #[tauri::command]
 pub fn admin_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> Result<()> {
@@ -93,9 +89,9 @@ pub fn admin_status(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> 
     caller_is_admin(&webview)?;
     let p = pin(&kiosk);
     let unlocked = kiosk.admin.lock().map(|a| a.unlocked).unwrap_or(false);
-    let (state, wait) = match p.state(now()) {
+    let (state, wait) = match p.state(Clocks::now()) {
         Check::NotSet => ("not-set", 0),
-        Check::Locked(d) => ("locked", d.as_secs()),
+        Check::Locked(d) | Check::Unrecorded(d) => ("locked", d.as_secs()),
         Check::TooSoon(d) => ("wait", d.as_secs()),
         _ => ("ready", 0),
     };
@@ -122,7 +118,7 @@ pub fn admin_set_pin(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String
 #[tauri::command]
 pub fn admin_unlock(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String) -> Result<Value> {
     caller_is_admin(&webview)?;
-    let answer = match pin(&kiosk).check(&pin_code, now()) {
+    let answer = match pin(&kiosk).check(&pin_code, Clocks::now()) {
         Check::Ok => {
             if let Ok(mut a) = kiosk.admin.lock() {
                 *a = AdminSession::unlocked(Instant::now());
@@ -133,6 +129,7 @@ pub fn admin_unlock(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String)
         Check::Wrong { left, wait } => json!({"ok": false, "state": "wrong", "left": left, "wait": wait.as_secs()}),
         Check::TooSoon(d) => json!({"ok": false, "state": "wait", "wait": d.as_secs()}),
         Check::Locked(d) => json!({"ok": false, "state": "locked", "wait": d.as_secs()}),
+        Check::Unrecorded(d) => json!({"ok": false, "state": "unrecorded", "wait": d.as_secs()}),
     };
     Ok(answer)
 }

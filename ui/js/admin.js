@@ -78,6 +78,7 @@
       if (r && r.ok) return open();
       if (r.state === 'wrong') pinMessage('admin.pin.wrong', { left: r.left, seconds: r.wait });
       else if (r.state === 'locked') pinMessage('admin.pin.locked', { minutes: Math.ceil(r.wait / 60) });
+      else if (r.state === 'unrecorded') pinMessage('admin.pin.unrecorded', { minutes: Math.ceil(r.wait / 60) });
       else if (r.state === 'wait') pinMessage('admin.pin.wait', { seconds: r.wait });
       $('pin').focus();
     }, function (e) { pinMessage('admin.error.' + errorCode(e)); });
