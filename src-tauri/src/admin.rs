@@ -137,7 +137,8 @@ pub fn admin_unlock(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String)
 /// Locks the admin session and wipes the view (leaving, or two minutes idle).
 pub fn close(app: &AppHandle, why: &str) {
     let kiosk = app.state::<Kiosk>();
-    let was = kiosk.admin.lock().map(|mut a| std::mem::take(&mut *a).is_open()).unwrap_or(false);
+    // Taken even from a poisoned lock: an admin session is never left open.
+    let was = std::mem::take(&mut *kiosk.admin.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).is_open();
     if was {
         tracing::info!(why, "admin session closed");
         session::end(app, borne_core::session::EndReason::Button);
@@ -146,7 +147,8 @@ pub fn close(app: &AppHandle, why: &str) {
 
 /// Whether the admin page is open and idle for too long (checked every second).
 pub fn expired(kiosk: &Kiosk) -> bool {
-    kiosk.admin.lock().map(|a| a.expired(Instant::now())).unwrap_or(false)
+    // Read even from a poisoned lock, or an admin session would never expire.
+    kiosk.admin.lock().unwrap_or_else(std::sync::PoisonError::into_inner).expired(Instant::now())
 }
 
 /// Input refreshes the admin session.
@@ -354,12 +356,9 @@ pub fn reload(app: &AppHandle) {
     let fresh = load::load(&kiosk.paths);
     let json = fresh.effective.policy.content_filter_json();
     let session = fresh.settings.session;
-    if let Ok(mut l) = kiosk.loaded.write() {
-        *l = fresh;
-    }
-    if let Ok(mut c) = kiosk.idle.lock() {
-        c.set_settings(session);
-    }
+    // Replaced whole, even behind a poisoned lock.
+    *kiosk.loaded.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+    kiosk.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).set_settings(session);
     if let Some(c) = app.get_webview(CONTENT) {
         let app2 = app.clone();
         let _ = c.with_webview(move |pv| crate::navigation::install_filter(&app2, &pv.inner(), json, false));

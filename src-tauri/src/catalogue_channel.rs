@@ -76,11 +76,8 @@ pub fn session_ended(app: &AppHandle) {
     let kiosk = app.state::<Kiosk>();
     let fresh = borne_core::load::load(&kiosk.paths);
     let (version, session) = (fresh.national.version, fresh.settings.session);
-    if let Ok(mut l) = kiosk.loaded.write() {
-        *l = fresh;
-    }
-    if let Ok(mut c) = kiosk.idle.lock() {
-        c.set_settings(session);
-    }
+    // Replaced whole, even behind a poisoned lock: the next person gets the catalogue in force.
+    *kiosk.loaded.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+    kiosk.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).set_settings(session);
     tracing::info!(version, "new national catalogue in force for the next person");
 }

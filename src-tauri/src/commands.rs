@@ -346,9 +346,8 @@ async fn submit_prepared(app: &AppHandle, copies: u32, pages: Pages) -> Result<P
         // them back. The range charged is the range `lp` prints.
         let (printer, file, plan) = printing::checked_plan(&kiosk, copies, pages)?;
         let job = printing::submit(&printer, &file, &plan).inspect_err(|_| printing::give_back(&kiosk, &plan))?;
-        if let Ok(mut p) = kiosk.print.lock() {
-            p.jobs.push(job);
-        }
+        // Kept even behind a poisoned lock: a job not listed would not be cancelled at the session's end.
+        kiosk.print.lock().unwrap_or_else(std::sync::PoisonError::into_inner).jobs.push(job);
         kiosk.stats.record(borne_core::stats::Event::PagesPrinted(plan.pages()));
         printing::watch_job(&printer)?;
         Ok::<_, Refusal>(plan.pages())

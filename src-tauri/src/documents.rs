@@ -194,9 +194,8 @@ pub fn answer_chooser(app: &AppHandle, file: Option<PathBuf>) {
 
 /// Session end: the ids die, a chooser still open is cancelled.
 pub fn end_session(app: &AppHandle) {
-    if let Ok(mut idx) = app.state::<Kiosk>().documents.lock() {
-        idx.clear();
-    }
+    // Cleared even behind a poisoned lock: the next person never reaches these ids.
+    app.state::<Kiosk>().documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
     answer_chooser(app, None);
 }
 

@@ -170,7 +170,9 @@ fn on_input(app: &AppHandle) {
 /// Ticks the idle clock every second on the main loop.
 pub fn start_idle_timer(app: AppHandle) {
     glib::timeout_add_local(Duration::from_secs(1), move || {
-        let event = app.state::<Kiosk>().idle.lock().map(|mut c| c.tick(Instant::now())).unwrap_or(None);
+        // Ticked even behind a poisoned lock, or an idle session would never end.
+        let event =
+            app.state::<Kiosk>().idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).tick(Instant::now());
         match event {
             Some(IdleEvent::Warn(secs)) => {
                 commands::emit_toolbar(&app, serde_json::json!({"kind": "idle-warning", "seconds": secs}));

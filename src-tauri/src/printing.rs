@@ -260,7 +260,8 @@ pub fn watch_job(printer: &str) -> Result<(), Refusal> {
 /// Cancels every job of the session still queued (at session end): the next person never gets them.
 pub fn cancel_session_jobs(app: &AppHandle) {
     let kiosk = app.state::<Kiosk>();
-    let jobs = kiosk.print.lock().map(|mut p| std::mem::take(&mut *p)).map(|p| p.jobs).unwrap_or_default();
+    // Taken even from a poisoned lock: the next person must get neither the pages used nor the jobs.
+    let jobs = std::mem::take(&mut *kiosk.print.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).jobs;
     if jobs.is_empty() {
         return;
     }

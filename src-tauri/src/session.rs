@@ -40,23 +40,15 @@ pub fn end(app: &AppHandle, reason: EndReason) {
     let kiosk = app.state::<Kiosk>();
     kiosk.stats.end_session(reason);
     kiosk.dirty.store(false, std::sync::atomic::Ordering::SeqCst);
-    if let Ok(mut l) = kiosk.language.lock() {
-        // Back to French for the next person.
-        *l = "fr".into();
-    }
-    if let Ok(mut a) = kiosk.admin.lock() {
-        *a = crate::admin::AdminSession::default();
-    }
-    if let Ok(mut d) = kiosk.display.lock() {
-        // Normal text size and contrast for the next person (the zoom goes with the view).
-        *d = commands::Display::default();
-    }
-    if let Ok(w) = kiosk.push_wake.lock() {
-        let _ = w.send(());
-    }
-    if let Ok(mut c) = kiosk.idle.lock() {
-        c.close();
-    }
+    // Every reset below happens even when a lock is poisoned (a panic elsewhere while it was
+    // held): the value inside is replaced whole, and skipping it would leave it to the next person.
+    // Back to French for the next person.
+    *kiosk.language.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = "fr".into();
+    *kiosk.admin.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = crate::admin::AdminSession::default();
+    // Normal text size and contrast for the next person (the zoom goes with the view).
+    *kiosk.display.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = commands::Display::default();
+    let _ = kiosk.push_wake.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(());
+    kiosk.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).close();
     crate::auth::forget_pending();
     commands::emit_toolbar(app, serde_json::json!({"kind": "session-ended"}));
     clear_clipboards();

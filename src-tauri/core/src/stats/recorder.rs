@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -99,7 +99,8 @@ impl Recorder {
         };
         let now = Instant::now();
         let (hour, since, started) = {
-            let Ok(mut s) = inner.session.lock() else { return };
+            // Poisoned or not, the Option inside is whole: a panic elsewhere must not stop counting.
+            let mut s = inner.session.lock().unwrap_or_else(PoisonError::into_inner);
             match *s {
                 Some(o) => (o.hour, o.since, false),
                 None => {
@@ -119,7 +120,9 @@ impl Recorder {
     /// Ends the current session, if one is open: counts how it ended and how long it lasted.
     pub fn end_session(&self, reason: EndReason) {
         let Some(inner) = &self.inner else { return };
-        let open = inner.session.lock().ok().and_then(|mut s| s.take());
+        // A panic elsewhere while it was held (a poisoned lock) must not keep the session open for
+        // the next person: the value is taken all the same.
+        let open = inner.session.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(o) = open {
             let band = DurationBand::of(o.since.elapsed());
             inner.send(Op::End { hour: o.hour, reason, band });
@@ -128,7 +131,7 @@ impl Recorder {
 
     /// Whether a counted session is open.
     pub fn session_open(&self) -> bool {
-        self.inner.as_ref().and_then(|i| i.session.lock().ok().map(|s| s.is_some())).unwrap_or(false)
+        self.inner.as_ref().is_some_and(|i| i.session.lock().unwrap_or_else(PoisonError::into_inner).is_some())
     }
 
     /// Waits until everything sent so far is in the file (tests, shutdown). Never call it on the UI
@@ -166,7 +169,7 @@ impl Inner {
 impl Drop for Recorder {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
-            let handle = inner.writer.lock().ok().and_then(|mut w| w.take());
+            let handle = inner.writer.lock().unwrap_or_else(PoisonError::into_inner).take();
             drop(inner.tx);
             if let Some(h) = handle {
                 let _ = h.join();
@@ -242,6 +245,34 @@ mod tests {
         assert_eq!(n(&t, "end", "button"), 1);
         assert_eq!(n(&t, "end", "idle"), 0);
         assert_eq!(n(&t, "duration", "lt5"), 1);
+    }
+
+    #[test]
+    fn a_poisoned_session_lock_still_ends_the_session() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.sqlite");
+        let r = Recorder::open(&p).unwrap();
+        r.record(Event::TileOpened("caf".into()));
+        // A thread panics while holding the session's lock.
+        std::thread::scope(|s| {
+            let _ = s
+                .spawn(|| {
+                    let _held = r.inner.as_ref().unwrap().session.lock().unwrap();
+                    panic!("poison the lock");
+                })
+                .join();
+        });
+        assert!(r.inner.as_ref().unwrap().session.is_poisoned());
+        assert!(r.session_open());
+        r.end_session(EndReason::Button);
+        assert!(!r.session_open(), "the session ended for the next person");
+        r.record(Event::HelpRequest);
+        assert!(r.session_open(), "and the next one opens");
+        r.end_session(EndReason::Idle);
+        r.flush();
+        let t = totals(&p);
+        assert_eq!(n(&t, "end", "button"), 1);
+        assert_eq!(n(&t, "end", "idle"), 1);
     }
 
     #[test]
