@@ -265,7 +265,9 @@ pub fn cancel_session_jobs(app: &AppHandle) {
     if jobs.is_empty() {
         return;
     }
-    let printer = kiosk.loaded.read().ok().and_then(|l| l.settings.printing.printer.clone());
+    // Read even behind a poisoned lock: without the printer's name the jobs would stay queued.
+    let printer =
+        kiosk.loaded.read().unwrap_or_else(std::sync::PoisonError::into_inner).settings.printing.printer.clone();
     std::thread::spawn(move || {
         // Only jobs still in the queue: `cancel` on a finished job is an error, not a problem.
         let queued = printer
