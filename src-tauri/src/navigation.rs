@@ -70,9 +70,10 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
                 tracing::info!(page = payload.url().path(), "internal page shown");
                 if payload.url().path() != "/admin.html" {
                     // Any other page in the content view ends an admin session (it is never left open).
-                    if let Ok(mut a) = webview.state::<crate::Kiosk>().admin.lock() {
-                        *a = crate::admin::AdminSession::default();
-                    }
+                    // Even behind a poisoned lock: a reset is never skipped.
+                    let kiosk = webview.state::<crate::Kiosk>();
+                    *kiosk.admin.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        crate::admin::AdminSession::default();
                 }
                 if payload.url().path() == "/index.html" {
                     // Under systemd (the image's borne-kiosk.service, Type=notify) the start is done.
@@ -279,14 +280,13 @@ pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
         let wv = pv.inner();
         let kiosk = app.state::<Kiosk>();
         if let Some(ctx) = wv.context() {
-            // No HTTP cache, in memory or on disk: WebKit writes cache records after the page that
-            // filled them is gone, so a wipe could be followed by a late write of a person's page.
-            // It costs heavy pages dearly (tests/bench/heavy-page.sh: the preload scanner's copies
-            // are dropped, so most scripts are fetched twice); the browser cache model, with its
-            // disk cache in the session folder, removed that but left cache records of the next
-            // person's visits that tests/e2e/forget.test.mjs cannot yet tell from the previous
-            // person's (see tests/bench/results/heavy-page.md).
-            ctx.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
+            // WebKit's memory cache, for the person's session only: without it what the preload
+            // scanner fetched is dropped before the parser asks for it, and a heavy page fetches
+            // most of its scripts twice (tests/bench/heavy-page.sh). The disk cache this model also
+            // turns on cannot exist: its folder's place in the data folder is taken by a file
+            // (`SessionDirs::disk_cache_blocker`). The memory caches are emptied at the session's
+            // end (`session::empty_memory_caches`) and the view's process goes with the view.
+            ctx.set_cache_model(webkit2gtk::CacheModel::WebBrowser);
         }
         if let Some(settings) = WebViewExt::settings(&wv) {
             settings.set_enable_page_cache(false);

@@ -128,9 +128,23 @@ impl SessionDirs {
     pub fn root(&self) -> &Path {
         &self.root
     }
-    /// WebKit's data and cache (cookies, storage, IndexedDB, service workers, HTTP cache).
+    /// WebKit's data (cookies, storage, IndexedDB, service workers). Never an HTTP disk cache: see
+    /// [`SessionDirs::disk_cache_blocker`].
     pub fn webdata(&self) -> PathBuf {
         self.root.join("webdata")
+    }
+    /// Where WebKit's network process would keep its HTTP disk cache (`<webdata>/WebKitCache`, the
+    /// `disk-cache-directory` WebKitGTK derives from the data directory the shell gives it).
+    ///
+    /// The kiosk wants WebKit's memory cache (without it, what the preload scanner fetched is dropped
+    /// before the page asks for it, and a heavy page fetches most of its scripts twice:
+    /// tests/bench/heavy-page.sh), but any cache model that gives one also turns the disk cache on,
+    /// and WebKit writes its records late, after the page that filled them is gone. So this path is
+    /// a regular file, made before any network process starts and after every wipe: WebKit cannot
+    /// make its cache folder there and runs without a disk cache (`NetworkCache::Storage::open`
+    /// fails), while each web process keeps its memory cache, emptied at the end of each session.
+    pub fn disk_cache_blocker(&self) -> PathBuf {
+        self.webdata().join("WebKitCache")
     }
     /// Downloads of the session.
     pub fn downloads(&self) -> PathBuf {
@@ -150,8 +164,17 @@ impl SessionDirs {
     pub fn wipe_at_start(&self) -> std::io::Result<()> {
         remove_all(&self.root)?;
         std::fs::create_dir_all(self.downloads())?;
-        std::fs::create_dir_all(self.webdata())?;
+        self.fresh_webdata()?;
         restrict(&self.root)
+    }
+
+    /// An empty WebKit data folder with the disk cache's place taken.
+    fn fresh_webdata(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(self.webdata())?;
+        std::fs::write(
+            self.disk_cache_blocker(),
+            "No HTTP disk cache: the borne keeps a person's pages in memory only.\n",
+        )
     }
 
     /// At the end of a session, once WebKit's network process is gone (the shell stops it first):
@@ -159,7 +182,7 @@ impl SessionDirs {
     /// after the origins they visited, their salt), then create the empty folder again.
     pub fn wipe_webdata(&self) -> std::io::Result<()> {
         remove_all(&self.webdata())?;
-        std::fs::create_dir_all(self.webdata())
+        self.fresh_webdata()
     }
 
     /// At the end of a session: erase the downloads and the PDFs made for the printer.
@@ -293,7 +316,8 @@ mod tests {
         s.wipe_at_start().unwrap();
         assert!(!s.webdata().join("cookies").exists());
         assert_eq!(std::fs::read_dir(s.downloads()).unwrap().count(), 0);
-        assert_eq!(std::fs::read_dir(s.webdata()).unwrap().count(), 0);
+        let left: Vec<_> = std::fs::read_dir(s.webdata()).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(left, vec![s.disk_cache_blocker()]);
     }
 
     #[test]
@@ -307,7 +331,23 @@ mod tests {
         std::fs::write(s.webdata().join("storage").join("salt"), "0123").unwrap();
         s.wipe_webdata().unwrap();
         assert!(s.webdata().is_dir());
-        assert_eq!(std::fs::read_dir(s.webdata()).unwrap().count(), 0);
+        let left: Vec<_> = std::fs::read_dir(s.webdata()).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(left, vec![s.disk_cache_blocker()], "only the disk cache's blocker is left");
+    }
+
+    #[test]
+    fn the_disk_cache_folder_cannot_be_made_after_a_start_or_a_wipe() {
+        let d = tempfile::tempdir().unwrap();
+        let s = SessionDirs::new(d.path());
+        s.wipe_at_start().unwrap();
+        // What WebKit's NetworkCache::Storage::open does first: make the folder and its salt.
+        assert!(s.disk_cache_blocker().is_file());
+        assert!(std::fs::create_dir_all(s.disk_cache_blocker().join("Version 16")).is_err());
+        std::fs::remove_file(s.disk_cache_blocker()).unwrap();
+        std::fs::create_dir_all(s.disk_cache_blocker().join("Version 16").join("Records")).unwrap();
+        s.wipe_webdata().unwrap();
+        assert!(s.disk_cache_blocker().is_file(), "a wipe puts the blocker back in place of a cache folder");
+        assert!(std::fs::create_dir_all(s.disk_cache_blocker().join("Version 16")).is_err());
     }
 
     #[test]
