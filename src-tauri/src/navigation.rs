@@ -44,6 +44,13 @@ fn gate_url(kiosk: &Kiosk) -> Url {
     Url::parse(&kiosk.proxy.url()).expect("a loopback address is a valid URL")
 }
 
+/// Whether the content view's download hook is in place. wry connects it to the web context, which
+/// every content view shares and which lives as long as the kiosk: connected again for each person's
+/// new view, the hooks piled up (one more per session, and every download then ran all of them: the
+/// document was taken in once per past session). The first one serves every later view: Tauri looks
+/// the view up by its label, which each new content view takes over.
+static DOWNLOAD_HOOKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The content webview: portal and remote pages.
 pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::Wry> {
     let dirs = &kiosk.dirs;
@@ -51,7 +58,7 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
     let popup = app.clone();
     let dl = app.clone();
     let blank = WebviewUrl::External(Url::parse("about:blank").expect("constant URL"));
-    WebviewBuilder::new(CONTENT, blank)
+    let builder = WebviewBuilder::new(CONTENT, blank)
         .data_directory(dirs.webdata())
         .proxy_url(gate_url(kiosk))
         .zoom_hotkeys_enabled(false)
@@ -60,7 +67,6 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
             on_new_window(&popup, url);
             NewWindowResponse::Deny
         })
-        .on_download(move |_webview, event| on_download(&dl, event))
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 crate::documents::keep_if_inline_pdf(&webview, payload.url());
@@ -83,7 +89,12 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
                     crate::network::announce(webview.app_handle());
                 }
             }
-        })
+        });
+    if DOWNLOAD_HOOKED.swap(true, Ordering::SeqCst) {
+        builder
+    } else {
+        builder.on_download(move |_webview, event| on_download(&dl, event))
+    }
 }
 
 /// The toolbar webview: one local page, nothing else.
