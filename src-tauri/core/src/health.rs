@@ -474,14 +474,15 @@ pub fn read_update_from(state_dir: &Path, record: &Path) -> (Option<char>, Updat
     (slot, update)
 }
 
+/// How long `df` may take (a hung disk or network mount).
+const OBSERVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Reads the machine: free space (`df`), uptime (`/proc/uptime`), the printer (`lpstat`, when one is set),
 /// the restarts and the updater's file.
 pub fn observe(paths: &Paths, printer: Option<&str>) -> Machine {
-    let free_disk = std::process::Command::new("df")
-        .args(["-Pk", "--"])
-        .arg(&paths.state_dir)
-        .env("LANG", "C")
-        .output()
+    let mut df = std::process::Command::new("df");
+    df.args(["-Pk", "--"]).arg(&paths.state_dir).env("LANG", "C");
+    let free_disk = crate::admin::machine::run_with_timeout(df, OBSERVE_TIMEOUT)
         .ok()
         .filter(|o| o.status.success())
         .and_then(|o| parse_df(&String::from_utf8_lossy(&o.stdout)));
@@ -491,7 +492,14 @@ pub fn observe(paths: &Paths, printer: Option<&str>) -> Machine {
         .map(|s| s as u64);
     let printer = match printer {
         None => Printer::None,
-        Some(p) => match std::process::Command::new("lpstat").args(["-l", "-p", p]).env("LANG", "C").output() {
+        Some(p) => match crate::admin::machine::run_with_timeout(
+            {
+                let mut c = std::process::Command::new("lpstat");
+                c.args(["-l", "-p", p]).env("LANG", "C");
+                c
+            },
+            crate::print::cups::LPSTAT_TIMEOUT,
+        ) {
             Ok(o) => match crate::print::parse_printer_state(&String::from_utf8_lossy(&o.stdout), o.status.success()) {
                 crate::print::PrinterState::Ready => Printer::Ok,
                 crate::print::PrinterState::NotReady(_) => Printer::Down,

@@ -1,9 +1,11 @@
 //! Printing decisions: what a person asked (copies, pages), whether the session's page quota allows
 //! it, how many pages a PDF has, what CUPS says about the printer and the jobs, and the `lp` command
-//! line that submits a job. No process is started here: the shell runs `lp`, `lpstat` and `cancel`
-//! and hands their output to the parsers below, which are tested on real CUPS output.
+//! line that submits a job. The parsers below are tested on real CUPS output; [`cups`] runs `lp`,
+//! `lpstat` and `cancel`, each within a time limit, and hands their output to them.
 
 use std::path::Path;
+
+pub mod cups;
 
 /// Most copies a person may ask for at once.
 pub const MAX_COPIES: u32 = 5;

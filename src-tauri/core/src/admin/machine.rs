@@ -129,18 +129,26 @@ pub enum Power {
     Poweroff,
 }
 
+/// How long `busctl` may take to ask logind whether it may, then to reboot or power off.
+pub const POWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Asks logind (through `busctl`) whether the action is allowed, then does it. The answer is the
-/// French text to show when it is not possible.
+/// French text to show when it is not possible (refused, or no answer within [`POWER_TIMEOUT`]).
 pub fn power(action: Power) -> Result<(), String> {
+    power_via(Path::new("busctl"), action, POWER_TIMEOUT)
+}
+
+/// [`power`] through this `busctl` program, each call killed past `limit`.
+pub fn power_via(busctl: &Path, action: Power, limit: std::time::Duration) -> Result<(), String> {
     let (can, call) = match action {
         Power::Reboot => ("CanReboot", "Reboot"),
         Power::Poweroff => ("CanPowerOff", "PowerOff"),
     };
     let bus = |args: &[&str]| {
-        std::process::Command::new("busctl")
-            .args(["call", "org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager"])
-            .args(args)
-            .output()
+        let mut cmd = std::process::Command::new(busctl);
+        cmd.args(["call", "org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager"])
+            .args(args);
+        run_with_timeout(cmd, limit)
     };
     let refused = "L'ordinateur ne permet pas à la borne de faire cela ici. Utilisez le bouton de l'ordinateur.";
     match bus(&[can]) {
@@ -150,7 +158,7 @@ pub fn power(action: Power) -> Result<(), String> {
             return Err(refused.into());
         }
         Err(e) => {
-            tracing::warn!(error = %e, "busctl not available");
+            tracing::warn!(error = %e, "busctl gave no answer about {call}");
             return Err(refused.into());
         }
     }
@@ -293,6 +301,19 @@ mod tests {
         echo.arg("oui");
         let o = run_with_timeout(echo, std::time::Duration::from_secs(5)).unwrap();
         assert_eq!(String::from_utf8_lossy(&o.stdout), "oui\n");
+    }
+
+    #[test]
+    fn a_busctl_that_never_returns_is_killed_and_the_referent_reads_why_in_french() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let busctl = d.path().join("busctl");
+        std::fs::write(&busctl, "#!/bin/sh\nexec sleep 1000\n").unwrap();
+        std::fs::set_permissions(&busctl, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let t0 = std::time::Instant::now();
+        let e = power_via(&busctl, Power::Reboot, std::time::Duration::from_millis(300)).unwrap_err();
+        assert!(t0.elapsed() < std::time::Duration::from_secs(5), "{:?}", t0.elapsed());
+        assert!(e.starts_with("L'ordinateur ne permet pas"), "{e}");
     }
 
     #[test]
