@@ -3,7 +3,8 @@
 //! Entry only from a clean portal (no remote page shown since the last wipe); leaving, or two
 //! minutes without input, locks it and wipes the view. Every command checks that its caller is the
 //! local admin page, and all but the PIN ones that the PIN was given. Decisions and files are
-//! `borne_core::admin`'s; this module is glue.
+//! `borne_core::admin`'s; this module is glue. Commands that hash the PIN, read or write files, the
+//! statistics or a USB stick, or run `busctl` are `async`: their work runs off the GTK main thread.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -18,7 +19,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use tauri::{AppHandle, Manager, State, Webview};
 
-use crate::commands::CommandError;
+use crate::commands::{off_main, off_main_within, CommandError, USB_TIMEOUT};
 use crate::{session, Kiosk, CONTENT};
 
 pub use borne_core::admin::session::AdminSession;
@@ -85,40 +86,50 @@ pub fn admin_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> 
 
 /// Where the entry stands: PIN chosen, locked, unlocked.
 #[tauri::command]
-pub fn admin_status(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
+pub async fn admin_status(webview: Webview, app: AppHandle) -> Result<Value> {
     caller_is_admin(&webview)?;
-    let p = pin(&kiosk);
-    let unlocked = kiosk.admin.lock().map(|a| a.unlocked).unwrap_or(false);
-    let (state, wait) = match p.state(Clocks::now()) {
-        Check::NotSet => ("not-set", 0),
-        Check::Locked(d) | Check::Unrecorded(d) => ("locked", d.as_secs()),
-        Check::TooSoon(d) => ("wait", d.as_secs()),
-        _ => ("ready", 0),
-    };
-    Ok(json!({"state": state, "wait": wait, "unlocked": unlocked}))
+    off_main(&app, |kiosk| {
+        let p = pin(kiosk);
+        let unlocked = kiosk.admin.lock().map(|a| a.unlocked).unwrap_or(false);
+        let (state, wait) = match p.state(Clocks::now()) {
+            Check::NotSet => ("not-set", 0),
+            Check::Locked(d) | Check::Unrecorded(d) => ("locked", d.as_secs()),
+            Check::TooSoon(d) => ("wait", d.as_secs()),
+            _ => ("ready", 0),
+        };
+        json!({"state": state, "wait": wait, "unlocked": unlocked})
+    })
+    .await
 }
 
 /// Chooses the PIN: the first time, or to change it once unlocked.
 #[tauri::command]
-pub fn admin_set_pin(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String, confirm: String) -> Result<()> {
+pub async fn admin_set_pin(webview: Webview, app: AppHandle, pin_code: String, confirm: String) -> Result<()> {
     caller_is_admin(&webview)?;
-    let p = pin(&kiosk);
-    let allowed = !p.is_set() || kiosk.admin.lock().map(|a| a.unlocked).unwrap_or(false);
-    if !allowed {
-        return Err(err("locked"));
-    }
-    p.set(&pin_code, &confirm).map_err(|e| err(e.code()))?;
-    if let Ok(mut a) = kiosk.admin.lock() {
-        *a = AdminSession::unlocked(Instant::now());
-    }
-    Ok(())
+    off_main(&app, move |kiosk| {
+        let p = pin(kiosk);
+        let allowed = !p.is_set() || kiosk.admin.lock().map(|a| a.unlocked).unwrap_or(false);
+        if !allowed {
+            return Err(err("locked"));
+        }
+        p.set(&pin_code, &confirm).map_err(|e| err(e.code()))?;
+        if let Ok(mut a) = kiosk.admin.lock() {
+            *a = AdminSession::unlocked(Instant::now());
+        }
+        Ok(())
+    })
+    .await?
 }
 
 /// A PIN attempt.
 #[tauri::command]
-pub fn admin_unlock(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String) -> Result<Value> {
+pub async fn admin_unlock(webview: Webview, app: AppHandle, pin_code: String) -> Result<Value> {
     caller_is_admin(&webview)?;
-    let answer = match pin(&kiosk).check(&pin_code, Clocks::now()) {
+    off_main(&app, move |kiosk| unlock(kiosk, &pin_code)).await
+}
+
+fn unlock(kiosk: &Kiosk, pin_code: &str) -> Value {
+    match pin(kiosk).check(pin_code, Clocks::now()) {
         Check::Ok => {
             if let Ok(mut a) = kiosk.admin.lock() {
                 *a = AdminSession::unlocked(Instant::now());
@@ -130,8 +141,7 @@ pub fn admin_unlock(webview: Webview, kiosk: State<'_, Kiosk>, pin_code: String)
         Check::TooSoon(d) => json!({"ok": false, "state": "wait", "wait": d.as_secs()}),
         Check::Locked(d) => json!({"ok": false, "state": "locked", "wait": d.as_secs()}),
         Check::Unrecorded(d) => json!({"ok": false, "state": "unrecorded", "wait": d.as_secs()}),
-    };
-    Ok(answer)
+    }
 }
 
 /// Locks the admin session and wipes the view (leaving, or two minutes idle).
@@ -175,8 +185,12 @@ struct Named {
 
 /// Everything the admin screens show.
 #[tauri::command]
-pub fn admin_data(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
+pub async fn admin_data(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
+    off_main(&app, data).await?
+}
+
+fn data(kiosk: &Kiosk) -> Result<Value> {
     let l = kiosk.loaded.read().map_err(|_| err("internal"))?;
     let national: Vec<Named> = l
         .national
@@ -277,16 +291,35 @@ fn catalogue_report(paths: &load::Paths, l: &load::Loaded) -> Value {
 
 /// Live validation of the portal form.
 #[tauri::command]
-pub fn admin_check_portal(webview: Webview, kiosk: State<'_, Kiosk>, form: PortalForm) -> Result<Vec<String>> {
+pub async fn admin_check_portal(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    form: PortalForm,
+) -> Result<Vec<String>> {
     unlocked(&webview, &kiosk)?;
-    Ok(forms::check_portal(&kiosk.paths, &form))
+    off_main(&app, move |kiosk| forms::check_portal(&kiosk.paths, &form)).await
 }
 
 /// Live validation of the settings form.
 #[tauri::command]
-pub fn admin_check_settings(webview: Webview, kiosk: State<'_, Kiosk>, form: SettingsForm) -> Result<Vec<String>> {
+pub async fn admin_check_settings(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    form: SettingsForm,
+) -> Result<Vec<String>> {
     unlocked(&webview, &kiosk)?;
-    Ok(forms::check_settings(&kiosk.paths, &form))
+    off_main(&app, move |kiosk| forms::check_settings(&kiosk.paths, &form)).await
+}
+
+/// Writes a référent's file (`save`, off the GTK main thread) and applies it at once when it was valid.
+async fn save_and_apply(
+    app: &AppHandle,
+    save: impl FnOnce(&Kiosk) -> std::result::Result<history::Version, Vec<borne_core::diag::Diagnostic>> + Send + 'static,
+) -> Result<Value> {
+    let a = app.clone();
+    off_main(app, move |kiosk| saved(&a, save(kiosk))).await
 }
 
 fn saved(app: &AppHandle, result: std::result::Result<history::Version, Vec<borne_core::diag::Diagnostic>>) -> Value {
@@ -301,7 +334,7 @@ fn saved(app: &AppHandle, result: std::result::Result<history::Version, Vec<born
 
 /// Saves the portal (validated first; nothing written when wrong) and applies it at once.
 #[tauri::command]
-pub fn admin_save_portal(
+pub async fn admin_save_portal(
     webview: Webview,
     app: AppHandle,
     kiosk: State<'_, Kiosk>,
@@ -309,12 +342,12 @@ pub fn admin_save_portal(
     summary: String,
 ) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
-    Ok(saved(&app, history::save(&kiosk.paths, Editable::Local, &form.to_toml(), &summary)))
+    save_and_apply(&app, move |kiosk| history::save(&kiosk.paths, Editable::Local, &form.to_toml(), &summary)).await
 }
 
 /// Saves the settings and applies them at once.
 #[tauri::command]
-pub fn admin_save_settings(
+pub async fn admin_save_settings(
     webview: Webview,
     app: AppHandle,
     kiosk: State<'_, Kiosk>,
@@ -322,8 +355,10 @@ pub fn admin_save_settings(
     summary: String,
 ) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
-    let result =
-        saved(&app, history::save(&kiosk.paths, Editable::Settings, &form.settings_toml(&kiosk.paths), &summary));
+    let result = save_and_apply(&app, move |kiosk| {
+        history::save(&kiosk.paths, Editable::Settings, &form.settings_toml(&kiosk.paths), &summary)
+    })
+    .await?;
     // A new channel address is checked at once.
     crate::catalogue_channel::wake();
     Ok(result)
@@ -331,7 +366,7 @@ pub fn admin_save_settings(
 
 /// Saves the référent's "Avant de commencer" sheets (validated first) and applies them at once.
 #[tauri::command]
-pub fn admin_save_demarches(
+pub async fn admin_save_demarches(
     webview: Webview,
     app: AppHandle,
     kiosk: State<'_, Kiosk>,
@@ -339,18 +374,18 @@ pub fn admin_save_demarches(
     summary: String,
 ) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
-    Ok(saved(&app, history::save(&kiosk.paths, Editable::Demarches, &form.to_toml(), &summary)))
+    save_and_apply(&app, move |kiosk| history::save(&kiosk.paths, Editable::Demarches, &form.to_toml(), &summary)).await
 }
 
 /// Puts a kept version back.
 #[tauri::command]
-pub fn admin_restore(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, id: u64) -> Result<Value> {
+pub async fn admin_restore(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, id: u64) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
-    Ok(saved(&app, history::restore(&kiosk.paths, id)))
+    save_and_apply(&app, move |kiosk| history::restore(&kiosk.paths, id)).await
 }
 
 /// Reloads the configuration in force: portal data, allow-list (navigation hook, network gate and
-/// content filter), idle timings. Without a restart.
+/// content filter), idle timings. Without a restart. Reads files: call it off the GTK main thread.
 pub fn reload(app: &AppHandle) {
     let kiosk = app.state::<Kiosk>();
     let fresh = load::load(&kiosk.paths);
@@ -400,9 +435,13 @@ fn table(kiosk: &Kiosk, days: u32) -> Result<DayTable> {
 
 /// The figures of the last `days` days.
 #[tauri::command]
-pub fn admin_stats(webview: Webview, kiosk: State<'_, Kiosk>, days: u32) -> Result<Value> {
+pub async fn admin_stats(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, days: u32) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
-    let t = table(&kiosk, days)?;
+    off_main(&app, move |kiosk| stats(kiosk, days)).await?
+}
+
+fn stats(kiosk: &Kiosk, days: u32) -> Result<Value> {
+    let t = table(kiosk, days)?;
     let sessions: Vec<Value> = t.days.iter().map(|(d, v)| json!({"date": d.to_string(), "sessions": v[0]})).collect();
     let status = borne_core::stats::Store::open(&kiosk.paths.state_dir.join(borne_core::stats::FILE_NAME))
         .and_then(|s| s.push_status())
@@ -438,27 +477,41 @@ pub fn admin_stats(webview: Webview, kiosk: State<'_, Kiosk>, days: u32) -> Resu
 
 /// "Exporter (CSV)": the same file as `bornectl stats --csv` for the period, on the USB stick.
 #[tauri::command]
-pub fn admin_export_csv(webview: Webview, kiosk: State<'_, Kiosk>, days: u32) -> Result<Value> {
+pub async fn admin_export_csv(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, days: u32) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
-    let t = table(&kiosk, days)?;
+    let t = off_main(&app, move |kiosk| table(kiosk, days)).await??;
     let name = format!("statistiques-borne-{}-{}.csv", t.from, t.to);
-    Ok(match machine::write_to_stick(&name, t.csv().as_bytes()) {
-        Ok(where_) => json!({"ok": true, "file": where_}),
-        Err(e) => json!({"ok": false, "message": e.french()}),
+    let written =
+        off_main_within(&app, USB_TIMEOUT, move |_| machine::write_to_stick(&name, t.csv().as_bytes())).await?;
+    Ok(match written {
+        Some(Ok(where_)) => json!({"ok": true, "file": where_}),
+        Some(Err(e)) => json!({"ok": false, "message": e.french()}),
+        None => json!({"ok": false, "message": stick_slow()}),
     })
+}
+
+/// A USB stick gave no answer in time: logged, and the French text for the référent.
+fn stick_slow() -> &'static str {
+    tracing::warn!(secs = USB_TIMEOUT.as_secs(), "a USB stick gave no answer in time");
+    "La clé USB ne répond pas. Retirez-la, rebranchez-la, puis recommencez."
 }
 
 /// Saves the Matomo address, site and (when given) token (0600, never shown again).
 #[tauri::command]
-pub fn admin_save_matomo(
+pub async fn admin_save_matomo(
     webview: Webview,
+    app: AppHandle,
     kiosk: State<'_, Kiosk>,
     url: String,
     site_id: u32,
     token: String,
 ) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
-    let Some(u) = borne_core::push::valid_url(&url) else {
+    off_main(&app, move |kiosk| save_matomo(kiosk, &url, site_id, &token)).await?
+}
+
+fn save_matomo(kiosk: &Kiosk, url: &str, site_id: u32, token: &str) -> Result<Value> {
+    let Some(u) = borne_core::push::valid_url(url) else {
         return Ok(json!({"ok": false, "message": "L'adresse doit commencer par https://"}));
     };
     if site_id == 0 {
@@ -466,7 +519,7 @@ pub fn admin_save_matomo(
     }
     let stats = kiosk.loaded.read().map(|l| l.settings.stats.clone()).map_err(|_| err("internal"))?;
     let dest = borne_core::push::Destination::resolve(&stats, &kiosk.paths);
-    let tok = match borne_core::matomo::Token::new(&token) {
+    let tok = match borne_core::matomo::Token::new(token) {
         Some(t) => t,
         None => match dest.target() {
             Ok(t) => t.token,
@@ -521,38 +574,55 @@ pub fn admin_logs(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Vec<Strin
 
 /// Images on the USB sticks that can become the centre's logo.
 #[tauri::command]
-pub fn admin_logos(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Vec<String>> {
+pub async fn admin_logos(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> Result<Vec<String>> {
     unlocked(&webview, &kiosk)?;
-    Ok(machine::logo_candidates().iter().map(|p| p.display().to_string()).collect())
+    off_main_within(&app, USB_TIMEOUT, |_| {
+        machine::logo_candidates().iter().map(|p| p.display().to_string()).collect::<Vec<_>>()
+    })
+    .await?
+    .ok_or_else(|| {
+        stick_slow();
+        err("usb-slow")
+    })
 }
 
 /// Takes one of those images as the logo.
 #[tauri::command]
-pub fn admin_set_logo(webview: Webview, kiosk: State<'_, Kiosk>, path: String) -> Result<Value> {
+pub async fn admin_set_logo(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, path: String) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
-    Ok(match machine::import_logo(std::path::Path::new(&path), &kiosk.paths.state_dir) {
-        Ok(_) => json!({"ok": true}),
-        Err(m) => json!({"ok": false, "message": m}),
+    let imported = off_main_within(&app, USB_TIMEOUT, move |kiosk| {
+        machine::import_logo(std::path::Path::new(&path), &kiosk.paths.state_dir)
+    })
+    .await?;
+    Ok(match imported {
+        Some(Ok(_)) => json!({"ok": true}),
+        Some(Err(m)) => json!({"ok": false, "message": m}),
+        None => json!({"ok": false, "message": stick_slow()}),
     })
 }
 
 /// Restart the kiosk, reboot or shut down the PC.
 #[tauri::command]
-pub fn admin_power(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, action: String) -> Result<Value> {
+pub async fn admin_power(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, action: String) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
     let power = match action.as_str() {
         "restart" => {
             tracing::info!("kiosk restart asked by the référent");
-            close(&app, "restart");
-            kiosk.quitting.store(true, Ordering::SeqCst);
-            crate::restart(&app);
+            // The wipe touches GTK (a new view, the clipboard): on the main thread.
+            let a = app.clone();
+            app.run_on_main_thread(move || {
+                close(&a, "restart");
+                a.state::<Kiosk>().quitting.store(true, Ordering::SeqCst);
+                crate::restart(&a);
+            })
+            .map_err(|_| err("internal"))?;
             return Ok(json!({"ok": true}));
         }
         "reboot" => machine::Power::Reboot,
         "poweroff" => machine::Power::Poweroff,
         _ => return Err(err("bad-action")),
     };
-    Ok(match machine::power(power) {
+    Ok(match off_main(&app, move |_| machine::power(power)).await? {
         Ok(()) => json!({"ok": true}),
         Err(m) => json!({"ok": false, "message": m}),
     })

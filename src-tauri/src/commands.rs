@@ -26,6 +26,39 @@ impl CommandError {
 
 type Result<T> = std::result::Result<T, CommandError>;
 
+/// How long the USB sticks may take to be listed or checked before the person is told that the
+/// stick does not answer (`documents.error.usb-slow`).
+pub const USB_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs `work` on the async runtime's pool for blocking work, off the GTK main thread (which also
+/// feeds systemd's watchdog): files, USB sticks, SQLite, PIN hashing, external commands.
+pub(crate) async fn off_main<T: Send + 'static>(
+    app: &AppHandle,
+    work: impl FnOnce(&Kiosk) -> T + Send + 'static,
+) -> Result<T> {
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || work(app.state::<Kiosk>().inner()))
+        .await
+        .map_err(|_| CommandError { code: "internal" })
+}
+
+/// [`off_main`] within `limit`: `None` when the work has not ended by then. It goes on in the
+/// background (a read stuck on a dying USB stick cannot be interrupted) and its result is dropped.
+pub(crate) async fn off_main_within<T: Send + 'static>(
+    app: &AppHandle,
+    limit: std::time::Duration,
+    work: impl FnOnce(&Kiosk) -> T + Send + 'static,
+) -> Result<Option<T>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let a = app.clone();
+    drop(tauri::async_runtime::spawn_blocking(move || {
+        let _ = tx.send(work(a.state::<Kiosk>().inner()));
+    }));
+    tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(limit).ok())
+        .await
+        .map_err(|_| CommandError { code: "internal" })
+}
+
 /// The caller is one of the kiosk's local pages, in one of the expected webviews.
 pub(crate) fn caller_is(webview: &Webview, labels: &[&str]) -> Result<()> {
     let url = webview.url().map_err(|_| CommandError { code: "forbidden" })?;
@@ -179,8 +212,9 @@ pub async fn help_print(webview: Webview, app: AppHandle) -> Result<Printed> {
     caller_is(&webview, &[TOOLBAR])?;
     app.state::<Kiosk>().touch();
     let file = pdf_of(&app, TOOLBAR).await?;
-    let (file, pages) =
-        printing::printable(&app.state::<Kiosk>(), file).map_err(|e| CommandError { code: e.code() })?;
+    let (file, pages) = off_main(&app, move |kiosk| printing::printable(kiosk, file))
+        .await?
+        .map_err(|e| CommandError { code: e.code() })?;
     if let Ok(mut p) = app.state::<Kiosk>().print.lock() {
         p.document = Some((file, pages));
     }
@@ -256,15 +290,16 @@ pub fn toolbar_overlay(webview: Webview, app: AppHandle, open: bool) -> Result<(
 
 /// The centre's logo (chosen by the référent) as a data URL, or nothing.
 #[tauri::command]
-pub fn portal_logo(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Option<String>> {
+pub async fn portal_logo(webview: Webview, app: AppHandle) -> Result<Option<String>> {
     use base64::Engine;
     caller_is(&webview, &[CONTENT, TOOLBAR])?;
-    for (ext, mime) in [("png", "image/png"), ("jpg", "image/jpeg"), ("svg", "image/svg+xml")] {
-        if let Ok(bytes) = std::fs::read(kiosk.paths.state_dir.join(format!("logo.{ext}"))) {
-            return Ok(Some(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))));
-        }
-    }
-    Ok(None)
+    off_main(&app, |kiosk| {
+        [("png", "image/png"), ("jpg", "image/jpeg"), ("svg", "image/svg+xml")].into_iter().find_map(|(ext, mime)| {
+            let bytes = std::fs::read(kiosk.paths.state_dir.join(format!("logo.{ext}"))).ok()?;
+            Some(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+        })
+    })
+    .await
 }
 
 /// "Imprimer" or `window.print()`: makes the PDF of what the content view shows, for the toolbar's
@@ -284,12 +319,14 @@ pub async fn print_prepare(webview: Webview, app: AppHandle, document: Option<St
         return Err(CommandError { code: Refusal::NoPrinter.code() });
     }
     if let Some(id) = document {
-        let kiosk = app.state::<Kiosk>();
-        let file = crate::documents::session_file(&kiosk, &id).ok_or(CommandError { code: "document-gone" })?;
-        if borne_core::documents::sniff_file(&file) != borne_core::documents::Kind::Pdf {
-            return Err(CommandError { code: "not-printable" });
-        }
-        return printing::prepared(&kiosk, file, String::new(), quota);
+        return off_main(&app, move |kiosk| {
+            let file = crate::documents::session_file(kiosk, &id).ok_or(CommandError { code: "document-gone" })?;
+            if borne_core::documents::sniff_file(&file) != borne_core::documents::Kind::Pdf {
+                return Err(CommandError { code: "not-printable" });
+            }
+            printing::prepared(kiosk, file, String::new(), quota)
+        })
+        .await?;
     }
     let file = pdf_of(&app, CONTENT).await?;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -301,8 +338,7 @@ pub async fn print_prepare(webview: Webview, app: AppHandle, document: Option<St
         .ok()
         .and_then(|r| r.ok())
         .unwrap_or_default();
-    let kiosk = app.state::<Kiosk>();
-    printing::prepared(&kiosk, file, preview, quota)
+    off_main(&app, move |kiosk| printing::prepared(kiosk, file, preview, quota)).await?
 }
 
 /// The PDF of what one of the two views shows, made on the main thread and waited for (30 s at most).
@@ -374,39 +410,67 @@ async fn submit_prepared(app: &AppHandle, copies: u32, pages: Pages) -> Result<P
 
 /// « Mes documents »: the session's files (names, kinds, opaque ids; never a path).
 #[tauri::command]
-pub fn documents_list(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Vec<borne_core::documents::Listed>> {
+pub async fn documents_list(webview: Webview, app: AppHandle) -> Result<Vec<borne_core::documents::Listed>> {
     caller_is(&webview, &[TOOLBAR])?;
-    kiosk.touch();
-    Ok(crate::documents::session_list(&kiosk))
+    app.state::<Kiosk>().touch();
+    let found = off_main(&app, |kiosk| borne_core::documents::scan_session(&kiosk.dirs)).await?;
+    Ok(crate::documents::listed(&app.state::<Kiosk>(), found))
 }
 
 /// « Ouvrir » in « Mes documents »: the document in the content view.
 #[tauri::command]
-pub fn document_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, id: String) -> Result<()> {
+pub async fn document_open(webview: Webview, app: AppHandle, id: String) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
-    kiosk.touch();
-    let file = crate::documents::session_file(&kiosk, &id).ok_or(CommandError { code: "document-gone" })?;
-    if borne_core::documents::sniff_file(&file) == borne_core::documents::Kind::Other {
-        return Err(CommandError { code: "not-viewable" });
-    }
+    app.state::<Kiosk>().touch();
+    let id = off_main(&app, move |kiosk| {
+        let file = crate::documents::session_file(kiosk, &id).ok_or(CommandError { code: "document-gone" })?;
+        if borne_core::documents::sniff_file(&file) == borne_core::documents::Kind::Other {
+            return Err(CommandError { code: "not-viewable" });
+        }
+        Ok(id)
+    })
+    .await??;
     crate::documents::show(&app, &id);
     Ok(())
 }
 
-/// A site's file chooser: what the person may choose (the session's files, the USB sticks').
+/// A site's file chooser: what the person may choose (the session's files, the USB sticks'). A
+/// stick that gives no list within [`USB_TIMEOUT`] is a stick that does not answer.
 #[tauri::command]
-pub fn upload_list(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Vec<borne_core::documents::Listed>> {
+pub async fn upload_list(webview: Webview, app: AppHandle) -> Result<Vec<borne_core::documents::Listed>> {
     caller_is(&webview, &[TOOLBAR])?;
-    Ok(crate::documents::upload_list(&kiosk))
+    let found = off_main_within(&app, USB_TIMEOUT, |kiosk| {
+        borne_core::documents::scan_upload(&kiosk.dirs, &borne_core::admin::machine::usb_sticks())
+    })
+    .await?
+    .ok_or_else(usb_slow)?;
+    Ok(crate::documents::listed(&app.state::<Kiosk>(), found))
 }
 
-/// The person chose a file for the site (or cancelled, `id` null).
+/// The USB sticks did not answer in time: logged, and the person is asked to plug the stick again.
+pub(crate) fn usb_slow() -> CommandError {
+    tracing::warn!(secs = USB_TIMEOUT.as_secs(), "a USB stick gave no answer in time; the person is told");
+    CommandError { code: "usb-slow" }
+}
+
+/// The person chose a file for the site (or cancelled, `id` null). The file is checked again now
+/// (a stick may have been pulled out), off the UI thread.
 #[tauri::command]
-pub fn upload_choose(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, id: Option<String>) -> Result<()> {
+pub async fn upload_choose(webview: Webview, app: AppHandle, id: Option<String>) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
+    let kiosk = app.state::<Kiosk>();
     kiosk.touch();
     let file = match id {
-        Some(id) => Some(crate::documents::upload_file(&kiosk, &id).ok_or(CommandError { code: "document-gone" })?),
+        Some(id) => {
+            let path = kiosk.documents.lock().ok().and_then(|idx| idx.path_of(&id));
+            let checked = off_main_within(&app, USB_TIMEOUT, move |kiosk| {
+                let sticks = borne_core::admin::machine::usb_sticks();
+                path.filter(|p| borne_core::documents::still_usable(p, &kiosk.dirs, &sticks))
+            })
+            .await?
+            .ok_or_else(usb_slow)?;
+            Some(checked.ok_or(CommandError { code: "document-gone" })?)
+        }
         None => None,
     };
     crate::documents::answer_chooser(&app, file);

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use borne_core::documents::{self, Kind, Listed, SCHEME};
 use tauri::http::{Request, Response, StatusCode};
-use tauri::{AppHandle, Manager, UriSchemeContext, Url};
+use tauri::{AppHandle, Manager, UriSchemeContext, UriSchemeResponder, Url};
 use webkit2gtk::{FileChooserRequestExt, URIResponseExt, WebResourceExt, WebViewExt};
 
 use crate::{commands, Kiosk, CONTENT};
@@ -32,9 +32,9 @@ pub fn id_of(url: &Url) -> Option<&str> {
     (url.scheme() == SCHEME && url.host_str() == Some("localhost")).then(|| url.path().trim_start_matches('/'))
 }
 
-/// The session's files, as the panel lists them.
-pub fn session_list(kiosk: &Kiosk) -> Vec<Listed> {
-    kiosk.documents.lock().map(|mut idx| idx.session(&kiosk.dirs)).unwrap_or_default()
+/// Files found off the UI thread (`borne_core::documents::scan_*`), with their ids for this session.
+pub fn listed(kiosk: &Kiosk, found: Vec<documents::Found>) -> Vec<Listed> {
+    kiosk.documents.lock().map(|mut idx| idx.list(found)).unwrap_or_default()
 }
 
 /// The session file behind `id`, if it is still there.
@@ -60,43 +60,49 @@ pub fn allow_navigation(kiosk: &Kiosk, url: &Url) -> bool {
 }
 
 /// Serves `borne-doc://localhost/<id>` to the content view: a PDF or a picture of the session, with
-/// its type from its bytes; anything else is refused.
-pub fn serve(ctx: UriSchemeContext<'_, tauri::Wry>, request: Request<Vec<u8>>) -> Response<Vec<u8>> {
-    let refuse = |status: StatusCode| {
-        Response::builder()
-            .status(status)
-            .header("Content-Type", "text/plain")
-            .body(Vec::new())
-            .expect("a valid constant response")
-    };
+/// its type from its bytes; anything else is refused. Tauri's asynchronous scheme handler: the file
+/// is read off the GTK main thread, then the answer goes back to WebKit.
+pub fn serve(ctx: UriSchemeContext<'_, tauri::Wry>, request: Request<Vec<u8>>, responder: UriSchemeResponder) {
     if ctx.webview_label() != CONTENT {
         tracing::warn!(label = ctx.webview_label(), "document refused outside the content view");
-        return refuse(StatusCode::FORBIDDEN);
+        return responder.respond(refusal(StatusCode::FORBIDDEN));
     }
-    let app = ctx.app_handle();
-    let kiosk = app.state::<Kiosk>();
+    let app = ctx.app_handle().clone();
     let id = Url::parse(&request.uri().to_string()).ok().and_then(|u| id_of(&u).map(str::to_owned));
-    let Some(file) = id.and_then(|id| session_file(&kiosk, &id)) else {
+    drop(tauri::async_runtime::spawn_blocking(move || responder.respond(document(&app.state::<Kiosk>(), id))));
+}
+
+fn refusal(status: StatusCode) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "text/plain")
+        .body(Vec::new())
+        .expect("a valid constant response")
+}
+
+/// The answer to a document address (reads the file).
+fn document(kiosk: &Kiosk, id: Option<String>) -> Response<Vec<u8>> {
+    let Some(file) = id.and_then(|id| session_file(kiosk, &id)) else {
         tracing::warn!("unknown document asked");
-        return refuse(StatusCode::NOT_FOUND);
+        return refusal(StatusCode::NOT_FOUND);
     };
     let bytes = match std::fs::read(&file) {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read a session document");
-            return refuse(StatusCode::NOT_FOUND);
+            return refusal(StatusCode::NOT_FOUND);
         }
     };
     let Some(mime) = documents::sniff(&bytes).mime(&bytes) else {
         tracing::info!("document of a kind the kiosk does not show");
-        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        return refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE);
     };
     Response::builder()
         .header("Content-Type", mime)
         .header("Cache-Control", "no-store")
         .header("X-Content-Type-Options", "nosniff")
         .body(bytes)
-        .unwrap_or_else(|_| refuse(StatusCode::INTERNAL_SERVER_ERROR))
+        .unwrap_or_else(|_| refusal(StatusCode::INTERNAL_SERVER_ERROR))
 }
 
 /// A download finished: it is listed, and shown at once when the kiosk can show it.
@@ -158,18 +164,6 @@ pub fn file_chooser(app: &AppHandle, request: &webkit2gtk::FileChooserRequest) {
     }
     app.state::<Kiosk>().touch();
     commands::emit_toolbar(app, serde_json::json!({"kind": "upload-request"}));
-}
-
-/// What the chooser may offer: the session's files and the files of the sticks plugged in now.
-pub fn upload_list(kiosk: &Kiosk) -> Vec<Listed> {
-    let sticks = borne_core::admin::machine::usb_sticks();
-    kiosk.documents.lock().map(|mut idx| idx.for_upload(&kiosk.dirs, &sticks)).unwrap_or_default()
-}
-
-/// The file behind an id of [`upload_list`], checked again now (a stick may have been pulled out).
-pub fn upload_file(kiosk: &Kiosk, id: &str) -> Option<PathBuf> {
-    let sticks = borne_core::admin::machine::usb_sticks();
-    kiosk.documents.lock().ok()?.resolve(id, &kiosk.dirs, &sticks)
 }
 
 /// Answers the pending chooser with `file`, or cancels it (main thread).

@@ -221,7 +221,7 @@ pub fn run() {
     };
     let app = tauri::Builder::default()
         .manage(kiosk)
-        .register_uri_scheme_protocol(borne_core::documents::SCHEME, documents::serve)
+        .register_asynchronous_uri_scheme_protocol(borne_core::documents::SCHEME, documents::serve)
         .invoke_handler(tauri::generate_handler![
             commands::portal,
             commands::tile_opened,

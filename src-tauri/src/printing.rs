@@ -3,14 +3,14 @@
 //! copies and pages the person chose in the toolbar's French dialog. `lpstat` tells whether the
 //! printer can print; the session's jobs still queued are cancelled at its end.
 //!
-//! Decisions (quota, range, CUPS output) are `borne_core::print`'s.
+//! Decisions (quota, range, CUPS output) are `borne_core::print`'s, and so is running the CUPS
+//! clients, each within a time limit (`borne_core::print::cups`), always off the GTK main thread.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
-use std::time::Duration;
 
-use borne_core::print::{self, Pages, PrinterState, Refusal};
+use borne_core::print::cups::Clients;
+use borne_core::print::{self, Pages, Refusal};
 use tauri::{AppHandle, Manager};
 use webkit2gtk::{PrintOperationExt, URIResponseExt, WebResourceExt, WebViewExt};
 
@@ -205,59 +205,19 @@ fn print_view_to_file(
     op.print();
 }
 
-/// Runs a CUPS client command with the C locale (its output is parsed).
-fn cups(cmd: &str, args: &[std::ffi::OsString]) -> Option<(bool, String)> {
-    let out = Command::new(cmd).args(args).env("LANG", "C").env("LC_ALL", "C").output();
-    match out {
-        Ok(o) => {
-            let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
-            text.push_str(&String::from_utf8_lossy(&o.stderr));
-            Some((o.status.success(), text))
-        }
-        Err(e) => {
-            tracing::warn!(command = cmd, error = %e, "cannot run the CUPS client");
-            None
-        }
-    }
-}
-
-/// What CUPS says about `printer`.
-pub fn printer_state(printer: &str) -> PrinterState {
-    match cups("lpstat", &["-l".into(), "-p".into(), printer.into()]) {
-        Some((ok, out)) => print::parse_printer_state(&out, ok),
-        None => PrinterState::NotReady("lpstat missing".into()),
-    }
-}
-
-/// Submits `file` as planned; returns the job id.
+/// Submits `file` as planned; returns the job id (`lpstat` and `lp`, each within its limit).
 pub fn submit(printer: &str, file: &Path, plan: &print::Plan) -> Result<String, Refusal> {
-    if let PrinterState::NotReady(why) = printer_state(printer) {
-        tracing::warn!(cause = %why, "printer not ready");
-        return Err(Refusal::Printer(why));
-    }
-    let (ok, out) = cups("lp", &print::lp_args(printer, file, plan)).ok_or(Refusal::Failed)?;
-    match (ok, print::parse_lp_job(&out)) {
-        (true, Some(id)) => Ok(id),
-        _ => {
-            tracing::warn!(output = %out.trim(), "lp refused the job");
-            Err(Refusal::Failed)
-        }
-    }
+    Clients::default().submit(printer, file, plan)
 }
 
 /// Watches a submitted job for a few seconds: a queue that stops under it (backend failure, no
 /// paper) is a failure the person must hear about.
 pub fn watch_job(printer: &str) -> Result<(), Refusal> {
-    for _ in 0..6 {
-        std::thread::sleep(Duration::from_millis(500));
-        if let PrinterState::NotReady(why) = printer_state(printer) {
-            return Err(Refusal::Printer(why));
-        }
-    }
-    Ok(())
+    Clients::default().watch_job(printer)
 }
 
 /// Cancels every job of the session still queued (at session end): the next person never gets them.
+/// In the background: CUPS may be slow to answer, and the next person must not wait for it.
 pub fn cancel_session_jobs(app: &AppHandle) {
     let kiosk = app.state::<Kiosk>();
     // Taken even from a poisoned lock: the next person must get neither the pages used nor the jobs.
@@ -269,19 +229,17 @@ pub fn cancel_session_jobs(app: &AppHandle) {
     let printer =
         kiosk.loaded.read().unwrap_or_else(std::sync::PoisonError::into_inner).settings.printing.printer.clone();
     std::thread::spawn(move || {
+        let cups = Clients::default();
         // Only jobs still in the queue: `cancel` on a finished job is an error, not a problem.
-        let queued = printer
-            .and_then(|p| cups("lpstat", &["-o".into(), p.into()]))
-            .map(|(_, out)| print::parse_queued_jobs(&out))
-            .unwrap_or_default();
-        let mine: Vec<std::ffi::OsString> = jobs.into_iter().filter(|j| queued.contains(j)).map(Into::into).collect();
+        let queued = printer.map(|p| cups.queued_jobs(&p)).unwrap_or_default();
+        let mine: Vec<String> = jobs.into_iter().filter(|j| queued.contains(j)).collect();
         if mine.is_empty() {
             return;
         }
         let n = mine.len();
-        match cups("cancel", &mine) {
-            Some((true, _)) => tracing::info!(jobs = n, "queued print jobs of the session cancelled"),
-            _ => tracing::warn!(jobs = n, "cancelling the session's print jobs failed"),
+        match cups.cancel(&mine) {
+            Ok(()) => tracing::info!(jobs = n, "queued print jobs of the session cancelled"),
+            Err(e) => tracing::warn!(jobs = n, error = %e, "cancelling the session's print jobs failed"),
         }
     });
 }

@@ -249,43 +249,25 @@ impl Index {
 
     /// The session folder's files, oldest first.
     pub fn session(&mut self, dirs: &SessionDirs) -> Vec<Listed> {
-        let mut files: Vec<(std::time::SystemTime, PathBuf)> = regular_files(&dirs.downloads())
-            .into_iter()
-            .map(|p| (std::fs::metadata(&p).and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), p))
-            .collect();
-        files.sort();
-        files.into_iter().map(|(_, p)| self.listed(&p, Place::Session)).collect()
+        self.list(scan_session(dirs))
     }
 
     /// What a site's file chooser may offer: the session's files, then those of the sticks.
     pub fn for_upload(&mut self, dirs: &SessionDirs, sticks: &[PathBuf]) -> Vec<Listed> {
-        let mut out = self.session(dirs);
-        for stick in sticks {
-            let mut files = Vec::new();
-            stick_files(stick, STICK_DEPTH, MAX_STICK_FILES, &mut files);
-            let label = display_name(&stick.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-            for f in files {
-                let folder = f
-                    .parent()
-                    .and_then(|p| p.strip_prefix(stick).ok())
-                    .map(|p| p.components().map(|c| display_name(&c.as_os_str().to_string_lossy())).collect::<Vec<_>>())
-                    .map(|v| v.join("/"))
-                    .unwrap_or_default();
-                out.push(self.listed(&f, Place::Usb { label: label.clone(), folder }));
-            }
-        }
-        out
+        self.list(scan_upload(dirs, sticks))
     }
 
-    fn listed(&mut self, path: &Path, place: Place) -> Listed {
-        let name = display_name(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        Listed {
-            id: self.id_for(path),
-            name,
-            size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-            kind: sniff_file(path),
-            place,
-        }
+    /// Files found by [`scan_session`] or [`scan_upload`] as the pages see them, each with its id
+    /// (no file is read here: the index's lock is never held while a slow stick answers).
+    pub fn list(&mut self, found: Vec<Found>) -> Vec<Listed> {
+        found
+            .into_iter()
+            .map(|f| {
+                let name =
+                    display_name(&f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+                Listed { id: self.id_for(&f.path), name, size: f.size, kind: f.kind, place: f.place }
+            })
+            .collect()
     }
 
     /// The id of a session file (a download that just finished), listing it if new.
@@ -297,17 +279,74 @@ impl Index {
     /// `sticks`) on a stick plugged in now. Anything else (an id from an earlier session, a file
     /// replaced by a link, a stick pulled out) is refused.
     pub fn resolve(&self, id: &str, dirs: &SessionDirs, sticks: &[PathBuf]) -> Option<PathBuf> {
-        let path = self.by_id.get(id)?;
-        let meta = std::fs::symlink_metadata(path).ok()?;
-        if !meta.file_type().is_file() {
-            return None;
-        }
-        let real = path.canonicalize().ok()?;
-        let mut roots = vec![dirs.downloads()];
-        roots.extend(sticks.iter().cloned());
-        let inside = roots.iter().filter_map(|r| r.canonicalize().ok()).any(|r| real.starts_with(&r) && real != r);
-        inside.then(|| path.clone())
+        self.path_of(id).filter(|p| still_usable(p, dirs, sticks))
     }
+
+    /// The file behind `id`, unchecked: check it with [`still_usable`] (outside the index's lock).
+    pub fn path_of(&self, id: &str) -> Option<PathBuf> {
+        self.by_id.get(id).cloned()
+    }
+}
+
+/// Whether `path` is still a regular file in the session folder or (with `sticks`) on a stick
+/// plugged in now. Anything else (a file replaced by a link, a stick pulled out) is refused.
+pub fn still_usable(path: &Path, dirs: &SessionDirs, sticks: &[PathBuf]) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(path) else { return false };
+    if !meta.file_type().is_file() {
+        return false;
+    }
+    let Ok(real) = path.canonicalize() else { return false };
+    let mut roots = vec![dirs.downloads()];
+    roots.extend(sticks.iter().cloned());
+    roots.iter().filter_map(|r| r.canonicalize().ok()).any(|r| real.starts_with(&r) && real != r)
+}
+
+/// A file found for a list, with what was read of it: reading happens here, outside any lock.
+#[derive(Debug, Clone)]
+pub struct Found {
+    path: PathBuf,
+    place: Place,
+    size: u64,
+    kind: Kind,
+}
+
+impl Found {
+    fn read(path: PathBuf, place: Place) -> Found {
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let kind = sniff_file(&path);
+        Found { path, place, size, kind }
+    }
+}
+
+/// The session folder's files, oldest first, read (size and kind).
+pub fn scan_session(dirs: &SessionDirs) -> Vec<Found> {
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = regular_files(&dirs.downloads())
+        .into_iter()
+        .map(|p| (std::fs::metadata(&p).and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), p))
+        .collect();
+    files.sort();
+    files.into_iter().map(|(_, p)| Found::read(p, Place::Session)).collect()
+}
+
+/// What a site's file chooser may offer, read: the session's files, then those of the sticks
+/// (which may be slow: the shell runs this off the UI thread, within a time limit).
+pub fn scan_upload(dirs: &SessionDirs, sticks: &[PathBuf]) -> Vec<Found> {
+    let mut out = scan_session(dirs);
+    for stick in sticks {
+        let mut files = Vec::new();
+        stick_files(stick, STICK_DEPTH, MAX_STICK_FILES, &mut files);
+        let label = display_name(&stick.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        for f in files {
+            let folder = f
+                .parent()
+                .and_then(|p| p.strip_prefix(stick).ok())
+                .map(|p| p.components().map(|c| display_name(&c.as_os_str().to_string_lossy())).collect::<Vec<_>>())
+                .map(|v| v.join("/"))
+                .unwrap_or_default();
+            out.push(Found::read(f, Place::Usb { label: label.clone(), folder }));
+        }
+    }
+    out
 }
 
 /// 128 random bits as 32 hex digits (the kernel's generator; the time and a counter when it cannot
