@@ -514,6 +514,9 @@ pub struct Tile {
     pub pictogram: String,
     /// Entry URL.
     pub url: String,
+    /// Texts shown in French because no translation applies (the portal marks them `lang="fr"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub in_french: Vec<translations::Field>,
 }
 
 /// A theme with its tiles.
@@ -527,6 +530,9 @@ pub struct ThemeTiles {
     pub pictogram: String,
     /// Tiles in order.
     pub tiles: Vec<Tile>,
+    /// Texts shown in French because no translation applies (the portal marks them `lang="fr"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub in_french: Vec<translations::Field>,
 }
 
 /// What the borne runs on: the portal's tiles and the allow-list.
@@ -584,6 +590,7 @@ impl Effective {
             description: s.description.clone(),
             pictogram: s.pictogram.clone(),
             url: s.url.to_string(),
+            in_french: Vec::new(),
         };
         let theme_tiles = themes
             .iter()
@@ -592,6 +599,7 @@ impl Effective {
                 name: t.name.clone(),
                 pictogram: t.pictogram.clone(),
                 tiles: services.iter().filter(|s| s.theme == t.id).map(tile).collect(),
+                in_french: Vec::new(),
             })
             .filter(|t| !t.tiles.is_empty())
             .collect();
@@ -645,7 +653,8 @@ impl PortalData {
         self
     }
 
-    /// From the settings and effective catalogue in force (French, the language every session starts in).
+    /// From the settings and effective catalogue in force (French, the language every session starts
+    /// in; [`PortalData::in_language`] gives it in the person's).
     pub fn new(settings: &Settings, effective: &Effective) -> Self {
         PortalData {
             centre: settings.centre.clone(),
@@ -660,6 +669,7 @@ impl PortalData {
 }
 
 pub mod demarches;
+pub mod translations;
 
 #[cfg(test)]
 mod tests;

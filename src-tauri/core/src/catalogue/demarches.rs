@@ -54,6 +54,9 @@ pub struct Demarche {
     pub documents: Vec<String>,
     /// The main steps, in order.
     pub steps: Vec<String>,
+    /// Texts shown in French because no translation applies (the portal marks them `lang="fr"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub in_french: Vec<super::translations::Field>,
 }
 
 /// Parses and checks the sheets; `services` are the tile ids they may belong to.
@@ -102,6 +105,7 @@ pub fn parse_demarches_with(
             title: r.title.into_inner().trim().to_string(),
             documents: r.documents.into_inner().iter().map(|l| l.trim().to_string()).collect(),
             steps: r.steps.into_inner().iter().map(|l| l.trim().to_string()).collect(),
+            in_french: Vec::new(),
         });
     }
     if out.is_empty() {
