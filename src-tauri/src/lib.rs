@@ -21,6 +21,7 @@ pub mod catalogue_channel;
 pub mod commands;
 pub mod content_filter;
 pub mod documents;
+pub mod frames;
 pub mod input;
 pub mod navigation;
 pub mod network;

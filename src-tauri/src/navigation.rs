@@ -146,7 +146,13 @@ fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
         Decision::Block { reason, host } => {
             tracing::debug!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "navigation blocked");
             count_blocked(app, host.as_deref());
-            show_blocked_unless_frame(app, host, reason.code());
+            if crate::frames::deciding_redirect(url) && !crate::frames::main_frame_provisional() {
+                // A frame's redirect (the page is committed): the frame stays empty, the page and
+                // what the person typed in it stay.
+                tracing::info!(reason = reason.code(), "refused redirect of a frame; the page stays");
+            } else {
+                show_blocked_unless_frame(app, host, reason.code());
+            }
             false
         }
     }
@@ -312,6 +318,7 @@ pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
         }
         input::lock_webkit_view(&app, &wv);
         crate::network::watch_loads(&app, &wv);
+        crate::frames::watch(&wv);
         session::watch_web_process(&app, &wv);
         crate::auth::watch(&app, &wv);
         let json = kiosk.loaded.read().map(|l| l.effective.policy.content_filter_json()).unwrap_or_default();

@@ -101,6 +101,9 @@ export const VECTORS = [
   // target attribute): the shell may show the blocked page for the whole view. Either is contained.
   { name: 'parent-sets-frame', family: 'frames', expect: 'safe' },
   { name: 'link-target-frame', family: 'frames', expect: 'stay' },
+  { name: 'iframe-redirect', family: 'frames', expect: 'stay', act: null },
+  { name: 'iframe-redirect-late', family: 'frames', expect: 'stay', act: null, wait: 1500 },
+  { name: 'iframe-form-redirect', family: 'frames', expect: 'stay', act: null },
   { name: 'object-data', family: 'frames', expect: 'stay', act: null },
   { name: 'embed-src', family: 'frames', expect: 'stay', act: null },
 

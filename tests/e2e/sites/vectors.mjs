@@ -119,6 +119,24 @@ export const PAGES = {
     body: `<iframe id="f" name="cible" src="/f/plain" width="300" height="100"></iframe>
       <a id="go" target="cible" href="${E}/link-target-frame">Dans le cadre</a>`,
   },
+  // A frame whose server redirect (or form, answered by a redirect) goes to a refused host: the
+  // frame stays empty, the page and what the person typed in it stay (issue 15, item 7).
+  'iframe-redirect': {
+    body: `<label>Nom <input id="typed" value="Dupont"></label>
+      <iframe id="f" src="/redirect?code=302&amp;to=${E}/iframe-redirect" width="300" height="100"></iframe>`,
+  },
+  'iframe-redirect-late': {
+    // The frame is added once the page has finished loading (a widget loaded on demand).
+    body: `<label>Nom <input id="typed" value="Dupont"></label>
+      <script>window.addEventListener('load', function () { setTimeout(function () {
+        var f = document.createElement('iframe'); f.id = 'f';
+        f.src = '/redirect?code=307&to=' + encodeURIComponent('${E}/iframe-redirect-late');
+        document.body.appendChild(f); }, 200); });</script>`,
+  },
+  'iframe-form-redirect': {
+    body: `<label>Nom <input id="typed" value="Dupont"></label>
+      <iframe id="f" src="/f/form-redirect" width="300" height="100"></iframe>`,
+  },
   'object-data': { body: `<object data="${E}/object-data" type="text/html" width="300" height="100"></object>` },
   'embed-src': { body: `<embed src="${E}/embed-src.pdf" type="application/pdf" width="300" height="100">` },
 
@@ -308,6 +326,12 @@ export const FRAMES = {
   'outer-evil': { body: `<iframe src="${E}/iframe-nested" width="300" height="100"></iframe>` },
   'outer-link': { body: `<iframe id="inner" src="/f/inner-link" width="300" height="100"></iframe>` },
   'inner-link': { body: `<a id="go" href="${E}/iframe-nested-link">lien du cadre intérieur</a>` },
+  // Submitted by its own script (no focus, no target): the server answers 303 to the refused host.
+  'form-redirect': {
+    body: `<form id="fr" method="post" action="/redirect?code=303&amp;to=${encodeURIComponent(`${E}/iframe-form-redirect`)}">
+      <input name="q" value="x"></form>
+      <script>setTimeout(function () { document.getElementById('fr').submit(); }, 150);</script>`,
+  },
   'top-link': { body: `<a id="go" target="_top" href="${E}/frame-target-top">Toute la page</a>` },
   'top-script': { body: `<script>setTimeout(function () { top.location.href = '${E}/frame-script-top'; }, 100);</script>` },
   'top-script-sandbox': {
