@@ -59,11 +59,15 @@ pub(crate) fn nobody_is_there(kiosk: &Kiosk) -> bool {
 }
 
 /// On the main loop: a waiting version goes in force now if nobody is there (and the portal shows it).
+/// Who is there is read on the main loop; the files are read off it.
 fn apply_if_nobody_is_there(app: &AppHandle) {
     if nobody_is_there(&app.state::<Kiosk>()) && PENDING.swap(false, Ordering::SeqCst) {
-        crate::admin::reload(app);
-        crate::session::load_portal(app);
-        tracing::info!("new national catalogue in force (borne unused)");
+        let app = app.clone();
+        drop(tauri::async_runtime::spawn_blocking(move || {
+            crate::admin::reload(&app);
+            crate::session::load_portal(&app);
+            tracing::info!("new national catalogue in force (borne unused)");
+        }));
     }
 }
 
