@@ -76,9 +76,10 @@ pub fn admin_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> 
     if let Ok(mut a) = kiosk.admin.lock() {
         *a = AdminSession::opened(Instant::now());
     }
-    kiosk.open_internal_gate();
+    let page = tauri::Url::parse("tauri://localhost/admin.html").expect("constant URL");
+    kiosk.open_internal_gate(&page);
     if let Some(c) = app.get_webview(CONTENT) {
-        let _ = c.navigate(tauri::Url::parse("tauri://localhost/admin.html").expect("constant URL"));
+        let _ = c.navigate(page);
     }
     tracing::info!("admin page opened");
     Ok(())

@@ -6,7 +6,7 @@ use borne_core::print::{Pages, Refusal};
 use borne_core::session::EndReason;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, EventTarget, Manager, State, Webview};
-use webkit2gtk::WebViewExt;
+use webkit2gtk::{BackForwardListExt, BackForwardListItemExt, WebViewExt};
 
 use crate::{printing, session, Kiosk, CONTENT, TOOLBAR};
 
@@ -81,14 +81,10 @@ pub fn emit_toolbar(app: &AppHandle, payload: serde_json::Value) {
 pub fn portal(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<borne_core::catalogue::PortalData> {
     caller_is(&webview, &[CONTENT, TOOLBAR])?;
     let l = kiosk.loaded.read().map_err(|_| CommandError { code: "internal" })?;
-    let mut data =
-        borne_core::catalogue::PortalData::new(&l.settings, &l.effective).with_demarches(&l.demarches, &l.effective);
-    if let Ok(lang) = kiosk.language.lock() {
-        if data.languages.contains(&lang) {
-            data.language = lang.clone();
-        }
-    }
-    Ok(data)
+    let lang = kiosk.language.lock().map(|l| l.clone()).unwrap_or_default();
+    Ok(borne_core::catalogue::PortalData::new(&l.settings, &l.effective)
+        .with_demarches(&l.demarches, &l.effective)
+        .in_language(&lang))
 }
 
 /// The person chose a language in the menu: every page of the session follows it (counted).
@@ -148,14 +144,20 @@ pub fn go_home(webview: Webview, app: AppHandle) -> Result<()> {
 
 /// One step back in the content view.
 #[tauri::command]
-pub fn go_back(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> Result<()> {
+pub fn go_back(webview: Webview, app: AppHandle) -> Result<()> {
     caller_is(&webview, &[TOOLBAR, CONTENT])?;
     if let Some(c) = app.get_webview(CONTENT) {
-        // The step back may land on the portal.
-        kiosk.open_internal_gate();
-        let _ = c.with_webview(|pv| {
+        let app = app.clone();
+        let _ = c.with_webview(move |pv| {
             let wv = pv.inner();
             if wv.can_go_back() {
+                // The step back may land on one of the kiosk's pages (the portal): a pass for that
+                // very address.
+                if let Some(back) = wv.back_forward_list().and_then(|l| l.back_item()).and_then(|i| i.uri()) {
+                    if let Ok(u) = tauri::Url::parse(&back) {
+                        app.state::<Kiosk>().open_internal_gate(&u);
+                    }
+                }
                 wv.go_back();
             }
         });

@@ -45,14 +45,15 @@ pub fn session_file(kiosk: &Kiosk, id: &str) -> Option<PathBuf> {
 /// Shows a session document in the content view (through the navigation hook, with the shell's gate).
 pub fn show(app: &AppHandle, id: &str) {
     let Some(content) = app.get_webview(CONTENT) else { return };
-    app.state::<Kiosk>().open_internal_gate();
-    let _ = content.navigate(document_url(id));
+    let url = document_url(id);
+    app.state::<Kiosk>().open_internal_gate(&url);
+    let _ = content.navigate(url);
 }
 
 /// The navigation hook's answer for a document address: only when the shell asked for it a moment
 /// ago, and only for a file of this session.
 pub fn allow_navigation(kiosk: &Kiosk, url: &Url) -> bool {
-    let ok = id_of(url).is_some_and(|id| session_file(kiosk, id).is_some()) && kiosk.take_internal_gate();
+    let ok = id_of(url).is_some_and(|id| session_file(kiosk, id).is_some()) && kiosk.take_internal_gate(url);
     if !ok {
         tracing::warn!("document page refused in the content view (not asked by the shell, or unknown)");
     }

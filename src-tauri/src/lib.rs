@@ -84,9 +84,9 @@ pub struct Kiosk {
     pub quitting: AtomicBool,
     /// The content filter is installed: remote navigations may be allowed.
     pub filter_ready: AtomicBool,
-    /// The shell asked for one of its own pages in the content view: the next internal navigation is
-    /// allowed if it comes before this deadline. Remote pages can never open internal pages themselves.
-    pub internal_gate: Mutex<Option<Instant>>,
+    /// The shell's passes for its own pages in the content view: one per request, for one URL.
+    /// Remote pages can never open internal pages themselves.
+    pub internal_gate: Mutex<borne_core::session::InternalGate>,
     /// Anonymous usage counts (fire-and-forget; a disabled recorder when statistics are off).
     pub stats: borne_core::stats::recorder::Recorder,
     /// Wakes the background push (a session ended).
@@ -118,16 +118,14 @@ impl Kiosk {
         }
     }
 
-    /// Opens the internal-page gate for the shell's next navigation.
-    pub fn open_internal_gate(&self) {
-        if let Ok(mut g) = self.internal_gate.lock() {
-            *g = Some(Instant::now() + std::time::Duration::from_secs(5));
-        }
+    /// Opens the internal-page gate for the shell's navigation to `url`.
+    pub fn open_internal_gate(&self, url: &tauri::Url) {
+        self.internal_gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner).open(url, Instant::now());
     }
 
-    /// Consumes the gate: true when the shell asked for an internal page a moment ago.
-    pub fn take_internal_gate(&self) -> bool {
-        self.internal_gate.lock().ok().and_then(|mut g| g.take()).is_some_and(|deadline| Instant::now() <= deadline)
+    /// Uses the pass for `url`: true when the shell asked for this very address a moment ago.
+    pub fn take_internal_gate(&self, url: &tauri::Url) -> bool {
+        self.internal_gate.lock().is_ok_and(|mut g| g.take(url, Instant::now()))
     }
 
     /// Any input from the person (or the référent).
@@ -216,7 +214,7 @@ pub fn run() {
         kiosk_mode: !args.windowed,
         quitting: AtomicBool::new(false),
         filter_ready: AtomicBool::new(false),
-        internal_gate: Mutex::new(None),
+        internal_gate: Mutex::new(borne_core::session::InternalGate::default()),
         print: Default::default(),
         documents: Mutex::default(),
     };

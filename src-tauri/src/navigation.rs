@@ -82,6 +82,7 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
                         crate::admin::AdminSession::default();
                 }
                 if payload.url().path() == "/index.html" {
+                    session::portal_shown();
                     // Under systemd (the image's borne-kiosk.service, Type=notify) the start is done.
                     if let Err(e) = crate::watchdog::notify("READY=1") {
                         tracing::warn!(error = %e, "systemd readiness notification failed");
@@ -137,7 +138,7 @@ fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
             // The admin page also needs an admin session opened from a clean portal (admin_open),
             // so no other internal navigation's gate can be raced into it.
             let admin_ok = url.path() != "/admin.html" || kiosk.admin.lock().is_ok_and(|a| a.is_open());
-            let ok = is_content_page(url) && admin_ok && kiosk.take_internal_gate();
+            let ok = is_content_page(url) && admin_ok && kiosk.take_internal_gate(url);
             if !ok {
                 tracing::warn!(path = url.path(), "internal page refused in the content view (not asked by the shell)");
             }
@@ -200,6 +201,15 @@ const FRAME_CHECK_JS: &str = r"(function (h) {
       if (hostOf(e.getAttribute('src') || e.getAttribute('data') || '') === h) return true;
       try { if (scan(e.contentDocument, depth + 1)) return true; } catch (x) {}
     }
+    if (depth > 0) {
+      // A form of a frame sent to the refused host (by its own script: no focus) that stays in
+      // the frame.
+      var forms = doc.forms || [];
+      for (var j = 0; j < forms.length; j++) {
+        var t = (forms[j].getAttribute('target') || '').toLowerCase();
+        if (hostOf(forms[j].getAttribute('action') || '') === h && t !== '_top' && t !== '_parent' && t !== '_blank') return true;
+      }
+    }
     return false;
   }
   try {
@@ -236,7 +246,7 @@ pub fn show_blocked(app: &AppHandle, host: Option<String>, reason: &str) {
     let Some(content) = app.get_webview(CONTENT) else { return };
     let mut url = Url::parse("tauri://localhost/blocked.html").expect("constant URL");
     url.query_pairs_mut().append_pair("host", host.as_deref().unwrap_or("")).append_pair("reason", reason);
-    app.state::<Kiosk>().open_internal_gate();
+    app.state::<Kiosk>().open_internal_gate(&url);
     let _ = content.navigate(url);
 }
 

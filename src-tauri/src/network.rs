@@ -164,7 +164,7 @@ fn show(app: &AppHandle, wv: &webkit2gtk::WebView, url: &Url, failure: Failure) 
         .append_pair("service", service_name.as_deref().unwrap_or(""))
         .append_pair("host", &host)
         .append_pair("retry", url.as_str());
-    kiosk.open_internal_gate();
+    kiosk.open_internal_gate(&page);
     // Called from WebKit's own signal handlers: load through WebKit, still through the navigation hook.
     let wv = wv.clone();
     glib::idle_add_local_once(move || wv.load_uri(page.as_str()));

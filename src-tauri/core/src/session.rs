@@ -113,6 +113,57 @@ impl IdleClock {
     }
 }
 
+/// The shell's own pages (portal, blocked page, network-error page, admin page, a session document)
+/// open in the content view only when the shell asked for that very address a moment ago. Each
+/// request is one pass for one URL (the fragment aside), used once: a page cannot ride on a pass
+/// the shell opened for another page, and two requests for the same page (a portal asked by the
+/// start and again by a reload) each get theirs, so neither is refused.
+#[derive(Debug, Default)]
+pub struct InternalGate {
+    passes: Vec<(String, Instant)>,
+}
+
+impl InternalGate {
+    /// How long a pass waits for its navigation.
+    pub const TTL: Duration = Duration::from_secs(5);
+    /// At most this many passes wait at once (the oldest goes first).
+    const MAX_PASSES: usize = 16;
+
+    /// The shell is about to load `url` in the content view.
+    pub fn open(&mut self, url: &url::Url, now: Instant) {
+        self.passes.retain(|(_, deadline)| *deadline >= now);
+        if self.passes.len() >= Self::MAX_PASSES {
+            self.passes.remove(0);
+        }
+        self.passes.push((Self::key(url), now + Self::TTL));
+    }
+
+    /// The content view asks to show `url`: true (and the pass is used) when the shell asked for
+    /// exactly this address within [`InternalGate::TTL`].
+    pub fn take(&mut self, url: &url::Url, now: Instant) -> bool {
+        self.passes.retain(|(_, deadline)| *deadline >= now);
+        let key = Self::key(url);
+        match self.passes.iter().position(|(k, _)| *k == key) {
+            Some(i) => {
+                self.passes.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Passes waiting now (for tests and logs).
+    pub fn waiting(&self) -> usize {
+        self.passes.len()
+    }
+
+    fn key(url: &url::Url) -> String {
+        let mut u = url.clone();
+        u.set_fragment(None);
+        u.into()
+    }
+}
+
 /// The private folders of the current session, under `<state>/session`.
 #[derive(Debug, Clone)]
 pub struct SessionDirs {
@@ -333,6 +384,43 @@ mod tests {
         assert!(s.webdata().is_dir());
         let left: Vec<_> = std::fs::read_dir(s.webdata()).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(left, vec![s.disk_cache_blocker()], "only the disk cache's blocker is left");
+    }
+
+    #[test]
+    fn the_internal_gate_lets_through_only_the_address_asked_once_and_in_time() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        let portal = u("tauri://localhost/index.html");
+        let admin = u("tauri://localhost/admin.html");
+        let t0 = Instant::now();
+        let mut g = InternalGate::default();
+        // Nothing asked: refused.
+        assert!(!g.take(&portal, t0));
+        // Asked for the portal: the admin page cannot ride on that pass.
+        g.open(&portal, t0);
+        assert!(!g.take(&admin, t0));
+        assert!(g.take(&portal, t0 + Duration::from_secs(1)));
+        // Used once.
+        assert!(!g.take(&portal, t0 + Duration::from_secs(1)));
+        // Two requests for the same page (the start's and a reload's): two passes.
+        g.open(&portal, t0);
+        g.open(&portal, t0);
+        assert!(g.take(&portal, t0));
+        assert!(g.take(&portal, t0));
+        assert!(!g.take(&portal, t0));
+        // Too late.
+        g.open(&portal, t0);
+        assert!(!g.take(&portal, t0 + InternalGate::TTL + Duration::from_millis(1)));
+        assert_eq!(g.waiting(), 0);
+        // The query counts (the blocked page names its host), the fragment does not.
+        let blocked = u("tauri://localhost/blocked.html?host=a.test&reason=x");
+        g.open(&blocked, t0);
+        assert!(!g.take(&u("tauri://localhost/blocked.html?host=b.test&reason=x"), t0));
+        assert!(g.take(&u("tauri://localhost/blocked.html?host=a.test&reason=x#top"), t0));
+        // Bounded.
+        for _ in 0..100 {
+            g.open(&portal, t0);
+        }
+        assert!(g.waiting() <= 16);
     }
 
     #[test]
