@@ -19,6 +19,8 @@
 //   GET  /sessions                  signed-in sessions of /login: [{sid, name}] (the wipe suite greps
 //                                   the kiosk's disk for the HttpOnly cookie value)
 //   GET  /uploads                   files posted to /docs/upload: [{filename, size, sha256, text}]
+//   GET  /flood                     WebSockets of the flood page (flood.test.mjs): {open, stalled, peak,
+//                                   accepted, stalledSeen}; peak: most answered ones open at once
 //
 // Usage: node tests/e2e/sites/server.mjs   (env: E2E_WORK=/tmp/borne-e2e, E2E_CERT_DIR=$E2E_WORK/certs)
 
@@ -48,6 +50,8 @@ const refusedSockets = new Set();
 const counters = new Map(); // path -> times served (for cache tests)
 const sessions = new Map(); // sid -> name (login cookie)
 let uploads = []; // files posted to /docs/upload (documents.test.mjs)
+// The flood page's WebSockets (flood.test.mjs): answered and held open, or never answered (stalled).
+const flood = { open: new Set(), stalled: new Set(), peak: 0, accepted: 0, stalledSeen: 0 };
 
 function ipRole(ip) {
   for (const h of Object.values(HOSTS)) if (h.ip === ip) return h.role;
@@ -391,6 +395,37 @@ async function institution(req, res, url, host) {
     return html(res, 'Actualités', '<h1 id="title">Actualités</h1><p id="widget">…</p>',
       '<script src="https://www.mairie.test/audit/widget.js" defer></script>');
   }
+  // A hostile page (flood.test.mjs): opens 4 WebSockets to idp.test whose handshake is never answered
+  // (half-open, stalled), then `n` at once to this host (answered and held open), and leaves a trace
+  // in its storage. The stalled ones go first: WebKit queues a page's connections in order, and the
+  // flood's would keep them waiting.
+  if (p === '/flood') {
+    return html(res, 'Inondation', `<h1 id="title">Inondation</h1>
+<p>Ouvertes <span id="opened">0</span>, en échec <span id="failed">0</span>, fermées <span id="closed">0</span>, lancées <span id="started">0</span></p>
+<script src="/flood.js?n=${Number(q.get('n') || 1000)}"></script>`);
+  }
+  if (p === '/flood.js') {
+    const n = Number(q.get('n') || 1000);
+    return send(res, 200, 'application/javascript', `(function () {
+  localStorage.setItem('flood-trace', 'left by the flood page');
+  var counts = { opened: 0, failed: 0, closed: 0, started: 0 };
+  window.floodSockets = [];
+  function show() { for (var k in counts) document.getElementById(k).textContent = counts[k]; }
+  for (var i = 0; i < ${n} + 4; i++) {
+    var url = i < 4 ? 'wss://idp.test/flood/ws-stall?i=' + i : 'wss://' + location.host + '/flood/ws?i=' + i;
+    try {
+      var ws = new WebSocket(url);
+      counts.started++;
+      ws.onopen = function () { counts.opened++; show(); };
+      ws.onerror = function () { counts.failed++; show(); };
+      ws.onclose = function () { counts.closed++; show(); };
+      window.floodSockets.push(ws);
+    } catch (e) { counts.failed++; }
+  }
+  window.floodCounts = counts;
+  show();
+})();`);
+  }
   if (p === '/blank') return html(res, 'Institution — page vide', `<h1 id="title">Institution — page vide</h1><p id="from">${esc(q.get('from') || '')}</p>`);
   if (p === '/pixel.png' || p === '/favicon.ico') return send(res, 200, 'image/png', PIXEL);
   if (p === '/data.json') {
@@ -658,6 +693,25 @@ async function handle(req, res, scheme) {
 function onUpgrade(req, socket, scheme) {
   record(req, scheme, { upgrade: req.headers.upgrade || true });
   socket.on('error', () => {});
+  const p = String(req.url).split('?')[0];
+  const role = roleOfHost(normHost(req.headers.host));
+  if ((role === 'institution' && p === '/flood/ws') || (role === 'idp' && p === '/flood/ws-stall')) {
+    const set = p === '/flood/ws' ? flood.open : flood.stalled;
+    set.add(socket);
+    flood.peak = Math.max(flood.peak, flood.open.size);
+    socket.on('close', () => set.delete(socket));
+    if (p === '/flood/ws-stall') {
+      flood.stalledSeen += 1; // never answered: the handshake stalls, half-open
+      return;
+    }
+    flood.accepted += 1;
+    const accept = crypto.createHash('sha1')
+      .update(String(req.headers['sec-websocket-key']) + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69])); // a text frame, "hi"
+    socket.on('data', () => {}); // frames from the page (none expected) are read and ignored
+    return;
+  }
   socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
 }
 
@@ -716,6 +770,8 @@ async function main() {
       requests = [];
       connections = [];
       uploads = [];
+      for (const sock of [...flood.open, ...flood.stalled]) sock.destroy();
+      Object.assign(flood, { peak: 0, accepted: 0, stalledSeen: 0 });
       return json({ ok: true });
     }
     if (url.pathname === '/log') {
@@ -729,6 +785,10 @@ async function main() {
     if (url.pathname === '/violations') return json(requests.filter((e) => e.violation));
     if (url.pathname === '/sessions') return json([...sessions].map(([sid, name]) => ({ sid, name })));
     if (url.pathname === '/uploads') return json(uploads);
+    if (url.pathname === '/flood') {
+      const { open, stalled, peak, accepted, stalledSeen } = flood;
+      return json({ open: open.size, stalled: stalled.size, peak, accepted, stalledSeen });
+    }
     if (url.pathname === '/connections') {
       return json(url.searchParams.get('violations') ? connections.filter((c) => c.violation) : connections);
     }
