@@ -26,13 +26,16 @@ For each mode, on a copy-on-write layer over the image (the image itself is neve
   the slot is marked good once the portal is shown.
   updates (UEFI, with --update-keys: the federation's throwaway key the image trusts), still in boot 2,
   with bundles served over HTTPS from the host's loopback (qemu's user-mode network, 10.0.2.2):
-  9. from a USB stick: a bundle signed by another key and one with a flipped byte in its signature are
-     refused, slot B untouched (its first 64 MiB hashed, GRUB's environment unchanged); one with a
-     flipped byte in its system image fails while RAUC writes slot B, which stays unbootable;
-  10. v2 (slot A's filesystem with a newer version), from the HTTPS server: downloaded and installed by
-     borne-update.service while the portal is shown (the kiosk not restarted), bytes counted by the
-     server; power-off, power-on: slot B runs v2, marked good after its portal; statistics, settings,
-     PIN and SSH host key kept; the v1 bundle (older than v2) is refused, slot A untouched;
+  9. from a USB stick: a bundle signed by another key, one with a flipped byte in its signature and one
+     with a flipped byte in its first block (all casync bundles, as the server has them) are refused,
+     slot B untouched (its first 64 MiB hashed, GRUB's environment unchanged);
+  10. v2 (slot A's filesystem with a newer version), from the HTTPS server as federation.sh makes it (a
+     casync bundle, its chunk store beside it; the server's CA added to the VM's system store): installed
+     by borne-update.service while the portal is shown; the VM killed while casync writes slot B: slot A
+     boots, working; the next check installs v2 (the kiosk not restarted), fetching only the chunks
+     slot A lacks: the bytes the server sent must stay under 15 % of the full image; the borne restarts
+     by itself into v2, marked good after its portal; statistics, settings, PIN and SSH host key kept;
+     the v1 bundle (older than v2) is refused, slot A untouched;
   11. v3 (v2 whose kiosk exits at once), from the stick: installed on slot A, then power-on: its trial
      boots fail, GRUB goes back to slot B by itself, v2 shows its portal, the failure is recorded
      (failed-versions, events.log, slot A marked bad), and v3 is refused from then on.
@@ -260,7 +263,9 @@ class BundleServer:
 
     def __init__(self, workdir):
         self.files = {}
+        self.dirs = {}  # URL prefix -> folder (a casync chunk store); bytes sent counted per prefix
         self.sent = {}
+        self.requests = {}
         self.dir = os.path.join(workdir, "https")
         os.makedirs(self.dir, exist_ok=True)
         ca_key, self.ca = os.path.join(self.dir, "ca.key"), os.path.join(self.dir, "ca.pem")
@@ -289,7 +294,14 @@ class BundleServer:
                 self.serve(body=True)
 
             def serve(self, body):
-                path = server.files.get(self.path.lstrip("/"))
+                name = self.path.lstrip("/")
+                path = server.files.get(name)
+                for prefix, folder in server.dirs.items():
+                    if name.startswith(prefix + "/") and ".." not in name:
+                        candidate = os.path.join(folder, name[len(prefix) + 1:])
+                        path = candidate if os.path.isfile(candidate) else None
+                        name = prefix
+                server.requests[name] = server.requests.get(name, 0) + 1
                 if not path:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
@@ -332,7 +344,6 @@ class BundleServer:
                             break
                         self.wfile.write(chunk)
                         left -= len(chunk)
-                        name = self.path.lstrip("/")
                         server.sent[name] = server.sent.get(name, 0) + len(chunk)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -377,12 +388,19 @@ def stamp_rootfs(src, dst, version, broken_kiosk=False):
 
 
 def make_bundle(keys, rootfs, out):
-    """federation.sh bundle, at zstd level 3 (20 s where 19 takes minutes; the bytes a borne downloads
-    for an adaptive update hardly depend on it)."""
+    """federation.sh bundle: `out`, the casync bundle (its chunk store beside it, NAME.castr), and
+    NAME-full.raucb, the whole system for a USB stick, at zstd level 3 (20 s where 19 takes minutes;
+    what a borne downloads over the network does not depend on it)."""
     subprocess.run([os.path.join(HERE, "federation.sh"), "bundle", "--key", os.path.join(keys, "federation.key"),
                     "--cert", os.path.join(keys, "federation.crt"), "--rootfs", rootfs, "--out", out],
                    check=True, capture_output=True, env={**os.environ, "BORNE_BUNDLE_ZSTD": "3"})
     return out
+
+
+def chunk_files(store):
+    """A casync chunk store's files: {name: size}."""
+    return {f: os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(store) for f in files
+            if f.endswith(".cacnk")}
 
 
 def flip_byte(src, dst, offset):
@@ -523,20 +541,35 @@ def prepare_bundles(mode, image, out, keys):
     v1 = re.search(r"(?m)^IMAGE_VERSION=(.*)$", osr).group(1).strip('"')
     v2, v3 = v1 + ".1", v1 + ".2"
     t0 = time.time()
-    b1 = make_bundle(keys, rootfs, os.path.join(stick_dir, "v1.raucb"))
+    # v1 and v2 as the federation's server has them (casync bundles, with their chunk stores); v1's
+    # goes on the stick (a downgrade, refused before any chunk is needed). v3 as a USB stick carries it:
+    # the whole system in one bundle.
+    figures = {}
+    make_bundle(keys, rootfs, os.path.join(work, "v1.raucb"))
+    shutil.copy(os.path.join(work, "v1.raucb"), os.path.join(stick_dir, "v1.raucb"))
+    figures["bundle_full_bytes"] = os.path.getsize(os.path.join(work, "v1-full.raucb"))
+    store_v1 = chunk_files(os.path.join(work, "v1.castr"))
+    shutil.rmtree(os.path.join(work, "v1.castr"))
+    os.unlink(os.path.join(work, "v1-full.raucb"))
     stamp_rootfs(rootfs, os.path.join(work, "v2.ext4"), v2)
     b2 = make_bundle(keys, os.path.join(work, "v2.ext4"), os.path.join(work, "v2.raucb"))
+    os.unlink(os.path.join(work, "v2-full.raucb"))
+    store_v2 = chunk_files(os.path.join(work, "v2.castr"))
+    figures["store_bytes"] = sum(store_v2.values())
+    # What a borne running v1 lacks of v2, as the store's files (casync seeds with the running slot).
+    figures["v2_chunks_missing_from_v1"] = len(set(store_v2) - set(store_v1))
+    figures["v2_chunk_bytes_missing_from_v1"] = sum(v for k, v in store_v2.items() if k not in store_v1)
     stamp_rootfs(rootfs, os.path.join(work, "v3.ext4"), v3, broken_kiosk=True)
-    make_bundle(keys, os.path.join(work, "v3.ext4"), os.path.join(stick_dir, "v3.raucb"))
-    for f in ("v2.ext4", "v3.ext4"):
+    make_bundle(keys, os.path.join(work, "v3.ext4"), os.path.join(work, "v3.raucb"))
+    os.replace(os.path.join(work, "v3-full.raucb"), os.path.join(stick_dir, "v3.raucb"))
+    shutil.rmtree(os.path.join(work, "v3.castr"))
+    for f in ("v2.ext4", "v3.ext4", "v3.raucb"):
         os.unlink(os.path.join(work, f))
-    figures = {}
     figures["bundle_build_s"] = round((time.time() - t0) / 3, 1)
     # Another key's bundle: v2 re-signed. Tampered: one byte flipped in the signature (a bundle ends with
     # its signature, then the signature's size), and one in the bundle's first 4 KiB block (the squashfs
-    # superblock's block, which every install reads): dm-verity fails that block. (A byte flipped in a
-    # block the install never reads changes nothing: with adaptive updates RAUC copies the blocks the
-    # borne already has from its running slot, and installs exactly what the federation signed.)
+    # superblock's block, which every install reads): dm-verity fails that block. (A chunk altered on the
+    # server fails casync's check of its SHA-256, which the signed index holds.)
     other = os.path.join(work, "other-key")
     subprocess.run([os.path.join(HERE, "federation.sh"), "keys", other, "Not the federation"], check=True,
                    capture_output=True)
@@ -566,9 +599,9 @@ KEPT_FILES = ("cd /var/lib/borne && sha256sum settings.toml matomo.toml matomo.t
 
 def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check, figures):
     """Checks 9-11 (see the module's text) from a running boot 2 with SSH; returns the VM running last.
-    v2 comes over HTTPS through the updater (a whole bundle: Debian 12's RAUC cannot stream); the bundles
-    that must be refused, and v3, come on a USB stick (an ext4 one, plugged into the running VM), as a
-    centre with no usable connection would get them: under TCG each download of a bundle takes minutes."""
+    v2 comes over HTTPS through the updater (a casync bundle: the chunks slot A lacks); the bundles that
+    must be refused, and v3 (a full bundle), come on a USB stick (an ext4 one, plugged into the running
+    VM), as a centre with no usable connection would get them."""
     def sh(command, timeout=180):
         return ssh(key, vm.ssh_port, known_hosts, command, strict="yes", timeout=timeout)
 
@@ -585,14 +618,17 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
 
     server = BundleServer(work)
     server.files.update({"current.raucb": b2})
+    server.dirs["current.castr"] = os.path.join(work, "v2.castr")
     try:
         rc, said = sh("cat /var/lib/borne-state/system/update.conf")
         check("the setup file's update address is the updater's (system/update.conf)",
               rc == 0 and "url=https://maj.federation.example/borne/borne.raucb" in said, f"exit {rc}: {said[-200:]!r}")
         with open(server.ca) as f:
             ca = f.read()
-        rc, said = sh("cat > /var/lib/borne-state/system/update-ca.pem <<'PEM'\n" + ca + "PEM\n"
-                      "printf 'url=%s\\nca=/var/lib/borne-state/system/update-ca.pem\\n' '" + server.url("current.raucb") +
+        # The test server's CA into the system's store (curl, RAUC and casync use it), for this boot only:
+        # the root is a RAM overlay. A real server has a certificate from a CA the store already holds.
+        trust_ca = "cat >> /etc/ssl/certs/ca-certificates.crt <<'PEM'\n" + ca + "PEM\n"
+        rc, said = sh(trust_ca + "printf 'url=%s\\n' '" + server.url("current.raucb") +
                       "' > /var/lib/borne-state/system/update.conf && . /etc/os-release && echo $IMAGE_VERSION")
         check("update channel set (state partition), running v1", rc == 0 and said.endswith(v1), f"exit {rc}: {said[-200:]}")
         env_before = grubenv(key, vm.ssh_port, known_hosts)
@@ -627,18 +663,31 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
         refused("tampered-image.raucb", "")
 
         # v2: the update service, as its timer would start it, while the portal is shown. The VM is killed
-        # (a power cut) while RAUC writes slot B: the next boot is slot A, working, B not bootable.
+        # (a power cut) while RAUC writes slot B (casync has fetched a chunk: it has chunked the running
+        # slot, its seed, and writes): the next boot is slot A, working, B not bootable.
         server.sent.clear()
+        server.requests.clear()
         t1 = time.time()
         sh("systemctl start --no-block borne-update.service")
         deadline = time.time() + 1800
         installing = False
         while time.time() < deadline and not installing:
             time.sleep(5)
-            _, events = sh("grep -c 'installing version' /var/lib/borne-state/updates/events.log || true")
-            installing = events.strip() not in ("", "0")
-        figures["v2_download_s"] = round(time.time() - t1, 1)
-        time.sleep(20)  # RAUC is writing slot B
+            _, events = sh("cat /var/lib/borne-state/updates/events.log 2>/dev/null | grep -c 'installing version'; "
+                           "systemctl is-active borne-update.service || true")
+            installing = events.split()[0] not in ("", "0")
+            if not installing and events.split()[-1] not in ("active", "activating"):
+                break  # the update ended before installing (its status says why: the check below fails)
+        figures["v2_to_install_start_s"] = round(time.time() - t1, 1)
+        while time.time() < deadline and not server.sent.get("current.castr"):
+            time.sleep(3)
+            _, active = sh("systemctl is-active borne-update.service || true")
+            if active.strip() not in ("active", "activating"):
+                break  # the install ended (failed) before fetching a chunk: the check below says so
+        fetched = bool(server.sent.get("current.castr"))
+        figures["v2_install_start_to_first_chunk_s"] = round(time.time() - t1 - figures["v2_to_install_start_s"], 1)
+        time.sleep(5)  # casync is writing slot B
+        figures["v2_bytes_before_power_cut"] = sum(server.sent.values())
         vm.kill()
         vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot2b-power-cut.log"), stick)
         try:
@@ -647,25 +696,40 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
             good = None
         env = grubenv(key, vm.ssh_port, known_hosts)
         check("power cut while slot B is written: the next boot is slot A (v1), working, and B is not bootable",
-              installing and good == ("A", v1) and env.get("B_OK") == "0" and env.get("ORDER", "").startswith("A"),
-              f"install started: {installing}; {good}; grubenv {env}")
-        # The next check starts the update again (the bundle already downloaded is not fetched again).
+              installing and fetched and good == ("A", v1) and env.get("B_OK") == "0" and env.get("ORDER", "").startswith("A"),
+              f"install started: {installing}, chunks fetched: {fetched} "
+              f"({figures['v2_bytes_before_power_cut']} bytes); {good}; grubenv {env}")
+        # The next check starts the update again: the small bundle, then the chunks slot A lacks (casync
+        # keeps nothing of the cut install). The CA again: the RAM overlay forgot it.
+        sh(trust_ca)
         _, restarts0 = sh("systemctl show -P NRestarts borne-kiosk.service")
         markers0 = vm.serial().count("BORNE-PORTAL-SHOWN")
+        server.sent.clear()
+        server.requests.clear()
         t1 = time.time()
         rc, said = sh("systemctl start borne-update.service; systemctl is-failed borne-update.service; "
                       "cat /var/lib/borne-state/updates/status", timeout=1800)
-        figures["v2_install_after_power_cut_s"] = round(time.time() - t1, 1)
-        figures["v2_download_and_install_s"] = figures["v2_download_s"] + figures["v2_install_after_power_cut_s"]
-        figures["v2_bytes_downloaded"] = server.sent.get("current.raucb", 0)
+        figures["v2_install_s"] = round(time.time() - t1, 1)
+        figures["v2_bundle_bytes_downloaded"] = server.sent.get("current.raucb", 0)
+        figures["v2_chunk_bytes_downloaded"] = server.sent.get("current.castr", 0)
+        figures["v2_chunk_requests"] = server.requests.get("current.castr", 0)
+        figures["v2_bytes_downloaded"] = figures["v2_bundle_bytes_downloaded"] + figures["v2_chunk_bytes_downloaded"]
+        full = figures.get("full_image_zst_bytes") or 0
+        figures["v2_download_percent_of_full_image"] = round(100 * figures["v2_bytes_downloaded"] / full, 2) if full else None
         env = grubenv(key, vm.ssh_port, known_hosts)
         _, restarts1 = sh("systemctl show -P NRestarts borne-kiosk.service")
         check("v2 downloaded and installed in the background on slot B (after the power cut), the kiosk untouched",
               "outcome=installed" in said and env.get("ORDER") == "B A" and env.get("B_OK") == "1"
               and restarts1 == restarts0 and vm.serial().count("BORNE-PORTAL-SHOWN") == markers0,
-              f"{figures['v2_download_and_install_s']} s, {figures['v2_bytes_downloaded']} bytes downloaded "
-              f"(bundle {figures['bundle_bytes']}); grubenv {env}; kiosk restarts {restarts0} -> {restarts1}; "
+              f"{figures['v2_install_s']} s; grubenv {env}; kiosk restarts {restarts0} -> {restarts1}; "
               f"{said[-300:]!r}")
+        check("v2 fetched only what slot A lacks: under 15 % of a full image",
+              full and 0 < figures["v2_bytes_downloaded"] < 0.15 * full,
+              f"{figures['v2_bytes_downloaded']} bytes: bundle {figures['v2_bundle_bytes_downloaded']} + "
+              f"{figures['v2_chunk_requests']} chunk requests, {figures['v2_chunk_bytes_downloaded']} bytes "
+              f"(missing from v1: {figures['v2_chunk_bytes_missing_from_v1']}); "
+              f"{figures['v2_download_percent_of_full_image']} % of the full image ({full}); "
+              f"whole store {figures['store_bytes']}, full bundle {figures['bundle_full_bytes']}")
         rc, said = sh("systemctl start borne-update.service; cat /var/lib/borne-state/updates/status", timeout=300)
         check("the updater does not download again what waits for a restart",
               "waits for the next restart" in said, f"{said[-200:]!r}")

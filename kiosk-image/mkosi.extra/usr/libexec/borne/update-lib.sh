@@ -4,10 +4,10 @@
 # Settings, `key=value` lines, the state partition's file winning over the image's:
 #   /var/lib/borne-state/system/update.conf   this borne's (the federation, through SSH or the setup)
 #   /etc/borne/update.conf                    the image's (build.sh: BORNE_UPDATE_URL)
-# Keys: url (the bundle's HTTPS address; empty: no updates), ca (a PEM file of the server's CA, when
-# it is not in the system's store), boot_deadline_secs (a new slot that has not shown its portal by
-# then is rebooted; default 600), crash_restarts (kiosk restarts without a portal that also count as
-# a failed boot; default 5).
+# Keys: url (the bundle's HTTPS address, NAME.raucb with NAME.castr/ beside it; empty: no updates;
+# the server's certificate must come from a CA of the system's store), boot_deadline_secs (a new slot
+# that has not shown its portal by then is rebooted; default 600), crash_restarts (kiosk restarts
+# without a portal that also count as a failed boot; default 5).
 # The record, readable by all (the kiosk's Maintenance screen), written by root only:
 #   /var/lib/borne-state/updates/status          last check: when, what, outcome (key=value)
 #   /var/lib/borne-state/updates/failed-versions versions that did not reach their portal here
