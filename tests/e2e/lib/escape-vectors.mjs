@@ -104,6 +104,7 @@ export const VECTORS = [
   { name: 'iframe-redirect', family: 'frames', expect: 'stay', act: null },
   { name: 'iframe-redirect-late', family: 'frames', expect: 'stay', act: null, wait: 1500 },
   { name: 'iframe-form-redirect', family: 'frames', expect: 'stay', act: null },
+  { name: 'iframe-form-script', family: 'frames', expect: 'stay', act: null },
   { name: 'object-data', family: 'frames', expect: 'stay', act: null },
   { name: 'embed-src', family: 'frames', expect: 'stay', act: null },
 

@@ -137,6 +137,10 @@ export const PAGES = {
     body: `<label>Nom <input id="typed" value="Dupont"></label>
       <iframe id="f" src="/f/form-redirect" width="300" height="100"></iframe>`,
   },
+  'iframe-form-script': {
+    body: `<label>Nom <input id="typed" value="Dupont"></label>
+      <iframe id="f" src="/f/form-script" width="300" height="100"></iframe>`,
+  },
   'object-data': { body: `<object data="${E}/object-data" type="text/html" width="300" height="100"></object>` },
   'embed-src': { body: `<embed src="${E}/embed-src.pdf" type="application/pdf" width="300" height="100">` },
 
@@ -331,6 +335,11 @@ export const FRAMES = {
     body: `<form id="fr" method="post" action="/redirect?code=303&amp;to=${encodeURIComponent(`${E}/iframe-form-redirect`)}">
       <input name="q" value="x"></form>
       <script>setTimeout(function () { document.getElementById('fr').submit(); }, 150);</script>`,
+  },
+  // A form of the frame sent straight to the refused host by the frame's script.
+  'form-script': {
+    body: `<form id="fs" method="post" action="${E}/iframe-form-script"><input name="q" value="x"></form>
+      <script>setTimeout(function () { document.getElementById('fs').submit(); }, 150);</script>`,
   },
   'top-link': { body: `<a id="go" target="_top" href="${E}/frame-target-top">Toute la page</a>` },
   'top-script': { body: `<script>setTimeout(function () { top.location.href = '${E}/frame-script-top'; }, 100);</script>` },
