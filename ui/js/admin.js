@@ -67,6 +67,8 @@
     const confirm = $('pin-confirm').value;
     $('pin').value = '';
     $('pin-confirm').value = '';
+    // The previous answer goes while this code is checked (hashing takes a moment, off the UI thread).
+    pinMessage(null);
     if ($('pin-form').dataset.mode === 'choose') {
       Shell.invoke('admin_set_pin', { pinCode: pin, confirm: confirm }).then(open, function (e) {
         pinMessage('admin.error.' + errorCode(e));
