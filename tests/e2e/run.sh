@@ -55,6 +55,7 @@ need_cmd xdotool xdotool
 need_cmd xclip xclip
 need_cmd import imagemagick
 need_cmd pdfinfo poppler-utils
+need_cmd bindfs bindfs
 need_cmd openssl openssl
 need_cmd update-ca-certificates ca-certificates
 need_cmd node nodejs
