@@ -1,6 +1,9 @@
 /* The portal: the centre's name, its own tile, then the tiles grouped by theme.
-   Data comes from the shell: invoke('portal'). Every text from the configuration is set with
-   textContent; only http(s) addresses become links. */
+   Data comes from the shell: invoke('portal'), its texts already in the person's language. A text
+   the core lists in an item's `in_french` (a référent's own tile or sheet, a proper name) is French
+   in a page of another language: it is wrapped in a <span lang="fr" dir="ltr">, in the same place,
+   so screen readers read it in French and it reads left to right inside an Arabic page. Every text
+   from the configuration is set with textContent; only http(s) addresses become links. */
 (function () {
   'use strict';
 
@@ -23,6 +26,34 @@
   }
 
   function str(v) { return typeof v === 'string' ? v.trim() : ''; }
+
+  /* Whether `field` of `item` is shown in French in a page of another language. */
+  function inFrench(item, field) {
+    return I18n.lang !== 'fr' && !!item && Array.isArray(item.in_french) && item.in_french.indexOf(field) >= 0;
+  }
+
+  /* A « quoted » button or page name never breaks across lines: its spaces become no-break spaces
+     (a line ending in « and a name cut in two are hard to read, worse inside right-to-left text). */
+  function keepQuotes(text) {
+    return text.replace(/«([^«»]{1,60})»/g, function (m, inner) { return '«' + inner.replace(/ /g, '\u00A0') + '»'; });
+  }
+
+  /* `text` as a node: a text node, or a span marked French (see the top of the file). */
+  function textNode(text, french) {
+    text = keepQuotes(text);
+    if (!french) return document.createTextNode(text);
+    const span = el('span', null, text);
+    span.lang = 'fr';
+    span.dir = 'ltr';
+    return span;
+  }
+
+  /* Replaces the content of `node` with `text`, marked French when `french`. */
+  function setText(node, text, french) {
+    node.textContent = '';
+    node.appendChild(textNode(text, french));
+    return node;
+  }
 
   function safeUrl(v) {
     try {
@@ -73,9 +104,9 @@
     a.setAttribute('data-tile-id', str(data.id));
     a.appendChild(pictogram(data.pictogram, 'tile-icon'));
     const text = el('span', 'tile-text');
-    text.appendChild(el('span', 'tile-name', name));
+    text.appendChild(setText(el('span', 'tile-name'), name, inFrench(data, 'name')));
     const desc = str(data.description);
-    if (desc) text.appendChild(el('span', 'tile-desc', desc));
+    if (desc) text.appendChild(setText(el('span', 'tile-desc'), desc, inFrench(data, 'description')));
     a.appendChild(text);
     a.addEventListener('click', onTileClick);
     return a;
@@ -92,7 +123,7 @@
       sheets.filter(function (d) { return d.service === t.id; }).forEach(function (d) {
         const b = el('button', 'btn btn-secondary sheet-button');
         b.type = 'button';
-        I18n.render(b, 'portal.before.button', { title: str(d.title) });
+        I18n.render(b, 'portal.before.button', { title: textNode(str(d.title), inFrench(d, 'title')) });
         b.setAttribute('data-sheet-id', str(d.id));
         b.addEventListener('click', function () { openSheet(d, a, b); });
         li.appendChild(b);
@@ -105,14 +136,14 @@
   /* "Avant de commencer": documents and steps, then "C'est parti" opens the tile. */
   function openSheet(d, tileLink, opener) {
     sheetOpener = opener;
-    document.getElementById('sheet-title').textContent = str(d.title);
-    const fill = function (id, lines) {
+    setText(document.getElementById('sheet-title'), str(d.title), inFrench(d, 'title'));
+    const fill = function (id, lines, french) {
       const list = document.getElementById(id);
       list.textContent = '';
-      (Array.isArray(lines) ? lines : []).forEach(function (l) { list.appendChild(el('li', null, str(l))); });
+      (Array.isArray(lines) ? lines : []).forEach(function (l) { list.appendChild(setText(el('li'), str(l), french)); });
     };
-    fill('sheet-documents', d.documents);
-    fill('sheet-steps', d.steps);
+    fill('sheet-documents', d.documents, inFrench(d, 'documents'));
+    fill('sheet-steps', d.steps, inFrench(d, 'steps'));
     const go = document.getElementById('sheet-go');
     go.href = tileLink.href;
     go.setAttribute('data-tile-id', tileLink.getAttribute('data-tile-id'));
@@ -151,7 +182,7 @@
       const h2 = el('h2', 'theme-title');
       h2.id = 'theme-' + i;
       h2.appendChild(pictogram(theme.pictogram, 'theme-icon'));
-      h2.appendChild(el('span', null, str(theme.name)));
+      h2.appendChild(setText(el('span'), str(theme.name), inFrench(theme, 'name')));
       section.setAttribute('aria-labelledby', h2.id);
       section.appendChild(h2);
       section.appendChild(list);
@@ -252,6 +283,14 @@
     });
   }
 
+  /* The shell could not give the portal in time (a slow start on an old PC, a busy machine): the
+     message stays and the portal is asked again, calmly, until it comes. */
+  let retryDelay = 2000;
+  function retryLater() {
+    setTimeout(show, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 15000);
+  }
+
   /* Fetches the portal data and shows everything in the session's language. */
   function show() {
     return Shell.portalData().then(function (data) {
@@ -260,7 +299,10 @@
       const main = document.getElementById('portal');
       if (!data) {
         showError();
+        retryLater();
       } else {
+        retryDelay = 2000;
+        document.getElementById('portal-error').hidden = true;
         sheets = Array.isArray(data.demarches) ? data.demarches : [];
         renderCentre(data.centre);
         renderLanguages(data);
@@ -272,6 +314,7 @@
       main.setAttribute('aria-busy', 'false');
     }).catch(function () {
       showError();
+      retryLater();
       document.getElementById('portal').setAttribute('aria-busy', 'false');
     });
   }
