@@ -16,16 +16,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 
 import {
   ARTIFACTS, CONTROL_URL, INSTITUTION, classifyUrl, endSessionWithButton, freshStateDir, screenGrab,
-  startAll, startBorne, stopAll, waitPortal, withToolbar,
+  kioskPids, startAll, startBorne, stopAll, waitPortal, withToolbar,
 } from './lib/harness.mjs';
 import { sleep, waitFor } from './lib/webdriver.mjs';
 
-const execFileP = promisify(execFile);
 const stateDir = freshStateDir('flood');
 const PER_HOST = 32; // borne_core::proxy::Limits::default().max_per_host
 const SOCKETS = 1000;
@@ -35,23 +32,6 @@ let pid;
 const seen = {};
 
 const flood = async () => (await (await fetch(`${CONTROL_URL}/flood`)).json());
-
-async function pgrep(args) {
-  try {
-    const { stdout } = await execFileP('pgrep', args);
-    return stdout.split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-const comm = (p) => {
-  try {
-    return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim();
-  } catch {
-    return null;
-  }
-};
 
 /** The kiosk's threads and resident memory (KiB), from /proc. */
 function usage(p) {
@@ -73,7 +53,7 @@ before(async () => {
   await fetch(`${CONTROL_URL}/reset`, { method: 'POST' });
   wd = await startBorne({ stateDir });
   await waitPortal(wd);
-  const pids = (await pgrep(['-f', '--', `--state ${stateDir}`])).filter((p) => comm(p) === 'borne');
+  const pids = await kioskPids(stateDir);
   assert.equal(pids.length, 1, `one kiosk process for ${stateDir}: ${JSON.stringify(pids)}`);
   [pid] = pids;
 });

@@ -55,6 +55,8 @@ import {
   ARTIFACTS,
   WORK,
   INSTITUTION,
+  kioskPids,
+  procComm,
 } from './lib/harness.mjs';
 import { axeViolations } from './lib/axe.mjs';
 
@@ -189,26 +191,9 @@ function listDownloads(stateDir) {
   }
 }
 
-async function pgrep(args) {
-  try {
-    const { stdout } = await execFileP('pgrep', args);
-    return stdout.split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-const comm = (pid) => {
-  try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return null;
-  }
-};
-
 /** The pid of the kiosk started for `stateDir` (by its --state argument). */
 async function bornePid(stateDir) {
-  const pids = (await pgrep(['-f', '--', `--state ${stateDir}`])).filter((p) => comm(p) === 'borne');
+  const pids = await kioskPids(stateDir);
   assert.equal(pids.length, 1, `expected one borne process for ${stateDir}, found ${JSON.stringify(pids)}`);
   return pids[0];
 }
@@ -230,7 +215,7 @@ function webProcesses(pid) {
   const out = [];
   const walk = (p) => {
     for (const c of children.get(p) || []) {
-      if (/^WebKitWebProces/.test(comm(c) || '')) out.push(c);
+      if (/^WebKitWebProces/.test(procComm(c) || '')) out.push(c);
       walk(c);
     }
   };
@@ -700,7 +685,7 @@ async function endKiosk(ctx) {
     await wd.deleteSession();
   } catch (e) {
     console.error(`deleteSession: ${e.message}; killing the kiosk of ${ctx.stateDir}`);
-    for (const pid of (await pgrep(['-f', '--', `--state ${ctx.stateDir}`])).filter((p) => comm(p) === 'borne')) {
+    for (const pid of await kioskPids(ctx.stateDir)) {
       process.kill(pid, 'SIGKILL');
     }
     await sleep(1000);

@@ -208,6 +208,30 @@ export async function startAll() {
 // ------------------------------------------------------------------------------------------------
 // The kiosk
 
+/** Pids that `pgrep args` matches ([] when none: pgrep exits 1). */
+export async function pgrep(args) {
+  try {
+    const { stdout } = await execFileP('pgrep', args);
+    return stdout.split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A process's command name from /proc, or null once it is gone. */
+export function procComm(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The kiosk processes started with `--state stateDir`. */
+export async function kioskPids(stateDir) {
+  return (await pgrep(['-f', '--', `--state ${stateDir}`])).filter((p) => procComm(p) === 'borne');
+}
+
 export function borneBinary() {
   if (process.env.E2E_BORNE) return path.resolve(process.env.E2E_BORNE);
   for (const p of ['target/debug/borne', 'target/release/borne']) {
