@@ -160,10 +160,18 @@ setup_printer() {
   chmod 1777 "$PRINTED"
   [ -e "$CUPS_PDF_CONF.borne-e2e" ] || cp "$CUPS_PDF_CONF" "$CUPS_PDF_CONF.borne-e2e"
   sed -i "s|^Out .*|Out $PRINTED|" "$CUPS_PDF_CONF"
-  if ! lpstat -p "$PRINTER" >/dev/null 2>&1; then
-    lpadmin -p "$PRINTER" -E -v cups-pdf:/ -P "$CUPS_PDF_PPD" 2>/dev/null
-    log "printer $PRINTER created (cups-pdf into $PRINTED)"
+  # Always made anew: a queue of that name found at start may be a stale entry of printers.conf (a
+  # scheduler stopped before it rewrote the file after a teardown's delete) whose PPD is gone. Such
+  # a queue is raw: it hands the PDF as is to cups-pdf, which makes a blank page of it, and every
+  # printing test fails (the CI of stop 23 did, on a machine where cupsd was started by this script).
+  lpadmin -x "$PRINTER" 2>/dev/null || true
+  lpadmin -p "$PRINTER" -E -v cups-pdf:/ -P "$CUPS_PDF_PPD" 2>/dev/null
+  # cups-pdf's PPD has a Label option: a queue without it has no PPD, that is, is raw.
+  if ! lpoptions -p "$PRINTER" -l 2>/dev/null | grep -q '^Label'; then
+    log "printer $PRINTER was made without cups-pdf's PPD ($CUPS_PDF_PPD): a raw queue prints blank pages"
+    exit 1
   fi
+  log "printer $PRINTER created (cups-pdf into $PRINTED)"
   # Ghostscript, cups-filters' default, turns a Skia PDF (what WebKit prints) into one image per
   # page; pdftocairo keeps its text, so the tests can read what came out (pdftotext).
   lpadmin -p "$PRINTER" -o pdftops-renderer-default=pdftocairo
