@@ -59,7 +59,7 @@ const KEYS: &[(&str, Shape)] = &[
     ),
     ("admin", Shape::Table(&[("pin_hash", Shape::Leaf)])),
     ("catalogue", Shape::Table(&[("channel_url", Shape::Leaf), ("public_keys", Shape::Leaf)])),
-    ("updates", Shape::Table(&[("reboot_window", Shape::Leaf)])),
+    ("updates", Shape::Table(&[("reboot_window", Shape::Leaf), ("url", Shape::Leaf)])),
 ];
 
 /// Longest text of a help contact's field, in characters.
@@ -86,11 +86,12 @@ pub struct RawSettings {
 #[serde(default)]
 struct RawUpdates {
     reboot_window: Spanned<String>,
+    url: Spanned<String>,
 }
 
 impl Default for RawUpdates {
     fn default() -> Self {
-        RawUpdates { reboot_window: Spanned::new(0..0, String::new()) }
+        RawUpdates { reboot_window: Spanned::new(0..0, String::new()), url: Spanned::new(0..0, String::new()) }
     }
 }
 
@@ -320,17 +321,21 @@ pub struct CatalogueSettings {
 }
 
 /// The system's A/B updates (`[updates]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpdateSettings {
     /// When the borne may restart by itself into a new version that waits (local time).
     pub reboot_window: crate::updates::RebootWindow,
+    /// The signed bundle's address (`crate::updates::parse_update_url`), over the setup's and the
+    /// image's: the image's updater reads it from the kiosk's files (`update-lib.sh`, `update_url`).
+    pub url: Option<Url>,
 }
 
 impl Serialize for UpdateSettings {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("UpdateSettings", 1)?;
+        let mut st = s.serialize_struct("UpdateSettings", 2)?;
         st.serialize_field("reboot_window", &self.reboot_window.to_string())?;
+        st.serialize_field("url", &self.url.as_ref().map(Url::as_str))?;
         st.end()
     }
 }
@@ -489,6 +494,14 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
             crate::updates::DEFAULT_REBOOT_WINDOW
         })
     };
+    let u = raw.updates.url.get_ref();
+    let update_url = if u.trim().is_empty() {
+        None
+    } else {
+        crate::updates::parse_update_url(u)
+            .map_err(|why| out.push(src.at_value(&raw.updates.url, Problem::BadUpdateUrl { url: u.clone(), why })))
+            .ok()
+    };
     if !out.is_empty() {
         return Err(out);
     }
@@ -518,7 +531,7 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
         },
         help,
         catalogue,
-        updates: UpdateSettings { reboot_window },
+        updates: UpdateSettings { reboot_window, url: update_url },
         pin_hash,
     })
 }
@@ -647,6 +660,23 @@ mod tests {
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!((errs[0].line, &errs[0].problem), (2, &Problem::BadTimeRange("la nuit".into())));
         assert!(errs[0].french().contains("02:00-05:00"), "{}", errs[0].french());
+    }
+
+    #[test]
+    fn the_update_address_is_checked_where_it_is_written() {
+        assert_eq!(parse("").unwrap().updates.url, None);
+        let s = parse("[updates]\nurl = \"https://maj.federation.example/borne/borne.raucb\"\n").unwrap();
+        assert_eq!(s.updates.url.unwrap().as_str(), "https://maj.federation.example/borne/borne.raucb");
+        let errs =
+            parse("[updates]\nreboot_window = \"02:00-05:00\"\nurl = \"http://maj.example/b.raucb\"\n").unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].line, 3);
+        assert!(
+            matches!(&errs[0].problem, Problem::BadUpdateUrl { why: crate::updates::UpdateUrlError::NotHttps, .. }),
+            "{errs:?}"
+        );
+        assert!(errs[0].french().contains("https://"), "{}", errs[0].french());
+        assert!(errs[0].to_string().contains("must use https"), "the English cause for the log: {}", errs[0]);
     }
 
     #[test]

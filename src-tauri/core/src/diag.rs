@@ -64,6 +64,14 @@ pub enum Problem {
     /// A URL that must be https.
     #[error("URL `{0}` must use https")]
     NotHttps(String),
+    /// Not an address of the system's signed updates.
+    #[error("`{url}` is not an update address: {why}")]
+    BadUpdateUrl {
+        /// The text as written.
+        url: String,
+        /// Why.
+        why: crate::updates::UpdateUrlError,
+    },
     /// Not a daily range of time (`HH:MM-HH:MM`).
     #[error("`{0}` is not a time range HH:MM-HH:MM")]
     BadTimeRange(String),

@@ -53,6 +53,7 @@ pub fn problem_fr(p: &Problem) -> String {
             "l'adresse « {u} » doit commencer par « https:// » (connexion sécurisée). \
              Écrivez par exemple « https://www.caf.fr/ »."
         ),
+        Problem::BadUpdateUrl { url, why } => update_url_fr(url, why),
         Problem::BadTimeRange(t) => format!(
             "« {t} » n'est pas une plage horaire. Écrivez l'heure de début et l'heure de fin, \
              par exemple « 02:00-05:00 »."
@@ -208,6 +209,42 @@ pub fn kept_last_good_fr(count: usize) -> String {
         "La configuration contient {errors}. La borne continue de fonctionner avec la dernière version correcte \
          jusqu'à ce que les erreurs soient corrigées."
     )
+}
+
+/// Why `url` is not the address of the system's updates: what is wrong and what to write instead.
+pub fn update_url_fr(url: &str, why: &crate::updates::UpdateUrlError) -> String {
+    use crate::updates::UpdateUrlError as E;
+    let example = "par exemple « https://maj.federation.fr/borne/borne.raucb »";
+    let shown: String = url.trim().chars().take(80).collect();
+    match why {
+        E::Empty => format!("l'adresse des mises à jour est vide. Écrivez l'adresse donnée par la fédération, {example}."),
+        E::NotAUrl => format!(
+            "« {shown} » n'est pas une adresse des mises à jour complète. Écrivez l'adresse donnée par la \
+             fédération, {example}."
+        ),
+        E::NotHttps => format!(
+            "l'adresse des mises à jour « {shown} » doit commencer par « https:// » (connexion sécurisée), {example}."
+        ),
+        E::Credentials => format!(
+            "l'adresse des mises à jour ne doit pas contenir de nom d'utilisateur ni de mot de passe (« …@ »).              Écrivez l'adresse donnée par la fédération, {example}."
+        ),
+        E::QueryOrFragment => format!(
+            "l'adresse des mises à jour ne doit contenir ni « ? » ni « # ». Écrivez l'adresse du fichier seule, {example}."
+        ),
+        E::NotABundle => format!(
+            "l'adresse des mises à jour « {shown} » doit finir par le nom d'un fichier « .raucb » (la mise à jour \
+             signée de la fédération), {example}."
+        ),
+        E::Character(c) => format!(
+            "l'adresse des mises à jour contient un caractère qui n'est pas accepté (« {c} »). Recopiez \
+             l'adresse donnée par la fédération, {example}."
+        ),
+        E::TooLong => format!(
+            "l'adresse des mises à jour est trop longue ({} caractères au plus). Recopiez l'adresse donnée par \
+             la fédération, {example}.",
+            crate::updates::MAX_UPDATE_URL
+        ),
+    }
 }
 
 /// The codes of the push status and of the connection test that have their own message (see

@@ -275,12 +275,14 @@ pub fn parse(text: &str) -> Result<Setup, Vec<Problem>> {
         Some((url?, keys))
     });
     let updates_url = raw.updates.and_then(|u| {
-        // The updater downloads with curl `--proto =https`: an https address, nothing else.
-        let url = crate::push::valid_url(u.url.get_ref()).filter(|url| url.scheme() == "https");
-        if url.is_none() {
-            at(u.url.span(), format!("« {} » n'est pas l'adresse des mises à jour de la fédération. Écrivez l'adresse complète en https, par exemple « https://maj.federation.fr/borne/borne.raucb ».", u.url.get_ref()));
+        // The same rule as the référent's and borne.toml's (https, a NAME.raucb file, plain characters).
+        match crate::updates::parse_update_url(u.url.get_ref()) {
+            Ok(url) => Some(url),
+            Err(why) => {
+                at(u.url.span(), crate::messages::update_url_fr(u.url.get_ref(), &why));
+                None
+            }
         }
-        url
     });
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
@@ -598,7 +600,13 @@ keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK6wmzsiPPPT49xc3q1NvgFtsgwvgXXaVyW
             std::fs::read_to_string(system.join("update.conf")).unwrap(),
             "ca=/var/lib/borne-state/system/ca.pem\nurl=https://maj.federation.example/borne/borne.raucb\n"
         );
-        for bad in ["http://maj.federation.example/borne.raucb", "maj.federation.example", ""] {
+        for bad in [
+            "http://maj.federation.example/borne.raucb",
+            "maj.federation.example",
+            "",
+            "https://maj.federation.example/borne/",
+            "https://maj.federation.example/$(reboot).raucb",
+        ] {
             let p = parse(&format!("[centre]\nname = \"A\"\n[updates]\nurl = \"{bad}\"\n")).unwrap_err();
             assert_eq!(p.len(), 1, "{bad}: {p:?}");
             assert_eq!(p[0].line, 4, "{bad}");

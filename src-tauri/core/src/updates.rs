@@ -5,9 +5,82 @@
 //! read them. This module reads that record into codes the screen translates (ui/i18n), so the
 //! référent reads in plain words which version runs on which slot, when the borne last looked for an
 //! update and what came of it, what waits for the next restart, the last refusal and the last
-//! rollback. Nothing here is personal: versions, slots and dates of the machine.
+//! rollback, the failed checks in a row and when the next one comes, the address in use and whose it
+//! is. Nothing here is personal: versions, slots, addresses and dates of the machine.
+//!
+//! It also owns the rule of an update address ([`parse_update_url`]): the référent's (Maintenance
+//! screen), `borne.toml`'s and `borne-setup.toml`'s are checked by it; the updater checks the same rule
+//! again before using any (`valid_update_url` in `update-lib.sh`).
 
 use std::path::{Path, PathBuf};
+
+/// Longest update address, in characters (the updater refuses longer ones too).
+pub const MAX_UPDATE_URL: usize = 512;
+
+/// Why a text is not an update address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateUrlError {
+    /// Nothing written.
+    #[error("the update address is empty")]
+    Empty,
+    /// Not a URL at all.
+    #[error("not a URL")]
+    NotAUrl,
+    /// Another scheme than https.
+    #[error("the update address must use https (the updater downloads with TLS only)")]
+    NotHttps,
+    /// A user name or password in the address.
+    #[error("the update address must not carry a user name or password")]
+    Credentials,
+    /// `?…` or `#…`: the chunk store is found beside the bundle by its name, so the address is the file's.
+    #[error("the update address must not have a query or fragment")]
+    QueryOrFragment,
+    /// Not the address of a `NAME.raucb` file.
+    #[error("the update address must name a signed bundle file, NAME.raucb")]
+    NotABundle,
+    /// A character the updater does not take (it accepts A-Z a-z 0-9 - . _ ~ : / % only).
+    #[error("the update address has a character the updater does not take: {0:?}")]
+    Character(char),
+    /// Longer than [`MAX_UPDATE_URL`].
+    #[error("the update address is longer than {MAX_UPDATE_URL} characters")]
+    TooLong,
+}
+
+/// Checks an update address: `https://`, a host, a path to a file `NAME.raucb` (its casync chunk store
+/// `NAME.castr/` is beside it), no user, query or fragment, at most [`MAX_UPDATE_URL`] characters of
+/// `A-Z a-z 0-9 - . _ ~ : / %` once written out (non-ASCII letters become `%` escapes and `xn--`
+/// names). The value saved and given to the updater is the returned URL's text.
+pub fn parse_update_url(text: &str) -> Result<url::Url, UpdateUrlError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(UpdateUrlError::Empty);
+    }
+    let u = url::Url::parse(t).map_err(|_| UpdateUrlError::NotAUrl)?;
+    if u.scheme() != "https" {
+        return Err(UpdateUrlError::NotHttps);
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err(UpdateUrlError::NotAUrl);
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(UpdateUrlError::Credentials);
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(UpdateUrlError::QueryOrFragment);
+    }
+    let file = u.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
+    if file.len() <= ".raucb".len() || !file.ends_with(".raucb") {
+        return Err(UpdateUrlError::NotABundle);
+    }
+    let out = u.as_str();
+    if let Some(c) = out.chars().find(|c| !(c.is_ascii_alphanumeric() || "-._~:/%".contains(*c))) {
+        return Err(UpdateUrlError::Character(c));
+    }
+    if out.len() > MAX_UPDATE_URL {
+        return Err(UpdateUrlError::TooLong);
+    }
+    Ok(u)
+}
 
 /// The updater's record on the image's state partition.
 pub const RECORD: &str = "/var/lib/borne-state/updates/status";
@@ -35,6 +108,12 @@ pub enum Outcome {
     Network,
     /// Not enough room on the state partition for the download.
     Space,
+    /// A web page answered instead of the bundle: a captive portal (a Wi-Fi to accept), or a wrong
+    /// address (tried again later, as a network error).
+    Portal,
+    /// The address in use is not one the updater takes (only the setup's or the image's can be: the
+    /// référent's is checked when saved).
+    BadAddress,
     /// The bundle was refused: not signed by the federation, or altered.
     Signature,
     /// Another error (the log says which).
@@ -52,6 +131,8 @@ impl Outcome {
             Outcome::FailedHere => "failed-here",
             Outcome::Network => "network",
             Outcome::Space => "space",
+            Outcome::Portal => "portal",
+            Outcome::BadAddress => "bad-address",
             Outcome::Signature => "signature",
             Outcome::Other => "other",
         }
@@ -59,7 +140,15 @@ impl Outcome {
 
     /// The check ended in an error (the download or the install failed).
     pub fn is_error(self) -> bool {
-        matches!(self, Outcome::Network | Outcome::Space | Outcome::Signature | Outcome::Other)
+        matches!(
+            self,
+            Outcome::Network
+                | Outcome::Space
+                | Outcome::Signature
+                | Outcome::Other
+                | Outcome::Portal
+                | Outcome::BadAddress
+        )
     }
 
     /// From the updater's words (`update` in the image).
@@ -76,6 +165,15 @@ impl Outcome {
             Outcome::Installed
         } else if t.starts_with("the published version failed here") {
             Outcome::FailedHere
+        } else if lower.starts_with("error: web page instead of a bundle") {
+            Outcome::Portal
+        } else if lower.starts_with("error: url must be") {
+            Outcome::BadAddress
+        } else if lower.starts_with("error: curl:") || lower.starts_with("error: download:") {
+            // curl's words (resolving, connecting, TLS, HTTP status) and RAUC's or casync's failed
+            // downloads: a TLS certificate a captive portal or a proxy puts in the way is a network
+            // error, not a bundle's signature.
+            Outcome::Network
         } else if lower.contains("signature") || lower.contains("verif") || lower.contains("certificate") {
             Outcome::Signature
         } else if lower.contains("free on the state partition") {
@@ -168,6 +266,36 @@ pub struct Status {
     pub last_refusal: Option<Refused>,
     /// The last rollback.
     pub last_rollback: Option<Rollback>,
+    /// Checks that failed in a row (0 after one that went well).
+    pub failures: u32,
+    /// When the timer's next check is due (to the minute, local time of the borne).
+    pub next_check: Option<String>,
+    /// The update address the last check used.
+    pub url: Option<String>,
+    /// Whose address it is.
+    pub url_from: Option<UrlSource>,
+}
+
+/// Where the update address in use comes from (the updater takes the first one set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlSource {
+    /// The référent's, from the Maintenance screen (`[updates] url` of the kiosk's `settings.toml`).
+    Admin,
+    /// `borne-setup.toml`'s, or the federation's over SSH (the state partition's `update.conf`).
+    Setup,
+    /// The image's (`/etc/borne/update.conf` from build.sh, or `[updates] url` of its `borne.toml`).
+    Image,
+}
+
+impl UrlSource {
+    /// The code the screen translates (`admin.updates.from.<code>`).
+    pub fn code(self) -> &'static str {
+        match self {
+            UrlSource::Admin => "admin",
+            UrlSource::Setup => "setup",
+            UrlSource::Image => "image",
+        }
+    }
 }
 
 /// `2026-12-06T20:10:07+01:00` → `2026-12-06 20:10`; anything else as it is, cut short.
@@ -227,6 +355,15 @@ pub fn parse(text: &str) -> Status {
         pending,
         last_refusal,
         last_rollback,
+        failures: get("failures").and_then(|n| n.parse().ok()).unwrap_or(0),
+        next_check: get("next_check").map(minute),
+        url: get("url").map(str::to_string),
+        url_from: match get("url_from") {
+            Some("admin") => Some(UrlSource::Admin),
+            Some("setup") => Some(UrlSource::Setup),
+            Some("image") => Some(UrlSource::Image),
+            _ => None,
+        },
     }
 }
 
@@ -392,6 +529,14 @@ last_refusal=2026-12-05T10:00:00+01:00 version 2026.11.01: not newer than the ru
             ("installed", Outcome::Installed),
             ("the published version failed here; waiting for a newer one", Outcome::FailedHere),
             ("error: curl: (6) Could not resolve host: maj.example.org", Outcome::Network),
+            ("error: curl: (60) SSL certificate problem: unable to get local issuer certificate", Outcome::Network),
+            ("error: curl: (22) The requested URL returned error: 503", Outcome::Network),
+            ("error: curl: (56) CONNECT tunnel failed, response 407", Outcome::Network),
+            (
+                "error: web page instead of a bundle (Content-Type text/html;charset=utf-8): a captive portal (a Wi-Fi to accept) or a wrong address",
+                Outcome::Portal,
+            ),
+            ("error: url must be an https:// address of a NAME.raucb file: ftp://x (setup)", Outcome::BadAddress),
             ("error: download: curl: (18) transfer closed with 1000 bytes remaining", Outcome::Network),
             ("error: 600000000 bytes to download, 1000 free on the state partition", Outcome::Space),
             ("error: install: Failed to verify bundle: signature verification failed", Outcome::Signature),
@@ -417,6 +562,75 @@ last_refusal=2026-12-05T10:00:00+01:00 version 2026.11.01: not newer than the ru
         }
         let s = parse("last_refusal=2026-12-06T10:00:00+01:00 version none: not newer than the running system's 2\n");
         assert_eq!(s.last_refusal.and_then(|r| r.version), None);
+    }
+
+    #[test]
+    fn failures_the_next_check_and_the_address_in_use() {
+        let s = parse(
+            "last_check=2026-12-07T02:14:09+01:00\noutcome=error: curl: (22) The requested URL returned error: 404\n\
+             failures=2\nnext_check=2026-12-07T02:31:40+01:00\nlast_check_boot=0b1c\n\
+             url=https://maj.federation.example/borne/borne.raucb\nurl_from=admin\n",
+        );
+        assert_eq!(s.failures, 2);
+        assert_eq!(s.next_check.as_deref(), Some("2026-12-07 02:31"));
+        assert_eq!(s.url.as_deref(), Some("https://maj.federation.example/borne/borne.raucb"));
+        assert_eq!(s.url_from, Some(UrlSource::Admin));
+        assert_eq!(s.outcome, Some(Outcome::Network));
+        // A record of an older updater, or a garbled one: no failures, nothing known.
+        let old = parse("last_check=2026-12-06T02:14:09+01:00\noutcome=installed\nfailures=many\nurl_from=moon\n");
+        assert_eq!((old.failures, old.next_check, old.url, old.url_from), (0, None, None, None));
+        assert_eq!(parse(&format!("{LIFE}failures=3\nfailures=0\n")).failures, 0, "the last line wins");
+    }
+
+    #[test]
+    fn an_update_address_is_https_to_a_raucb_file_in_plain_characters() {
+        for good in [
+            "https://maj.federation.example/borne/borne.raucb",
+            " https://maj.federation.example:8443/borne/borne-2027.raucb ",
+            "https://10.0.2.2:4443/current.raucb",
+            "https://MAJ.Fédération.example/b.raucb",
+        ] {
+            let u = parse_update_url(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+            assert!(u.as_str().ends_with(".raucb"), "{u}");
+        }
+        // Written out as the updater reads it: the host in lower case and its IDNA form.
+        assert_eq!(
+            parse_update_url("https://MAJ.Fédération.example/b.raucb").unwrap().as_str(),
+            "https://maj.xn--fdration-b1ab.example/b.raucb"
+        );
+        use UpdateUrlError as E;
+        let cases = [
+            ("", E::Empty),
+            ("   ", E::Empty),
+            ("maj.federation.example/borne.raucb", E::NotAUrl),
+            ("https://", E::NotAUrl),
+            ("http://maj.federation.example/borne.raucb", E::NotHttps),
+            ("ftp://maj.federation.example/borne.raucb", E::NotHttps),
+            ("file:///tmp/borne.raucb", E::NotHttps),
+            ("https://user:secret@maj.federation.example/borne.raucb", E::Credentials),
+            ("https://maj.federation.example/borne.raucb?v=2", E::QueryOrFragment),
+            ("https://maj.federation.example/borne.raucb#x", E::QueryOrFragment),
+            ("https://maj.federation.example/borne/", E::NotABundle),
+            ("https://maj.federation.example/borne.raucb/", E::NotABundle),
+            ("https://maj.federation.example/.raucb", E::NotABundle),
+            ("https://maj.federation.example/borne.castr", E::NotABundle),
+            ("https://maj.federation.example/$(reboot).raucb", E::Character('$')),
+            ("https://maj.federation.example/a;reboot;.raucb", E::Character(';')),
+            ("https://maj.federation.example/a'b.raucb", E::Character('\'')),
+            // curl's globbing: the braces are escaped by the URL parser, the comma is refused.
+            ("https://maj.federation.example/{a,b}.raucb", E::Character(',')),
+            ("https://[::1]/borne.raucb", E::Character('[')),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_update_url(text), Err(want.clone()), "{text:?}");
+        }
+        let long = format!("https://maj.federation.example/{}.raucb", "a".repeat(MAX_UPDATE_URL));
+        assert_eq!(parse_update_url(&long), Err(E::TooLong));
+        // A space or a quote is escaped by the URL parser: plain characters, the same file.
+        assert_eq!(
+            parse_update_url("https://maj.federation.example/a b\"c.raucb").unwrap().as_str(),
+            "https://maj.federation.example/a%20b%22c.raucb"
+        );
     }
 
     #[test]

@@ -8,15 +8,24 @@
 # the server's certificate must come from a CA of the system's store), boot_deadline_secs (a new slot
 # that has not shown its portal by then is rebooted; default 600), crash_restarts (kiosk restarts
 # without a portal that also count as a failed boot; default 5).
+# The update address has one more, first, source: the référent's, from the Maintenance screen
+# (update_url below).
 # The record, readable by all (the kiosk's Maintenance screen), written by root only:
-#   /var/lib/borne-state/updates/status          last check: when, what, outcome (key=value)
+#   /var/lib/borne-state/updates/status          last check: when, what, outcome, failures in a row,
+#                                                next check, address used (key=value)
 #   /var/lib/borne-state/updates/failed-versions versions that did not reach their portal here
 #   /var/lib/borne-state/updates/events.log      one line per install, refusal, good boot, rollback
 #   /var/lib/borne-state/updates/trial-<slot>    a slot installed and not yet seen good
+# The paths can be moved with BORNE_STATE_PARTITION, BORNE_ETC, BORNE_KIOSK_STATE and BORNE_RUN (the
+# host test of the updater, tests/updater.rs; systemd never sets them).
 
-UPDATES=/var/lib/borne-state/updates
-SETTINGS_LOCAL=/var/lib/borne-state/system/update.conf
-SETTINGS_IMAGE=/etc/borne/update.conf
+STATE_PARTITION=${BORNE_STATE_PARTITION:-/var/lib/borne-state}
+ETC=${BORNE_ETC:-/etc/borne}
+KIOSK_STATE=${BORNE_KIOSK_STATE:-/var/lib/borne}
+RUN=${BORNE_RUN:-/run/borne}
+UPDATES=$STATE_PARTITION/updates
+SETTINGS_LOCAL=$STATE_PARTITION/system/update.conf
+SETTINGS_IMAGE=$ETC/update.conf
 
 setting() { # setting KEY [DEFAULT]
     v=""
@@ -27,6 +36,64 @@ setting() { # setting KEY [DEFAULT]
     done
     printf '%s\n' "${v:-${2:-}}"
 }
+
+# The [updates] url of a TOML file as written (`url = "…"`; the last one), nothing when there is none.
+toml_update_url() { # toml_update_url FILE
+    [ -r "$1" ] || return 0
+    awk '/^[[:space:]]*\[/ { in_updates = ($0 ~ /^[[:space:]]*\[updates\][[:space:]]*(#.*)?$/); next }
+         in_updates && /^[[:space:]]*url[[:space:]]*=/ {
+             v = $0; sub(/^[^=]*=[[:space:]]*/, "", v); sub(/[[:space:]]*(#.*)?$/, "", v)
+             q = substr(v, 1, 1)
+             if ((q == "\"" || q == "\047") && length(v) >= 2 && substr(v, length(v), 1) == q) url = substr(v, 2, length(v) - 2)
+             else url = ""
+         }
+         END { print url }' "$1"
+}
+
+# Whether $1 is an address the updater uses: https, a file NAME.raucb, at most 512 characters of
+# A-Z a-z 0-9 - . _ ~ : / % (no user, query or fragment; no quote, space or character a shell, curl's
+# globbing or RAUC could read as anything but the address). borne_core::updates::parse_update_url is
+# the same rule, with the référent's French message; this is the wall behind it.
+valid_update_url() {
+    case "$1" in https://?*/?*.raucb) ;; *) return 1 ;; esac
+    case "$1" in *[!A-Za-z0-9._~:/%-]*) return 1 ;; esac
+    [ "${#1}" -le 512 ]
+}
+
+# The update address and where it comes from (`URL SOURCE`; nothing when none is set), the first one
+# set of:
+#   admin  the référent's, from the Maintenance screen: [updates] url of the kiosk's settings.toml
+#   setup  borne-setup.toml's (or the federation's, over SSH): url= of the state partition's update.conf
+#   image  url= of the image's update.conf (build.sh), else [updates] url of the image's borne.toml
+# The kiosk's user writes its settings.toml: a value there that is not valid_update_url is skipped
+# (said on stderr, the journal) and the next source is used. Every source is checked the same way by
+# the caller before use.
+update_url() {
+    u=$(toml_update_url "$KIOSK_STATE/settings.toml")
+    if [ -n "$u" ]; then
+        if valid_update_url "$u"; then
+            printf '%s admin\n' "$u"
+            return
+        fi
+        echo "the référent's update address in $KIOSK_STATE/settings.toml is not an https .raucb address: ignored" >&2
+    fi
+    for f in "$SETTINGS_LOCAL" "$SETTINGS_IMAGE"; do
+        [ -r "$f" ] || continue
+        u=$(sed -n 's/^[[:space:]]*url[[:space:]]*=[[:space:]]*//p' "$f" | tail -n 1 | sed 's/[[:space:]]*$//')
+        if [ -n "$u" ]; then
+            [ "$f" = "$SETTINGS_LOCAL" ] && printf '%s setup\n' "$u" || printf '%s image\n' "$u"
+            return
+        fi
+    done
+    u=$(toml_update_url "$ETC/borne.toml")
+    [ -n "$u" ] && printf '%s image\n' "$u"
+    return 0
+}
+
+# A key of the record, as last written.
+status_get() { sed -n "s/^$1=//p" "$UPDATES/status" 2>/dev/null | tail -n 1; }
+
+boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
 
 booted_slot() { sed -n 's/.*rauc\.slot=\([AB]\).*/\1/p' /proc/cmdline; }
 other_slot() { [ "$(booted_slot)" = A ] && echo B || echo A; }
