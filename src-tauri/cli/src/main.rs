@@ -37,6 +37,19 @@ enum Command {
     Hosts,
     /// Print what the portal shows (centre, tiles by theme) as JSON, as the kiosk gives it to its page.
     Portal,
+    /// The centre's communication kit, made from the borne's own settings and portal: an A4 poster
+    /// (the tiles by theme with their pictograms, the opening hours, « Demandez à l'accueil »), an
+    /// A5 flyer and the booklet of "Avant de commencer" sheets, as PDF, in French and one more
+    /// language the borne offers.
+    Kit {
+        /// Folder to write the PDF files into (made if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The language beside French: one the borne offers (ar, en, uk, pt, ro), or `fr` for French
+        /// alone. Default: the first offered language after French.
+        #[arg(long, value_name = "LANG")]
+        lang: Option<String>,
+    },
     /// Say whether the borne may open URL: `allow` or `block`, then the rule or the reason.
     Decide {
         /// The URL to test.
@@ -181,6 +194,7 @@ fn main() -> ExitCode {
         Command::Hosts => hosts(&paths),
         Command::Decide { url } => decide(&paths, &url),
         Command::Portal => portal(&paths),
+        Command::Kit { out, lang } => kit(&paths, &out, lang.as_deref()),
         Command::Stats { from, to, csv } => stats::stats(&paths, from.as_deref(), to.as_deref(), csv),
         Command::Push { dry_run } => stats::push(&paths, dry_run),
         Command::MatomoCheck { matomo, site_id, token_file } => {
@@ -355,4 +369,28 @@ fn portal(paths: &Paths) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn kit(paths: &Paths, out: &std::path::Path, lang: Option<&str>) -> ExitCode {
+    let l = loaded_or_warn(paths);
+    let second = match borne_core::kit::second_language(&l.settings, lang) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}", e.french());
+            return ExitCode::from(2);
+        }
+    };
+    let kit = borne_core::kit::Kit::of_loaded(&l, second.as_deref());
+    let logo = borne_kit::logo_in(&paths.state_dir);
+    for piece in borne_kit::Piece::ALL {
+        match borne_kit::write(&kit, piece, logo.as_deref(), out) {
+            Ok(file) => println!("{} : {}", piece.french(), file.display()),
+            Err(e) => {
+                eprintln!("{} n'a pas pu être écrit : {e}", piece.french());
+                tracing::error!(error = %e, "kit");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }

@@ -5,7 +5,8 @@
 //! - [`config`] and [`catalogue`]: `borne.toml`, the national catalogue and the référent's overrides,
 //!   validated with French messages for people and English causes for logs;
 //! - [`messages`]: the French texts the core writes for people;
-//! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path).
+//! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path);
+//! - [`kit`]: what the centre's poster, flyer and booklet say (drawn by `borne-kit`).
 
 pub mod admin;
 pub mod audit;
@@ -19,6 +20,7 @@ pub mod federation;
 pub mod fsutil;
 pub mod health;
 pub mod host;
+pub mod kit;
 pub mod load;
 pub mod matomo;
 pub mod messages;

@@ -211,6 +211,31 @@ pub fn kept_last_good_fr(count: usize) -> String {
     )
 }
 
+/// A language's name in French ("l'arabe"), for messages.
+pub fn language_fr(code: &str) -> String {
+    match code {
+        "fr" => "le français".into(),
+        "ar" => "l'arabe".into(),
+        "en" => "l'anglais".into(),
+        "uk" => "l'ukrainien".into(),
+        "pt" => "le portugais".into(),
+        "ro" => "le roumain".into(),
+        other => format!("la langue « {other} »"),
+    }
+}
+
+/// `bornectl kit --lang` names a language the borne does not offer.
+pub fn kit_language_not_offered_fr(lang: &str, offered: &[String]) -> String {
+    let others: Vec<String> = offered.iter().filter(|l| *l != "fr").map(|l| format!("« {l} »")).collect();
+    let choice = if others.is_empty() {
+        "La borne ne propose que le français : ajoutez la langue dans « Centre et réglages » de l'espace          référent (ou [languages] offered dans borne.toml), ou faites le kit en français seul (--lang fr)."
+            .to_string()
+    } else {
+        format!("Choisissez une langue proposée : {}, ou « fr » pour le français seul.", others.join(", "))
+    };
+    format!("La borne ne propose pas {} : l'affiche la promettrait. {choice}", language_fr(lang))
+}
+
 /// Why `url` is not the address of the system's updates: what is wrong and what to write instead.
 pub fn update_url_fr(url: &str, why: &crate::updates::UpdateUrlError) -> String {
     use crate::updates::UpdateUrlError as E;
