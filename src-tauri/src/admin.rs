@@ -232,6 +232,7 @@ fn data(kiosk: &Kiosk) -> Result<Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "catalogue": catalogue_report(&kiosk.paths, &l),
         "updates": updates_report(l.settings.updates.reboot_window),
+        "update_url": forms::own_update_url(&kiosk.paths),
     }))
 }
 
@@ -250,7 +251,38 @@ fn updates_report(reboot_window: borne_core::updates::RebootWindow) -> Value {
         "reboot_window": reboot_window.to_string(),
         "last_refusal": u.last_refusal.map(|r| json!({"when": r.when, "version": r.version, "why": r.why.code()})),
         "last_rollback": u.last_rollback.map(|r| json!({"when": r.when, "failed": r.failed, "back_to": r.back_to})),
+        "failures": u.failures,
+        "next_check": u.next_check,
+        "url": u.url,
+        "url_from": u.url_from.map(borne_core::updates::UrlSource::code),
     })
+}
+
+/// Saves the référent's update address (Maintenance screen; empty: the setup's or the image's is used
+/// again). Checked in the core; a bad one writes nothing and comes back in French, the cause logged.
+/// The image's updater reads it from the référent's `settings.toml` at its next check.
+#[tauri::command]
+pub async fn admin_save_update_url(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    url: String,
+    summary: String,
+) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    save_and_apply(&app, move |kiosk| {
+        let saved = forms::save_update_url(&kiosk.paths, &url, &summary);
+        match &saved {
+            Ok(_) => tracing::info!(url = url.trim(), "update address saved by the référent"),
+            Err(problems) => {
+                for p in problems {
+                    tracing::warn!(problem = %p, "update address refused; the one in force is kept");
+                }
+            }
+        }
+        saved
+    })
+    .await
 }
 
 /// « Mettre à jour maintenant »: the updater looks for an update now, in the background (off the

@@ -254,6 +254,7 @@ pub fn run() {
             admin::admin_set_logo,
             admin::admin_power,
             admin::admin_update_now,
+            admin::admin_save_update_url,
             commands::network_offline,
             commands::print_prepare,
             commands::print_submit,

@@ -28,6 +28,7 @@ import {
   screenGrab,
   ARTIFACTS,
   CONFIG_DIR,
+  REPO,
   INSTITUTION,
   waitPortal as waitPortalOf,
   isVisible,
@@ -52,6 +53,7 @@ const ADMIN_COMMANDS = [
   ['admin_save_matomo', { url: 'https://evil.test/', siteId: 1, token: 'x' }], ['admin_test_matomo', {}],
   ['admin_logs', {}], ['admin_logos', {}], ['admin_set_logo', { path: '/etc/passwd' }], ['admin_power', { action: 'poweroff' }],
   ['admin_update_now', {}],
+  ['admin_save_update_url', { url: 'https://evil.test/borne.raucb', summary: 'x' }],
   ['admin_open', {}],
 ];
 
@@ -425,6 +427,74 @@ test('restoring the previous version takes the tile away again, at once', async 
   await sleep(1500);
   assert.notEqual(new URL(await wd.getUrl()).hostname, 'www.mairie.test', 'the host is refused again');
   await endSessionWithButton(wd);
+});
+
+// After the restore test: its saves would push the version that test restores out of the 10 kept.
+test('Maintenance: the update address, a bad one refused in French with the saved one kept, a good one where the updater reads it', async () => {
+  const record = process.env.BORNE_UPDATER_RECORD;
+  const settings = path.join(stateDir, 'settings.toml');
+  // The updater's record after two failed checks, on the setup's address.
+  fs.writeFileSync(record, 'running=2026.12.01\nslot=A\nlast_check=2026-12-07T02:14:09+01:00\n'
+    + 'outcome=error: web page instead of a bundle (Content-Type text/html): a captive portal (a Wi-Fi to accept) or a wrong address\n'
+    + 'failures=2\nnext_check=2026-12-07T02:31:40+01:00\nlast_check_boot=x\n'
+    + 'url=https://maj.federation.example/borne/borne.raucb\nurl_from=setup\n');
+  await enterAdmin();
+  await tab('maintenance');
+  const status = await text('#updates-status');
+  assert.match(status, /le réseau a répondu par une page web au lieu de la mise à jour/);
+  assert.match(status, /Adresse utilisée : https:\/\/maj\.federation\.example\/borne\/borne\.raucb \(donnée par le fichier d'installation\)/);
+  assert.match(status, /Recherches échouées d'affilée : 2\. Prochain essai vers 2026-12-07 02:31/);
+  assert.equal(await wd.executeScript('return document.getElementById("u-url").value;'), '', 'no address of the référent yet');
+  const save = async (value) => {
+    await wd.executeScript('document.getElementById("update-url-message").textContent = ""; return 1;');
+    await type('#u-url', value);
+    await wd.click({ css: '#update-url-form button[type="submit"]' });
+    await waitFor(async () => (await text('#update-url-message')) !== '', 10000, { message: `the answer to ${value}` });
+  };
+  // A good one: saved in the kiosk's settings.toml, [updates] url.
+  const first = 'https://maj.centre-lilas.example/borne/borne.raucb';
+  await save(first);
+  assert.match(await text('#update-url-message'), /Adresse enregistrée/);
+  assert.equal(await text('#update-url-problems'), '');
+  const saved = fs.readFileSync(settings, 'utf8');
+  assert.match(saved, /\[updates\]\nurl = "https:\/\/maj\.centre-lilas\.example\/borne\/borne\.raucb"\n/);
+  // Bad ones: the French reason, nothing written, the saved one kept.
+  for (const [bad, why] of [
+    ['http://maj.centre-lilas.example/borne/borne.raucb', /doit commencer par « https:\/\/ »/],
+    ['https://maj.centre-lilas.example/borne/', /doit finir par le nom d'un fichier « \.raucb »/],
+    ['https://maj.centre-lilas.example/$(reboot).raucb', /contient un caractère qui n'est pas accepté \(« \$ »\)/],
+  ]) {
+    await save(bad);
+    assert.equal(await text('#update-url-message'), "Rien n'a été enregistré : corrigez les erreurs indiquées.", bad);
+    assert.match(await text('#update-url-problems'), why, bad);
+    assert.equal(fs.readFileSync(settings, 'utf8'), saved, `${bad}: the file is unchanged`);
+  }
+  await wd.click({ css: '#updates-refresh' });
+  await waitFor(async () => (await wd.executeScript('return document.getElementById("u-url").value;')) === first, 5000,
+    { message: 'the saved address shown again' });
+  // Another good one, and the image's updater (update-lib.sh, as root runs it) takes it, the référent's first.
+  const second = 'https://maj.federation.example/centre-lilas/borne.raucb';
+  await save(second);
+  assert.match(await text('#update-url-message'), /Adresse enregistrée/);
+  const lib = path.join(REPO, 'kiosk-image/mkosi.extra/usr/libexec/borne/update-lib.sh');
+  const empty = fs.mkdtempSync(path.join(path.dirname(record), 'updater-'));
+  fs.writeFileSync(path.join(empty, 'update.conf'), 'url=https://image.example/borne.raucb\n');
+  const { stdout } = await execFileP('sh', ['-c', `. '${lib}' && update_url`], {
+    env: { ...process.env, BORNE_KIOSK_STATE: stateDir, BORNE_STATE_PARTITION: empty, BORNE_ETC: empty },
+  });
+  assert.equal(stdout, `${second} admin\n`, 'what the updater reads');
+  // Emptied: the référent's address is taken out, the updater goes back to the next one (the image's here).
+  await save('');
+  assert.match(await text('#update-url-message'), /Adresse retirée/);
+  assert.doesNotMatch(fs.readFileSync(settings, 'utf8'), /\[updates\]/);
+  const after = await execFileP('sh', ['-c', `. '${lib}' && update_url`], {
+    env: { ...process.env, BORNE_KIOSK_STATE: stateDir, BORNE_STATE_PARTITION: empty, BORNE_ETC: empty },
+  });
+  assert.equal(after.stdout, 'https://image.example/borne.raucb image\n');
+  fs.rmSync(empty, { recursive: true, force: true });
+  fs.writeFileSync(record, 'running=2026.12.01\nslot=A\nlast_check=2026-12-06T02:14:09+01:00\noutcome=installed\n'
+    + 'pending=2027.01.15 slot B\n');
+  await leave();
 });
 
 test('with the keyboard: the PIN typed, then a screen chosen with Tab and Enter', async () => {

@@ -146,6 +146,8 @@
     ul.textContent = '';
     const line = function (key, params) { ul.appendChild(el('li', null, I18n.t(key, params))); };
     $('update-now').hidden = !u;
+    $('update-url-form').hidden = !u;
+    if (document.activeElement !== $('u-url')) $('u-url').value = data.update_url || '';
     if (!u) { line('admin.updates.none'); return; }
     if (u.running) line('admin.updates.running', { version: u.running, slot: u.slot || '?' });
     else line('admin.updates.running_unknown');
@@ -163,6 +165,29 @@
       line('admin.updates.no_refusal');
     }
     if (u.last_rollback) line('admin.updates.rollback', u.last_rollback);
+    // Where the address in use comes from, and when the borne looks again (after failed checks: sooner
+    // at first, then less often; the updater's record, local time of the borne).
+    if (u.url) line('admin.updates.url.in_use', { url: u.url, from: I18n.t('admin.updates.from.' + (u.url_from || 'image')) });
+    if (u.failures > 0 && u.next_check) line('admin.updates.failures', { count: u.failures, when: u.next_check });
+    else if (u.next_check) line('admin.updates.next_check', { when: u.next_check });
+  }
+
+  // The référent's update address: checked by the core (French problems back, nothing written on a bad
+  // one), then read by the updater at its next check.
+  function submitUpdateUrl(ev) {
+    ev.preventDefault();
+    $('update-url-message').textContent = '';
+    const url = $('u-url').value.trim();
+    Shell.invoke('admin_save_update_url', { url: url, summary: I18n.t('admin.summary.update_url') }).then(function (r) {
+      problems($('update-url-problems'), r.ok ? [] : r.problems);
+      if (!r.ok) { $('update-url-message').textContent = I18n.t('admin.not_saved'); return; }
+      Shell.invoke('admin_data').then(function (d) {
+        data = d;
+        renderAll();
+        $('u-url').value = d.update_url || '';
+        $('update-url-message').textContent = I18n.t(url ? 'admin.updates.url.saved' : 'admin.updates.url.cleared');
+      });
+    }, function (e) { say('admin.error.' + errorCode(e)); });
   }
 
   function updateNow() {
@@ -813,6 +838,7 @@
       document.querySelectorAll('.power').forEach(function (b) { b.addEventListener('click', power); });
       $('update-now').addEventListener('click', updateNow);
       $('updates-refresh').addEventListener('click', refreshUpdates);
+      $('update-url-form').addEventListener('submit', submitUpdateUrl);
       return Shell.invoke('admin_status');
     }).then(function (status) {
       if (status.unlocked) return open();

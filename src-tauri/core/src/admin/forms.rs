@@ -307,6 +307,60 @@ impl PortalForm {
     }
 }
 
+/// The first line of the référent's `settings.toml`.
+const SETTINGS_HEADER: &str = "# The référent's settings, written by the admin screens, over borne.toml.\n";
+
+/// The référent's own update address (the Maintenance screen): `[updates] url` of `settings.toml`,
+/// empty when there is none (the image's updater then takes the setup's, or the image's).
+pub fn own_update_url(paths: &Paths) -> String {
+    std::fs::read_to_string(paths.settings_overrides())
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| t.get("updates")?.get("url")?.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// `current` (the référent's `settings.toml`) with `[updates] url` set to `url`, or taken out when
+/// `None`; every other key kept. `None` when `current` is not TOML.
+pub fn with_update_url(current: &str, url: Option<&url::Url>) -> Option<String> {
+    let mut t: toml::Table = current.parse().ok()?;
+    let updates = t.entry("updates").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let toml::Value::Table(u) = updates else { return None };
+    match url {
+        Some(url) => {
+            u.insert("url".into(), url.as_str().into());
+        }
+        None => {
+            u.remove("url");
+        }
+    }
+    if u.is_empty() {
+        t.remove("updates");
+    }
+    Some(format!("{SETTINGS_HEADER}{}", toml::to_string(&t).ok()?))
+}
+
+/// Saves the référent's update address from the Maintenance screen: checked by
+/// [`crate::updates::parse_update_url`] (empty: the référent's address is taken out), then written as
+/// `[updates] url` of `settings.toml` through [`history::save`] (the whole configuration checked, a
+/// version kept). A bad address writes nothing: the one in force stays, and the problem comes back
+/// (French with [`problems_fr`], English with its `Display`).
+pub fn save_update_url(paths: &Paths, text: &str, summary: &str) -> Result<history::Version, Vec<Diagnostic>> {
+    let file = paths.settings_overrides();
+    let at = |problem| vec![Diagnostic { file: file.clone(), line: 0, column: 0, problem }];
+    let url = if text.trim().is_empty() {
+        None
+    } else {
+        let u = crate::updates::parse_update_url(text)
+            .map_err(|why| at(crate::diag::Problem::BadUpdateUrl { url: text.trim().to_string(), why }))?;
+        Some(u)
+    };
+    let current = std::fs::read_to_string(&file).unwrap_or_default();
+    let new = with_update_url(&current, url.as_ref())
+        .ok_or_else(|| at(crate::diag::Problem::Syntax("the référent's settings.toml is not TOML".into())))?;
+    history::save(paths, Editable::Settings, &new, summary)
+}
+
 impl SettingsForm {
     /// The form of the settings in force.
     pub fn from_settings(s: &Settings) -> SettingsForm {
@@ -326,21 +380,23 @@ impl SettingsForm {
     }
 
     /// The `settings.toml` text to save over `current` (the file as it is): the form's settings, and
-    /// the federation's public keys kept as they are (setup gives them; no screen edits them).
+    /// what this form does not edit kept as it is: the federation's public keys (setup gives them) and
+    /// `[updates]` (the Maintenance screen's update address, the reboot window).
     pub fn to_toml_over(&self, current: &str) -> String {
-        let keys = current
-            .parse::<toml::Table>()
-            .ok()
-            .and_then(|t| t.get("catalogue").and_then(|c| c.get("public_keys")).cloned());
-        let Some(keys) = keys else { return self.to_toml() };
+        let current = current.parse::<toml::Table>().ok();
+        let keys = current.as_ref().and_then(|t| t.get("catalogue").and_then(|c| c.get("public_keys")).cloned());
+        let updates = current.as_ref().and_then(|t| t.get("updates")).cloned();
+        if keys.is_none() && updates.is_none() {
+            return self.to_toml();
+        }
         let mut t: toml::Table = self.to_toml().parse().unwrap_or_default();
-        if let Some(toml::Value::Table(c)) = t.get_mut("catalogue") {
+        if let (Some(keys), Some(toml::Value::Table(c))) = (keys, t.get_mut("catalogue")) {
             c.insert("public_keys".into(), keys);
         }
-        format!(
-            "# The référent's settings, written by the admin screens, over borne.toml.\n{}",
-            toml::to_string(&t).unwrap_or_default()
-        )
+        if let Some(u) = updates {
+            t.insert("updates".into(), u);
+        }
+        format!("{SETTINGS_HEADER}{}", toml::to_string(&t).unwrap_or_default())
     }
 
     /// [`SettingsForm::to_toml_over`] the référent's `settings.toml` as it is.
@@ -398,10 +454,7 @@ impl SettingsForm {
         let mut catalogue = toml::Table::new();
         catalogue.insert("channel_url".into(), self.catalogue_url.trim().into());
         t.insert("catalogue".into(), catalogue.into());
-        format!(
-            "# The référent's settings, written by the admin screens, over borne.toml.\n{}",
-            toml::to_string(&t).unwrap_or_default()
-        )
+        format!("{SETTINGS_HEADER}{}", toml::to_string(&t).unwrap_or_default())
     }
 }
 
@@ -529,6 +582,47 @@ mod tests {
         assert_eq!(SettingsForm::from_settings(&s), f);
         f.catalogue_url = "http://catalogue.example/".into();
         assert!(check_settings(&paths, &f).iter().any(|m| m.contains("https://")), "{:?}", check_settings(&paths, &f));
+    }
+
+    #[test]
+    fn the_referents_update_address_is_checked_saved_kept_and_taken_out() {
+        let (_d, paths) = setup();
+        std::fs::create_dir_all(&paths.state_dir).unwrap();
+        let mut f = SettingsForm::from_settings(&load(&paths).settings);
+        f.centre_name = "Centre social des Tilleuls".into();
+        history::save(&paths, Editable::Settings, &f.to_toml(), "centre").unwrap();
+        assert_eq!(own_update_url(&paths), "");
+        let good = "https://maj.federation.example/borne/borne.raucb";
+        save_update_url(&paths, &format!(" {good} "), "adresse").unwrap();
+        assert_eq!(own_update_url(&paths), good);
+        let s = load(&paths).settings;
+        assert_eq!(s.updates.url.as_ref().map(url::Url::as_str), Some(good));
+        assert_eq!(s.centre.name, "Centre social des Tilleuls", "the other settings are kept");
+        let text = std::fs::read_to_string(paths.settings_overrides()).unwrap();
+        assert!(text.contains(&format!("[updates]\nurl = \"{good}\"\n")), "what update-lib.sh reads: {text}");
+        // A bad address: nothing written, the good one stays, French for the référent, English for the log.
+        for (bad, french) in [
+            ("http://maj.federation.example/borne/borne.raucb", "https://"),
+            ("https://maj.federation.example/borne/", ".raucb"),
+            ("https://maj.federation.example/$(reboot).raucb", "caractère"),
+        ] {
+            let e = save_update_url(&paths, bad, "adresse").unwrap_err();
+            let fr = problems_fr(&e);
+            assert_eq!(fr.len(), 1, "{bad}: {fr:?}");
+            assert!(fr[0].contains(french) && fr[0].starts_with(char::is_uppercase), "{bad}: {fr:?}");
+            assert!(e[0].to_string().contains("not an update address"), "{}", e[0]);
+            assert_eq!(std::fs::read_to_string(paths.settings_overrides()).unwrap(), text, "{bad}");
+        }
+        // The settings screen's own save keeps it.
+        let f = SettingsForm::from_settings(&load(&paths).settings);
+        history::save(&paths, Editable::Settings, &f.settings_toml(&paths), "réglages").unwrap();
+        assert_eq!(own_update_url(&paths), good);
+        // Emptied: taken out, the rest kept.
+        save_update_url(&paths, "  ", "adresse").unwrap();
+        assert_eq!(own_update_url(&paths), "");
+        let s = load(&paths).settings;
+        assert_eq!((s.updates.url, s.centre.name.as_str()), (None, "Centre social des Tilleuls"));
+        assert!(!std::fs::read_to_string(paths.settings_overrides()).unwrap().contains("[updates]"));
     }
 
     #[test]
