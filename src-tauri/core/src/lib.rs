@@ -6,6 +6,7 @@
 //!   validated with French messages for people and English causes for logs;
 //! - [`messages`]: the French texts the core writes for people;
 //! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path);
+//! - [`speech`]: « Écouter »: the voice for each language, the text spoken, espeak-ng's command line;
 //! - [`kit`]: what the centre's poster, flyer and booklet say (drawn by `borne-kit`).
 
 pub mod admin;
@@ -31,5 +32,6 @@ pub mod proxy;
 pub mod push;
 pub mod session;
 pub mod setup;
+pub mod speech;
 pub mod stats;
 pub mod updates;
