@@ -367,3 +367,26 @@ fn an_address_the_updater_does_not_trust_is_skipped_for_the_next_source() {
     assert!(o.status.success(), "{}", said(&o));
     assert_eq!((b.get("outcome").as_str(), b.get("failures").as_str()), ("no update address set", "0"));
 }
+
+#[test]
+fn one_check_at_a_time_the_timers_leaves_and_one_asked_for_now_waits() {
+    let b = Borne::new();
+    let server = Server::start(b.dir.path());
+    std::fs::write(b.path("etc/update.conf"), format!("url={}\n", server.url("borne.raucb"))).unwrap();
+    // Another check holds the lock for 3 seconds.
+    let mut holder = Command::new("flock").arg(b.path("state/updates/lock")).args(["sleep", "3"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let t = std::time::Instant::now();
+    let o = b.update(&["--if-due"]);
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("another update check is running"),
+        "{}",
+        said(&o)
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "the timer's check left at once");
+    assert_eq!(server.requests(), 0);
+    let o = b.update(&[]);
+    assert!(t.elapsed() >= Duration::from_millis(2500), "the check asked for now waited: {:?} {}", t.elapsed(), said(&o));
+    assert_eq!(server.requests(), 1, "then checked: {}", said(&o));
+    holder.wait().unwrap();
+}
