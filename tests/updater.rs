@@ -386,7 +386,12 @@ fn one_check_at_a_time_the_timers_leaves_and_one_asked_for_now_waits() {
     assert!(t.elapsed() < Duration::from_secs(2), "the timer's check left at once");
     assert_eq!(server.requests(), 0);
     let o = b.update(&[]);
-    assert!(t.elapsed() >= Duration::from_millis(2500), "the check asked for now waited: {:?} {}", t.elapsed(), said(&o));
+    assert!(
+        t.elapsed() >= Duration::from_millis(2500),
+        "the check asked for now waited: {:?} {}",
+        t.elapsed(),
+        said(&o)
+    );
     assert_eq!(server.requests(), 1, "then checked: {}", said(&o));
     holder.wait().unwrap();
 }
