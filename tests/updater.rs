@@ -369,12 +369,17 @@ fn an_address_the_updater_does_not_trust_is_skipped_for_the_next_source() {
 }
 
 #[test]
-fn one_check_at_a_time_the_timers_leaves_and_one_asked_for_now_waits() {
+fn one_check_at_a_time_the_timers_leaves_and_one_asked_for_now_joins_the_running_one() {
     let b = Borne::new();
     let server = Server::start(b.dir.path());
     std::fs::write(b.path("etc/update.conf"), format!("url={}\n", server.url("borne.raucb"))).unwrap();
-    // Another check holds the lock for 3 seconds.
-    let mut holder = Command::new("flock").arg(b.path("state/updates/lock")).args(["sleep", "3"]).spawn().unwrap();
+    // Another check holds the lock for 3 seconds, then records its outcome.
+    let status = b.path("state/updates/status");
+    let mut holder = Command::new("flock")
+        .arg(b.path("state/updates/lock"))
+        .args(["sh", "-c", &format!("sleep 3; printf 'outcome=installed\\nfailures=0\\n' > '{}'", status.display())])
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let t = std::time::Instant::now();
     let o = b.update(&["--if-due"]);
@@ -384,7 +389,6 @@ fn one_check_at_a_time_the_timers_leaves_and_one_asked_for_now_waits() {
         said(&o)
     );
     assert!(t.elapsed() < Duration::from_secs(2), "the timer's check left at once");
-    assert_eq!(server.requests(), 0);
     let o = b.update(&[]);
     assert!(
         t.elapsed() >= Duration::from_millis(2500),
@@ -392,6 +396,24 @@ fn one_check_at_a_time_the_timers_leaves_and_one_asked_for_now_waits() {
         t.elapsed(),
         said(&o)
     );
-    assert_eq!(server.requests(), 1, "then checked: {}", said(&o));
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("it ended: installed"), "{}", said(&o));
+    assert_eq!(server.requests(), 0, "the running check's outcome is the answer: {}", said(&o));
     holder.wait().unwrap();
+    // A joined check that failed fails too.
+    let mut holder = Command::new("flock")
+        .arg(b.path("state/updates/lock"))
+        .args([
+            "sh",
+            "-c",
+            &format!("sleep 1; printf 'outcome=error: curl: (6) x\\nfailures=2\\n' > '{}'", status.display()),
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let o = b.update(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", said(&o));
+    holder.wait().unwrap();
+    // Alone, it checks.
+    b.update(&[]);
+    assert_eq!(server.requests(), 1);
 }
