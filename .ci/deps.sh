@@ -4,7 +4,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config libwebkit2gtk-4.1-dev libssl-dev curl ca-certificates file)
-RUN_PKGS=(xvfb xauth openbox x11-utils xdotool imagemagick)
+RUN_PKGS=(xvfb xauth openbox x11-utils xdotool imagemagick fonts-noto-core librsvg2-common)
 TEST_PKGS=(webkit2gtk-driver poppler-utils openssl nodejs xclip cups cups-client cups-pdf)
 
 need_pkgs() {

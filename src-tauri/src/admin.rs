@@ -634,6 +634,49 @@ pub async fn admin_set_logo(webview: Webview, app: AppHandle, kiosk: State<'_, K
     })
 }
 
+/// « Imprimer l'affiche », « Imprimer le dépliant », « Imprimer le livret des fiches »: the piece of
+/// the communication kit, made from the portal in force in French and `lang` (an offered language,
+/// or `fr` for French alone) as `bornectl kit` makes it, printed once on the borne's printer. The
+/// référent's prints are not a person's: no session quota. A printer that is not ready gives its
+/// code (`printer`, `no-printer`) and the page says so in French.
+#[tauri::command]
+pub async fn admin_print_kit(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    piece: String,
+    lang: String,
+) -> Result<Value> {
+    unlocked(&webview, &kiosk)?;
+    let piece = borne_kit::Piece::from_name(&piece).ok_or(err("bad-action"))?;
+    off_main(&app, move |kiosk| {
+        let (kit, printer) = {
+            let l = kiosk.loaded.read().map_err(|_| err("internal"))?;
+            let second = borne_core::kit::second_language(&l.settings, Some(&lang)).map_err(|e| err(e.code()))?;
+            (borne_core::kit::Kit::of_loaded(&l, second.as_deref()), l.settings.printing.printer.clone())
+        };
+        let printer = printer.ok_or(err(borne_core::print::Refusal::NoPrinter.code()))?;
+        let logo = borne_kit::logo_in(&kiosk.paths.state_dir);
+        let file = borne_kit::write(&kit, piece, logo.as_deref(), &kiosk.paths.state_dir.join("kit")).map_err(|e| {
+            tracing::error!(error = %e, "the kit could not be made");
+            err("internal")
+        })?;
+        let pages = borne_core::print::pdf_file_page_count(&file).map_err(|e| {
+            tracing::error!(error = %e, "the kit's PDF cannot be counted");
+            err("internal")
+        })?;
+        let plan = borne_core::print::Plan { copies: 1, first: 1, last: pages };
+        let cups = borne_core::print::cups::Clients::default();
+        let job = cups.submit(&printer, &file, &plan).map_err(|e| {
+            tracing::warn!(reason = %e, "the kit was not printed");
+            err(e.code())
+        })?;
+        tracing::info!(pages, %job, "kit printed");
+        Ok(json!({"ok": true, "pages": pages}))
+    })
+    .await?
+}
+
 /// Restart the kiosk, reboot or shut down the PC.
 #[tauri::command]
 pub async fn admin_power(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, action: String) -> Result<Value> {

@@ -252,6 +252,7 @@ pub fn run() {
             admin::admin_logs,
             admin::admin_logos,
             admin::admin_set_logo,
+            admin::admin_print_kit,
             admin::admin_power,
             admin::admin_update_now,
             admin::admin_save_update_url,

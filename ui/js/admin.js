@@ -451,6 +451,7 @@
     $('s-printer').value = s.printer;
     $('s-quota').value = s.page_quota;
     $('s-catalogue').value = s.catalogue_url || '';
+    renderKit();
     const box = $('s-languages');
     box.textContent = '';
     (data.languages || []).forEach(function (code) {
@@ -489,6 +490,35 @@
     Shell.invoke('admin_save_settings', { form: settingsFromForm(), summary: I18n.t('admin.summary.settings') }).then(function (r) {
       problems($('settings-problems'), r.ok ? [] : r.problems);
       if (r.ok) reload('admin.saved'); else say('admin.not_saved');
+    });
+  }
+
+  // The communication kit: the second language is one the borne offers (the saved settings'), the
+  // first after French unless the référent chooses; « Français seulement » prints French alone.
+  function renderKit() {
+    const select = $('kit-lang');
+    const chosen = select.value;
+    select.textContent = '';
+    const offered = (data.settings.languages || []).filter(function (c) { return c !== 'fr'; });
+    offered.concat(['fr']).forEach(function (code) {
+      const o = el('option', null, code === 'fr' ? I18n.t('admin.kit.french_only') : (I18n.has('language.' + code) ? I18n.t('language.' + code) : code));
+      o.value = code;
+      select.appendChild(o);
+    });
+    if (chosen && offered.concat(['fr']).indexOf(chosen) >= 0) select.value = chosen;
+  }
+
+  function printKit(ev) {
+    const piece = ev.currentTarget.dataset.piece;
+    const buttons = document.querySelectorAll('.kit-print');
+    buttons.forEach(function (b) { b.disabled = true; });
+    $('kit-message').textContent = I18n.t('admin.kit.working');
+    Shell.invoke('admin_print_kit', { piece: piece, lang: $('kit-lang').value }).then(function (r) {
+      $('kit-message').textContent = I18n.t('admin.kit.done', { pages: r.pages });
+    }, function (e) {
+      $('kit-message').textContent = I18n.t('admin.error.' + errorCode(e));
+    }).then(function () {
+      buttons.forEach(function (b) { b.disabled = false; });
     });
   }
 
@@ -828,6 +858,7 @@
       $('sheet-form').addEventListener('submit', submitSheet);
       $('sheet-cancel').addEventListener('click', resetSheetForm);
       $('logo-find').addEventListener('click', findLogos);
+      document.querySelectorAll('.kit-print').forEach(function (b) { b.addEventListener('click', printKit); });
       document.querySelectorAll('.period').forEach(function (b) {
         b.addEventListener('click', function () { days = Number(b.dataset.days); loadStats(); });
       });

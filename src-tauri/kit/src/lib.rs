@@ -187,11 +187,13 @@ struct Picture {
     height: f64,
 }
 
-/// A pixbuf as a cairo image (cairo wants premultiplied native-endian ARGB).
+/// A pixbuf as an opaque cairo image, laid on white: the kit's pictures always sit on white paper,
+/// and a PDF without transparency goes through CUPS's filters (PDF to PostScript and back) with its
+/// text kept as text, where a soft mask makes them rasterise the whole page.
 fn picture_of(pixbuf: &gdk_pixbuf::Pixbuf) -> Option<Picture> {
     let pixbuf = if pixbuf.has_alpha() { pixbuf.clone() } else { pixbuf.add_alpha(false, 0, 0, 0).ok()? };
     let (w, h) = (pixbuf.width(), pixbuf.height());
-    let mut surface = cairo::ImageSurface::create(cairo::Format::ARgb32, w, h).ok()?;
+    let mut surface = cairo::ImageSurface::create(cairo::Format::Rgb24, w, h).ok()?;
     let stride = usize::try_from(surface.stride()).ok()?;
     let src_stride = usize::try_from(pixbuf.rowstride()).ok()?;
     let bytes = pixbuf.read_pixel_bytes();
@@ -200,12 +202,14 @@ fn picture_of(pixbuf: &gdk_pixbuf::Pixbuf) -> Option<Picture> {
         for y in 0..usize::try_from(h).ok()? {
             for x in 0..usize::try_from(w).ok()? {
                 let s = y * src_stride + x * 4;
-                let (r, g, b, a) = (bytes[s], bytes[s + 1], bytes[s + 2], bytes[s + 3]);
-                let pre = |c: u8| ((u16::from(c) * u16::from(a) + 127) / 255) as u8;
-                let argb =
-                    (u32::from(a) << 24) | (u32::from(pre(r)) << 16) | (u32::from(pre(g)) << 8) | u32::from(pre(b));
+                let (r, g, b, a) = (bytes[s], bytes[s + 1], bytes[s + 2], u16::from(bytes[s + 3]));
+                let on_white = |c: u8| ((u16::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
+                let rgb = 0xff00_0000
+                    | (u32::from(on_white(r)) << 16)
+                    | (u32::from(on_white(g)) << 8)
+                    | u32::from(on_white(b));
                 let d = y * stride + x * 4;
-                data[d..d + 4].copy_from_slice(&argb.to_ne_bytes());
+                data[d..d + 4].copy_from_slice(&rgb.to_ne_bytes());
             }
         }
     }
@@ -656,7 +660,11 @@ mod tests {
         assert_eq!((p.width, p.height), (80.0, 80.0));
         let mut s = p.surface;
         let data = s.data().unwrap();
-        let inked = data.chunks(4).filter(|px| px.iter().any(|b| *b != 0)).count();
+        // Laid on white: ink is any pixel that is not white.
+        let inked = data
+            .chunks(4)
+            .filter(|px| u32::from_ne_bytes([px[0], px[1], px[2], px[3]]) & 0xff_ffff != 0xff_ffff)
+            .count();
         assert!(inked > 200, "{inked} pixels with ink");
     }
 
