@@ -4,8 +4,8 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config libwebkit2gtk-4.1-dev libssl-dev curl ca-certificates file)
-RUN_PKGS=(xvfb xauth openbox x11-utils xdotool imagemagick fonts-noto-core librsvg2-common)
-TEST_PKGS=(webkit2gtk-driver poppler-utils openssl nodejs xclip cups cups-client cups-pdf)
+RUN_PKGS=(xvfb xauth openbox x11-utils xdotool imagemagick espeak-ng fonts-noto-core librsvg2-common)
+TEST_PKGS=(webkit2gtk-driver poppler-utils openssl nodejs xclip cups cups-client cups-pdf sox)
 
 need_pkgs() {
   local missing=()

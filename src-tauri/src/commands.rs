@@ -478,3 +478,106 @@ pub async fn upload_choose(webview: Webview, app: AppHandle, id: Option<String>)
     crate::documents::answer_chooser(&app, file);
     Ok(())
 }
+
+/// The voice's state for the toolbar: the session's volume (1 to `max`, `default` at each new
+/// session).
+#[derive(Debug, Serialize)]
+pub struct SpeechState {
+    /// The volume step now.
+    pub volume: u8,
+    /// The loudest step.
+    pub max: u8,
+    /// The step each session starts at.
+    pub default: u8,
+}
+
+fn speech_state_of(kiosk: &Kiosk) -> SpeechState {
+    use borne_core::speech::Volume;
+    SpeechState { volume: kiosk.speech.volume().level(), max: Volume::MAX, default: Volume::DEFAULT.level() }
+}
+
+/// The voice's volume (the toolbar shows it).
+#[tauri::command]
+pub fn speech_state(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<SpeechState> {
+    caller_is(&webview, &[TOOLBAR])?;
+    Ok(speech_state_of(&kiosk))
+}
+
+/// « Moins fort » / « Plus fort »: one step (`delta` -1 or 1); the next utterance uses it.
+#[tauri::command]
+pub fn speech_volume(webview: Webview, kiosk: State<'_, Kiosk>, delta: i8) -> Result<SpeechState> {
+    caller_is(&webview, &[TOOLBAR])?;
+    kiosk.touch();
+    kiosk.speech.step_volume(delta.signum());
+    Ok(speech_state_of(&kiosk))
+}
+
+/// Stops the voice.
+#[tauri::command]
+pub fn speech_stop(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<()> {
+    caller_is(&webview, &[TOOLBAR])?;
+    kiosk.touch();
+    kiosk.speech.stop();
+    Ok(())
+}
+
+/// « Écouter » in one of the toolbar's dialogs (or the countdown): its text, read in the language
+/// the person chose.
+#[tauri::command]
+pub fn speech_say(webview: Webview, kiosk: State<'_, Kiosk>, text: String) -> Result<()> {
+    use borne_core::speech::{voice_or, Utterance, MAX_PAGE_CHARS};
+    caller_is(&webview, &[TOOLBAR])?;
+    let lang = kiosk.language.lock().map(|l| l.clone()).unwrap_or_default();
+    let u = Utterance::new(&text, MAX_PAGE_CHARS, voice_or(None, &lang), kiosk.speech.volume())
+        .map_err(|e| CommandError { code: e.code() })?;
+    if !kiosk.speech.say(u) {
+        return Err(CommandError { code: "no-voice" });
+    }
+    Ok(())
+}
+
+/// « Écouter » (`what` = `page`: the kiosk page shown, or its open help sheet) and « Lire la
+/// sélection » (`selection`: the text the person selected, on any page). The text is read from the
+/// content view by the shell, never sent by a page.
+#[tauri::command]
+pub async fn speech_read(webview: Webview, app: AppHandle, what: String) -> Result<()> {
+    use crate::speech::Source;
+    use borne_core::speech::{voice_or, Utterance, MAX_PAGE_CHARS, MAX_SELECTION_CHARS};
+    caller_is(&webview, &[TOOLBAR])?;
+    let source = match what.as_str() {
+        "page" => Source::Page,
+        "selection" => Source::Selection,
+        _ => return Err(CommandError { code: "unknown-source" }),
+    };
+    let kiosk_page =
+        app.get_webview(CONTENT).and_then(|c| c.url().ok()).is_some_and(|u| crate::navigation::is_content_page(&u));
+    if source == Source::Page && !kiosk_page {
+        // A site's page is not read whole (menus, cookie banners…): the person selects what to hear.
+        return Err(CommandError { code: "site-page" });
+    }
+    app.state::<Kiosk>().touch();
+    let (tx, rx) = std::sync::mpsc::channel();
+    crate::speech::read_content(&app, source, move |r| {
+        let _ = tx.send(r);
+    });
+    let got = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(crate::speech::READ_WAIT))
+        .await
+        .map_err(|_| CommandError { code: "internal" })?
+        .ok()
+        .flatten()
+        .ok_or(CommandError { code: "unreadable" })?;
+    let kiosk = app.state::<Kiosk>();
+    // A site's text in no marked language is taken for French (the institutions' sites are); the
+    // kiosk's pages are marked in the person's language.
+    let fallback = if kiosk_page { kiosk.language.lock().map(|l| l.clone()).unwrap_or_default() } else { "fr".into() };
+    let (max, nothing) = match source {
+        Source::Page => (MAX_PAGE_CHARS, "nothing"),
+        Source::Selection => (MAX_SELECTION_CHARS, "no-selection"),
+    };
+    let u = Utterance::new(&got.text, max, voice_or(Some(&got.lang), &fallback), kiosk.speech.volume())
+        .map_err(|_| CommandError { code: nothing })?;
+    if !kiosk.speech.say(u) {
+        return Err(CommandError { code: "no-voice" });
+    }
+    Ok(())
+}

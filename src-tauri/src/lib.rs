@@ -8,6 +8,7 @@
 //! - [`auth`]: the kiosk's own dialog when a site asks for a user name and password;
 //! - [`input`]: swallowed keys and mouse buttons, idle detection;
 //! - [`printing`]: the page or PDF to a file, then to CUPS; [`network`]: error pages, offline state;
+//! - [`speech`]: « Écouter », the offline voice (espeak-ng), one utterance at a time;
 //! - [`documents`]: the session's files in the viewer and « Mes documents », a site's file chooser;
 //! - [`commands`]: what the local pages may ask of the shell; [`watchdog`]: systemd's watchdog;
 //! - [`catalogue_channel`]: the federation's signed catalogue, put in force between two people;
@@ -27,6 +28,7 @@ pub mod navigation;
 pub mod network;
 pub mod printing;
 pub mod session;
+pub mod speech;
 pub mod system_update;
 pub mod watchdog;
 
@@ -105,6 +107,8 @@ pub struct Kiosk {
     pub display: Mutex<commands::Display>,
     /// Opaque ids of the session's documents (and of the sticks' files offered to a file chooser).
     pub documents: Mutex<borne_core::documents::Index>,
+    /// « Écouter »: the voice's thread and the session's volume (stopped and reset at each session end).
+    pub speech: speech::Speech,
 }
 
 impl Kiosk {
@@ -217,6 +221,7 @@ pub fn run() {
         internal_gate: Mutex::new(borne_core::session::InternalGate::default()),
         print: Default::default(),
         documents: Mutex::default(),
+        speech: speech::Speech::default(),
     };
     let app = tauri::Builder::default()
         .manage(kiosk)
@@ -267,12 +272,18 @@ pub fn run() {
             commands::document_open,
             commands::upload_list,
             commands::upload_choose,
+            commands::speech_state,
+            commands::speech_volume,
+            commands::speech_stop,
+            commands::speech_say,
+            commands::speech_read,
         ])
         .setup(|app| {
             build_window(app.handle())?;
             input::start_idle_timer(app.handle().clone());
             network::watch_monitor(app.handle());
             watchdog::start();
+            speech::start(app.handle());
             catalogue_channel::start(app.handle());
             system_update::start(app.handle());
             Ok(())

@@ -68,8 +68,17 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
             NewWindowResponse::Deny
         })
         .on_page_load(|webview, payload| {
-            if payload.event() == tauri::webview::PageLoadEvent::Finished {
-                crate::documents::keep_if_inline_pdf(&webview, payload.url());
+            match payload.event() {
+                // The voice reads what was on the screen: a new page stops it.
+                tauri::webview::PageLoadEvent::Started => webview.state::<crate::Kiosk>().speech.stop(),
+                tauri::webview::PageLoadEvent::Finished => {
+                    crate::documents::keep_if_inline_pdf(&webview, payload.url());
+                    // « Écouter » reads a kiosk page whole, and on a site what the person selects.
+                    crate::commands::emit_toolbar(
+                        webview.app_handle(),
+                        serde_json::json!({"kind": "content", "kiosk": is_content_page(payload.url())}),
+                    );
+                }
             }
             if payload.event() == tauri::webview::PageLoadEvent::Finished && is_content_page(payload.url()) {
                 // Scripts (the start benchmark, .ci/kiosk) wait for this line.

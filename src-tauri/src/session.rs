@@ -8,7 +8,8 @@
 //!   holds it. WebKit starts a new one for the next load, with nothing in memory: no HTTP or proxy
 //!   credentials, cookies, storage, TLS session tickets, HSTS or DNS cache, no open HTTP/2 or
 //!   WebSocket connection, and whatever a future WebKit adds there.
-//! - The clipboard and primary selection are cleared, the downloads erased, then the new view shows
+//! - The voice (« Écouter ») is stopped and its volume reset; the clipboard and primary selection
+//!   are cleared, the downloads erased, then the new view shows
 //!   the portal. The disk half (everything at start) is `borne_core::session`.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -93,6 +94,8 @@ pub fn end(app: &AppHandle, reason: EndReason) {
     let _ = kiosk.push_wake.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(());
     kiosk.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).close();
     crate::auth::forget_pending();
+    // The voice stops now (the process is gone when this returns) and its volume is the default.
+    kiosk.speech.end_session();
     commands::emit_toolbar(app, serde_json::json!({"kind": "session-ended"}));
     clear_clipboards();
     crate::printing::cancel_session_jobs(app);

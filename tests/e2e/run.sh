@@ -56,6 +56,8 @@ need_cmd xclip xclip
 need_cmd import imagemagick
 need_cmd pdfinfo poppler-utils
 need_cmd bindfs bindfs
+need_cmd espeak-ng espeak-ng
+need_cmd sox sox
 need_cmd openssl openssl
 need_cmd update-ca-certificates ca-certificates
 need_cmd node nodejs

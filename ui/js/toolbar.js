@@ -506,6 +506,7 @@
       if (!shown) return;
       // Announced once now (the live region must be empty first to be read), then every 10 s.
       setTimeout(function () { if (current === 'idle') announce(remaining()); }, 150);
+      sayCountdown(s);
       idleTimer = setInterval(tick, 250);
     });
   }
@@ -555,6 +556,119 @@
     closeOverlay(true);
   }
 
+  /* ---------- « Écouter »: read aloud ---------- */
+
+  let speaking = false;          // the voice is speaking (the shell says when it starts and ends)
+  let spoke = false;             // the person used the voice in this session: the countdown is read to them too
+  let speechStatusTimer = null;
+
+  function speechStatus(key) {
+    clearTimeout(speechStatusTimer);
+    $('speech-status').textContent = key ? I18n.t(key) : '';
+    if (key) speechStatusTimer = setTimeout(function () { $('speech-status').textContent = ''; }, 8000);
+  }
+
+  function speechError(err) {
+    const code = err && typeof err === 'object' && typeof err.code === 'string' ? err.code : 'internal';
+    const key = I18n.has('speech.error.' + code) ? 'speech.error.' + code : 'speech.error.internal';
+    speechStatus(key);
+    // Said as well as shown, for whoever cannot read it (unless the voice itself failed).
+    if (code !== 'no-voice' && code !== 'internal') Shell.invoke('speech_say', { text: I18n.t(key) }).catch(function () {});
+  }
+
+  function listen(what) {
+    spoke = true;
+    speechStatus(null);
+    return Shell.invoke('speech_read', { what: what }).catch(speechError);
+  }
+
+  function say(text) {
+    spoke = true;
+    speechStatus(null);
+    return Shell.invoke('speech_say', { text: text }).catch(speechError);
+  }
+
+  /* « Écouter » while the voice speaks stops it. On a kiosk page it reads the page; on a site it
+     is « Lire la sélection » (a site's page whole is menus and banners: the person chooses). */
+  function onListen() {
+    if (speaking) { Shell.fire('speech_stop'); return; }
+    listen($('btn-listen').getAttribute('data-source') === 'selection' ? 'selection' : 'page');
+  }
+
+  function setContent(kioskPage) {
+    const key = kioskPage ? 'toolbar.listen' : 'toolbar.read_selection';
+    $('btn-listen').setAttribute('data-source', kioskPage ? 'page' : 'selection');
+    $('btn-listen').querySelector('.icon').className = 'icon ' + (kioskPage ? 'icon-listen' : 'icon-read-selection');
+    $('listen-label').setAttribute('data-i18n', key);
+    $('listen-label').textContent = I18n.t(key);
+  }
+
+  function setSpeaking(on) {
+    speaking = on;
+    Array.prototype.forEach.call(document.querySelectorAll('#btn-listen, .dialog-listen'), function (b) {
+      b.setAttribute('aria-pressed', String(on));
+    });
+  }
+
+  function showVolume(st) {
+    if (!st || typeof st.volume !== 'number') return;
+    const max = typeof st.max === 'number' ? st.max : 5;
+    Array.prototype.forEach.call(document.querySelectorAll('.volume-bars span'), function (b, i) {
+      b.classList.toggle('on', i < st.volume);
+    });
+    $('volume-text').textContent = I18n.t('toolbar.volume.level', { level: st.volume, max: max });
+    document.querySelector('.volume').setAttribute('data-level', String(st.volume));
+  }
+
+  function stepVolume(delta) { Shell.invoke('speech_volume', { delta: delta }).then(showVolume, function () {}); }
+  function refreshVolume() { Shell.invoke('speech_state').then(showVolume, function () {}); }
+
+  function shownChild(c) { return !c.hidden && c.getClientRects().length > 0; }
+
+  /* A dialog's text as the person sees it: title, text, choices (its own « Écouter » left out:
+     hidden for the moment of reading, no repaint happens in between). */
+  function dialogText(d) {
+    const own = d.querySelector('.dialog-listen');
+    if (own) own.hidden = true;
+    const text = Array.prototype.filter.call(d.children, shownChild)
+      .map(function (c) { return c.innerText; }).join('\n');
+    if (own) own.hidden = false;
+    return text;
+  }
+
+  /* Every dialog but the countdown (where any touch means « Je suis encore là ») gets its own
+     « Écouter », last of its buttons: the dialog keeps its height (its buttons stay on the screen). */
+  function addListenButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll('.overlay .dialog'), function (d) {
+      if (d.closest('#idle')) return;
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'btn btn-secondary dialog-listen';
+      b.setAttribute('aria-pressed', 'false');
+      const icon = document.createElement('span');
+      icon.className = 'icon icon-listen';
+      icon.setAttribute('aria-hidden', 'true');
+      const label = document.createElement('span');
+      label.setAttribute('data-i18n', 'toolbar.listen');
+      b.appendChild(icon);
+      b.appendChild(label);
+      b.addEventListener('click', function () {
+        if (speaking) { Shell.fire('speech_stop'); return; }
+        say(dialogText(d));
+      });
+      const actions = d.querySelectorAll('.dialog-actions');
+      (actions.length ? actions[actions.length - 1] : d).appendChild(b);
+    });
+  }
+
+  /* The countdown, read when the person has used the voice in this session. */
+  function sayCountdown(n) {
+    if (!spoke) return;
+    Shell.invoke('speech_say', {
+      text: [I18n.t('idle.title'), countdownText(null, n), I18n.t('idle.still_here'), I18n.t('idle.hint')].join('\n'),
+    }).catch(function () {});
+  }
+
   /* ---------- shell events ---------- */
 
   function resetTextSize() {
@@ -572,10 +686,16 @@
       switch (p.kind) {
         case 'idle-warning': startIdle(p.seconds); break;
         case 'idle-cancel': if (current === 'idle') closeOverlay(true); break;
-        case 'session-ended': docsMode = null; clearAuth(); closeOverlay(false); resetTextSize(); showDisplay(null); I18n.load('fr'); refreshData(); break;
+        case 'session-ended':
+          docsMode = null; clearAuth(); closeOverlay(false); resetTextSize(); showDisplay(null);
+          spoke = false; setSpeaking(false); speechStatus(null);
+          I18n.load('fr').then(refreshVolume); refreshData();
+          break;
+        case 'speech': setSpeaking(p.speaking === true); break;
+        case 'content': setContent(p.kiosk !== false); break;
         case 'display': showDisplay(p); break;
         case 'language':
-          if (typeof p.lang === 'string') I18n.load(p.lang).then(function () { if (current === 'help') fillHelp(); });
+          if (typeof p.lang === 'string') I18n.load(p.lang).then(function () { refreshVolume(); if (current === 'help') fillHelp(); });
           break;
         case 'offline': setOffline(p.value === true); break;
         case 'print-request': askPrint(); break;
@@ -659,6 +779,10 @@
     $('help-print').addEventListener('click', printHelp);
     $('help-close').addEventListener('click', closeHelp);
     $('btn-display').addEventListener('click', askDisplay);
+    $('btn-listen').addEventListener('click', onListen);
+    $('btn-volume-down').addEventListener('click', function () { stepVolume(-1); });
+    $('btn-volume-up').addEventListener('click', function () { stepVolume(1); });
+    addListenButtons();
     $('display-close').addEventListener('click', closeDisplay);
     Array.prototype.forEach.call(document.querySelectorAll('.display-size'), function (b) {
       b.addEventListener('click', function () { setDisplay(Number(b.getAttribute('data-size')), display.contrast); });
@@ -685,6 +809,7 @@
       return I18n.load(data && data.language);
     }).catch(function () {});
     ready.then(function () { return Shell.invoke('network_offline'); }).then(setOffline, function () {});
+    ready.then(refreshVolume);
     Shell.listen('kiosk', onKioskEvent);
   }
 

@@ -389,6 +389,19 @@ async function institution(req, res, url, host) {
   const p = url.pathname;
   const q = url.searchParams;
   if (p === '/' || p === '/index.html') return send(res, 200, 'text/html; charset=utf-8', institutionHome(host));
+  // « Lire la sélection » (speech.test.mjs): a paragraph to select. The page's own script replaces
+  // getSelection and Selection's toString with empty ones: the kiosk reads the selection in a script
+  // world of its own, where the page cannot change what it reads.
+  if (p === '/lecture') {
+    return html(res, 'Votre attestation',
+      `<h1 id="title">Votre attestation de paiement</h1>
+<p id="para">Pour obtenir votre attestation de paiement, connectez-vous à votre espace personnel avec votre numéro
+d'allocataire et votre code confidentiel. Choisissez ensuite « Mes attestations », puis le mois qui vous intéresse,
+et enregistrez le document sur la borne pour l'imprimer.</p>
+<p id="other">Une autre ligne, qui n'est pas sélectionnée.</p>`,
+      `<script>window.getSelection = function () { return { toString: function () { return ''; }, rangeCount: 0 }; };
+Selection.prototype.toString = function () { return ''; };</script>`);
+  }
   // The catalogue watch (audit.test.mjs): a tile's entry page that now also loads a script from
   // a host its rules do not list (www.mairie.test), which opens a window there.
   if (p === '/audit/news') {
