@@ -668,6 +668,60 @@ mod tests {
         assert!(inked > 200, "{inked} pixels with ink");
     }
 
+    /// The shipped portal in French and Arabic.
+    fn shipped_kit() -> Kit {
+        use borne_core::catalogue::{parse_local, parse_national, Effective, PortalData};
+        use std::path::Path;
+        let text = borne_core::load::BUILTIN_SETTINGS.replace("offered = [\"fr\"]", "offered = [\"fr\", \"ar\"]");
+        let settings = borne_core::config::parse_settings(Path::new("borne.toml"), &text).unwrap();
+        let national = parse_national(Path::new("catalogue.toml"), borne_core::load::BUILTIN_CATALOGUE).unwrap();
+        let local = parse_local(Path::new("local.toml"), "", &national).unwrap();
+        let effective = Effective::build(&settings, &national, &local);
+        let fr = PortalData::new(&settings, &effective);
+        Kit::new(&fr, Some(&fr.clone().in_language("ar")))
+    }
+
+    #[test]
+    fn the_poster_is_one_page_and_goes_on_when_the_tiles_do_not_fit_even_small() {
+        let kit = shipped_kit();
+        let one = render(&kit, Piece::Poster, None).unwrap();
+        assert_eq!(borne_core::print::pdf_page_count(&one).unwrap(), 1);
+        let mut crowded = kit.clone();
+        for _ in 0..5 {
+            crowded.themes.extend(kit.themes.iter().cloned());
+        }
+        assert!(crowded.tiles().count() > 150);
+        let more = render(&crowded, Piece::Poster, None).unwrap();
+        assert!(borne_core::print::pdf_page_count(&more).unwrap() >= 2, "the tiles go on, never cut");
+        let flyer = render(&kit, Piece::Flyer, None).unwrap();
+        assert_eq!(borne_core::print::pdf_page_count(&flyer).unwrap(), 1);
+    }
+
+    #[test]
+    fn the_logo_is_on_the_poster() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(logo_in(dir.path()), None);
+        let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200"><rect width="400" height="200" fill="#c0392b"/></svg>"##;
+        std::fs::write(dir.path().join("logo.svg"), svg).unwrap();
+        let logo = logo_in(dir.path()).expect("logo.svg found");
+        let picture = load_logo(&logo).expect("the SVG logo is read");
+        assert_eq!((picture.width, picture.height), (1200.0, 600.0));
+        let widths = |pdf: &[u8]| -> Vec<i64> {
+            let doc = lopdf::Document::load_mem(pdf).unwrap();
+            doc.objects
+                .values()
+                .filter_map(|o| o.as_stream().ok())
+                .filter(|s| s.dict.get(b"Subtype").and_then(|v| v.as_name()).is_ok_and(|n| n == b"Image"))
+                .filter_map(|s| s.dict.get(b"Width").and_then(|w| w.as_i64()).ok())
+                .collect()
+        };
+        let with = render(&shipped_kit(), Piece::Poster, Some(&logo)).unwrap();
+        let without = render(&shipped_kit(), Piece::Poster, None).unwrap();
+        assert!(widths(&with).contains(&1200), "the logo's image is in the PDF: {:?}", widths(&with));
+        assert!(!widths(&without).contains(&1200));
+        assert_eq!(borne_core::print::pdf_page_count(&with).unwrap(), 1);
+    }
+
     #[test]
     fn pieces_are_named_for_the_admin_page() {
         for p in Piece::ALL {
