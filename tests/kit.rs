@@ -201,6 +201,11 @@ fn a_referents_tile_their_hours_and_arabic_right_to_left_are_on_the_poster() {
         }
     }
 
+    // Shaped: « الاستقبال » is drawn with the lam-alef ligature, a glyph of its own, whose two letters
+    // poppler gives back in visual order (« االستقبال »); letters drawn one by one would come back in
+    // logical order.
+    assert!(poster.contains("االستقبال"), "no lam-alef ligature: the Arabic is not shaped:\n{poster}");
+
     // Right to left on the page: the Arabic headline's ink ends at the right margin and starts well
     // inside the page; the French headline's starts at the left margin.
     let bbox = tool("pdftotext", &["-bbox"], &file);
@@ -254,6 +259,26 @@ fn a_referents_tile_their_hours_and_arabic_right_to_left_are_on_the_poster() {
     let sheets = normalized(&tool("pdftotext", &[], &out.path().join(BOOKLET)));
     assert!(sheets.contains(&normalized("قبل أن تبدأوا")));
     assert!(sheets.contains(&normalized("Obtenir une attestation de la CAF")));
+}
+
+#[test]
+fn ukrainian_beside_french_comes_out_in_cyrillic() {
+    let (_d, config, state) = borne(AR_SETTINGS, None);
+    let out = tempfile::tempdir().unwrap();
+    let (code, said) = kit(&config, &state, out.path(), &["--lang", "uk"]);
+    assert_eq!(code, 0, "{said}");
+    let poster = tool("pdftotext", &[], &out.path().join(POSTER));
+    let text = normalized(&poster);
+    // kit.toml's Ukrainian and the catalogue's Ukrainian theme names, given back as they are.
+    for uk in ["Зверніться на рецепцію", "Ваші онлайн-справи — тут, на терміналі", "Години роботи рецепції"]
+    {
+        assert!(text.contains(&normalized(uk)), "{uk} is not on the poster:\n{poster}");
+    }
+    assert!(!poster.chars().any(|c| ('\u{0600}'..='\u{06ff}').contains(&c)), "no Arabic when Ukrainian is chosen");
+    let flyer = normalized(&tool("pdftotext", &[], &out.path().join(FLYER)));
+    assert!(flyer.contains(&normalized("Зверніться на рецепцію")));
+    let sheets = normalized(&tool("pdftotext", &[], &out.path().join(BOOKLET)));
+    assert!(sheets.contains(&normalized("Перш ніж почати")));
 }
 
 #[test]
