@@ -53,6 +53,7 @@ const ADMIN_COMMANDS = [
   ['admin_save_matomo', { url: 'https://evil.test/', siteId: 1, token: 'x' }], ['admin_test_matomo', {}],
   ['admin_logs', {}], ['admin_logos', {}], ['admin_set_logo', { path: '/etc/passwd' }], ['admin_power', { action: 'poweroff' }],
   ['admin_update_now', {}],
+  ['admin_print_kit', { piece: 'poster', lang: 'fr' }],
   ['admin_save_update_url', { url: 'https://evil.test/borne.raucb', summary: 'x' }],
   ['admin_open', {}],
 ];
