@@ -10,6 +10,8 @@
 // a voice still speaking (its output a FIFO read at the sound card's pace) is killed, the process is
 // gone and the volume is back to its default. axe-core on the toolbar in French and Arabic and on a
 // dialog with its « Écouter »; the bar's controls apart and whole at 1366 px in all six languages.
+// Last, a kiosk with a 30 s idle limit (10 s of countdown): the countdown is read to a person who used the voice, and the
+// idle end stops that voice and resets the volume.
 //
 // Run: tests/e2e/run.sh tests/e2e/speech.test.mjs
 
@@ -105,8 +107,8 @@ before(async () => {
   fs.mkdirSync(HERE, { recursive: true });
   const wrapper = path.join(HERE, 'borne');
   fs.writeFileSync(wrapper, `#!/bin/sh
-export BORNE_SPEECH_OUT="${WAV}"
-exec "${borneBinary()}" "$@"
+export BORNE_SPEECH_OUT="${WAV}" BORNE_LOG="\${BORNE_LOG:-info,borne=debug}"
+exec "${borneBinary()}" "$@" 2>>"${path.join(HERE, 'kiosk.log')}"
 `, { mode: 0o755 });
   // The test borne's settings with every language the portal offers (the toolbar must fit in each).
   fs.mkdirSync(configDir, { recursive: true });
@@ -314,6 +316,86 @@ test('at « Terminer ma session » the voice is stopped, its process gone, the v
     // A reader still waiting in open() (no voice ever wrote) would keep node alive: a writer lets it go.
     try { fs.closeSync(fs.openSync(WAV, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)); } catch { /* nobody waits */ }
     reader.destroy();
+    fs.rmSync(WAV, { force: true });
+  }
+});
+
+test('idle: the countdown is read to a person who used the voice, and the idle end stops the voice', async () => {
+  // A second kiosk whose countdown shows after 30 s without input, and ends the session 10 s later.
+  await wd.deleteSession();
+  const idleConfig = `${stateDir}-idle-config`;
+  const idleState = freshStateDir('speech-idle');
+  fs.mkdirSync(idleConfig, { recursive: true });
+  for (const f of fs.readdirSync(configDir)) fs.copyFileSync(path.join(configDir, f), path.join(idleConfig, f));
+  const toml = fs.readFileSync(path.join(idleConfig, 'borne.toml'), 'utf8')
+    .replace(/^idle_timeout_secs\s*=\s*\d+/m, 'idle_timeout_secs = 30').replace(/^warning_secs\s*=\s*\d+/m, 'warning_secs = 10');
+  assert.match(toml, /^idle_timeout_secs = 30$/m);
+  fs.writeFileSync(path.join(idleConfig, 'borne.toml'), toml);
+  // The voice's output is a FIFO read at half the sound card's pace, so a voice lasts twice as long as
+  // its speech and is still there when the session ends. A new voice may open the FIFO while the
+  // reader still drains the previous one (the pipe stays open): voices are told apart by their
+  // processes (first and last seen, every 200 ms) and by the WAV headers in the stream.
+  fs.rmSync(WAV, { force: true });
+  execFileSync('mkfifo', [WAV]);
+  let stopped = false;
+  let reader = null;
+  let headers = 0;
+  let tail = Buffer.alloc(0);
+  const pace = setInterval(() => reader?.resume(), 100);
+  const openReader = () => {
+    if (stopped) return;
+    reader = fs.createReadStream(WAV, { highWaterMark: 2205 });
+    reader.on('data', (c) => {
+      const both = Buffer.concat([tail, c]);
+      for (let i = both.indexOf('RIFF'); i >= 0; i = both.indexOf('RIFF', i + 4)) if (i >= tail.length - 3) headers++;
+      tail = both.subarray(Math.max(0, both.length - 3));
+      reader.pause();
+    });
+    reader.on('end', openReader);
+    reader.on('error', () => {});
+  };
+  openReader();
+  const seen = new Map();   // pid -> {start, end}
+  const watch = setInterval(async () => {
+    const now = Date.now();
+    const pids = await voices();
+    for (const p of pids) if (!seen.has(p)) seen.set(p, { start: now, end: null });
+    for (const [p, v] of seen) if (v.end === null && !pids.includes(p)) v.end = now;
+  }, 200);
+  const utterances = () => [...seen.values()].sort((a, b) => a.start - b.start);
+  try {
+    wd = new WebDriver(`http://127.0.0.1:${DRIVER_PORT}`);
+    await wd.newSession({ capabilities: { alwaysMatch: { 'tauri:options': {
+      application: path.join(HERE, 'borne'), args: ['--config', idleConfig, '--state', idleState] } } } });
+    await waitPortal(wd);
+    [kioskPid] = await kioskPids(idleState);
+    await clickToolbar(wd, '#btn-volume-up');
+    await waitFor(async () => (await toolbar('return document.querySelector(".volume").getAttribute("data-level");')) === '4', 5000);
+    await clickToolbar(wd, '#btn-listen');
+    const pressed = Date.now();
+    await waitFor(() => utterances().length >= 1, 10000, { message: 'the portal being read' });
+    await waitFor(() => utterances().length >= 2, 45000, { message: 'the countdown read aloud' })
+      .catch(async (e) => { await screenGrab(path.join(HERE, 'idle-failed.png')); throw e; });
+    const [portal, countdown] = utterances();
+    const countdownAt = (countdown.start - pressed) / 1000;
+    assert.ok(countdownAt > 28 && countdownAt < 35, `the countdown is read when it shows (${countdownAt.toFixed(1)} s after the last touch)`);
+    assert.ok(portal.end !== null && portal.end <= countdown.start + 400, 'the portal\'s reading stopped for the countdown');
+    await waitFor(() => countdown.end !== null, 20000, { message: 'the voice stopped by the idle end' });
+    const endedAt = (countdown.end - pressed) / 1000;
+    await waitFor(() => headers >= 2, 15000, { message: 'the countdown\'s audio in the stream' });
+    assert.ok(endedAt > 38 && endedAt < 46, `the countdown's voice ends with the session (${endedAt.toFixed(1)} s after the last touch)`);
+    await waitPortal(wd);
+    await waitFor(async () => (await voices()).length === 0, 5000, { message: 'no voice after the idle end' });
+    await waitFor(async () => (await toolbar('return document.querySelector(".volume").getAttribute("data-level");')) === '3', 5000,
+      { message: 'the volume back to 3' });
+    console.log(`idle: countdown read at ${countdownAt.toFixed(1)} s, its voice stopped at ${endedAt.toFixed(1)} s (countdown at 30 s, session end at 40 s)`);
+    assert.equal(utterances().length, 2, 'no other voice');
+  } finally {
+    stopped = true;
+    clearInterval(pace);
+    clearInterval(watch);
+    try { fs.closeSync(fs.openSync(WAV, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)); } catch { /* nobody waits */ }
+    reader?.destroy();
     fs.rmSync(WAV, { force: true });
   }
 });
