@@ -4,7 +4,7 @@
 #   kiosk-image/federation.sh keys DIR [NAME]
 #       makes the update signing key DIR/federation.key (keep it offline, never in a repository) and its
 #       certificate DIR/federation.crt (public: build.sh puts it in the image, BORNE_UPDATE_CERT=...).
-#   kiosk-image/federation.sh bundle --key K --cert C [--rootfs mkosi.output/root.ext4] [--out F.raucb]
+#   kiosk-image/federation.sh bundle --key K --cert C [--rootfs mkosi.output/root.ext4] [--out F.raucb] [--full-only]
 #       signs a system built by build.sh for the bornes (verity format: checked block by block). Its version
 #       is the system's own (os-release IMAGE_VERSION, set by build.sh's BORNE_VERSION). Makes three things:
 #         F.raucb       the bundle the bornes download (about 1 MB): the signed manifest and casync's index
@@ -14,6 +14,7 @@
 #         F-full.raucb  the whole system in one signed bundle, for a USB stick (no network needed).
 #       Put F.raucb and F.castr/ side by side on any static HTTPS server, at the address the bornes look at
 #       (update.conf url=): e.g. `rsync -a F.raucb F.castr server:/var/www/borne/` (only new chunks travel).
+#       --full-only: F-full.raucb alone (a release for USB sticks only; no chunking, a minute less).
 #
 # BORNE_BUNDLE_ZSTD: zstd level of the full bundle's squashfs (default 19: smallest; CI uses 3).
 # Needs openssl, rauc, casync, squashfs-tools and e2fsprogs (Debian 12 packages).
@@ -21,7 +22,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 COMPATIBLE=borne-debian12-x86_64
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 keys() {
   local dir="$1" name="${2:-Borne federation updates}"
@@ -35,9 +36,10 @@ keys() {
 }
 
 bundle() {
-  local key="" cert="" rootfs="$here/mkosi.output/root.ext4" out=""
+  local key="" cert="" rootfs="$here/mkosi.output/root.ext4" out="" full_only=0
   while [ $# -gt 0 ]; do
     case "$1" in
+      --full-only) full_only=1; shift ;;
       --key) key="$2"; shift 2 ;;
       --cert) cert="$2"; shift 2 ;;
       --rootfs) rootfs="$2"; shift 2 ;;
@@ -78,6 +80,10 @@ MANIFEST
   rauc bundle --cert="$cert" --key="$key" --keyring="$cert" \
     --mksquashfs-args="-comp zstd -Xcompression-level ${BORNE_BUNDLE_ZSTD:-19}" "$dir" "$full" >/dev/null
   rm -f "$dir/root.ext4"
+  if [ "$full_only" = 1 ]; then
+    echo "$full: version $version, the whole system for a USB stick, $(stat -c %s "$full") bytes"
+    return 0
+  fi
   # The casync bundle: RAUC unpacks the full one, chunks its image with casync into the store (appending
   # to it when it exists: one store for successive releases), and signs a bundle holding the index.
   # Its temporary copy of the image goes in the output's folder, not in a small /tmp.

@@ -39,6 +39,11 @@ For each mode, on a copy-on-write layer over the image (the image itself is neve
   11. v3 (v2 whose kiosk exits at once), from the stick: installed on slot A, then power-on: its trial
      boots fail, GRUB goes back to slot B by itself, v2 shows its portal, the failure is recorded
      (failed-versions, events.log, slot A marked bad), and v3 is refused from then on.
+  updates (BIOS, with --update-keys; no SSH there: the CI hook runs `rauc install` from the bundles' stick
+  the UEFI run made, read-only, when its fw_cfg value says "install:NAME"), after boot 2:
+  12. v2's full bundle installed on slot B; at the next power-on GRUB (i386-pc, the same grub.cfg and
+     grubenv) tries B, the portal marks it good, statistics kept;
+  13. v3 installed on slot A; at power-on its trial boots fail and GRUB boots v2 again by itself.
 Writes <out>/report.json and <out>/<mode>-serial*.log. Exit status 0 only if every check passed.
 """
 
@@ -387,12 +392,13 @@ def stamp_rootfs(src, dst, version, broken_kiosk=False):
         raise RuntimeError(f"stamping {dst} failed: {r.stdout} {r.stderr}")
 
 
-def make_bundle(keys, rootfs, out):
+def make_bundle(keys, rootfs, out, full_only=False):
     """federation.sh bundle: `out`, the casync bundle (its chunk store beside it, NAME.castr), and
     NAME-full.raucb, the whole system for a USB stick, at zstd level 3 (20 s where 19 takes minutes;
-    what a borne downloads over the network does not depend on it)."""
+    what a borne downloads over the network does not depend on it). `full_only`: NAME-full.raucb alone."""
     subprocess.run([os.path.join(HERE, "federation.sh"), "bundle", "--key", os.path.join(keys, "federation.key"),
-                    "--cert", os.path.join(keys, "federation.crt"), "--rootfs", rootfs, "--out", out],
+                    "--cert", os.path.join(keys, "federation.crt"), "--rootfs", rootfs, "--out", out]
+                   + (["--full-only"] if full_only else []),
                    check=True, capture_output=True, env={**os.environ, "BORNE_BUNDLE_ZSTD": "3"})
     return out
 
@@ -414,7 +420,7 @@ def flip_byte(src, dst, offset):
 
 
 class Vm:
-    def __init__(self, mode, disk, workdir, accel, log, stick=None, action="1"):
+    def __init__(self, mode, disk, workdir, accel, log, stick=None, action="1", bundles_stick=None):
         self.mode, self.disk, self.workdir, self.log = mode, disk, workdir, log
         self.ssh_port = free_port()
         self.qmp_path = os.path.join(workdir, f"{mode}.qmp")
@@ -436,6 +442,14 @@ class Vm:
         if stick:
             cmd += ["-drive", f"if=none,id=stick,format=raw,file={stick}",
                     "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on"]
+        # A sound card whose output qemu writes to a WAV file (the voice's check, UEFI: over SSH).
+        self.wav = log.rsplit(".", 1)[0] + ".wav"
+        if mode == "uefi":
+            cmd += ["-audiodev", f"wav,id=snd0,path={self.wav}", "-device", "intel-hda",
+                    "-device", "hda-duplex,audiodev=snd0"]
+        if bundles_stick:  # read-only: the other mode's VM may read the same file meanwhile
+            cmd += ["-drive", f"if=none,id=bundles,format=raw,readonly=on,file={bundles_stick}",
+                    "-device", "usb-storage,bus=xhci.0,drive=bundles,removable=on"]
         if mode == "uefi":
             vars_copy = os.path.join(workdir, "uefi-vars.fd")
             if not os.path.exists(vars_copy):
@@ -521,13 +535,51 @@ class Vm:
 
 
 
+def loud_seconds(wav, offset, threshold=1000):
+    """Seconds of sound louder than `threshold` (of 32767) in what qemu's wav audiodev wrote after
+    `offset` bytes (its default format: 16-bit little-endian stereo at 44.1 kHz, after a 44-byte header),
+    and the loudest sample."""
+    import array
+    with open(wav, "rb") as f:
+        f.seek(max(offset, 44))
+        data = f.read()
+    samples = array.array("h")
+    samples.frombytes(data[: len(data) // 2 * 2])
+    loud = sum(1 for x in samples if abs(x) > threshold)
+    return round(loud / 2 / 44100, 2), max((abs(x) for x in samples), default=0)
+
+
 def grubenv(key, port, known_hosts):
     """GRUB's environment on the guest, as a dict."""
     _, out = ssh(key, port, known_hosts, "grub-editenv /efi/grub/grubenv list", strict="yes")
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
+def versions(image):
+    """v1 (the image's version), v2 and v3 (the test's updates)."""
+    rootfs = os.path.join(os.path.dirname(os.path.abspath(image)), "root.ext4")
+    osr = subprocess.run(["debugfs", "-R", "cat /usr/lib/os-release", rootfs], capture_output=True, text=True).stdout
+    v1 = re.search(r"(?m)^IMAGE_VERSION=(.*)$", osr).group(1).strip('"')
+    return v1, v1 + ".1", v1 + ".2"
+
+
+def shared_stick(out):
+    """The bundles' USB stick image the UEFI run makes (prepare_bundles), which the BIOS run reads too."""
+    return os.path.join(out, "uefi-bundles", "bundles-stick.img")
+
+
 def prepare_bundles(mode, image, out, keys):
+    """make_test_bundles, and a marker beside the stick when it fails: the BIOS run waiting for the stick
+    stops waiting."""
+    try:
+        return make_test_bundles(mode, image, out, keys)
+    except BaseException:
+        os.makedirs(os.path.dirname(shared_stick(out)), exist_ok=True)
+        open(shared_stick(out) + ".failed", "w").close()
+        raise
+
+
+def make_test_bundles(mode, image, out, keys):
     """The update test's bundles, made on the host while the VM boots: v2 (served over HTTPS), and on an
     ext4 USB stick image v1, v3, one signed by another key, two tampered ones. Returns what
     update_phase needs."""
@@ -537,35 +589,39 @@ def prepare_bundles(mode, image, out, keys):
     stick_dir = os.path.join(work, "stick")
     os.makedirs(stick_dir)
     rootfs = os.path.join(os.path.dirname(os.path.abspath(image)), "root.ext4")
-    osr = subprocess.run(["debugfs", "-R", "cat /usr/lib/os-release", rootfs], capture_output=True, text=True).stdout
-    v1 = re.search(r"(?m)^IMAGE_VERSION=(.*)$", osr).group(1).strip('"')
-    v2, v3 = v1 + ".1", v1 + ".2"
+    v1, v2, v3 = versions(image)
     t0 = time.time()
-    # v1 and v2 as the federation's server has them (casync bundles, with their chunk stores); v1's
-    # goes on the stick (a downgrade, refused before any chunk is needed). v3 as a USB stick carries it:
-    # the whole system in one bundle.
+    # v2 as the federation's server has it (a casync bundle with its chunk store) and as a USB stick
+    # carries it (the full bundle: the BIOS VM installs it from the stick). v3 and v1 are made as USB
+    # stick releases only (`--full-only`: no chunking, a conversion less each). v1 is a downgrade,
+    # refused by the pre-install handler on its version before anything is written, so its bundle holds
+    # a small filesystem with v1's os-release: what matters is its signed version, and if the refusal
+    # ever failed, the slot written would not be the one hashed before (the check sees it).
     figures = {}
-    make_bundle(keys, rootfs, os.path.join(work, "v1.raucb"))
-    shutil.copy(os.path.join(work, "v1.raucb"), os.path.join(stick_dir, "v1.raucb"))
-    figures["bundle_full_bytes"] = os.path.getsize(os.path.join(work, "v1-full.raucb"))
-    store_v1 = chunk_files(os.path.join(work, "v1.castr"))
-    shutil.rmtree(os.path.join(work, "v1.castr"))
-    os.unlink(os.path.join(work, "v1-full.raucb"))
     stamp_rootfs(rootfs, os.path.join(work, "v2.ext4"), v2)
     b2 = make_bundle(keys, os.path.join(work, "v2.ext4"), os.path.join(work, "v2.raucb"))
-    os.unlink(os.path.join(work, "v2-full.raucb"))
+    figures["bundle_v2_build_s"] = round(time.time() - t0, 1)
+    figures["bundle_full_bytes"] = os.path.getsize(os.path.join(work, "v2-full.raucb"))
+    os.replace(os.path.join(work, "v2-full.raucb"), os.path.join(stick_dir, "v2-full.raucb"))
     store_v2 = chunk_files(os.path.join(work, "v2.castr"))
     figures["store_bytes"] = sum(store_v2.values())
-    # What a borne running v1 lacks of v2, as the store's files (casync seeds with the running slot).
-    figures["v2_chunks_missing_from_v1"] = len(set(store_v2) - set(store_v1))
-    figures["v2_chunk_bytes_missing_from_v1"] = sum(v for k, v in store_v2.items() if k not in store_v1)
+    t1 = time.time()
     stamp_rootfs(rootfs, os.path.join(work, "v3.ext4"), v3, broken_kiosk=True)
-    make_bundle(keys, os.path.join(work, "v3.ext4"), os.path.join(work, "v3.raucb"))
+    make_bundle(keys, os.path.join(work, "v3.ext4"), os.path.join(work, "v3.raucb"), full_only=True)
     os.replace(os.path.join(work, "v3-full.raucb"), os.path.join(stick_dir, "v3.raucb"))
-    shutil.rmtree(os.path.join(work, "v3.castr"))
-    for f in ("v2.ext4", "v3.ext4", "v3.raucb"):
+    figures["bundle_v3_full_only_build_s"] = round(time.time() - t1, 1)
+    small = os.path.join(work, "v1-small")
+    os.makedirs(os.path.join(small, "usr", "lib"))
+    with open(os.path.join(small, "usr", "lib", "os-release"), "w") as f:
+        f.write(f"ID=debian\nIMAGE_ID=borne\nIMAGE_VERSION={v1}\n")
+    with open(os.path.join(small, "usr", "lib", "filler"), "wb") as f:
+        f.write(os.urandom(64 << 10))  # RAUC wants a squashfs of more than one 4 KiB block
+    subprocess.run(["mkfs.ext4", "-q", "-d", small, os.path.join(work, "v1.ext4"), "8M"], check=True)
+    make_bundle(keys, os.path.join(work, "v1.ext4"), os.path.join(work, "v1.raucb"), full_only=True)
+    os.replace(os.path.join(work, "v1-full.raucb"), os.path.join(stick_dir, "v1.raucb"))
+    shutil.rmtree(small)
+    for f in ("v1.ext4", "v2.ext4", "v3.ext4"):
         os.unlink(os.path.join(work, f))
-    figures["bundle_build_s"] = round((time.time() - t0) / 3, 1)
     # Another key's bundle: v2 re-signed. Tampered: one byte flipped in the signature (a bundle ends with
     # its signature, then the signature's size), and one in the bundle's first 4 KiB block (the squashfs
     # superblock's block, which every install reads): dm-verity fails that block. (A chunk altered on the
@@ -586,7 +642,8 @@ def prepare_bundles(mode, image, out, keys):
     figures["bundle_bytes"] = os.path.getsize(b2)
     figures["full_image_zst_bytes"] = os.path.getsize(image + ".zst") if os.path.exists(image + ".zst") else None
     figures["bundles_ready_s"] = round(time.time() - t0, 1)
-
+    # The BIOS VM's run (another process) waits for this to use the same stick, read-only.
+    open(stick + ".ready", "w").close()
     return {"v1": v1, "v2": v2, "v3": v3, "b2": b2, "stick": stick, "work": work, "figures": figures}
 
 
@@ -628,7 +685,10 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
         # The test server's CA into the system's store (curl, RAUC and casync use it), for this boot only:
         # the root is a RAM overlay. A real server has a certificate from a CA the store already holds.
         trust_ca = "cat >> /etc/ssl/certs/ca-certificates.crt <<'PEM'\n" + ca + "PEM\n"
-        rc, said = sh(trust_ca + "printf 'url=%s\\n' '" + server.url("current.raucb") +
+        no_timer = "systemctl stop borne-update.timer borne-update-due.service; "
+        # The test drives the updater itself (borne-update.service, as « Mettre à jour maintenant » does):
+        # the timer's own check, due 10 minutes after boot, would hold the updater's lock meanwhile.
+        rc, said = sh(no_timer + trust_ca + "printf 'url=%s\\n' '" + server.url("current.raucb") +
                       "' > /var/lib/borne-state/system/update.conf && . /etc/os-release && echo $IMAGE_VERSION")
         check("update channel set (state partition), running v1", rc == 0 and said.endswith(v1), f"exit {rc}: {said[-200:]}")
         env_before = grubenv(key, vm.ssh_port, known_hosts)
@@ -689,7 +749,7 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
         time.sleep(5)  # casync is writing slot B
         figures["v2_bytes_before_power_cut"] = sum(server.sent.values())
         vm.kill()
-        vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot2b-power-cut.log"), stick)
+        vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot2b-power-cut.log"), bundles_stick=stick)
         try:
             good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=(\S+)", timeout)
         except TimeoutError:
@@ -701,7 +761,7 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
               f"({figures['v2_bytes_before_power_cut']} bytes); {good}; grubenv {env}")
         # The next check starts the update again: the small bundle, then the chunks slot A lacks (casync
         # keeps nothing of the cut install). The CA again: the RAM overlay forgot it.
-        sh(trust_ca)
+        sh(no_timer + trust_ca)
         _, restarts0 = sh("systemctl show -P NRestarts borne-kiosk.service")
         markers0 = vm.serial().count("BORNE-PORTAL-SHOWN")
         server.sent.clear()
@@ -726,13 +786,24 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
         check("v2 fetched only what slot A lacks: under 15 % of a full image",
               full and 0 < figures["v2_bytes_downloaded"] < 0.15 * full,
               f"{figures['v2_bytes_downloaded']} bytes: bundle {figures['v2_bundle_bytes_downloaded']} + "
-              f"{figures['v2_chunk_requests']} chunk requests, {figures['v2_chunk_bytes_downloaded']} bytes "
-              f"(missing from v1: {figures['v2_chunk_bytes_missing_from_v1']}); "
+              f"{figures['v2_chunk_requests']} chunk requests, {figures['v2_chunk_bytes_downloaded']} bytes; "
               f"{figures['v2_download_percent_of_full_image']} % of the full image ({full}); "
               f"whole store {figures['store_bytes']}, full bundle {figures['bundle_full_bytes']}")
         rc, said = sh("systemctl start borne-update.service; cat /var/lib/borne-state/updates/status", timeout=300)
         check("the updater does not download again what waits for a restart",
               "waits for the next restart" in said, f"{said[-200:]!r}")
+        last = dict(re.findall(r"(?m)^(\w+)=(.*)$", said))  # the record's keys, the last line of each
+        check("the record after a check that went well: no failure in a row, the next check in about 4 h, the "
+              "address and where it comes from (the setup's)",
+              last.get("failures") == "0" and last.get("next_check") and last.get("url_from") == "setup"
+              and last.get("url") == server.url("current.raucb"),
+              f"failures={last.get('failures')} next_check={last.get('next_check')} url_from={last.get('url_from')}")
+        rc, said = sh("a=$(cat /var/lib/borne-state/updates/status); systemctl start borne-update-due.service; "
+                      "b=$(cat /var/lib/borne-state/updates/status); [ \"$a\" = \"$b\" ] && echo unchanged; "
+                      "systemctl show -P Unit borne-update.timer")
+        check("the timer's check when none is due (same boot, 4 h not passed) leaves the record as it is, and the "
+              "timer starts that check", rc == 0 and said.split() == ["unchanged", "borne-update-due.service"],
+              f"exit {rc}: {said[-200:]!r}")
         # Boot 3: the borne restarts by itself into v2, since a version waits, nobody uses it and the time
         # is in its reboot window (the référent's settings: the whole day here; the kiosk restarted to
         # read them, and it looks a minute after its start). Nothing here reboots the VM.
@@ -755,7 +826,7 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
         check("statistics, settings, PIN and SSH host key kept across the update",
               "stats=42" in report and "admin/pin.phc" in state0 and "matomo.token" in state0 and state1 == state0 and rc == 0,
               f"{report.strip()}; /var/lib/borne files {'same' if state1 == state0 else 'DIFFER'}; SSH strict host key: exit {rc}")
-        sh("for i in $(seq 30); do [ -e /dev/disk/by-label/BUNDLES ] && break; sleep 1; done; "
+        sh(no_timer + "for i in $(seq 30); do [ -e /dev/disk/by-label/BUNDLES ] && break; sleep 1; done; "
            "mkdir -p /mnt/bundles && mount -o ro /dev/disk/by-label/BUNDLES /mnt/bundles")
         refused("v1.raucb", "not newer")  # a downgrade: v1 under v2
 
@@ -768,7 +839,7 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
         check("v3 installed on slot A", rc == 0 and env.get("ORDER") == "A B" and env.get("A_OK") == "1",
               f"{figures['v3_install_from_stick_s']} s; grubenv {env}; {said[-200:]!r}")
         vm.power_off(300)
-        vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot4-v3.log"), stick)
+        vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot4-v3.log"), bundles_stick=stick)
         rolled = vm.wait_for(r"BORNE-ROLLBACK failed=(\S+) slot=(\S+) running=(\S+) on=(\S+)", 1500)
         figures["v3_power_on_to_rollback_s"] = round(time.time() - vm.start, 1)
         good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=(\S+)", timeout)
@@ -790,7 +861,7 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
         check("the failure is recorded: version, events, slot A marked bad",
               said.startswith(v3) and "rolled back" in said and a_state == "bad",
               f"slot A boot status {a_state}; {said[:500]!r}")
-        sh("for i in $(seq 30); do [ -e /dev/disk/by-label/BUNDLES ] && break; sleep 1; done; "
+        sh(no_timer + "for i in $(seq 30); do [ -e /dev/disk/by-label/BUNDLES ] && break; sleep 1; done; "
            "mkdir -p /mnt/bundles && mount -o ro /dev/disk/by-label/BUNDLES /mnt/bundles")
         refused("v3.raucb", "already failed")
     finally:
@@ -798,7 +869,68 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
     return vm
 
 
-def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None):
+def stick_update_phase(mode, vm, stick, image, out, accel, timeout, check, figures):
+    """Checks 12-13 in a mode the test has no SSH into (legacy BIOS): the same RAUC, GRUB and grubenv,
+    driven by the CI hook (fw_cfg "install:NAME": `rauc install` from the bundles' stick, as root, once
+    the portal is shown). v2's full bundle installed on slot B, then the borne boots v2 from B and
+    marks it good, statistics kept; v3 (never shows its portal) installed on slot A, then power-on: its
+    trial boots fail and GRUB boots v2 again by itself. Returns the VM running last."""
+    v1, v2, v3 = versions(image)
+    deadline = time.time() + 2400
+    while not os.path.exists(stick + ".ready"):
+        if os.path.exists(stick + ".failed"):
+            raise RuntimeError("the UEFI run could not make the bundles' stick")
+        if time.time() > deadline:
+            raise TimeoutError(f"no bundles' stick at {stick} after 2400 s")
+        time.sleep(5)
+
+    def install(name, boot):
+        """Boots with the stick and the hook's install action; returns (rc, RAUC's last words, grubenv)."""
+        nonlocal vm
+        vm.power_off(300)
+        vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-{boot}.log"), action=f"install:{name}",
+                bundles_stick=stick)
+        t1 = time.time()
+        rc, said = vm.wait_for(r"BORNE-TEST install " + re.escape(name) + r" rc=(\d+): ([^\n]*)", 2400)
+        figures[f"{name}_install_from_stick_s"] = round(time.time() - t1, 1)
+        env_line = vm.wait_for(r"BORNE-TEST grubenv ([^\n]*)", 60)
+        # grub-editenv's lines joined by spaces, and values may hold spaces (ORDER=B A).
+        env = dict(re.findall(r"(\w+)=(.*?)\s*(?=\s\w+=|$)", env_line.strip()))
+        return int(rc), said, env
+
+    rc, said, env = install("v2-full.raucb", "boot3-install-v2")
+    check("v2 installed on slot B from a USB stick (legacy BIOS, GRUB's i386-pc environment)",
+          rc == 0 and env.get("ORDER") == "B A" and env.get("B_OK") == "1",
+          f"{figures['v2-full.raucb_install_from_stick_s']} s from power-on; grubenv {env}; rauc: {said[-200:]!r}")
+    vm.power_off(300)
+    vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot4-v2.log"))
+    boot = vm.wait_for(r"BORNE-BOOT [^\n]*", 300)
+    good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=(\S+)", timeout)
+    figures["v2_power_on_to_slot_good_s"] = round(time.time() - vm.start, 1)
+    report = vm.wait_for(r"BORNE-TEST report [^\n]*", 300)
+    check("the borne boots v2 from slot B (a trial boot counted by GRUB), marked good after its portal; "
+          "statistics kept", "slot=B" in boot and "B_TRY=1" in boot and good == ("B", v2) and "stats=42" in report,
+          f"{boot.strip()}; {good}; {report.strip()}; {figures['v2_power_on_to_slot_good_s']} s from power-on")
+
+    rc, said, env = install("v3.raucb", "boot5-install-v3")
+    check("v3 installed on slot A from the stick (legacy BIOS)",
+          rc == 0 and env.get("ORDER") == "A B" and env.get("A_OK") == "1",
+          f"{figures['v3.raucb_install_from_stick_s']} s from power-on; grubenv {env}; rauc: {said[-200:]!r}")
+    vm.power_off(300)
+    vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot6-v3.log"))
+    rolled = vm.wait_for(r"BORNE-ROLLBACK failed=(\S+) slot=(\S+) running=(\S+) on=(\S+)", 1500)
+    figures["v3_power_on_to_rollback_s"] = round(time.time() - vm.start, 1)
+    good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=(\S+)", timeout)
+    figures["v3_power_on_to_v2_portal_s"] = round(time.time() - vm.start, 1)
+    failed_boots = re.findall(r"BORNE-TRIAL-FAILED slot=(\S+) reason=(\S+)", vm.serial())
+    check("v3 never shows its portal: after its tries GRUB boots v2 again by itself (legacy BIOS)",
+          rolled == (v3, "A", v2, "B") and good == ("B", v2) and len(failed_boots) == 2,
+          f"{rolled}; trial boots failed: {failed_boots}; v2 portal {figures['v3_power_on_to_v2_portal_s']} s "
+          "after power-on")
+    return vm
+
+
+def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None, stick_updates=False):
     checks = {}
     figures = {}
 
@@ -942,6 +1074,28 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None):
             rc, said = ssh(key, vm.ssh_port, known_hosts, "true", strict="yes")
             check("SSH after a reboot, same host key", rc == 0, f"exit {rc}: {said[-200:]}")
         portal_png(vm, "portal-boot2")
+        if setup == "good" and mode == "uefi":
+            # « Écouter »: the voice and the audio stack the image holds, and a sound that reaches the card
+            # (qemu's intel-hda, written to a WAV file) from espeak-ng run as the kiosk's user, as the kiosk
+            # runs it. (Pressing the button is the e2e suite's: speech.test.mjs.)
+            rc, said = ssh(key, vm.ssh_port, known_hosts, "espeak-ng --version; ls /usr/lib/x86_64-linux-gnu/espeak-ng-data; "
+                           "id -nG borne; aplay -l", strict="yes")
+            langs = ("fr", "ar", "en", "uk", "pt", "ro")
+            check("the voice and the audio stack: espeak-ng with the six languages' dictionaries (and not the others), "
+                  "the kiosk's user in the audio group, the sound card seen",
+                  rc == 0 and "eSpeak NG" in said and all(f"{lang}_dict" in said for lang in langs)
+                  and "ru_dict" not in said and re.search(r"(?m)^borne( \S+)* audio( |$)", said) and "card 0" in said,
+                  f"exit {rc}: {' / '.join(said.splitlines())[-400:]}")
+            before = os.path.getsize(vm.wav) if os.path.exists(vm.wav) else 0
+            t1 = time.time()
+            rc, said = ssh(key, vm.ssh_port, known_hosts, "echo 'Bonjour. La borne vous lit cette page.' | "
+                           "runuser -u borne -- espeak-ng -v fr --stdin", strict="yes", timeout=120)
+            figures["speech_command_s"] = round(time.time() - t1, 1)
+            time.sleep(2)
+            secs, peak = loud_seconds(vm.wav, before) if os.path.exists(vm.wav) else (0, 0)
+            check("a sentence spoken by espeak-ng as the kiosk's user reaches the sound card",
+                  rc == 0 and secs > 0.5 and peak > 3000,
+                  f"exit {rc}: {said[-200:]!r}; {secs} s of sound above 1000/32767 on the card, peak {peak}")
         if freeze:
             vm.wait_for(r"BORNE-TEST froze the kiosk", 300)
             t_freeze = time.time()
@@ -956,6 +1110,8 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None):
         check("no login prompt on the serial console (boot 2)", not logins, f"{len(logins)} found")
         if update_keys and setup == "good":
             vm = update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check, figures)
+        elif update_keys and stick_updates:
+            vm = stick_update_phase(mode, vm, shared_stick(out), image, out, accel, timeout, check, figures)
     except Exception as e:  # a failed wait is a failed check, with what the console said
         check("run completed", False, f"{type(e).__name__}: {e}")
         try:
@@ -988,9 +1144,16 @@ def main():
     ap.add_argument("--timeout", type=int, default=900, help="seconds to wait for the portal")
     ap.add_argument("--update-keys", help="folder of the federation's throwaway update key the image trusts "
                     "(federation.key, federation.crt): runs the update checks in the modes with a good setup")
+    ap.add_argument("--stick-update-modes", default="bios",
+                    help="modes without SSH whose update checks the CI hook drives from the bundles' stick "
+                    "the UEFI run makes (needs --update-keys and uefi among --setup-modes)")
     ap.add_argument("--one-at-a-time", action="store_true", help="run the modes one after the other")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
+    for marker in (".ready", ".failed"):  # a previous run's: the BIOS run must wait for this one's
+        if os.path.exists(shared_stick(a.out) + marker):
+            os.unlink(shared_stick(a.out) + marker)
+    stick_modes = set(a.stick_update_modes.split(",")) if "uefi" in a.setup_modes.split(",") and "uefi" in a.modes.split(",") else set()
     if a.accel == "auto":
         a.accel = "kvm" if kvm_works(a.out) else "tcg"
         print(f"accelerator: {a.accel}", flush=True)
@@ -1003,7 +1166,7 @@ def main():
         runs = {mode: pool.submit(run_mode, mode, a.image, a.out, a.accel, a.timeout,
                                   "good" if mode in a.setup_modes.split(",") else
                                   "bad" if mode in a.bad_setup_modes.split(",") else "",
-                                  mode in a.freeze_modes.split(","), a.update_keys)
+                                  mode in a.freeze_modes.split(","), a.update_keys, mode in stick_modes)
                 for mode in modes}
         for mode, run in runs.items():
             checks, figures = run.result()
