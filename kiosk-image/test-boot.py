@@ -1096,6 +1096,24 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None, 
             check("a sentence spoken by espeak-ng as the kiosk's user reaches the sound card",
                   rc == 0 and secs > 0.5 and peak > 3000,
                   f"exit {rc}: {said[-200:]!r}; {secs} s of sound above 1000/32767 on the card, peak {peak}")
+            # « Écouter » pressed as a person with a keyboard does: F6 to the toolbar, Tab to the button
+            # (Accueil, Retour, Imprimer, Mes documents, J'ai besoin d'aide, Affichage, Écouter), Enter.
+            # The kiosk reads its portal aloud: sound on the card within 20 s. Enter again stops it.
+            before = os.path.getsize(vm.wav) if os.path.exists(vm.wav) else 0
+            for k in ["f6"] + ["tab"] * 7:
+                vm.sendkey(k)
+                time.sleep(0.5)
+            vm.sendkey("ret")
+            t1 = time.time()
+            secs = peak = 0
+            while time.time() - t1 < 20 and secs <= 1:
+                time.sleep(2)
+                secs, peak = loud_seconds(vm.wav, before) if os.path.exists(vm.wav) else (0, 0)
+            figures["listen_key_to_1s_of_sound_s"] = round(time.time() - t1, 1)
+            vm.sendkey("ret")
+            check("« Écouter » pressed with the keyboard (F6, Tab, Enter): the portal read aloud reaches the sound card",
+                  secs > 1 and peak > 3000, f"{secs} s of sound on the card within {figures['listen_key_to_1s_of_sound_s']} s, "
+                  f"peak {peak}")
         if freeze:
             vm.wait_for(r"BORNE-TEST froze the kiosk", 300)
             t_freeze = time.time()
