@@ -654,6 +654,20 @@ KEPT_FILES = ("cd /var/lib/borne && sha256sum settings.toml matomo.toml matomo.t
               "history/index.json history/*.toml")
 
 
+def rolled_back(vm, v2, v3, timeout, check, figures, where):
+    """The VM just powered on with v3 (whose kiosk never shows its portal) installed on slot A and v2
+    on B: two trial boots of A fail, GRUB boots B again by itself, v2 shows its portal."""
+    rolled = vm.wait_for(r"BORNE-ROLLBACK failed=(\S+) slot=(\S+) running=(\S+) on=(\S+)", 1500)
+    figures["v3_power_on_to_rollback_s"] = round(time.time() - vm.start, 1)
+    good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=(\S+)", timeout)
+    figures["v3_power_on_to_v2_portal_s"] = round(time.time() - vm.start, 1)
+    failed_boots = re.findall(r"BORNE-TRIAL-FAILED slot=(\S+) reason=(\S+)", vm.serial())
+    check("v3 never shows its portal: after its tries GRUB boots v2 again by itself" + where,
+          rolled == (v3, "A", v2, "B") and good == ("B", v2) and len(failed_boots) == 2,
+          f"{rolled}; trial boots failed: {failed_boots}; v2 portal {figures['v3_power_on_to_v2_portal_s']} s "
+          "after power-on")
+
+
 def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check, figures):
     """Checks 9-11 (see the module's text) from a running boot 2 with SSH; returns the VM running last.
     v2 comes over HTTPS through the updater (a casync bundle: the chunks slot A lacks); the bundles that
@@ -840,15 +854,7 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
               f"{figures['v3_install_from_stick_s']} s; grubenv {env}; {said[-200:]!r}")
         vm.power_off(300)
         vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot4-v3.log"), bundles_stick=stick)
-        rolled = vm.wait_for(r"BORNE-ROLLBACK failed=(\S+) slot=(\S+) running=(\S+) on=(\S+)", 1500)
-        figures["v3_power_on_to_rollback_s"] = round(time.time() - vm.start, 1)
-        good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=(\S+)", timeout)
-        figures["v3_power_on_to_v2_portal_s"] = round(time.time() - vm.start, 1)
-        failed_boots = re.findall(r"BORNE-TRIAL-FAILED slot=(\S+) reason=(\S+)", vm.serial())
-        check("v3 never shows its portal: after its tries GRUB boots v2 again by itself",
-              rolled == (v3, "A", v2, "B") and good == ("B", v2) and len(failed_boots) == 2,
-              f"{rolled}; trial boots failed: {failed_boots}; v2 portal {figures['v3_power_on_to_v2_portal_s']} s "
-              "after power-on")
+        rolled_back(vm, v2, v3, timeout, check, figures, "")
         rc, said = sh("cat /var/lib/borne-state/updates/failed-versions; tail -n 4 /var/lib/borne-state/updates/events.log;"
                       " rauc status --output-format=json 2>/dev/null")
         rauc_status = {}
@@ -918,15 +924,7 @@ def stick_update_phase(mode, vm, stick, image, out, accel, timeout, check, figur
           f"{figures['v3.raucb_install_from_stick_s']} s from power-on; grubenv {env}; rauc: {said[-200:]!r}")
     vm.power_off(300)
     vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot6-v3.log"))
-    rolled = vm.wait_for(r"BORNE-ROLLBACK failed=(\S+) slot=(\S+) running=(\S+) on=(\S+)", 1500)
-    figures["v3_power_on_to_rollback_s"] = round(time.time() - vm.start, 1)
-    good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=(\S+)", timeout)
-    figures["v3_power_on_to_v2_portal_s"] = round(time.time() - vm.start, 1)
-    failed_boots = re.findall(r"BORNE-TRIAL-FAILED slot=(\S+) reason=(\S+)", vm.serial())
-    check("v3 never shows its portal: after its tries GRUB boots v2 again by itself (legacy BIOS)",
-          rolled == (v3, "A", v2, "B") and good == ("B", v2) and len(failed_boots) == 2,
-          f"{rolled}; trial boots failed: {failed_boots}; v2 portal {figures['v3_power_on_to_v2_portal_s']} s "
-          "after power-on")
+    rolled_back(vm, v2, v3, timeout, check, figures, " (legacy BIOS)")
     return vm
 
 
