@@ -41,9 +41,9 @@ For each mode, on a copy-on-write layer over the image (the image itself is neve
      (failed-versions, events.log, slot A marked bad), and v3 is refused from then on.
   updates (BIOS, with --update-keys; no SSH there: the CI hook runs `rauc install` from the bundles' stick
   the UEFI run made, read-only, when its fw_cfg value says "install:NAME"), after boot 2:
-  12. v2's full bundle installed on slot B; at the next power-on GRUB (i386-pc, the same grub.cfg and
-     grubenv) tries B, the portal marks it good, statistics kept;
-  13. v3 installed on slot A; at power-on its trial boots fail and GRUB boots v2 again by itself.
+  12. v2's full bundle installed on slot B (in boot 2, beside the watchdog check); at the next power-on
+     GRUB (i386-pc, the same grub.cfg and grubenv) tries B, the portal marks it good, statistics kept;
+  13. in that boot v3 installed on slot A; at power-on its trial boots fail and GRUB boots v2 again.
 Writes <out>/report.json and <out>/<mode>-serial*.log. Exit status 0 only if every check passed.
 """
 
@@ -436,7 +436,7 @@ class Vm:
             "-nic", f"user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
             "-serial", f"file:{log}",
             "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
-            "-fw_cfg", f"name=opt/fr.borne.test,string={action}",
+            "-fw_cfg", "name=opt/fr.borne.test,string=" + action.replace(",", ",,"),  # a comma doubled
             "-device", "qemu-xhci,id=xhci",
         ]
         if stick:
@@ -875,13 +875,8 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
     return vm
 
 
-def stick_update_phase(mode, vm, stick, image, out, accel, timeout, check, figures):
-    """Checks 12-13 in a mode the test has no SSH into (legacy BIOS): the same RAUC, GRUB and grubenv,
-    driven by the CI hook (fw_cfg "install:NAME": `rauc install` from the bundles' stick, as root, once
-    the portal is shown). v2's full bundle installed on slot B, then the borne boots v2 from B and
-    marks it good, statistics kept; v3 (never shows its portal) installed on slot A, then power-on: its
-    trial boots fail and GRUB boots v2 again by itself. Returns the VM running last."""
-    v1, v2, v3 = versions(image)
+def wait_for_stick(stick):
+    """Waits for the bundles' stick the UEFI run makes (prepare_bundles)."""
     deadline = time.time() + 2400
     while not os.path.exists(stick + ".ready"):
         if os.path.exists(stick + ".failed"):
@@ -890,26 +885,32 @@ def stick_update_phase(mode, vm, stick, image, out, accel, timeout, check, figur
             raise TimeoutError(f"no bundles' stick at {stick} after 2400 s")
         time.sleep(5)
 
-    def install(name, boot):
-        """Boots with the stick and the hook's install action; returns (rc, RAUC's last words, grubenv)."""
-        nonlocal vm
-        vm.power_off(300)
-        vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-{boot}.log"), action=f"install:{name}",
-                bundles_stick=stick)
-        t1 = time.time()
+
+def stick_update_phase(mode, vm, stick, image, out, accel, timeout, check, figures):
+    """Checks 12-13 in a mode the test has no SSH into (legacy BIOS): the same RAUC, GRUB and grubenv,
+    driven by the CI hook (fw_cfg "install:NAME": `rauc install` from the bundles' stick, as root, once
+    the running slot is marked good). `vm` is boot 2, started with "install:v2-full.raucb": v2's full
+    bundle installed on slot B meanwhile; then the borne boots v2 from B and marks it good, statistics
+    kept, and in that boot v3 (never shows its portal) is installed on slot A; at power-on its trial
+    boots fail and GRUB boots v2 again by itself. Returns the VM running last."""
+    v1, v2, v3 = versions(image)
+
+    def installed(name):
+        """What the hook reported of `name`'s install in this boot: (rc, RAUC's last words, grubenv)."""
         rc, said = vm.wait_for(r"BORNE-TEST install " + re.escape(name) + r" rc=(\d+): ([^\n]*)", 2400)
-        figures[f"{name}_install_from_stick_s"] = round(time.time() - t1, 1)
+        figures[f"{name}_power_on_to_installed_s"] = round(time.time() - vm.start, 1)
         env_line = vm.wait_for(r"BORNE-TEST grubenv ([^\n]*)", 60)
         # grub-editenv's lines joined by spaces, and values may hold spaces (ORDER=B A).
         env = dict(re.findall(r"(\w+)=(.*?)\s*(?=\s\w+=|$)", env_line.strip()))
         return int(rc), said, env
 
-    rc, said, env = install("v2-full.raucb", "boot3-install-v2")
+    rc, said, env = installed("v2-full.raucb")
     check("v2 installed on slot B from a USB stick (legacy BIOS, GRUB's i386-pc environment)",
           rc == 0 and env.get("ORDER") == "B A" and env.get("B_OK") == "1",
-          f"{figures['v2-full.raucb_install_from_stick_s']} s from power-on; grubenv {env}; rauc: {said[-200:]!r}")
+          f"{figures['v2-full.raucb_power_on_to_installed_s']} s from power-on; grubenv {env}; rauc: {said[-200:]!r}")
     vm.power_off(300)
-    vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot4-v2.log"))
+    vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot3-v2.log"), action="install:v3.raucb",
+            bundles_stick=stick)
     boot = vm.wait_for(r"BORNE-BOOT [^\n]*", 300)
     good = vm.wait_for(r"BORNE-SLOT-GOOD slot=(\S+) version=(\S+)", timeout)
     figures["v2_power_on_to_slot_good_s"] = round(time.time() - vm.start, 1)
@@ -918,12 +919,12 @@ def stick_update_phase(mode, vm, stick, image, out, accel, timeout, check, figur
           "statistics kept", "slot=B" in boot and "B_TRY=1" in boot and good == ("B", v2) and "stats=42" in report,
           f"{boot.strip()}; {good}; {report.strip()}; {figures['v2_power_on_to_slot_good_s']} s from power-on")
 
-    rc, said, env = install("v3.raucb", "boot5-install-v3")
+    rc, said, env = installed("v3.raucb")
     check("v3 installed on slot A from the stick (legacy BIOS)",
           rc == 0 and env.get("ORDER") == "A B" and env.get("A_OK") == "1",
-          f"{figures['v3.raucb_install_from_stick_s']} s from power-on; grubenv {env}; rauc: {said[-200:]!r}")
+          f"{figures['v3.raucb_power_on_to_installed_s']} s from power-on; grubenv {env}; rauc: {said[-200:]!r}")
     vm.power_off(300)
-    vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot6-v3.log"))
+    vm = Vm(mode, vm.disk, out, accel, os.path.join(out, f"{mode}-serial-boot4-v3.log"))
     rolled_back(vm, v2, v3, timeout, check, figures, " (legacy BIOS)")
     return vm
 
@@ -1060,7 +1061,14 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None, 
 
         # Boot 2: what persists and what does not; then (freeze) a hung kiosk is restarted by the watchdog.
         log2 = os.path.join(out, f"{mode}-serial-boot2.log")
-        vm = Vm(mode, disk, out, accel, log2, action="freeze" if freeze else "1")
+        action, bundles_stick = "freeze" if freeze else "1", None
+        if update_keys and stick_updates:
+            # v2 installed from the bundles' stick in this boot already (the hook waits for the slot
+            # marked good), beside the watchdog's check: one boot less under TCG.
+            bundles_stick = shared_stick(out)
+            wait_for_stick(bundles_stick)
+            action = ("freeze," if freeze else "") + "install:v2-full.raucb"
+        vm = Vm(mode, disk, out, accel, log2, action=action, bundles_stick=bundles_stick)
         up2 = float(vm.wait_for(r"BORNE-PORTAL-SHOWN uptime=([\d.]+)", timeout))
         figures["boot2_to_portal_s"] = round(time.time() - vm.start, 1)
         grub_counted(vm, "boot 2")
