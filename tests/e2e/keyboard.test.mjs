@@ -60,18 +60,19 @@ test('the first F6 goes to the toolbar, and Tab reaches "Accueil" there', async 
 
 test('Tab walks the visible toolbar buttons in order, ending on "Terminer ma session"', async () => {
   const seen = [];
-  for (let i = 0; i < 9 && seen[seen.length - 1] !== 'btn-end'; i++) {
+  for (let i = 0; i < 12 && seen[seen.length - 1] !== 'btn-end'; i++) {
     await xkeys(['Tab']);
     await sleep(200);
     seen.push(await activeElement());
   }
   const buttons = seen.filter((id) => String(id).startsWith('btn-'));
-  assert.deepEqual(buttons.slice(0, 6), ['btn-back', 'btn-print', 'btn-docs', 'btn-help', 'btn-display', 'btn-end'],
-    `focus went: ${seen.join(' → ')}`);
+  assert.deepEqual(buttons, ['btn-back', 'btn-print', 'btn-docs', 'btn-help', 'btn-display', 'btn-listen',
+    'btn-volume-down', 'btn-volume-up', 'btn-end'], `focus went: ${seen.join(' → ')}`);
 });
 
 test('"J\'ai besoin d\'aide" by keyboard: Enter opens it, Tab stays inside, Escape closes it back on its button', async () => {
-  await xkeys(['shift+Tab', 'shift+Tab']);
+  // Back from "Terminer ma session": Plus fort, Moins fort, Écouter, Affichage, then the help.
+  await xkeys(['shift+Tab', 'shift+Tab', 'shift+Tab', 'shift+Tab', 'shift+Tab']);
   await sleep(200);
   assert.equal(await activeElement(), 'btn-help');
   await xkeys(['Return']);
@@ -79,12 +80,14 @@ test('"J\'ai besoin d\'aide" by keyboard: Enter opens it, Tab stays inside, Esca
   await sleep(300);
   assert.equal(await activeElement(), 'help-title', 'the focus moves into the dialog');
   const seen = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 5; i++) {
     await xkeys(['Tab']);
     await sleep(150);
     seen.push(await activeElement());
   }
-  assert.deepEqual(seen, ['help-print', 'help-close', 'help-print', 'help-close'], 'Tab cycles inside the dialog');
+  // Imprimer, Fermer, then the dialog's own « Écouter » (no id: its class), and round again.
+  const listen = 'btn btn-secondary dialog-listen';
+  assert.deepEqual(seen, ['help-print', 'help-close', listen, 'help-print', 'help-close'], 'Tab cycles inside the dialog');
   await xkeys(['Escape']);
   await waitFor(() => wd.executeScript('return document.getElementById("help").hidden;'), 5000, { message: 'Escape closes it' });
   await sleep(300);
