@@ -42,11 +42,12 @@ import {
   borneBinary,
   xkeys,
   withToolbar,
+  printedFiles,
+  newPrintedPdf,
 } from './lib/harness.mjs';
 import { buildPdf } from './sites/pdf.mjs';
 
 const execFileP = promisify(execFile);
-const PRINTED = path.join(WORK, 'printed');
 const stateDir = freshStateDir('documents');
 const downloads = path.join(stateDir, 'session', 'downloads');
 // run.sh exports BORNE_USB_ROOTS (inherited by the kiosk through tauri-driver): that folder is the stick.
@@ -64,7 +65,6 @@ async function sh(cmd, args) {
 
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const files = () => (fs.existsSync(downloads) ? fs.readdirSync(downloads).sort() : []);
-const printedFiles = () => new Set(fs.existsSync(PRINTED) ? fs.readdirSync(PRINTED) : []);
 
 /** Runs `fn()` with the toolbar webview as WebDriver's current window. */
 const inToolbar = (fn) => withToolbar(wd, fn);
@@ -120,10 +120,7 @@ async function printAndRead() {
   try {
     await clickToolbar(wd, '#print-go');
     await waitFor(async () => /C'est parti/.test((await printDialog()).status), 20000, { message: 'the job accepted' });
-    await waitFor(() => {
-      file = [...printedFiles()].find((f) => !before.has(f) && f.endsWith('.pdf'));
-      return !!file && fs.statSync(path.join(PRINTED, file)).size > 0;
-    }, 20000, { message: 'a new PDF from cups-pdf' });
+    file = await newPrintedPdf(before);
     await sleep(300);
   } catch (e) {
     // Closed even when this test fails: an open dialog covers the toolbar the next tests click.
@@ -131,7 +128,7 @@ async function printAndRead() {
     throw e;
   }
   await closeDialog();
-  return sh('pdftotext', [path.join(PRINTED, file), '-']);
+  return sh('pdftotext', [file, '-']);
 }
 
 async function docsPage() {

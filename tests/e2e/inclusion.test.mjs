@@ -30,11 +30,12 @@ import {
   waitPortal as waitPortalOf,
   statsTotals,
   withToolbar,
+  printedFiles,
+  newPrintedPdf,
 } from './lib/harness.mjs';
 import { axeViolations } from './lib/axe.mjs';
 
 const execFileP = promisify(execFile);
-const PRINTED = path.join(WORK, 'printed');
 const stateDir = freshStateDir('inclusion');
 let wd;
 let normalWidth = 0;
@@ -65,7 +66,6 @@ async function axeClean(name, where = 'content') {
 }
 
 const figures = async () => (await statsTotals(stateDir)).totals;
-const printedFiles = () => new Set(fs.existsSync(PRINTED) ? fs.readdirSync(PRINTED) : []);
 const contentState = () => wd.executeScript(`return {
   width: window.innerWidth,
   text: document.documentElement.getAttribute('data-text'),
@@ -118,13 +118,9 @@ test('"J\'ai besoin d\'aide": the accueil and the référent\'s places, printabl
   await clickToolbar(wd, '#help-print');
   await waitFor(async () => /imprimée/.test(await toolbar('return document.getElementById("help-status").textContent;')), 30000,
     { message: 'the list printed' });
-  let file;
-  await waitFor(() => {
-    file = [...printedFiles()].find((f) => !printedBefore.has(f) && f.endsWith('.pdf'));
-    return !!file && fs.statSync(path.join(PRINTED, file)).size > 0;
-  }, 20000, { message: 'a new PDF from cups-pdf' });
+  const file = await newPrintedPdf(printedBefore);
   await sleep(300);
-  const { stdout } = await execFileP('pdftotext', [path.join(PRINTED, file), '-']);
+  const { stdout } = await execFileP('pdftotext', [file, '-']);
   assert.match(stdout, /Besoin d'aide/);
   assert.match(stdout, /France Services de la mairie/);
   assert.match(stdout, /Écrivain public/);

@@ -26,12 +26,13 @@ import {
   waitPortal as waitPortalOf,
   isVisible,
   textOf,
+  printedFiles,
+  newPrintedPdf,
 } from './lib/harness.mjs';
 import { axeViolations } from './lib/axe.mjs';
 
 const execFileP = promisify(execFile);
 const PRINTER = 'borne-e2e';
-const PRINTED = path.join(WORK, 'printed');
 const stateDir = freshStateDir('kit');
 const PIN = '593017';
 let wd;
@@ -41,7 +42,6 @@ async function sh(cmd, args) {
   return stdout;
 }
 
-const printedFiles = () => new Set(fs.existsSync(PRINTED) ? fs.readdirSync(PRINTED) : []);
 const visible = (css) => isVisible(wd, css);
 const text = (css) => textOf(wd, css);
 
@@ -117,13 +117,8 @@ test('« Imprimer l\'affiche » prints the poster with the centre\'s name, in Fr
   const before = printedFiles();
   const message = await pressKit('poster');
   assert.equal(message, "C'est envoyé à l'imprimante : 1 page(s).");
-  let file;
-  await waitFor(() => {
-    file = [...printedFiles()].find((f) => !before.has(f) && f.endsWith('.pdf'));
-    return !!file && fs.statSync(path.join(PRINTED, file)).size > 0;
-  }, 30000, { message: 'a new PDF from cups-pdf' });
+  const pdf = await newPrintedPdf(before, 30000);
   await sleep(500);
-  const pdf = path.join(PRINTED, file);
   const info = await sh('pdfinfo', [pdf]);
   assert.match(info, /^Pages:\s+1$/m, info);
   assert.match(info, /^Page size:\s+595(\.\d+)? x 842(\.\d+)? pts|^Page size:\s+595\.\d+ x 841\.\d+ pts/m, info);
@@ -156,13 +151,9 @@ test('a stopped queue gives the French message and nothing is printed', async ()
   assert.ok(m, message);
   // A cover, then each sheet of the tiles shown (the test catalogue has one) on its own page.
   assert.ok(Number(m[1]) >= 2, message);
-  let file;
-  await waitFor(() => {
-    file = [...printedFiles()].find((f) => !before.has(f) && f.endsWith('.pdf'));
-    return !!file && fs.statSync(path.join(PRINTED, file)).size > 0;
-  }, 30000, { message: 'the booklet from cups-pdf' });
+  const booklet = await newPrintedPdf(before, 30000);
   await sleep(500);
-  const words = await sh('pdftotext', [path.join(PRINTED, file), '-']);
+  const words = await sh('pdftotext', [booklet, '-']);
   assert.match(words, /Avant de commencer/);
   assert.ok(!/[\u0600-\u06ff]/.test(words), 'French alone');
 });

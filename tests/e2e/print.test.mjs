@@ -30,11 +30,12 @@ import {
   ARTIFACTS,
   statsTotals,
   withToolbar,
+  printedFiles,
+  newPrintedPdf,
 } from './lib/harness.mjs';
 
 const execFileP = promisify(execFile);
 const PRINTER = 'borne-e2e';
-const PRINTED = path.join(WORK, 'printed');
 const stateDir = freshStateDir('print');
 let wd;
 
@@ -56,7 +57,6 @@ const dialog = () => inToolbar(() => wd.executeScript(`return {
   left: document.getElementById('print-left').textContent,
   preview: document.getElementById('print-preview').naturalWidth };`));
 
-const printedFiles = () => new Set(fs.existsSync(PRINTED) ? fs.readdirSync(PRINTED) : []);
 
 async function openDialog() {
   await clickToolbar(wd, '#btn-print');
@@ -78,10 +78,7 @@ async function printAndFile() {
   try {
     await clickToolbar(wd, '#print-go');
     await waitFor(async () => /C'est parti/.test((await dialog()).status), 20000, { message: 'the job accepted' });
-    await waitFor(() => {
-      file = [...printedFiles()].find((f) => !before.has(f) && f.endsWith('.pdf'));
-      return !!file && fs.statSync(path.join(PRINTED, file)).size > 0;
-    }, 20000, { message: 'a new PDF from cups-pdf' });
+    file = await newPrintedPdf(before);
     await sleep(300);
   } catch (e) {
     // Closed even when this test fails: an open dialog covers the toolbar the next tests click.
@@ -89,7 +86,7 @@ async function printAndFile() {
     throw e;
   }
   await closeDialog();
-  return path.join(PRINTED, file);
+  return file;
 }
 
 /** Prints with the dialog's choices as they are; returns the new PDF's text. */

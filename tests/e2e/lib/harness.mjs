@@ -461,6 +461,22 @@ export async function endSessionWithButton(wd) {
   await waitPortal(wd);
 }
 
+/** Where the test queue borne-e2e (cups-pdf, setup.sh) writes what it prints. */
+export const PRINTED = path.join(WORK, 'printed');
+
+/** The files cups-pdf has written so far (pass it to newPrintedPdf before printing). */
+export const printedFiles = () => new Set(fs.existsSync(PRINTED) ? fs.readdirSync(PRINTED) : []);
+
+/** Waits for a PDF that cups-pdf writes, not among `before` and not empty; returns its path. */
+export async function newPrintedPdf(before, timeoutMs = 20000) {
+  let file;
+  await waitFor(() => {
+    file = [...printedFiles()].find((f) => !before.has(f) && f.endsWith('.pdf'));
+    return !!file && fs.statSync(path.join(PRINTED, file)).size > 0;
+  }, timeoutMs, { message: 'a new PDF from cups-pdf' });
+  return path.join(PRINTED, file);
+}
+
 /** Runs `fn()` with the toolbar webview as WebDriver's current window, then goes back to the content. */
 export async function withToolbar(wd, fn) {
   const tb = await toolbarHandle(wd);
