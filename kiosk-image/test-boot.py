@@ -1105,16 +1105,22 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None, 
             # « Écouter » pressed as a person with a keyboard does: F6 to the toolbar, Tab to the button
             # (Accueil, Retour, Imprimer, Mes documents, J'ai besoin d'aide, Affichage, Écouter), Enter.
             # The kiosk reads its portal aloud: sound on the card within 20 s. Enter again stops it.
+            # WebKitGTK may give the first Tab to the toolbar's document rather than its first button
+            # (keyboard.test.mjs): then the seventh Tab is on « Affichage », whose dialog Escape closes,
+            # and one Tab more reaches « Écouter ».
             before = os.path.getsize(vm.wav) if os.path.exists(vm.wav) else 0
-            for k in ["f6"] + ["tab"] * 7:
-                vm.sendkey(k)
-                time.sleep(0.5)
-            vm.sendkey("ret")
-            t1 = time.time()
             secs = peak = 0
-            while time.time() - t1 < 20 and secs <= 1:
-                time.sleep(2)
-                secs, peak = loud_seconds(vm.wav, before) if os.path.exists(vm.wav) else (0, 0)
+            t1 = time.time()
+            for keys in (["f6"] + ["tab"] * 7 + ["ret"], ["esc", "tab", "ret"]):
+                for k in keys:
+                    vm.sendkey(k)
+                    time.sleep(0.5)
+                t1 = time.time()
+                while time.time() - t1 < 15 and secs <= 1:
+                    time.sleep(2)
+                    secs, peak = loud_seconds(vm.wav, before) if os.path.exists(vm.wav) else (0, 0)
+                if secs > 1:
+                    break
             figures["listen_key_to_1s_of_sound_s"] = round(time.time() - t1, 1)
             vm.sendkey("ret")
             check("« Écouter » pressed with the keyboard (F6, Tab, Enter): the portal read aloud reaches the sound card",
