@@ -5,7 +5,9 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config libwebkit2gtk-4.1-dev libssl-dev curl ca-certificates file)
 RUN_PKGS=(xvfb xauth openbox x11-utils xdotool imagemagick espeak-ng fonts-noto-core librsvg2-common)
-TEST_PKGS=(webkit2gtk-driver poppler-utils openssl nodejs xclip cups cups-client cups-pdf sox)
+# rauc casync squashfs-tools e2fsprogs python3: tests/federation/prune.sh (federation.sh's bundle and prune).
+TEST_PKGS=(webkit2gtk-driver poppler-utils openssl nodejs xclip cups cups-client cups-pdf sox
+           rauc casync squashfs-tools e2fsprogs python3)
 
 need_pkgs() {
   local missing=()
