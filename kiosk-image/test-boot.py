@@ -35,10 +35,13 @@ For each mode, on a copy-on-write layer over the image (the image itself is neve
      boots, working; the next check installs v2 (the kiosk not restarted), fetching only the chunks
      slot A lacks: the bytes the server sent must stay under 15 % of the full image; the borne restarts
      by itself into v2, marked good after its portal; statistics, settings, PIN and SSH host key kept;
-     the v1 bundle (older than v2) is refused, slot A untouched;
+     the référent's Maintenance screen, reached as a référent does (the mouse wheel to the portal's foot,
+     a click on « Espace référent », the setup's PIN, Tab to « Maintenance ») and read by OCR (tesseract)
+     on the VM's screen, says v2 runs on slot B; the v1 bundle (older than v2) is refused, slot A untouched;
   11. v3 (v2 whose kiosk exits at once), from the stick: installed on slot A, then power-on: its trial
      boots fail, GRUB goes back to slot B by itself, v2 shows its portal, the failure is recorded
-     (failed-versions, events.log, slot A marked bad), and v3 is refused from then on.
+     (failed-versions, events.log, slot A marked bad), v3 is refused from then on, and the Maintenance
+     screen (read by OCR, one page down) says v3 did not start and the borne came back to v2 by itself.
   updates (BIOS, with --update-keys; no SSH there: the CI hook runs `rauc install` from the bundles' stick
   the UEFI run made, read-only, when its fw_cfg value says "install:NAME"), after boot 2:
   12. v2's full bundle installed on slot B (in boot 2, beside the watchdog check); at the next power-on
@@ -438,6 +441,8 @@ class Vm:
             "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
             "-fw_cfg", "name=opt/fr.borne.test,string=" + action.replace(",", ",,"),  # a comma doubled
             "-device", "qemu-xhci,id=xhci",
+            # A mouse with absolute positions (the référent's clicks: maintenance_screen).
+            "-device", "usb-tablet,bus=xhci.0",
         ]
         if stick:
             cmd += ["-drive", f"if=none,id=stick,format=raw,file={stick}",
@@ -515,6 +520,21 @@ class Vm:
 
     def sendkey(self, keys):
         self.qmp.hmp(f"sendkey {keys}")
+
+    def pointer(self, x, y, size):
+        """Moves the tablet's pointer to pixel (x, y) of a screen of `size` (width, height)."""
+        w, h = size
+        self.qmp.cmd("input-send-event", events=[
+            {"type": "abs", "data": {"axis": "x", "value": int(x * 32767 / max(w - 1, 1))}},
+            {"type": "abs", "data": {"axis": "y", "value": int(y * 32767 / max(h - 1, 1))}}])
+        time.sleep(0.3)
+
+    def button(self, name, times=1):
+        for _ in range(times):
+            for down in (True, False):
+                self.qmp.cmd("input-send-event", events=[{"type": "btn", "data": {"down": down, "button": name}}])
+                time.sleep(0.05)
+            time.sleep(0.1)
 
     def power_off(self, timeout):
         self.qmp.cmd("system_powerdown")
@@ -652,6 +672,113 @@ def make_test_bundles(mode, image, out, keys):
 # the kiosk rewrites at every start.)
 KEPT_FILES = ("cd /var/lib/borne && sha256sum settings.toml matomo.toml matomo.token admin/pin.phc "
               "history/index.json history/*.toml")
+
+
+def setup_pin():
+    """The référent's PIN the example setup file gives (the good setup's)."""
+    with open(os.path.join(HERE, "borne-setup.example.toml")) as f:
+        return re.search(r'(?m)^pin = "(\d+)"', f.read()).group(1)
+
+
+def ocr(png):
+    """The text tesseract reads on a screen dump (French; the dump enlarged twice, which tesseract reads
+    more surely at this size of type), spaces squeezed."""
+    big = png.rsplit(".", 1)[0] + "-x2.png"
+    subprocess.run(["convert", png, "-resize", "200%", big], check=True)
+    said = subprocess.run(["tesseract", big, "-", "-l", "fra"], capture_output=True, text=True, timeout=120).stdout
+    os.unlink(big)
+    return re.sub(r"[ \t]+", " ", said)
+
+
+def read_screen(vm, out, name, want, timeout=90):
+    """Screen dumps read by OCR until `want` (a regex) is in the text or `timeout` s passed. Returns
+    (text read, png)."""
+    png = os.path.join(out, f"{vm.mode}-{name}.png")
+    t0, said = time.time(), ""
+    while time.time() - t0 < timeout:
+        shot, _ = vm.settled_screendump(os.path.join(out, f"{vm.mode}-{name}.ppm"), timeout=30)
+        to_png(shot, png)
+        said = ocr(png)
+        if re.search(want, said):
+            break
+        time.sleep(3)
+    return said, png
+
+
+def ocr_digits(token):
+    """A version number as OCR read it, with the letter O (which tesseract reads for a zero now and
+    then) taken as the digit it stands for."""
+    return token.replace("O", "0").replace("o", "0")
+
+
+def find_text(png, phrase):
+    """The centre (x, y) of `phrase` (its words on one line) on a screen dump, as tesseract reads it, or
+    None."""
+    out = subprocess.run(["tesseract", png, "-", "-l", "fra", "tsv"], capture_output=True, text=True,
+                         timeout=120).stdout
+    rows = [r.split("\t") for r in out.splitlines()[1:]]
+    rows = [r for r in rows if len(r) == 12 and r[11].strip()]
+    words = phrase.split()
+    for i in range(len(rows) - len(words) + 1):
+        seq = rows[i:i + len(words)]
+        if [r[11] for r in seq] == words and len({tuple(r[2:5]) for r in seq}) == 1:
+            left = min(int(r[6]) for r in seq)
+            top = min(int(r[7]) for r in seq)
+            right = max(int(r[6]) + int(r[8]) for r in seq)
+            bottom = max(int(r[7]) + int(r[9]) for r in seq)
+            return (left + right) // 2, (top + bottom) // 2
+    return None
+
+
+def maintenance_screen(vm, out, name, pin):
+    """Opens the référent's Maintenance screen on the portal just shown, as a référent does, each step once
+    the screen shows the one before (read by OCR, so the PIN is typed once, into its field): the mouse
+    wheel over the page down to its foot, a click on « Espace référent » (found on the screen by OCR), the
+    PIN on the keyboard (digits with Shift: the borne's keyboard is French, AZERTY) and Enter, then Tab six
+    times from the first screen button (« Tuiles », where the keyboard lands) to « Maintenance », and Enter.
+    The click also gives the page the keyboard (which of the window's two views has it at start is GTK's
+    choice). Returns (text read, png) of the Maintenance screen, or of the step that did not come."""
+    png = os.path.join(out, f"{vm.mode}-{name}-portal.png")
+    at = None
+    for _ in range(3):
+        shot = vm.screendump(png[:-4] + ".ppm")
+        size = read_ppm(shot)[:2]
+        vm.pointer(size[0] // 2, size[1] * 2 // 3, size)
+        vm.button("wheel-down", 15)
+        shot, _ = vm.settled_screendump(png[:-4] + ".ppm", timeout=30)
+        to_png(shot, png)
+        at = find_text(png, "Espace référent")
+        if at:
+            break
+    if not at:
+        return ocr(png), png
+    vm.pointer(at[0], at[1], size)
+    vm.button("left")
+    pin_screen = r"Code de l.espace r.f.rent"
+    said, png = read_screen(vm, out, name + "-pin", pin_screen, timeout=60)
+    if not re.search(pin_screen, said):
+        return said, png
+    for k in [f"shift-{d}" for d in pin] + ["ret"]:
+        vm.sendkey(k)
+        time.sleep(0.6)
+    # The screens' buttons: tesseract reads some of their names (not those in framed buttons of one word).
+    screens = r"Centre et r.glages|Aide et fiches|Statistiques"
+    said, png = read_screen(vm, out, name + "-screens", screens)
+    if not re.search(screens, said):
+        return said, png
+    time.sleep(3)
+    for k in ["tab"] * 6 + ["ret"]:
+        vm.sendkey(k)
+        time.sleep(0.6)
+    return read_screen(vm, out, name, r"Version du syst.me", timeout=45)
+
+
+def screen_page_down(vm, out, name):
+    """Page Down (the keyboard is on a screen button, not in a field: the page scrolls by a screen), then
+    the screen read again. Returns (text read, png)."""
+    vm.sendkey("pgdn")
+    time.sleep(1)
+    return read_screen(vm, out, name, r".", timeout=30)
 
 
 def rolled_back(vm, v2, v3, timeout, check, figures, where):
@@ -840,6 +967,15 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
         check("statistics, settings, PIN and SSH host key kept across the update",
               "stats=42" in report and "admin/pin.phc" in state0 and "matomo.token" in state0 and state1 == state0 and rc == 0,
               f"{report.strip()}; /var/lib/borne files {'same' if state1 == state0 else 'DIFFER'}; SSH strict host key: exit {rc}")
+        # What the référent sees: the Maintenance screen, reached with the keyboard and the setup's PIN,
+        # read by OCR on the VM's screen.
+        t1 = time.time()
+        said, png = maintenance_screen(vm, out, "maintenance-v2", setup_pin())
+        line = re.search(r"Version du syst.me ?: ?(\S+) \(emplacement (\w)\)", said)
+        check("the Maintenance screen, opened as a référent does (a click on « Espace référent », the PIN), says "
+              "v2 runs on slot B (read by OCR on the VM's screen)",
+              line and ocr_digits(line.group(1)) == v2 and line.group(2) == "B",
+              f"{line.group(0) if line else said[-300:]!r} ({os.path.basename(png)}, {round(time.time() - t1, 1)} s)")
         sh(no_timer + "for i in $(seq 30); do [ -e /dev/disk/by-label/BUNDLES ] && break; sleep 1; done; "
            "mkdir -p /mnt/bundles && mount -o ro /dev/disk/by-label/BUNDLES /mnt/bundles")
         refused("v1.raucb", "not newer")  # a downgrade: v1 under v2
@@ -870,6 +1006,16 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
         sh(no_timer + "for i in $(seq 30); do [ -e /dev/disk/by-label/BUNDLES ] && break; sleep 1; done; "
            "mkdir -p /mnt/bundles && mount -o ro /dev/disk/by-label/BUNDLES /mnt/bundles")
         refused("v3.raucb", "already failed")
+        # The rollback as the référent sees it: the Maintenance screen, one page down, says which version
+        # did not start and which one the borne came back to (read by OCR).
+        said, png = maintenance_screen(vm, out, "maintenance-rollback", setup_pin())
+        said2, png2 = screen_page_down(vm, out, "maintenance-rollback-2")
+        flat = re.sub(r"\s+", " ", said + " " + said2)
+        back = re.search(r"Retour en arri.re \([^)]*\) ?: la version (\S+) n.a pas d.marr. correctement, la borne est "
+                         r"revenue seule . la version (\S+?)\.? ", flat + " ")
+        check("the Maintenance screen says the borne came back by itself to v2 after v3 did not start (OCR)",
+              back and ocr_digits(back.group(1)) == v3 and ocr_digits(back.group(2)) == v2,
+              f"{back.group(0) if back else flat[-400:]!r} ({os.path.basename(png2)})")
     finally:
         server.close()
     return vm
