@@ -131,8 +131,11 @@ fn arm_timeout(
     url: Url,
 ) {
     let mine = generation.get();
-    let (a, g, wv) = (app.clone(), generation.clone(), wv.clone());
+    // A weak handle: a person's view closed at the end of the session is let go at once, not kept
+    // until this timer fires.
+    let (a, g, weak) = (app.clone(), generation.clone(), wv.downgrade());
     glib::timeout_add_local_once(netfail::LOAD_TIMEOUT, move || {
+        let Some(wv) = weak.upgrade() else { return };
         if g.get() == mine && wv.is_loading() {
             tracing::info!("page did not answer in time");
             g.set(g.get() + 1);

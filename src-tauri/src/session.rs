@@ -117,6 +117,7 @@ fn replace_engine(app: &AppHandle) {
     kiosk.filter_ready.store(false, std::sync::atomic::Ordering::SeqCst);
     empty_memory_caches(app);
     if let Some(old) = app.get_webview(CONTENT) {
+        break_ipc_cycle(&old);
         if let Err(e) = old.close() {
             tracing::error!(error = %e, "cannot close the content view");
         }
@@ -130,6 +131,64 @@ fn replace_engine(app: &AppHandle) {
     }
     stop_network_process();
     new_content_view(app);
+}
+
+/// Lets a closed content view go. wry connects its IPC handler to the view's user content manager
+/// with a closure that holds the view itself: view → manager → closure → view, a reference cycle
+/// that GTK's destroy does not break, so every past person's view stayed alive for the kiosk's
+/// whole life, with its web page's shared-memory backing store (one `memfd:WebKitSharedMemory`
+/// descriptor and about 0.2 MiB a session: tests/bench/results/day-of-use.md). Disconnecting the
+/// manager's `script-message-received` handlers drops that closure; the view is then finalised
+/// once closed. The old view gets no message after this (it is closed right after).
+fn break_ipc_cycle(view: &tauri::Webview) {
+    use glib::prelude::*;
+    let res = view.with_webview(|pv| {
+        if let Some(manager) = pv.inner().user_content_manager() {
+            let n = disconnect_handlers(manager.upcast_ref(), "script-message-received");
+            tracing::debug!(handlers = n, "closed view's IPC handlers disconnected");
+        }
+    });
+    if let Err(e) = res {
+        tracing::warn!(error = %e, "cannot reach the closed view to release it");
+    }
+}
+
+/// Disconnects every handler of `signal` on `object` (glib-rs has no safe call for handlers it did
+/// not connect itself); returns how many went. One at a time: GLib's `disconnect_matched` needs a
+/// closure, function or data to match, which wry's handler does not expose.
+#[allow(unsafe_code)]
+fn disconnect_handlers(object: &glib::Object, signal: &str) -> u32 {
+    use glib::prelude::*;
+    use glib::translate::{IntoGlib, ToGlibPtr};
+    let Some(id) = glib::subclass::signal::SignalId::lookup(signal, object.type_()) else {
+        return 0;
+    };
+    let instance = ToGlibPtr::<*mut glib::gobject_ffi::GObject>::to_glib_none(object).0;
+    let mut n = 0;
+    // Bounded: a view has a handful of handlers; never loop for ever on a handler that stays.
+    while n < 64 {
+        // SAFETY: `instance` is a live GObject for the call's duration (borrowed from `object`), `id`
+        // a signal id GLib just looked up for its type; matching on the id alone needs no closure,
+        // function or data pointer, and the handler id found is disconnected at once.
+        let handler = unsafe {
+            glib::gobject_ffi::g_signal_handler_find(
+                instance,
+                glib::gobject_ffi::G_SIGNAL_MATCH_ID,
+                id.into_glib(),
+                0,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        if handler == 0 {
+            break;
+        }
+        // SAFETY: as above; `handler` was just found connected on `instance`.
+        unsafe { glib::gobject_ffi::g_signal_handler_disconnect(instance, handler) };
+        n += 1;
+    }
+    n
 }
 
 /// Empties the memory cache of every web process of the kiosk's context. The first content view

@@ -17,7 +17,9 @@
 // Then person B: the protected page's first request carries no Authorization header and the kiosk's
 // dialog shows again; the two links (one to the page A visited, one never visited) are painted the
 // same; the first TLS connection to A's host is a full handshake; and nothing under <state>/session
-// names A's host (origin files, folder names, journals).
+// names A's host (origin files, folder names, journals). After the button route, four more sessions:
+// the kiosk process holds no more WebKit shared-memory files (a page's picture) than at the portal,
+// so the closed views of the people before are really gone from memory.
 //
 // Run: tests/e2e/run.sh tests/e2e/forget.test.mjs   (about 3 minutes)
 
@@ -344,7 +346,7 @@ after(async () => {
   await stopAll();
 });
 
-function route(name, { config, end }) {
+function route(name, { config, end, released }) {
   describe(name, () => {
     const ctx = newContext(name.split('.')[0]);
     before(async () => {
@@ -385,10 +387,52 @@ function route(name, { config, end }) {
     });
 
     checksForB(ctx);
+    if (released) released(ctx);
+  });
+}
+
+/** Page backing stores the kiosk process holds (one shared-memory file per live web view's page). */
+function sharedMemoryFiles(pid) {
+  const dir = `/proc/${pid}/fd`;
+  return fs.readdirSync(dir).filter((fd) => {
+    try {
+      return fs.readlinkSync(path.join(dir, fd)).startsWith('/memfd:WebKitSharedMemory');
+    } catch {
+      return false; // closed meanwhile
+    }
+  }).length;
+}
+
+/** After the button route: the views of the people before are gone from the kiosk's memory. */
+function viewsReleased(ctx) {
+  test('the views of the people before are released: their pages\' pictures do not pile up in the kiosk', async () => {
+    assert.ok(ctx.ended, 'A\'s session did not end');
+    const endOnce = async () => {
+      const shown = portalsShown(ctx);
+      await xclick(layout.end.x, layout.end.y);
+      await sleep(1200);
+      await xclick(layout.confirmYes.x, layout.confirmYes.y);
+      await waitPortalShown(ctx, shown + 1, 15000);
+    };
+    await endOnce(); // B leaves too: from here on every session is the same
+    await sleep(1500);
+    const first = sharedMemoryFiles(ctx.kiosk.pid);
+    assert.ok(first > 0, 'control: no WebKit shared-memory file in the kiosk process at all: the count below would prove nothing');
+    const counts = [];
+    for (let i = 0; i < 4; i += 1) {
+      await openTile();
+      await endOnce();
+      await sleep(1500);
+      counts.push(sharedMemoryFiles(ctx.kiosk.pid));
+    }
+    console.log(`# shared-memory files in the kiosk: ${first} at the portal, then ${counts.join(', ')} after each of 4 more sessions`);
+    assert.ok(Math.max(...counts) <= first,
+      `the kiosk keeps one more page picture per past session (${first} then ${counts.join(', ')}): closed views are not released`);
   });
 }
 
 route('button. "Terminer ma session", "Oui, terminer" (real clicks)', {
+  released: viewsReleased,
   end: async (ctx) => {
     const shown = portalsShown(ctx);
     await xclick(layout.end.x, layout.end.y);
