@@ -638,6 +638,10 @@ pub struct PortalData {
     pub demarches: Vec<demarches::Demarche>,
     /// "J'ai besoin d'aide": the help directory and whether the end-of-session question is asked.
     pub help: crate::config::HelpSettings,
+    /// The structured hours, to say them again in the person's language (`centre.opening_hours`
+    /// already holds their sentence).
+    #[serde(skip)]
+    pub hours: Option<crate::hours::HoursPlan>,
 }
 
 /// The languages of the menu: French first (always there), then the offered ones.
@@ -656,14 +660,18 @@ impl PortalData {
     /// From the settings and effective catalogue in force (French, the language every session starts
     /// in; [`PortalData::in_language`] gives it in the person's).
     pub fn new(settings: &Settings, effective: &Effective) -> Self {
+        let mut centre = settings.centre.clone();
+        // The portal and the help dialog show `opening_hours`: the sentence of `[hours]` when it is set.
+        centre.opening_hours = settings.hours_sentence("fr");
         PortalData {
-            centre: settings.centre.clone(),
+            centre,
             centre_tile: effective.centre_tile.clone(),
             themes: effective.themes.clone(),
             language: "fr".into(),
             languages: offered_languages(settings),
             demarches: Vec::new(),
             help: settings.help.clone(),
+            hours: settings.hours.clone(),
         }
     }
 }

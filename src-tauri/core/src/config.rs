@@ -60,6 +60,8 @@ const KEYS: &[(&str, Shape)] = &[
     ("admin", Shape::Table(&[("pin_hash", Shape::Leaf)])),
     ("catalogue", Shape::Table(&[("channel_url", Shape::Leaf), ("public_keys", Shape::Leaf)])),
     ("updates", Shape::Table(&[("reboot_window", Shape::Leaf), ("url", Shape::Leaf)])),
+    // Its keys (French day names, any case) are checked by `crate::hours::parse_section`.
+    ("hours", Shape::Leaf),
 ];
 
 /// Longest text of a help contact's field, in characters.
@@ -362,6 +364,25 @@ pub struct Settings {
     /// argon2 hash of the référent PIN, if set here (the state directory's own hash wins).
     #[serde(skip)]
     pub pin_hash: Option<String>,
+    /// The structured opening hours (`[hours]`): `None` when absent or no day opens, and the borne
+    /// behaves as before (no closed screen, `centre.opening_hours` shown as written).
+    #[serde(skip)]
+    pub hours: Option<crate::hours::HoursPlan>,
+    /// Remarks that do not stop the settings from loading (`bornectl check-config` and the admin
+    /// screens show them): `[centre] opening_hours` no longer shown because `[hours]` is there.
+    #[serde(skip)]
+    pub notes: Vec<Diagnostic>,
+}
+
+impl Settings {
+    /// The opening hours as the portal, the help dialog and the kit say them in `lang`: the
+    /// sentence of `[hours]` when it is there, else `[centre] opening_hours` as written (French).
+    pub fn hours_sentence(&self, lang: &str) -> String {
+        match &self.hours {
+            Some(plan) => plan.sentence(lang),
+            None => self.centre.opening_hours.clone(),
+        }
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -376,6 +397,8 @@ impl fmt::Debug for Settings {
             .field("catalogue", &self.catalogue)
             .field("updates", &self.updates)
             .field("pin_hash", &self.pin_hash.as_ref().map(|_| "<redacted>"))
+            .field("hours", &self.hours)
+            .field("notes", &self.notes)
             .finish()
     }
 }
@@ -483,6 +506,14 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
             String::new()
         }
     };
+    let hours = crate::hours::parse_section(src, &time_zone, &mut out);
+    let mut notes = Vec::new();
+    // Both written: `[hours]` is shown; a different free text gets a note (the same sentence, as the
+    // shipped file has, is fine).
+    let text = c.opening_hours.get_ref().trim();
+    if hours.as_ref().is_some_and(|h| !text.is_empty() && text != h.sentence("fr")) {
+        notes.push(crate::hours::text_ignored(src, &c.opening_hours));
+    }
     let help = check_help(src, raw.help, &mut out);
     let catalogue = check_catalogue(src, raw.catalogue, &mut out);
     let w = raw.updates.reboot_window.get_ref().trim();
@@ -533,6 +564,8 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
         catalogue,
         updates: UpdateSettings { reboot_window, url: update_url },
         pin_hash,
+        hours,
+        notes,
     })
 }
 

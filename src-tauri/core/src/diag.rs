@@ -115,6 +115,9 @@ pub enum Problem {
     /// Not a minisign public key.
     #[error("`{0}` is not a minisign public key")]
     PublicKey(String),
+    /// A problem of the opening hours (`[hours]`).
+    #[error("opening hours: {0}")]
+    Hours(#[from] crate::hours::HoursError),
     /// A line too long to read at a glance.
     #[error("a line of `{key}` is longer than {max} characters")]
     TooLong {

@@ -7,6 +7,7 @@
 //! - [`messages`]: the French texts the core writes for people;
 //! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path);
 //! - [`speech`]: « Écouter »: the voice for each language, the text spoken, espeak-ng's command line;
+//! - [`hours`]: opening hours that act (closed screen, dark screen, power-off), said in each language;
 //! - [`kit`]: what the centre's poster, flyer and booklet say (drawn by `borne-kit`).
 
 pub mod admin;
@@ -21,6 +22,7 @@ pub mod federation;
 pub mod fsutil;
 pub mod health;
 pub mod host;
+pub mod hours;
 pub mod kit;
 pub mod load;
 pub mod matomo;

@@ -84,6 +84,59 @@ pub fn problem_fr(p: &Problem) -> String {
         Problem::TooLong { key, max } => {
             format!("une ligne de « {key} » dépasse {max} caractères : coupez-la en deux phrases courtes.")
         }
+        Problem::Hours(h) => hours_fr(h),
+    }
+}
+
+/// The French text of a problem of the opening hours (`[hours]`): what is wrong, what to write.
+pub fn hours_fr(h: &crate::hours::HoursError) -> String {
+    use crate::hours::HoursError as E;
+    let example = "par exemple lundi = \"9:00-12:00, 14:00-17:00\" (ou \"9 h - 12 h\"), \
+                   et \"\" si l'accueil est fermé ce jour-là";
+    match h {
+        E::BadRanges { day, text } => format!(
+            "les horaires du {day} « {text} » ne sont pas lisibles. Écrivez l'heure d'ouverture et l'heure de \
+             fermeture séparées par un tiret, deux plages au plus séparées par une virgule : {example}."
+        ),
+        E::EndBeforeStart { day, range } => format!(
+            "le {day}, la plage « {range} » finit avant de commencer. Écrivez d'abord l'heure d'ouverture, puis \
+             celle de fermeture : {example}."
+        ),
+        E::Overlap { day, first, second } => format!(
+            "le {day}, les plages {first} et {second} se chevauchent. La deuxième doit commencer après la fin de \
+             la première, par exemple \"9:00-12:00, 14:00-17:00\", ou n'en écrivez qu'une : \"9:00-17:00\"."
+        ),
+        E::TooManyRanges { day, count } => format!(
+            "le {day} a {count} plages horaires ; la borne en accepte deux au plus (le matin et l'après-midi), \
+             {example}."
+        ),
+        E::UnknownDay(key) => format!(
+            "« {key} » n'est ni un jour ni un réglage des horaires. Les jours s'écrivent en français : lundi, \
+             mardi, mercredi, jeudi, vendredi, samedi, dimanche."
+        ),
+        E::DayTwice(day) => {
+            format!("le {day} est écrit deux fois dans les horaires. Gardez une seule ligne « {day} = ... ».")
+        }
+        E::NotText(day) => format!("les horaires du {day} doivent être écrits entre guillemets, {example}."),
+        E::NotList => "les fermetures exceptionnelles s'écrivent en liste entre crochets, par exemple \
+                       closures = [\"2026-12-24\", \"2026-12-25..2027-01-01\"]."
+            .into(),
+        E::BadDate(t) => format!(
+            "« {t} » n'est pas une date. Écrivez-la année-mois-jour entre guillemets, par exemple \"2026-12-24\" \
+             (ou \"24/12/2026\"), ou une période avec deux points entre les deux dates : \"2026-12-25..2027-01-01\"."
+        ),
+        E::ReversedPeriod(t) => format!(
+            "la période « {t} » finit avant de commencer. Écrivez d'abord le premier jour fermé, puis le dernier : \
+             \"2026-12-25..2027-01-01\"."
+        ),
+        E::NotATable => "les horaires s'écrivent dans une partie [hours], un jour par ligne, \
+                         par exemple lundi = \"9:00-12:00, 14:00-17:00\"."
+            .into(),
+        E::TextIgnored => {
+            "remarque : les horaires de la partie [hours] sont affichés ; le texte « opening_hours » \
+                           de [centre] ne l'est plus. Videz-le (opening_hours = \"\") pour ne plus voir cette remarque."
+                .into()
+        }
     }
 }
 

@@ -86,6 +86,70 @@ pub struct SettingsForm {
     pub contacts: Vec<crate::config::Contact>,
     /// Address of the federation's signed catalogue channel (empty: none).
     pub catalogue_url: String,
+    /// The structured opening hours. `None` (a form that does not send them): `[hours]` of the
+    /// référent's `settings.toml` is kept as it is.
+    pub hours: Option<HoursForm>,
+}
+
+/// The structured opening hours as the admin screen edits them (`[hours]`, day by day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HoursForm {
+    /// Monday to Sunday, each as `[hours]` writes it ("9:00-12:00, 14:00-17:00", "" when closed).
+    pub days: Vec<String>,
+    /// Exceptional closures ("2026-12-24", "2026-12-25..2027-01-01").
+    pub closures: Vec<String>,
+    /// The borne may be used outside the hours.
+    pub use_when_closed: bool,
+    /// Idle minutes before the screen goes dark when closed.
+    pub dark_after_minutes: u32,
+    /// Power off after closing, wake before opening.
+    pub power_off: bool,
+    /// Minutes the borne wakes before opening.
+    pub wake_before_minutes: u32,
+}
+
+impl Default for HoursForm {
+    fn default() -> Self {
+        use crate::hours as h;
+        HoursForm {
+            days: vec![String::new(); 7],
+            closures: Vec::new(),
+            use_when_closed: h::DEFAULT_USE_WHEN_CLOSED,
+            dark_after_minutes: h::DEFAULT_DARK_AFTER_MINUTES,
+            power_off: false,
+            wake_before_minutes: h::DEFAULT_WAKE_BEFORE_MINUTES,
+        }
+    }
+}
+
+impl HoursForm {
+    /// The form of a plan in force.
+    pub fn from_plan(p: &crate::hours::HoursPlan) -> HoursForm {
+        HoursForm {
+            days: (0..7).map(|i| p.day_text(i)).collect(),
+            closures: p.closures().iter().map(ToString::to_string).collect(),
+            use_when_closed: p.use_when_closed,
+            dark_after_minutes: p.dark_after_minutes,
+            power_off: p.power_off,
+            wake_before_minutes: p.wake_before_minutes,
+        }
+    }
+
+    /// The `[hours]` table (checked with the whole configuration when saved).
+    pub fn to_table(&self) -> toml::Table {
+        let mut t = toml::Table::new();
+        for (i, day) in crate::hours::DAYS.iter().enumerate() {
+            t.insert((*day).into(), self.days.get(i).map_or("", |d| d.trim()).into());
+        }
+        let closures = self.closures.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).map(toml::Value::from);
+        t.insert("closures".into(), toml::Value::Array(closures.collect()));
+        t.insert("use_when_closed".into(), self.use_when_closed.into());
+        t.insert("dark_after_minutes".into(), i64::from(self.dark_after_minutes).into());
+        t.insert("power_off".into(), self.power_off.into());
+        t.insert("wake_before_minutes".into(), i64::from(self.wake_before_minutes).into());
+        t
+    }
 }
 
 /// One "Avant de commencer" sheet of the référent.
@@ -376,17 +440,20 @@ impl SettingsForm {
             ask_outcome: s.help.ask_outcome,
             contacts: s.help.contacts.clone(),
             catalogue_url: s.catalogue.channel_url.as_ref().map(ToString::to_string).unwrap_or_default(),
+            hours: s.hours.as_ref().map(HoursForm::from_plan),
         }
     }
 
     /// The `settings.toml` text to save over `current` (the file as it is): the form's settings, and
     /// what this form does not edit kept as it is: the federation's public keys (setup gives them) and
-    /// `[updates]` (the Maintenance screen's update address, the reboot window).
+    /// `[updates]` (the Maintenance screen's update address, the reboot window), and `[hours]` when
+    /// the form does not carry them.
     pub fn to_toml_over(&self, current: &str) -> String {
         let current = current.parse::<toml::Table>().ok();
         let keys = current.as_ref().and_then(|t| t.get("catalogue").and_then(|c| c.get("public_keys")).cloned());
         let updates = current.as_ref().and_then(|t| t.get("updates")).cloned();
-        if keys.is_none() && updates.is_none() {
+        let hours = current.as_ref().and_then(|t| t.get("hours")).cloned().filter(|_| self.hours.is_none());
+        if keys.is_none() && updates.is_none() && hours.is_none() {
             return self.to_toml();
         }
         let mut t: toml::Table = self.to_toml().parse().unwrap_or_default();
@@ -395,6 +462,9 @@ impl SettingsForm {
         }
         if let Some(u) = updates {
             t.insert("updates".into(), u);
+        }
+        if let Some(h) = hours {
+            t.insert("hours".into(), h);
         }
         format!("{SETTINGS_HEADER}{}", toml::to_string(&t).unwrap_or_default())
     }
@@ -454,6 +524,9 @@ impl SettingsForm {
         let mut catalogue = toml::Table::new();
         catalogue.insert("channel_url".into(), self.catalogue_url.trim().into());
         t.insert("catalogue".into(), catalogue.into());
+        if let Some(h) = &self.hours {
+            t.insert("hours".into(), h.to_table().into());
+        }
         format!("{SETTINGS_HEADER}{}", toml::to_string(&t).unwrap_or_default())
     }
 }

@@ -501,6 +501,9 @@ impl PortalData {
         if self.languages.iter().any(|l| l == lang) {
             self.language = lang.to_string();
             translations.localize(&mut self, lang);
+            if let Some(plan) = &self.hours {
+                self.centre.opening_hours = plan.sentence(lang);
+            }
         }
         self
     }
