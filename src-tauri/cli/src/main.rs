@@ -244,6 +244,18 @@ fn check_config(paths: &Paths) -> ExitCode {
             for note in &local.set_aside {
                 println!("- {note}");
             }
+            if let Some(plan) = &settings.hours {
+                println!("Horaires d'ouverture : {}.", plan.sentence("fr"));
+                let n = plan.closures().len();
+                if n > 0 {
+                    println!("Fermetures exceptionnelles : {n}.");
+                }
+            }
+            // Remarks on the settings that do not stop them from loading.
+            for n in &settings.notes {
+                println!("- {}", n.french());
+                tracing::warn!(%n, "configuration note");
+            }
             ExitCode::SUCCESS
         }
         Err(problems) => {

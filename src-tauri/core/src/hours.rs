@@ -62,8 +62,9 @@ pub const DEFAULT_WAKE_BEFORE_MINUTES: u32 = 15;
 /// Whether the borne may be used outside the hours when `[hours]` does not say: yes (the closed
 /// screen is informative); a centre that wants it closed writes `use_when_closed = false`.
 pub const DEFAULT_USE_WHEN_CLOSED: bool = true;
-/// A power-off is worth it only when the borne stays off at least this long.
-pub const MIN_POWER_OFF: SignedDuration = SignedDuration::from_mins(30);
+/// A power-off is worth it only when the borne stays off at least this long (not over a lunch
+/// break: fewer power cycles, and a borne that is up when the accueil reopens).
+pub const MIN_POWER_OFF: SignedDuration = SignedDuration::from_hours(2);
 /// The shell asks again at least this often (clock changes, a missed tick).
 pub const MAX_RECHECK: SignedDuration = SignedDuration::from_hours(1);
 /// How far ahead the next opening is looked for (a long exceptional closure included).
@@ -292,8 +293,9 @@ impl HoursPlan {
         self.open_at(now, &self.zone())
     }
 
-    /// The instants of a day where the state may change, in order: midnight, then each range's
-    /// start and end (civil times; a time the clocks skip is taken just after the change).
+    /// The instants of a day where the state may change, in order: midnight, each range's start
+    /// and end (civil times), and the clock change of that day if any (a range starting in the
+    /// skipped hour is open from the change on).
     fn points(&self, date: Date, tz: &TimeZone) -> Vec<Timestamp> {
         let at = |minute: u16| {
             date.at((minute / 60) as i8, (minute % 60) as i8, 0, 0)
@@ -306,6 +308,10 @@ impl HoursPlan {
             .filter(|m| *m < MINUTES_A_DAY)
             .filter_map(at)
             .collect();
+        if let Some(midnight) = at(0) {
+            let changes = tz.following(midnight).take(2).map(|t| t.timestamp());
+            out.extend(changes.filter(|t| t.to_zoned_datetime(tz.clone()).date() == date));
+        }
         out.sort();
         out
     }
@@ -516,7 +522,7 @@ impl HoursTexts {
 
     fn time(&self, minutes: u16) -> String {
         let (h, m) = ((minutes / 60).to_string(), format!("{:02}", minutes % 60));
-        if minutes % 60 == 0 {
+        if minutes.is_multiple_of(60) {
             fill(&self.hour, &[("h", &h)])
         } else {
             fill(&self.hour_minutes, &[("h", &h), ("mm", &m)])
@@ -680,7 +686,10 @@ pub fn parse_section(src: &Source<'_>, time_zone: &str, out: &mut Vec<Diagnostic
     let before = out.len();
     let mut plan = HoursPlan::new(Default::default(), Vec::new(), time_zone);
     let mut seen: [Option<String>; 7] = Default::default();
-    for (key, value) in table.iter() {
+    // In the file's order, so that a day written twice is reported where it is written again.
+    let mut entries: Vec<_> = table.iter().collect();
+    entries.sort_by_key(|(key, _)| key.span().start);
+    for (key, value) in entries {
         let name: &str = key.get_ref();
         let at = |p: Problem| src.at(&value.span(), p);
         let lower = name.trim().to_lowercase();
@@ -750,6 +759,7 @@ pub fn parse_section(src: &Source<'_>, time_zone: &str, out: &mut Vec<Diagnostic
             }
         }
     }
+    out[before..].sort_by_key(|d| (d.line, d.column));
     if out.len() > before || plan.week.iter().all(Vec::is_empty) {
         return None;
     }

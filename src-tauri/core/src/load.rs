@@ -251,6 +251,9 @@ pub fn load(paths: &Paths) -> Loaded {
             if let Err(e) = save_last_good(paths, &texts) {
                 tracing::warn!(error = %e, "could not keep a last good copy of the configuration");
             }
+            for n in &parsed.0.notes {
+                tracing::warn!(%n, "configuration note");
+            }
             (parsed, Vec::new(), Running::Current)
         }
         Err(problems) => {

@@ -521,6 +521,8 @@ mod tests {
             Problem::Lines { key: "steps".into(), min: 3, max: 7 },
             Problem::TooLong { key: "steps".into(), max: 110 },
             Problem::PublicKey("RWx".into()),
+            Problem::Hours(crate::hours::HoursError::BadDate("2026-13-01".into())),
+            Problem::Hours(crate::hours::HoursError::TextIgnored),
         ];
         for p in all {
             let fr = problem_fr(&p);
