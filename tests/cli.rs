@@ -41,6 +41,57 @@ fn a_referent_mistake_gives_the_french_message_with_its_line() {
 }
 
 #[test]
+fn check_config_says_the_hours_and_each_mistake_in_them_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().to_str().unwrap();
+    std::fs::copy(repo().join("config/catalogue.toml"), dir.path().join("catalogue.toml")).unwrap();
+    let shipped = std::fs::read_to_string(repo().join("config/borne.toml")).unwrap();
+    // The référent fills the shipped [hours] with the shipped sentence's hours.
+    let mut settings = shipped.clone();
+    for day in ["lundi", "mardi", "mercredi", "jeudi", "vendredi"] {
+        settings = settings.replacen(&format!("\n{day} = \"\""), &format!("\n{day} = \"9 h - 12 h, 14 h - 17 h\""), 1);
+    }
+    std::fs::write(dir.path().join("borne.toml"), &settings).unwrap();
+    let (code, out) = bornectl(&["check-config", "--config", c]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Horaires d'ouverture : Du lundi au vendredi, de 9 h à 12 h et de 14 h à 17 h."), "{out}");
+    // As shipped, no day opens: nothing about hours.
+    std::fs::write(dir.path().join("borne.toml"), &shipped).unwrap();
+    let (code, out) = bornectl(&["check-config", "--config", c]);
+    assert!(code == 0 && !out.contains("Horaires"), "{out}");
+
+    let broken = settings
+        .replacen("\nmardi = \"9 h - 12 h, 14 h - 17 h\"", "\nmardi = \"9:00-12:00, 11:00-17:00\"", 1)
+        .replacen("closures = []", "closures = [\"2026-12-32\"]", 1);
+    let line = |needle: &str| broken.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+    std::fs::write(dir.path().join("borne.toml"), &broken).unwrap();
+    let (code, out) = bornectl(&["check-config", "--config", c]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("2 erreurs :"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "borne.toml, ligne {}, colonne 9 : le mardi, les plages 9:00-12:00 et 11:00-17:00 se chevauchent.",
+            line("mardi =")
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "borne.toml, ligne {}, colonne 13 : « 2026-12-32 » n'est pas une date.",
+            line("closures =")
+        )),
+        "{out}"
+    );
+
+    // Both the free text and [hours]: a remark, not an error.
+    let both = settings.replacen("opening_hours = \"Du lundi", "opening_hours = \"Le lundi", 1);
+    std::fs::write(dir.path().join("borne.toml"), both).unwrap();
+    let (code, out) = bornectl(&["check-config", "--config", c]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("remarque : les horaires de la partie [hours] sont affichés"), "{out}");
+}
+
+#[test]
 fn decide_prints_allow_or_block_first_and_sets_the_exit_code() {
     let cfg = repo().join("config");
     let c = cfg.to_str().unwrap();

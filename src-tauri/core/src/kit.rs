@@ -190,8 +190,11 @@ pub struct Kit {
     pub other: Option<KitTexts>,
     /// The tiles by theme (the centre's website first when it has one).
     pub themes: Vec<KitTheme>,
-    /// Opening hours, as the référent wrote them.
+    /// Opening hours: the sentence of `[hours]`, else `opening_hours` as the référent wrote it.
     pub hours: String,
+    /// The sentence of `[hours]` in the second language (`None` for the référent's free text,
+    /// which is French only; `borne-kit` does not print it yet).
+    pub hours_other: Option<String>,
     /// Where to ask, as the référent wrote it.
     pub place: String,
     /// The sheets of the tiles shown: each in French, followed by its translation when it has one.
@@ -281,6 +284,7 @@ impl Kit {
             fr: texts("fr"),
             themes,
             hours: fr.centre.opening_hours.clone(),
+            hours_other: other.map(|o| o.centre.opening_hours.clone()).filter(|h| *h != fr.centre.opening_hours),
             place: fr.centre.help_place.clone(),
             sheets,
         }
@@ -465,6 +469,7 @@ mod tests {
         let kit = Kit::new(&fr, Some(&ar));
         assert_eq!(kit.centre, "Les Tilleuls");
         assert_eq!(kit.hours, "Le mardi de 9 h à 12 h");
+        assert_eq!(kit.hours_other, None, "the référent's free text is French only");
         assert_eq!(kit.second.as_deref(), Some("ar"));
         assert_eq!(kit.other.as_ref().unwrap().ask, texts("ar").ask);
         let portal_ids: Vec<&str> = fr.themes.iter().flat_map(|t| t.tiles.iter().map(|x| x.id.as_str())).collect();

@@ -28,6 +28,15 @@ power_off = false
 wake_before_minutes = 15
 ";
 
+/// The shipped settings with the hours of the shipped sentence filled in (as a référent would).
+fn shipped_with_hours() -> String {
+    let mut text = crate::load::BUILTIN_SETTINGS.to_string();
+    for day in ["lundi", "mardi", "mercredi", "jeudi", "vendredi"] {
+        text = text.replacen(&format!("\n{day} = \"\""), &format!("\n{day} = \"9:00-12:00, 14:00-17:00\""), 1);
+    }
+    text
+}
+
 fn plan(text: &str) -> HoursPlan {
     parse_settings(Path::new("borne.toml"), text).unwrap().hours.expect("structured hours")
 }
@@ -249,10 +258,10 @@ fn the_week_in_one_sentence_in_french_english_and_arabic() {
                  samedi = \"10-18\"\ndimanche = \"10-18\"\n";
     assert_eq!(s(every, "fr"), "Tous les jours, de 10 h à 18 h");
     assert_eq!(s(every, "ar"), "كل يوم، من 10:00 إلى 18:00");
-    // The shipped hours say what the shipped sentence said.
-    let shipped = parse_settings(Path::new("borne.toml"), crate::load::BUILTIN_SETTINGS).unwrap();
-    assert_eq!(shipped.hours.as_ref().unwrap().sentence("fr"), shipped.centre.opening_hours);
-    assert!(shipped.notes.is_empty(), "{:?}", shipped.notes);
+    // The shipped sentence's hours, written in [hours], say the same: no note.
+    let filled = parse_settings(Path::new("borne.toml"), &shipped_with_hours()).unwrap();
+    assert_eq!(filled.hours.as_ref().unwrap().sentence("fr"), filled.centre.opening_hours);
+    assert!(filled.notes.is_empty(), "{:?}", filled.notes);
 }
 
 #[test]
@@ -414,15 +423,14 @@ fn without_hours_the_borne_behaves_as_before_and_both_written_gets_a_note() {
 #[test]
 fn a_broken_hours_table_keeps_the_last_good_hours() {
     let (_d, paths) = crate::load::test_paths();
+    let with_hours = shipped_with_hours();
+    std::fs::write(paths.settings(), &with_hours).unwrap();
     let good = crate::load::load(&paths);
     assert_eq!(good.running, crate::load::Running::Current);
-    let shipped = good.settings.hours.clone().expect("the shipped file has hours");
-    let broken = crate::load::BUILTIN_SETTINGS.replacen(
-        "\nlundi = \"9:00-12:00, 14:00-17:00\"",
-        "\nlundi = \"9:00-12:00, 11:00-17:00\"",
-        1,
-    );
-    assert_ne!(broken, crate::load::BUILTIN_SETTINGS);
+    let shipped = good.settings.hours.clone().expect("structured hours");
+    let broken =
+        with_hours.replacen("\nlundi = \"9:00-12:00, 14:00-17:00\"", "\nlundi = \"9:00-12:00, 11:00-17:00\"", 1);
+    assert_ne!(broken, with_hours);
     std::fs::write(paths.settings(), broken).unwrap();
     let l = crate::load::load(&paths);
     assert_eq!(l.running, crate::load::Running::LastGood);
@@ -433,7 +441,7 @@ fn a_broken_hours_table_keeps_the_last_good_hours() {
 #[test]
 fn the_portal_says_the_hours_in_the_persons_language_and_the_kit_in_french() {
     use crate::catalogue::{parse_local, parse_national, Effective, PortalData};
-    let text = crate::load::BUILTIN_SETTINGS.replace("offered = [\"fr\"]", "offered = [\"fr\", \"ar\", \"en\"]");
+    let text = shipped_with_hours().replace("offered = [\"fr\"]", "offered = [\"fr\", \"ar\", \"en\"]");
     let settings = parse_settings(Path::new("borne.toml"), &text).unwrap();
     let national = parse_national(Path::new("catalogue.toml"), crate::load::BUILTIN_CATALOGUE).unwrap();
     let local = parse_local(Path::new("local.toml"), "", &national).unwrap();
@@ -446,6 +454,7 @@ fn the_portal_says_the_hours_in_the_persons_language_and_the_kit_in_french() {
     assert!(ar.centre.opening_hours.starts_with("من الاثنين إلى الجمعة"), "{}", ar.centre.opening_hours);
     let kit = crate::kit::Kit::new(&fr, Some(&ar));
     assert_eq!(kit.hours, "Du lundi au vendredi, de 9 h à 12 h et de 14 h à 17 h");
+    assert_eq!(kit.hours_other.as_deref(), Some(ar.centre.opening_hours.as_str()));
     // The admin form round trip keeps [hours] it does not carry, and writes the one it carries.
     use crate::admin::forms::SettingsForm;
     let mut form = SettingsForm::from_settings(&settings);
@@ -472,10 +481,17 @@ fn the_shipped_file_documents_every_hours_key() {
         let is_day = DAYS.contains(key);
         assert!(is_day || above.starts_with('#'), "hours.{key} has no comment");
     }
+    // Shipped, no day opens: the borne behaves as before [hours] existed (a référent's own
+    // `opening_hours` in settings.toml stays what the portal shows after an update).
     let s = parse_settings(Path::new("borne.toml"), text).unwrap();
-    let h = s.hours.unwrap();
-    assert!(h.use_when_closed, "the shipped borne stays usable outside the hours");
-    assert!(!h.power_off, "the shipped borne never powers off");
+    assert_eq!(s.hours, None);
+    assert_eq!(s.hours_sentence("ar"), s.centre.opening_hours);
+    // Once the days are filled, the shipped values of the other keys: usable outside the hours,
+    // never powered off.
+    let h = parse_settings(Path::new("borne.toml"), &shipped_with_hours()).unwrap().hours.unwrap();
+    assert!(h.use_when_closed, "usable outside the hours");
+    assert!(!h.power_off, "never powered off");
+    assert_eq!((h.dark_after_minutes, h.wake_before_minutes), (10, 15));
 }
 
 fn arb_week() -> impl Strategy<Value = [Vec<Range>; 7]> {
