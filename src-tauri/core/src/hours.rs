@@ -10,15 +10,18 @@
 //!   then behaves as before (no closed screen, `[centre] opening_hours` shown as written).
 //! - [`HoursPlan::mode`]`(now, session_open, idle_for) -> Mode`, on each tick of the idle clock,
 //!   at the end of each session, on input, and when the settings change:
-//!   - [`Mode::Open`]: the portal as usual;
+//!   - [`Mode::Open`]: the portal as usual (the display on again if it was dark);
 //!   - [`Mode::SessionWhileClosed`]: outside the hours a person's session is still open (it ran past
 //!     closing time, or the person chose « Utiliser la borne quand même »): never cut it, ask again
 //!     when it ends (the closed screen then comes);
 //!   - [`Mode::Closed`]: the calm closed screen with the next opening and where to get help, and a
 //!     « use it anyway » button when `usable` (`use_when_closed = true`);
-//!   - [`Mode::Dark`]: the display off through the compositor (`wlr-output-power-management` under
-//!     cage), else a black page; any key or mouse move wakes it (the idle clock restarts, so the
-//!     next `mode` is `Closed`) onto a clean portal;
+//!   - [`Mode::Dark`]: the display off, else a black page; any key or mouse move wakes it (the idle
+//!     clock restarts, so the next `mode` is `Closed`) onto a clean portal. Cage does not implement
+//!     `wlr-output-power-management` (cage-kiosk/cage#245; pull requests #478, #512, #529 still
+//!     open), and switching the output off through `wlr-output-management` takes it out of the
+//!     layout (cage exits when no output is left): the black page is the sure way under cage, with
+//!     the backlight (`/sys/class/backlight`) or DDC/CI (`ddcutil setvcp D6`) where they exist;
 //!   - [`Mode::PowerOff`]: program the firmware's clock with `wake_at` (`rtcwake -m no -t <epoch>`)
 //!     then power off through logind. Only with `power_off = true`, no session, closed, idle, and
 //!     the next opening far enough away.
@@ -238,7 +241,8 @@ impl Mode {
 }
 
 impl HoursPlan {
-    /// The plan of `week` (Monday first) with the defaults for the rest (tests, the admin form).
+    /// The plan of `week` (Monday first, ranges taken as they are: the checked plan of the settings
+    /// comes from [`parse_section`]) with the defaults for the rest.
     pub fn new(week: [Vec<Range>; 7], closures: Vec<Closure>, time_zone: &str) -> HoursPlan {
         HoursPlan {
             week,
