@@ -469,6 +469,14 @@ fn the_portal_says_the_hours_in_the_persons_language_and_the_kit_in_french() {
     let written = form.to_toml_over(current);
     let s = parse_settings(Path::new("settings.toml"), &written).unwrap();
     assert_eq!(s.hours, settings.hours);
+    // A mistake typed in the form comes back in French, without file positions.
+    let mut bad = form.hours.clone().unwrap();
+    bad.days[2] = "9-12, 11-13".into();
+    form.hours = Some(bad);
+    let errs = parse_settings(Path::new("settings.toml"), &form.to_toml_over(current)).unwrap_err();
+    let fr = crate::admin::forms::problems_fr(&errs);
+    assert_eq!(fr.len(), 1, "{fr:?}");
+    assert!(fr[0].starts_with("Le mercredi, les plages 9:00-12:00 et 11:00-13:00 se chevauchent."), "{fr:?}");
 }
 
 #[test]
