@@ -19,10 +19,11 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use tauri::{AppHandle, Manager, State, Webview};
 
-use crate::commands::{off_main, off_main_within, CommandError, USB_TIMEOUT};
-use crate::{session, Kiosk, CONTENT};
+use borne_core::messages::admin as fr;
+use borne_core::person::Event;
 
-pub use borne_core::admin::session::AdminSession;
+use crate::glue::{off_main, off_main_within, CommandError, USB_TIMEOUT};
+use crate::state::{dispatch, Kiosk, CONTENT};
 
 type Result<T> = std::result::Result<T, CommandError>;
 
@@ -37,7 +38,7 @@ fn caller_is_admin(webview: &Webview) -> Result<()> {
             .url()
             .is_ok_and(|u| u.scheme() == "tauri" && u.host_str() == Some("localhost") && u.path() == "/admin.html");
     // And the admin session was opened from a clean portal (never reached any other way).
-    let open = webview.state::<Kiosk>().admin.lock().is_ok_and(|a| a.is_open());
+    let open = webview.state::<Kiosk>().session().admin.is_open();
     if ok && open {
         Ok(())
     } else {
@@ -49,11 +50,11 @@ fn caller_is_admin(webview: &Webview) -> Result<()> {
 /// The caller is the admin page and the PIN was given; the admin session goes on.
 fn unlocked(webview: &Webview, kiosk: &Kiosk) -> Result<()> {
     caller_is_admin(webview)?;
-    let mut a = kiosk.admin.lock().map_err(|_| err("internal"))?;
-    if !a.unlocked {
+    let mut s = kiosk.session();
+    if !s.admin.unlocked {
         return Err(err("locked"));
     }
-    a.touch(Instant::now());
+    s.admin.touch(Instant::now());
     Ok(())
 }
 
@@ -65,17 +66,15 @@ fn pin(kiosk: &Kiosk) -> Pin {
 /// "Espace référent" on the portal: opens the admin page, only from a clean portal.
 #[tauri::command]
 pub fn admin_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> Result<()> {
-    crate::commands::caller_is(&webview, &[CONTENT])?;
+    crate::glue::caller_is(&webview, &[CONTENT])?;
     if webview.url().map(|u| u.path().to_string()).unwrap_or_default() != "/index.html" {
         return Err(err("forbidden"));
     }
-    if kiosk.dirty.load(Ordering::SeqCst) {
+    if kiosk.session().remote_shown() {
         // Someone used the borne since the last wipe: their session must end first.
         return Err(err("session-open"));
     }
-    if let Ok(mut a) = kiosk.admin.lock() {
-        *a = AdminSession::opened(Instant::now());
-    }
+    dispatch(&app, Event::AdminOpened);
     let page = tauri::Url::parse("tauri://localhost/admin.html").expect("constant URL");
     kiosk.open_internal_gate(&page);
     if let Some(c) = app.get_webview(CONTENT) {
@@ -91,7 +90,7 @@ pub async fn admin_status(webview: Webview, app: AppHandle) -> Result<Value> {
     caller_is_admin(&webview)?;
     off_main(&app, |kiosk| {
         let p = pin(kiosk);
-        let unlocked = kiosk.admin.lock().map(|a| a.unlocked).unwrap_or(false);
+        let unlocked = kiosk.session().admin.unlocked;
         let (state, wait) = match p.state(Clocks::now()) {
             Check::NotSet => ("not-set", 0),
             Check::Locked(d) | Check::Unrecorded(d) => ("locked", d.as_secs()),
@@ -107,16 +106,15 @@ pub async fn admin_status(webview: Webview, app: AppHandle) -> Result<Value> {
 #[tauri::command]
 pub async fn admin_set_pin(webview: Webview, app: AppHandle, pin_code: String, confirm: String) -> Result<()> {
     caller_is_admin(&webview)?;
+    let a = app.clone();
     off_main(&app, move |kiosk| {
         let p = pin(kiosk);
-        let allowed = !p.is_set() || kiosk.admin.lock().map(|a| a.unlocked).unwrap_or(false);
+        let allowed = !p.is_set() || kiosk.session().admin.unlocked;
         if !allowed {
             return Err(err("locked"));
         }
         p.set(&pin_code, &confirm).map_err(|e| err(e.code()))?;
-        if let Ok(mut a) = kiosk.admin.lock() {
-            *a = AdminSession::unlocked(Instant::now());
-        }
+        dispatch(&a, Event::AdminUnlocked);
         Ok(())
     })
     .await?
@@ -126,15 +124,14 @@ pub async fn admin_set_pin(webview: Webview, app: AppHandle, pin_code: String, c
 #[tauri::command]
 pub async fn admin_unlock(webview: Webview, app: AppHandle, pin_code: String) -> Result<Value> {
     caller_is_admin(&webview)?;
-    off_main(&app, move |kiosk| unlock(kiosk, &pin_code)).await
+    let a = app.clone();
+    off_main(&app, move |kiosk| unlock(&a, kiosk, &pin_code)).await
 }
 
-fn unlock(kiosk: &Kiosk, pin_code: &str) -> Value {
+fn unlock(app: &AppHandle, kiosk: &Kiosk, pin_code: &str) -> Value {
     match pin(kiosk).check(pin_code, Clocks::now()) {
         Check::Ok => {
-            if let Ok(mut a) = kiosk.admin.lock() {
-                *a = AdminSession::unlocked(Instant::now());
-            }
+            dispatch(app, Event::AdminUnlocked);
             json!({"ok": true})
         }
         Check::NotSet => json!({"ok": false, "state": "not-set"}),
@@ -145,35 +142,11 @@ fn unlock(kiosk: &Kiosk, pin_code: &str) -> Value {
     }
 }
 
-/// Locks the admin session and wipes the view (leaving, or two minutes idle).
-pub fn close(app: &AppHandle, why: &str) {
-    let kiosk = app.state::<Kiosk>();
-    // Taken even from a poisoned lock: an admin session is never left open.
-    let was = std::mem::take(&mut *kiosk.admin.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).is_open();
-    if was {
-        tracing::info!(why, "admin session closed");
-        session::end(app, borne_core::session::EndReason::Button);
-    }
-}
-
-/// Whether the admin page is open and idle for too long (checked every second).
-pub fn expired(kiosk: &Kiosk) -> bool {
-    // Read even from a poisoned lock, or an admin session would never expire.
-    kiosk.admin.lock().unwrap_or_else(std::sync::PoisonError::into_inner).expired(Instant::now())
-}
-
-/// Input refreshes the admin session.
-pub fn touch(kiosk: &Kiosk) {
-    if let Ok(mut a) = kiosk.admin.lock() {
-        a.touch(Instant::now());
-    }
-}
-
 /// "Quitter l'espace référent".
 #[tauri::command]
 pub fn admin_leave(webview: Webview, app: AppHandle) -> Result<()> {
     caller_is_admin(&webview)?;
-    close(&app, "left");
+    dispatch(&app, Event::AdminLeft("left"));
     Ok(())
 }
 
@@ -358,7 +331,7 @@ async fn save_and_apply(
 fn saved(app: &AppHandle, result: std::result::Result<history::Version, Vec<borne_core::diag::Diagnostic>>) -> Value {
     match result {
         Ok(v) => {
-            reload(app);
+            crate::navigation::reload(app);
             json!({"ok": true, "version": v})
         }
         Err(d) => json!({"ok": false, "problems": forms::problems_fr(&d)}),
@@ -415,23 +388,6 @@ pub async fn admin_save_demarches(
 pub async fn admin_restore(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, id: u64) -> Result<Value> {
     unlocked(&webview, &kiosk)?;
     save_and_apply(&app, move |kiosk| history::restore(&kiosk.paths, id)).await
-}
-
-/// Reloads the configuration in force: portal data, allow-list (navigation hook, network gate and
-/// content filter), idle timings. Without a restart. Reads files: call it off the GTK main thread.
-pub fn reload(app: &AppHandle) {
-    let kiosk = app.state::<Kiosk>();
-    let fresh = load::load(&kiosk.paths);
-    let json = fresh.effective.policy.content_filter_json();
-    let session = fresh.settings.session;
-    // Replaced whole, even behind a poisoned lock.
-    *kiosk.loaded.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
-    kiosk.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).set_settings(session);
-    if let Some(c) = app.get_webview(CONTENT) {
-        let app2 = app.clone();
-        let _ = c.with_webview(move |pv| crate::navigation::install_filter(&app2, &pv.inner(), json, false));
-    }
-    tracing::info!("configuration reloaded");
 }
 
 /// "Tester une adresse": allowed or not, and which rule or reason decides.
@@ -526,7 +482,7 @@ pub async fn admin_export_csv(webview: Webview, app: AppHandle, kiosk: State<'_,
 /// A USB stick gave no answer in time: logged, and the French text for the référent.
 fn stick_slow() -> &'static str {
     tracing::warn!(secs = USB_TIMEOUT.as_secs(), "a USB stick gave no answer in time");
-    "La clé USB ne répond pas. Retirez-la, rebranchez-la, puis recommencez."
+    fr::STICK_SLOW
 }
 
 /// Saves the Matomo address, site and (when given) token (0600, never shown again).
@@ -545,10 +501,10 @@ pub async fn admin_save_matomo(
 
 fn save_matomo(kiosk: &Kiosk, url: &str, site_id: u32, token: &str) -> Result<Value> {
     let Some(u) = borne_core::push::valid_url(url) else {
-        return Ok(json!({"ok": false, "message": "L'adresse doit commencer par https://"}));
+        return Ok(json!({"ok": false, "message": fr::MATOMO_URL_NOT_HTTPS}));
     };
     if site_id == 0 {
-        return Ok(json!({"ok": false, "message": "Indiquez le numéro du site (donné par la fédération)."}));
+        return Ok(json!({"ok": false, "message": fr::MATOMO_SITE_MISSING}));
     }
     let stats = kiosk.loaded.read().map(|l| l.settings.stats.clone()).map_err(|_| err("internal"))?;
     let dest = borne_core::push::Destination::resolve(&stats, &kiosk.paths);
@@ -556,9 +512,7 @@ fn save_matomo(kiosk: &Kiosk, url: &str, site_id: u32, token: &str) -> Result<Va
         Some(t) => t,
         None => match dest.target() {
             Ok(t) => t.token,
-            Err(_) => {
-                return Ok(json!({"ok": false, "message": "Indiquez la clé d'accès (donnée par la fédération)."}))
-            }
+            Err(_) => return Ok(json!({"ok": false, "message": fr::MATOMO_TOKEN_MISSING})),
         },
     };
     match borne_core::push::store_provisioned(&kiosk.paths, &dest.token_file, &u, site_id, &tok) {
@@ -570,7 +524,7 @@ fn save_matomo(kiosk: &Kiosk, url: &str, site_id: u32, token: &str) -> Result<Va
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot store Matomo settings");
-            Ok(json!({"ok": false, "message": "Les réglages n'ont pas pu être enregistrés."}))
+            Ok(json!({"ok": false, "message": fr::MATOMO_NOT_SAVED}))
         }
     }
 }
@@ -589,9 +543,9 @@ pub async fn admin_test_matomo(webview: Webview, kiosk: State<'_, Kiosk>) -> Res
         },
     };
     let message = if code == "ok" {
-        "Connexion réussie : Matomo accepte les statistiques de cette borne."
+        fr::MATOMO_TEST_OK
     } else if code == "no-token" {
-        "La clé d'accès manque : indiquez-la puis enregistrez."
+        fr::MATOMO_TEST_NO_TOKEN
     } else {
         borne_core::matomo::french_for_code(&code)
     };
@@ -687,9 +641,9 @@ pub async fn admin_power(webview: Webview, app: AppHandle, kiosk: State<'_, Kios
             // The wipe touches GTK (a new view, the clipboard): on the main thread.
             let a = app.clone();
             app.run_on_main_thread(move || {
-                close(&a, "restart");
+                dispatch(&a, Event::AdminLeft("restart"));
                 a.state::<Kiosk>().quitting.store(true, Ordering::SeqCst);
-                crate::restart(&a);
+                crate::glue::restart(&a);
             })
             .map_err(|_| err("internal"))?;
             return Ok(json!({"ok": true}));

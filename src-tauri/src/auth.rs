@@ -10,10 +10,12 @@
 use std::cell::RefCell;
 
 use glib::translate::ToGlibPtr;
-use tauri::{AppHandle, Manager};
+use tauri::AppHandle;
 use webkit2gtk::{AuthenticationRequest, AuthenticationRequestExt, WebViewExt};
 
-use crate::commands::emit_toolbar;
+use borne_core::person::Event;
+
+use crate::glue::emit_toolbar;
 
 thread_local! {
     /// The request the toolbar's dialog answers (main thread only).
@@ -46,7 +48,7 @@ pub fn watch(app: &AppHandle, wv: &webkit2gtk::WebView) {
                 emit_toolbar(&a2, serde_json::json!({"kind": "auth-cancelled"}));
             }
         });
-        a.state::<crate::Kiosk>().touch();
+        crate::state::dispatch(&a, Event::Input);
         tracing::info!(proxy = request.is_for_proxy(), "a site asks for a password");
         emit_toolbar(&a, payload);
         true

@@ -12,7 +12,7 @@ use std::sync::{Mutex, OnceLock};
 
 use tauri::{AppHandle, Manager};
 
-use crate::Kiosk;
+use crate::state::Kiosk;
 
 /// A stored version waits to be put in force.
 static PENDING: AtomicBool = AtomicBool::new(false);
@@ -53,9 +53,8 @@ pub fn wake() {
 
 /// Nobody is using the borne: no input since the last wipe, no admin page, no remote page shown.
 pub(crate) fn nobody_is_there(kiosk: &Kiosk) -> bool {
-    let idle = kiosk.idle.lock().map(|c| !c.is_open()).unwrap_or(false);
-    let admin = kiosk.admin.lock().map(|a| !a.is_open()).unwrap_or(false);
-    idle && admin && !kiosk.dirty.load(Ordering::SeqCst)
+    let s = kiosk.session();
+    !s.is_open() && !s.admin.is_open() && !s.remote_shown()
 }
 
 /// On the main loop: a waiting version goes in force now if nobody is there (and the portal shows it).
@@ -64,8 +63,8 @@ fn apply_if_nobody_is_there(app: &AppHandle) {
     if nobody_is_there(&app.state::<Kiosk>()) && PENDING.swap(false, Ordering::SeqCst) {
         let app = app.clone();
         drop(tauri::async_runtime::spawn_blocking(move || {
-            crate::admin::reload(&app);
-            crate::session::load_portal(&app);
+            crate::navigation::reload(&app);
+            crate::portal::load_portal(&app);
             tracing::info!("new national catalogue in force (borne unused)");
         }));
     }
@@ -82,6 +81,6 @@ pub fn session_ended(app: &AppHandle) {
     let (version, session) = (fresh.national.version, fresh.settings.session);
     // Replaced whole, even behind a poisoned lock: the next person gets the catalogue in force.
     *kiosk.loaded.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
-    kiosk.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).set_settings(session);
+    kiosk.session().set_settings(session);
     tracing::info!(version, "new national catalogue in force for the next person");
 }

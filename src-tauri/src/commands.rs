@@ -8,80 +8,19 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, EventTarget, Manager, State, Webview};
 use webkit2gtk::{BackForwardListExt, BackForwardListItemExt, WebViewExt};
 
-use crate::{printing, session, Kiosk, CONTENT, TOOLBAR};
+use borne_core::person::{Display, Event};
 
-/// The one error shape the pages receive: a code they turn into text.
-#[derive(Debug, Serialize, thiserror::Error)]
-#[error("{code}")]
-pub struct CommandError {
-    code: &'static str,
-}
-
-impl CommandError {
-    /// An error with this code.
-    pub fn new(code: &'static str) -> Self {
-        CommandError { code }
-    }
-}
-
-type Result<T> = std::result::Result<T, CommandError>;
-
-/// How long the USB sticks may take to be listed or checked before the person is told that the
-/// stick does not answer (`documents.error.usb-slow`).
-pub const USB_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Runs `work` on the async runtime's pool for blocking work, off the GTK main thread (which also
-/// feeds systemd's watchdog): files, USB sticks, SQLite, PIN hashing, external commands.
-pub(crate) async fn off_main<T: Send + 'static>(
-    app: &AppHandle,
-    work: impl FnOnce(&Kiosk) -> T + Send + 'static,
-) -> Result<T> {
-    let app = app.clone();
-    tauri::async_runtime::spawn_blocking(move || work(app.state::<Kiosk>().inner()))
-        .await
-        .map_err(|_| CommandError { code: "internal" })
-}
-
-/// [`off_main`] within `limit`: `None` when the work has not ended by then. It goes on in the
-/// background (a read stuck on a dying USB stick cannot be interrupted) and its result is dropped.
-pub(crate) async fn off_main_within<T: Send + 'static>(
-    app: &AppHandle,
-    limit: std::time::Duration,
-    work: impl FnOnce(&Kiosk) -> T + Send + 'static,
-) -> Result<Option<T>> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let a = app.clone();
-    drop(tauri::async_runtime::spawn_blocking(move || {
-        let _ = tx.send(work(a.state::<Kiosk>().inner()));
-    }));
-    tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(limit).ok())
-        .await
-        .map_err(|_| CommandError { code: "internal" })
-}
-
-/// The caller is one of the kiosk's local pages, in one of the expected webviews.
-pub(crate) fn caller_is(webview: &Webview, labels: &[&str]) -> Result<()> {
-    let url = webview.url().map_err(|_| CommandError { code: "forbidden" })?;
-    let local = url.scheme() == "tauri" && url.host_str() == Some("localhost");
-    if local && labels.contains(&webview.label()) {
-        Ok(())
-    } else {
-        tracing::warn!(label = webview.label(), "command refused: caller is not a local page");
-        Err(CommandError { code: "forbidden" })
-    }
-}
-
-/// Sends an event to the toolbar.
-pub fn emit_toolbar(app: &AppHandle, payload: serde_json::Value) {
-    let _ = app.emit_to(EventTarget::webview(TOOLBAR), "kiosk", payload);
-}
+use crate::glue::{caller_is, emit_toolbar, off_main, off_main_within, CommandError, Result, USB_TIMEOUT};
+use crate::printing;
+use crate::speech::Speech;
+use crate::state::{dispatch, Kiosk, CONTENT, TOOLBAR};
 
 /// The portal's data.
 #[tauri::command]
 pub fn portal(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<borne_core::catalogue::PortalData> {
     caller_is(&webview, &[CONTENT, TOOLBAR])?;
-    let l = kiosk.loaded.read().map_err(|_| CommandError { code: "internal" })?;
-    let lang = kiosk.language.lock().map(|l| l.clone()).unwrap_or_default();
+    let l = kiosk.loaded.read().map_err(|_| CommandError::new("internal"))?;
+    let lang = kiosk.session().language.clone();
     Ok(borne_core::catalogue::PortalData::new(&l.settings, &l.effective)
         .with_demarches(&l.demarches, &l.effective)
         .in_language(&lang))
@@ -94,12 +33,10 @@ pub fn set_language(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, c
     let offered =
         kiosk.loaded.read().map(|l| borne_core::catalogue::offered_languages(&l.settings)).unwrap_or_default();
     if !offered.contains(&code) {
-        return Err(CommandError { code: "unknown-language" });
+        return Err(CommandError::new("unknown-language"));
     }
-    kiosk.touch();
-    if let Ok(mut l) = kiosk.language.lock() {
-        *l = code.clone();
-    }
+    dispatch(&app, Event::Input);
+    dispatch(&app, Event::Language(code.clone()));
     if code != "fr" {
         kiosk.stats.record(borne_core::stats::Event::Language(code.clone()));
     }
@@ -113,9 +50,9 @@ pub fn tile_opened(webview: Webview, kiosk: State<'_, Kiosk>, id: String) -> Res
     caller_is(&webview, &[CONTENT])?;
     let known = kiosk.loaded.read().map(|l| l.effective.services.iter().any(|s| s.id == id)).unwrap_or(false);
     if !known {
-        return Err(CommandError { code: "unknown-tile" });
+        return Err(CommandError::new("unknown-tile"));
     }
-    kiosk.touch();
+    dispatch(webview.app_handle(), Event::Input);
     // What a person does is not logged at the default level: logs keep times to the second.
     tracing::debug!(tile = %id, "tile opened");
     kiosk.stats.record(borne_core::stats::Event::TileOpened(id));
@@ -133,12 +70,12 @@ pub fn network_offline(webview: Webview) -> Result<bool> {
 #[tauri::command]
 pub fn go_home(webview: Webview, app: AppHandle) -> Result<()> {
     caller_is(&webview, &[CONTENT, TOOLBAR])?;
-    if app.state::<Kiosk>().admin.lock().is_ok_and(|a| a.is_open()) {
+    if app.state::<Kiosk>().session().admin.is_open() {
         // Leaving the référent's corner always ends with a wipe.
-        crate::admin::close(&app, "home");
+        dispatch(&app, Event::AdminLeft("home"));
         return Ok(());
     }
-    session::load_portal(&app);
+    crate::portal::load_portal(&app);
     Ok(())
 }
 
@@ -179,12 +116,12 @@ pub fn end_session(webview: Webview, app: AppHandle, outcome: Option<String>) ->
             "partly" => Outcome::Partly,
             "no" => Outcome::No,
             "skipped" => Outcome::Skipped,
-            _ => return Err(CommandError { code: "unknown-outcome" }),
+            _ => return Err(CommandError::new("unknown-outcome")),
         };
         kiosk.stats.record(Event::Outcome(o));
     }
-    session::end(&app, EndReason::Button);
-    crate::layout(&app, false);
+    dispatch(&app, Event::End(EndReason::Button));
+    crate::layout::layout(&app, false);
     Ok(())
 }
 
@@ -193,7 +130,7 @@ pub fn end_session(webview: Webview, app: AppHandle, outcome: Option<String>) ->
 #[tauri::command]
 pub fn auth_answer(webview: Webview, app: AppHandle, user: Option<String>, password: Option<String>) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
-    app.state::<Kiosk>().touch();
+    dispatch(&app, Event::Input);
     crate::auth::answer(&app, user.zip(password));
     Ok(())
 }
@@ -202,7 +139,7 @@ pub fn auth_answer(webview: Webview, app: AppHandle, user: Option<String>, passw
 #[tauri::command]
 pub fn help_opened(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
-    kiosk.touch();
+    dispatch(webview.app_handle(), Event::Input);
     kiosk.stats.record(borne_core::stats::Event::HelpRequest);
     Ok(())
 }
@@ -212,52 +149,32 @@ pub fn help_opened(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<()> {
 #[tauri::command]
 pub async fn help_print(webview: Webview, app: AppHandle) -> Result<Printed> {
     caller_is(&webview, &[TOOLBAR])?;
-    app.state::<Kiosk>().touch();
+    dispatch(&app, Event::Input);
     let file = pdf_of(&app, TOOLBAR).await?;
     let (file, pages) = off_main(&app, move |kiosk| printing::printable(kiosk, file))
         .await?
-        .map_err(|e| CommandError { code: e.code() })?;
-    if let Ok(mut p) = app.state::<Kiosk>().print.lock() {
-        p.document = Some((file, pages));
-    }
+        .map_err(|e| CommandError::new(e.code()))?;
+    app.state::<Kiosk>().session().printing.document = Some((file, pages));
     submit_prepared(&app, 1, Pages::All).await
-}
-
-/// Text size and contrast for the session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Display {
-    /// Text size in percent: 100, 150 or 200.
-    pub text: u16,
-    /// High contrast on the kiosk's own screens.
-    pub contrast: bool,
-}
-
-impl Default for Display {
-    fn default() -> Self {
-        Display { text: 100, contrast: false }
-    }
 }
 
 /// The session's text size and contrast (each page applies it when it loads).
 #[tauri::command]
 pub fn display(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Display> {
     caller_is(&webview, &[CONTENT, TOOLBAR])?;
-    Ok(kiosk.display.lock().map(|d| *d).unwrap_or_default())
+    Ok(kiosk.session().display)
 }
 
 /// The person changed the text size or the contrast: the content view is zoomed (sites too), and
 /// every kiosk page is told. Both go back to normal at the end of the session.
 #[tauri::command]
-pub fn set_display(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, text: u16, contrast: bool) -> Result<()> {
+pub fn set_display(webview: Webview, app: AppHandle, text: u16, contrast: bool) -> Result<()> {
     caller_is(&webview, &[CONTENT, TOOLBAR])?;
-    if ![100, 150, 200].contains(&text) {
-        return Err(CommandError { code: "bad-text-size" });
+    if !Display::TEXT_SIZES.contains(&text) {
+        return Err(CommandError::new("bad-text-size"));
     }
-    kiosk.touch();
-    let d = Display { text, contrast };
-    if let Ok(mut cur) = kiosk.display.lock() {
-        *cur = d;
-    }
+    dispatch(&app, Event::Input);
+    dispatch(&app, Event::Display(Display { text, contrast }));
     apply_zoom(&app, text);
     let payload = serde_json::json!({"kind": "display", "text": text, "contrast": contrast});
     let _ = app.emit_to(EventTarget::webview(CONTENT), "kiosk", payload.clone());
@@ -274,11 +191,10 @@ pub fn apply_zoom(app: &AppHandle, text: u16) {
 
 /// "Je suis encore là" during the countdown.
 #[tauri::command]
-pub fn still_here(webview: Webview, kiosk: State<'_, Kiosk>, app: AppHandle) -> Result<()> {
+pub fn still_here(webview: Webview, app: AppHandle) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
-    if kiosk.touch().is_some() {
-        emit_toolbar(&app, serde_json::json!({"kind": "idle-cancel"}));
-    }
+    // The countdown is hidden by the effect of this input (`Effect::IdleCancel`).
+    dispatch(&app, Event::Input);
     Ok(())
 }
 
@@ -286,7 +202,7 @@ pub fn still_here(webview: Webview, kiosk: State<'_, Kiosk>, app: AppHandle) -> 
 #[tauri::command]
 pub fn toolbar_overlay(webview: Webview, app: AppHandle, open: bool) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
-    crate::layout(&app, open);
+    crate::layout::layout(&app, open);
     Ok(())
 }
 
@@ -316,15 +232,15 @@ pub async fn print_prepare(webview: Webview, app: AppHandle, document: Option<St
         .loaded
         .read()
         .map(|l| (l.settings.printing.printer.clone(), l.settings.printing.page_quota))
-        .map_err(|_| CommandError { code: "internal" })?;
+        .map_err(|_| CommandError::new("internal"))?;
     if printer.is_none() {
-        return Err(CommandError { code: Refusal::NoPrinter.code() });
+        return Err(CommandError::new(Refusal::NoPrinter.code()));
     }
     if let Some(id) = document {
         return off_main(&app, move |kiosk| {
-            let file = crate::documents::session_file(kiosk, &id).ok_or(CommandError { code: "document-gone" })?;
+            let file = crate::documents::session_file(kiosk, &id).ok_or(CommandError::new("document-gone"))?;
             if borne_core::documents::sniff_file(&file) != borne_core::documents::Kind::Pdf {
-                return Err(CommandError { code: "not-printable" });
+                return Err(CommandError::new("not-printable"));
             }
             printing::prepared(kiosk, file, String::new(), quota)
         })
@@ -351,9 +267,9 @@ async fn pdf_of(app: &AppHandle, label: &'static str) -> Result<std::path::PathB
     });
     let made = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(30)))
         .await
-        .map_err(|_| CommandError { code: "internal" })?
-        .map_err(|_| CommandError { code: "internal" })?;
-    made.map_err(|code| CommandError { code })
+        .map_err(|_| CommandError::new("internal"))?
+        .map_err(|_| CommandError::new("internal"))?;
+    made.map_err(CommandError::new)
 }
 
 /// What a print request gave.
@@ -370,7 +286,7 @@ pub struct Printed {
 #[tauri::command]
 pub async fn print_submit(webview: Webview, app: AppHandle, copies: u32, pages: Pages) -> Result<Printed> {
     caller_is(&webview, &[TOOLBAR])?;
-    app.state::<Kiosk>().touch();
+    dispatch(&app, Event::Input);
     submit_prepared(&app, copies, pages).await
 }
 
@@ -382,22 +298,22 @@ async fn submit_prepared(app: &AppHandle, copies: u32, pages: Pages) -> Result<P
         let kiosk = a.state::<Kiosk>();
         // The pages are reserved here, under the session's lock; a job `lp` does not take gives
         // them back. The range charged is the range `lp` prints.
-        let (printer, file, plan) = printing::checked_plan(&kiosk, copies, pages)?;
-        let job = printing::submit(&printer, &file, &plan).inspect_err(|_| printing::give_back(&kiosk, &plan))?;
-        // Kept even behind a poisoned lock: a job not listed would not be cancelled at the session's end.
-        kiosk.print.lock().unwrap_or_else(std::sync::PoisonError::into_inner).jobs.push(job);
-        kiosk.stats.record(borne_core::stats::Event::PagesPrinted(plan.pages()));
-        printing::watch_job(&printer)?;
-        Ok::<_, Refusal>(plan.pages())
+        let r = printing::checked_plan(&kiosk, copies, pages)?;
+        let job = printing::submit(&r.printer, &r.file, &r.plan).inspect_err(|_| printing::give_back(&kiosk, &r))?;
+        // Listed in the session it was charged to, so that its end cancels it if still queued.
+        printing::job_taken(&a, &r, job);
+        kiosk.stats.record(borne_core::stats::Event::PagesPrinted(r.plan.pages()));
+        printing::watch_job(&r.printer)?;
+        Ok::<_, Refusal>(r.plan.pages())
     })
     .await
-    .map_err(|_| CommandError { code: "internal" })?;
+    .map_err(|_| CommandError::new("internal"))?;
     let kiosk = app.state::<Kiosk>();
     match outcome {
         Ok(n) => {
             tracing::info!(pages = n, "print job submitted");
             let quota = kiosk.loaded.read().map(|l| l.settings.printing.page_quota).unwrap_or(0);
-            let left = kiosk.print.lock().map(|p| p.usage.left(quota)).unwrap_or(0);
+            let left = kiosk.session().printing.usage.left(quota);
             Ok(Printed { pages: n, left })
         }
         Err(e) => {
@@ -405,7 +321,7 @@ async fn submit_prepared(app: &AppHandle, copies: u32, pages: Pages) -> Result<P
             if matches!(e, Refusal::Printer(_) | Refusal::Failed) {
                 kiosk.stats.record(borne_core::stats::Event::PrintFailed);
             }
-            Err(CommandError { code: e.code() })
+            Err(CommandError::new(e.code()))
         }
     }
 }
@@ -414,7 +330,7 @@ async fn submit_prepared(app: &AppHandle, copies: u32, pages: Pages) -> Result<P
 #[tauri::command]
 pub async fn documents_list(webview: Webview, app: AppHandle) -> Result<Vec<borne_core::documents::Listed>> {
     caller_is(&webview, &[TOOLBAR])?;
-    app.state::<Kiosk>().touch();
+    dispatch(&app, Event::Input);
     let found = off_main(&app, |kiosk| borne_core::documents::scan_session(&kiosk.dirs)).await?;
     Ok(crate::documents::listed(&app.state::<Kiosk>(), found))
 }
@@ -423,11 +339,11 @@ pub async fn documents_list(webview: Webview, app: AppHandle) -> Result<Vec<born
 #[tauri::command]
 pub async fn document_open(webview: Webview, app: AppHandle, id: String) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
-    app.state::<Kiosk>().touch();
+    dispatch(&app, Event::Input);
     let id = off_main(&app, move |kiosk| {
-        let file = crate::documents::session_file(kiosk, &id).ok_or(CommandError { code: "document-gone" })?;
+        let file = crate::documents::session_file(kiosk, &id).ok_or(CommandError::new("document-gone"))?;
         if borne_core::documents::sniff_file(&file) == borne_core::documents::Kind::Other {
-            return Err(CommandError { code: "not-viewable" });
+            return Err(CommandError::new("not-viewable"));
         }
         Ok(id)
     })
@@ -452,7 +368,7 @@ pub async fn upload_list(webview: Webview, app: AppHandle) -> Result<Vec<borne_c
 /// The USB sticks did not answer in time: logged, and the person is asked to plug the stick again.
 pub(crate) fn usb_slow() -> CommandError {
     tracing::warn!(secs = USB_TIMEOUT.as_secs(), "a USB stick gave no answer in time; the person is told");
-    CommandError { code: "usb-slow" }
+    CommandError::new("usb-slow")
 }
 
 /// The person chose a file for the site (or cancelled, `id` null). The file is checked again now
@@ -461,17 +377,17 @@ pub(crate) fn usb_slow() -> CommandError {
 pub async fn upload_choose(webview: Webview, app: AppHandle, id: Option<String>) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
     let kiosk = app.state::<Kiosk>();
-    kiosk.touch();
+    dispatch(webview.app_handle(), Event::Input);
     let file = match id {
         Some(id) => {
-            let path = kiosk.documents.lock().ok().and_then(|idx| idx.path_of(&id));
+            let path = kiosk.session().documents.path_of(&id);
             let checked = off_main_within(&app, USB_TIMEOUT, move |kiosk| {
                 let sticks = borne_core::admin::machine::usb_sticks();
                 path.filter(|p| borne_core::documents::still_usable(p, &kiosk.dirs, &sticks))
             })
             .await?
             .ok_or_else(usb_slow)?;
-            Some(checked.ok_or(CommandError { code: "document-gone" })?)
+            Some(checked.ok_or(CommandError::new("document-gone"))?)
         }
         None => None,
     };
@@ -493,7 +409,7 @@ pub struct SpeechState {
 
 fn speech_state_of(kiosk: &Kiosk) -> SpeechState {
     use borne_core::speech::Volume;
-    SpeechState { volume: kiosk.speech.volume().level(), max: Volume::MAX, default: Volume::DEFAULT.level() }
+    SpeechState { volume: kiosk.session().volume.level(), max: Volume::MAX, default: Volume::DEFAULT.level() }
 }
 
 /// The voice's volume (the toolbar shows it).
@@ -507,17 +423,17 @@ pub fn speech_state(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<SpeechS
 #[tauri::command]
 pub fn speech_volume(webview: Webview, kiosk: State<'_, Kiosk>, delta: i8) -> Result<SpeechState> {
     caller_is(&webview, &[TOOLBAR])?;
-    kiosk.touch();
-    kiosk.speech.step_volume(delta.signum());
+    dispatch(webview.app_handle(), Event::Input);
+    dispatch(webview.app_handle(), Event::Volume(delta.signum()));
     Ok(speech_state_of(&kiosk))
 }
 
 /// Stops the voice.
 #[tauri::command]
-pub fn speech_stop(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<()> {
+pub fn speech_stop(webview: Webview) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
-    kiosk.touch();
-    kiosk.speech.stop();
+    dispatch(webview.app_handle(), Event::Input);
+    webview.state::<Speech>().stop();
     Ok(())
 }
 
@@ -527,11 +443,11 @@ pub fn speech_stop(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<()> {
 pub fn speech_say(webview: Webview, kiosk: State<'_, Kiosk>, text: String) -> Result<()> {
     use borne_core::speech::{voice_or, Utterance, MAX_PAGE_CHARS};
     caller_is(&webview, &[TOOLBAR])?;
-    let lang = kiosk.language.lock().map(|l| l.clone()).unwrap_or_default();
-    let u = Utterance::new(&text, MAX_PAGE_CHARS, voice_or(None, &lang), kiosk.speech.volume())
-        .map_err(|e| CommandError { code: e.code() })?;
-    if !kiosk.speech.say(u) {
-        return Err(CommandError { code: "no-voice" });
+    let lang = kiosk.session().language.clone();
+    let u = Utterance::new(&text, MAX_PAGE_CHARS, voice_or(None, &lang), kiosk.session().volume)
+        .map_err(|e| CommandError::new(e.code()))?;
+    if !webview.state::<Speech>().say(u) {
+        return Err(CommandError::new("no-voice"));
     }
     Ok(())
 }
@@ -547,37 +463,37 @@ pub async fn speech_read(webview: Webview, app: AppHandle, what: String) -> Resu
     let source = match what.as_str() {
         "page" => Source::Page,
         "selection" => Source::Selection,
-        _ => return Err(CommandError { code: "unknown-source" }),
+        _ => return Err(CommandError::new("unknown-source")),
     };
     let kiosk_page =
-        app.get_webview(CONTENT).and_then(|c| c.url().ok()).is_some_and(|u| crate::navigation::is_content_page(&u));
+        app.get_webview(CONTENT).and_then(|c| c.url().ok()).is_some_and(|u| crate::portal::is_content_page(&u));
     if source == Source::Page && !kiosk_page {
         // A site's page is not read whole (menus, cookie banners…): the person selects what to hear.
-        return Err(CommandError { code: "site-page" });
+        return Err(CommandError::new("site-page"));
     }
-    app.state::<Kiosk>().touch();
+    dispatch(&app, Event::Input);
     let (tx, rx) = std::sync::mpsc::channel();
     crate::speech::read_content(&app, source, move |r| {
         let _ = tx.send(r);
     });
     let got = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(crate::speech::READ_WAIT))
         .await
-        .map_err(|_| CommandError { code: "internal" })?
+        .map_err(|_| CommandError::new("internal"))?
         .ok()
         .flatten()
-        .ok_or(CommandError { code: "unreadable" })?;
+        .ok_or(CommandError::new("unreadable"))?;
     let kiosk = app.state::<Kiosk>();
     // A site's text in no marked language is taken for French (the institutions' sites are); the
     // kiosk's pages are marked in the person's language.
-    let fallback = if kiosk_page { kiosk.language.lock().map(|l| l.clone()).unwrap_or_default() } else { "fr".into() };
+    let fallback = if kiosk_page { kiosk.session().language.clone() } else { "fr".into() };
     let (max, nothing) = match source {
         Source::Page => (MAX_PAGE_CHARS, "nothing"),
         Source::Selection => (MAX_SELECTION_CHARS, "no-selection"),
     };
-    let u = Utterance::new(&got.text, max, voice_or(Some(&got.lang), &fallback), kiosk.speech.volume())
-        .map_err(|_| CommandError { code: nothing })?;
-    if !kiosk.speech.say(u) {
-        return Err(CommandError { code: "no-voice" });
+    let u = Utterance::new(&got.text, max, voice_or(Some(&got.lang), &fallback), kiosk.session().volume)
+        .map_err(|_| CommandError::new(nothing))?;
+    if !webview.state::<Speech>().say(u) {
+        return Err(CommandError::new("no-voice"));
     }
     Ok(())
 }

@@ -13,7 +13,10 @@ use tauri::http::{Request, Response, StatusCode};
 use tauri::{AppHandle, Manager, UriSchemeContext, UriSchemeResponder, Url};
 use webkit2gtk::{FileChooserRequestExt, URIResponseExt, WebResourceExt, WebViewExt};
 
-use crate::{commands, Kiosk, CONTENT};
+use borne_core::person::Event;
+
+use crate::glue::emit_toolbar;
+use crate::state::{dispatch, Kiosk, CONTENT};
 
 thread_local! {
     /// The file chooser a site opened and the person has not answered yet (main thread only).
@@ -34,12 +37,12 @@ pub fn id_of(url: &Url) -> Option<&str> {
 
 /// Files found off the UI thread (`borne_core::documents::scan_*`), with their ids for this session.
 pub fn listed(kiosk: &Kiosk, found: Vec<documents::Found>) -> Vec<Listed> {
-    kiosk.documents.lock().map(|mut idx| idx.list(found)).unwrap_or_default()
+    kiosk.session().documents.list(found)
 }
 
 /// The session file behind `id`, if it is still there.
 pub fn session_file(kiosk: &Kiosk, id: &str) -> Option<PathBuf> {
-    kiosk.documents.lock().ok()?.resolve(id, &kiosk.dirs, &[])
+    kiosk.session().documents.resolve(id, &kiosk.dirs, &[])
 }
 
 /// Shows a session document in the content view (through the navigation hook, with the shell's gate).
@@ -110,8 +113,8 @@ fn document(kiosk: &Kiosk, id: Option<String>) -> Response<Vec<u8>> {
 pub fn downloaded(app: &AppHandle, path: Option<PathBuf>) {
     let kiosk = app.state::<Kiosk>();
     let Some(path) = path else { return };
-    let id = kiosk.documents.lock().ok().and_then(|mut idx| idx.id_of_session_file(&kiosk.dirs, &path));
-    commands::emit_toolbar(app, serde_json::json!({"kind": "documents-changed"}));
+    let id = kiosk.session().documents.id_of_session_file(&kiosk.dirs, &path);
+    emit_toolbar(app, serde_json::json!({"kind": "documents-changed"}));
     let Some(id) = id else {
         tracing::warn!("finished download not found in the session folder");
         return;
@@ -147,7 +150,7 @@ pub fn keep_if_inline_pdf(webview: &tauri::Webview, url: &Url) {
             match documents::keep_inline(&kiosk.dirs, &path, &bytes) {
                 Ok(Some(_)) => {
                     tracing::info!("inline PDF kept in the session folder");
-                    commands::emit_toolbar(&app, serde_json::json!({"kind": "documents-changed"}));
+                    emit_toolbar(&app, serde_json::json!({"kind": "documents-changed"}));
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot keep an inline PDF"),
@@ -163,8 +166,8 @@ pub fn file_chooser(app: &AppHandle, request: &webkit2gtk::FileChooserRequest) {
     if let Some(old) = previous {
         old.cancel();
     }
-    app.state::<Kiosk>().touch();
-    commands::emit_toolbar(app, serde_json::json!({"kind": "upload-request"}));
+    dispatch(app, Event::Input);
+    emit_toolbar(app, serde_json::json!({"kind": "upload-request"}));
 }
 
 /// Answers the pending chooser with `file`, or cancels it (main thread).
@@ -185,13 +188,6 @@ pub fn answer_chooser(app: &AppHandle, file: Option<PathBuf>) {
             }
         }
     });
-}
-
-/// Session end: the ids die, a chooser still open is cancelled.
-pub fn end_session(app: &AppHandle) {
-    // Cleared even behind a poisoned lock: the next person never reaches these ids.
-    app.state::<Kiosk>().documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
-    answer_chooser(app, None);
 }
 
 #[cfg(test)]

@@ -3,15 +3,16 @@
 //!
 //! Which keys are swallowed is decided by [`swallowed`], a pure function tested below.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use borne_core::session::{EndReason, IdleEvent};
+use borne_core::person::Event;
 use gtk::gdk;
 use gtk::prelude::*;
 use tauri::{AppHandle, Manager};
 use webkit2gtk::WebViewExt;
 
-use crate::{commands, session, Kiosk, CONTENT, TOOLBAR};
+use crate::glue::emit_toolbar;
+use crate::state::{dispatch, CONTENT, TOOLBAR};
 
 /// What a key press does in the kiosk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +79,7 @@ pub fn lock_webkit_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
             KeyAction::Swallow => {
                 tracing::debug!(key = %name, "key swallowed");
                 if debug_quit(&name, state) {
-                    a.state::<Kiosk>().quitting.store(true, std::sync::atomic::Ordering::SeqCst);
+                    a.state::<crate::state::Kiosk>().quitting.store(true, std::sync::atomic::Ordering::SeqCst);
                     a.exit(0);
                 }
                 glib::Propagation::Stop
@@ -128,7 +129,7 @@ pub fn lock_webkit_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
     let a = app.clone();
     wv.connect_print(move |_, _| {
         tracing::info!("window.print() from a page: the kiosk's dialog");
-        commands::emit_toolbar(&a, serde_json::json!({"kind": "print-request"}));
+        emit_toolbar(&a, serde_json::json!({"kind": "print-request"}));
         true
     });
 }
@@ -162,27 +163,14 @@ fn switch_focus(app: &AppHandle) {
 }
 
 fn on_input(app: &AppHandle) {
-    if let Some(IdleEvent::Cancel) = app.state::<Kiosk>().touch() {
-        commands::emit_toolbar(app, serde_json::json!({"kind": "idle-cancel"}));
-    }
+    dispatch(app, Event::Input);
 }
 
-/// Ticks the idle clock every second on the main loop.
+/// Ticks the session's clock every second on the main loop (the idle countdown, the admin page's
+/// time limit).
 pub fn start_idle_timer(app: AppHandle) {
     glib::timeout_add_local(Duration::from_secs(1), move || {
-        // Ticked even behind a poisoned lock, or an idle session would never end.
-        let event =
-            app.state::<Kiosk>().idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).tick(Instant::now());
-        match event {
-            Some(IdleEvent::Warn(secs)) => {
-                commands::emit_toolbar(&app, serde_json::json!({"kind": "idle-warning", "seconds": secs}));
-            }
-            Some(IdleEvent::Expire) => session::end(&app, EndReason::Idle),
-            Some(IdleEvent::Cancel) | None => {}
-        }
-        if crate::admin::expired(&app.state::<Kiosk>()) {
-            crate::admin::close(&app, "idle");
-        }
+        dispatch(&app, Event::Tick);
         glib::ControlFlow::Continue
     });
 }
@@ -200,7 +188,7 @@ pub fn watch_toolbar(app: &AppHandle, wv: &webkit2gtk::WebView) {
         let wv = wv.clone();
         let a = a.clone();
         glib::idle_add_local_once(move || {
-            crate::layout(&a, false);
+            crate::layout::layout(&a, false);
             wv.load_uri("tauri://localhost/toolbar.html");
         });
     });

@@ -16,21 +16,10 @@ use tauri::webview::{DownloadEvent, NewWindowResponse};
 use tauri::{AppHandle, Manager, Url, WebviewBuilder, WebviewUrl};
 use webkit2gtk::{SettingsExt, WebContextExt, WebViewExt, WebsiteDataManagerExt};
 
-use crate::{input, session, Kiosk, CONTENT, TOOLBAR};
+use borne_core::person::Event;
 
-/// Internal pages the content view may show, each only when the shell asks for it (the admin page
-/// only from a clean portal: `admin::admin_open`).
-const CONTENT_PAGES: &[&str] = &["/index.html", "/blocked.html", "/neterror.html", "/admin.html"];
-
-/// The portal's URL.
-pub fn portal_url() -> Url {
-    Url::parse("tauri://localhost/index.html").expect("constant URL")
-}
-
-/// True when `url` is one of the kiosk's own pages allowed in the content view.
-pub fn is_content_page(url: &Url) -> bool {
-    url.scheme() == "tauri" && url.host_str() == Some("localhost") && CONTENT_PAGES.contains(&url.path())
-}
+use crate::portal::is_content_page;
+use crate::state::{Kiosk, CONTENT, TOOLBAR};
 
 /// Starts the network gate: a local proxy that lets WebKit open a connection only to a host the
 /// policy allows (as a subresource), whatever asked for it.
@@ -70,11 +59,11 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
         .on_page_load(|webview, payload| {
             match payload.event() {
                 // The voice reads what was on the screen: a new page stops it.
-                tauri::webview::PageLoadEvent::Started => webview.state::<crate::Kiosk>().speech.stop(),
+                tauri::webview::PageLoadEvent::Started => webview.state::<crate::speech::Speech>().stop(),
                 tauri::webview::PageLoadEvent::Finished => {
                     crate::documents::keep_if_inline_pdf(&webview, payload.url());
                     // « Écouter » reads a kiosk page whole, and on a site what the person selects.
-                    crate::commands::emit_toolbar(
+                    crate::glue::emit_toolbar(
                         webview.app_handle(),
                         serde_json::json!({"kind": "content", "kiosk": is_content_page(payload.url())}),
                     );
@@ -86,12 +75,10 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
                 if payload.url().path() != "/admin.html" {
                     // Any other page in the content view ends an admin session (it is never left open).
                     // Even behind a poisoned lock: a reset is never skipped.
-                    let kiosk = webview.state::<crate::Kiosk>();
-                    *kiosk.admin.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        crate::admin::AdminSession::default();
+                    crate::state::dispatch(webview.app_handle(), Event::LeftAdminPage);
                 }
                 if payload.url().path() == "/index.html" {
-                    session::portal_shown();
+                    crate::portal::portal_shown();
                     // Under systemd (the image's borne-kiosk.service, Type=notify) the start is done.
                     if let Err(e) = crate::watchdog::notify("READY=1") {
                         tracing::warn!(error = %e, "systemd readiness notification failed");
@@ -135,7 +122,7 @@ fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
         Decision::Allow(by) if kiosk.filter_ready.load(Ordering::SeqCst) => {
             if matches!(by, borne_core::policy::AllowedBy::Rule(_)) {
                 // A person's page: the admin corner stays closed until the next wipe.
-                kiosk.dirty.store(true, Ordering::SeqCst);
+                crate::state::dispatch(app, Event::RemotePageShown);
             }
             true
         }
@@ -146,7 +133,7 @@ fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
         Decision::Internal => {
             // The admin page also needs an admin session opened from a clean portal (admin_open),
             // so no other internal navigation's gate can be raced into it.
-            let admin_ok = url.path() != "/admin.html" || kiosk.admin.lock().is_ok_and(|a| a.is_open());
+            let admin_ok = url.path() != "/admin.html" || kiosk.session().admin.is_open();
             let ok = is_content_page(url) && admin_ok && kiosk.take_internal_gate(url);
             if !ok {
                 tracing::warn!(path = url.path(), "internal page refused in the content view (not asked by the shell)");
@@ -245,7 +232,7 @@ const FRAME_CHECK_JS: &str = r"(function (h) {
 /// Counts a refused navigation by its host's registrable domain (only when a person is at the borne).
 fn count_blocked(app: &AppHandle, host: Option<&str>) {
     let kiosk = app.state::<Kiosk>();
-    if let (Some(h), true) = (host, kiosk.stats.session_open() || kiosk.idle.lock().is_ok_and(|c| c.is_open())) {
+    if let (Some(h), true) = (host, kiosk.stats.session_open() || kiosk.session().is_open()) {
         kiosk.stats.record(borne_core::stats::Event::Blocked(h.to_string()));
     }
 }
@@ -335,10 +322,10 @@ pub fn prepare_content(app: &AppHandle, content: &tauri::Webview) {
             dm.set_persistent_credential_storage_enabled(false);
             dm.set_itp_enabled(false);
         }
-        input::lock_webkit_view(&app, &wv);
+        crate::input::lock_webkit_view(&app, &wv);
         crate::network::watch_loads(&app, &wv);
         crate::frames::watch(&wv);
-        session::watch_web_process(&app, &wv);
+        watch_web_process(&app, &wv);
         crate::auth::watch(&app, &wv);
         let json = kiosk.loaded.read().map(|l| l.effective.policy.content_filter_json()).unwrap_or_default();
         install_filter(&app, &wv, json, true);
@@ -363,8 +350,53 @@ pub fn install_filter(app: &AppHandle, wv: &webkit2gtk::WebView, json: String, t
                 Err(e) => tracing::error!(error = %e, "content filter failed to compile; remote pages stay blocked"),
             }
             if then_portal {
-                session::load_portal(&app2);
+                crate::portal::load_portal(&app2);
             }
         }),
     );
+}
+
+/// Reloads the configuration in force: portal data, allow-list (navigation hook, network gate and
+/// content filter), idle timings. Without a restart. Reads files: call it off the GTK main thread.
+pub fn reload(app: &AppHandle) {
+    let kiosk = app.state::<Kiosk>();
+    let fresh = borne_core::load::load(&kiosk.paths);
+    let json = fresh.effective.policy.content_filter_json();
+    let session = fresh.settings.session;
+    // Replaced whole, even behind a poisoned lock.
+    *kiosk.loaded.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+    kiosk.session().set_settings(session);
+    if let Some(c) = app.get_webview(CONTENT) {
+        let app2 = app.clone();
+        let _ = c.with_webview(move |pv| install_filter(&app2, &pv.inner(), json, false));
+    }
+    tracing::info!("configuration reloaded");
+}
+
+/// A crashed or killed web process shows a fresh portal after a full wipe, never a frozen page.
+pub fn watch_web_process(app: &AppHandle, wv: &webkit2gtk::WebView) {
+    let a = app.clone();
+    wv.connect_web_process_terminated(move |_, reason| {
+        tracing::warn!(?reason, "web process terminated; wiping and showing the portal");
+        let a2 = a.clone();
+        glib::idle_add_local_once(move || {
+            crate::state::dispatch(&a2, borne_core::person::Event::End(borne_core::session::EndReason::Crash));
+        });
+    });
+}
+
+/// A new content view for the next person (the previous one is closed): put below the toolbar in the
+/// overlay, set up, then the portal once its content filter is in place.
+pub fn add_content_view(app: &tauri::AppHandle) -> tauri::Result<()> {
+    let kiosk = app.state::<Kiosk>();
+    let window = app.get_window("main").ok_or(tauri::Error::WindowNotFound)?;
+    let (x, y, width, height) = crate::layout::content_rect(&window)?;
+    let content = window.add_child(
+        content_builder(app, &kiosk),
+        tauri::LogicalPosition::new(x, y),
+        tauri::LogicalSize::new(width, height),
+    )?;
+    crate::layout::place_content(&window, &content)?;
+    prepare_content(app, &content);
+    Ok(())
 }

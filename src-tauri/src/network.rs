@@ -15,7 +15,8 @@ use glib::translate::IntoGlib;
 use tauri::{AppHandle, Emitter, EventTarget, Manager, Url};
 use webkit2gtk::{LoadEvent, URIRequestExt, URIResponseExt, WebResourceExt, WebViewExt};
 
-use crate::{commands, Kiosk, CONTENT};
+use crate::glue::emit_toolbar;
+use crate::state::{Kiosk, CONTENT};
 
 /// Whether the system has a network route at all.
 pub fn online() -> bool {
@@ -25,7 +26,7 @@ pub fn online() -> bool {
 /// Tells the toolbar and the content view (the portal listens) whether the borne is online.
 pub fn announce(app: &AppHandle) {
     let offline = !online();
-    commands::emit_toolbar(app, serde_json::json!({"kind": "offline", "value": offline}));
+    emit_toolbar(app, serde_json::json!({"kind": "offline", "value": offline}));
     let _ =
         app.emit_to(EventTarget::webview(CONTENT), "kiosk", serde_json::json!({"kind": "offline", "value": offline}));
 }

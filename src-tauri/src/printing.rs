@@ -7,6 +7,7 @@
 //! clients, each within a time limit (`borne_core::print::cups`), always off the GTK main thread.
 
 use std::path::{Path, PathBuf};
+
 use std::sync::Mutex;
 
 use borne_core::print::cups::Clients;
@@ -14,24 +15,8 @@ use borne_core::print::{self, Pages, Refusal};
 use tauri::{AppHandle, Manager};
 use webkit2gtk::{PrintOperationExt, URIResponseExt, WebResourceExt, WebViewExt};
 
-use crate::{Kiosk, CONTENT};
-
-/// The printing state of the current session.
-#[derive(Debug, Default)]
-pub struct PrintSession {
-    /// Pages printed or reserved so far, against the quota: checked and reserved under this
-    /// state's lock (`checked_plan`), given back when `lp` fails.
-    pub usage: print::PageUsage,
-    /// CUPS jobs submitted during the session.
-    pub jobs: Vec<String>,
-    /// The document prepared by the last `prepare` and its page count.
-    pub document: Option<(PathBuf, u32)>,
-    /// Number of documents prepared (unique file names).
-    pub prepared: u32,
-}
-
-/// Shared by the commands; reset at each session end.
-pub type PrintState = Mutex<PrintSession>;
+use crate::glue::CommandError;
+use crate::state::{Kiosk, CONTENT};
 
 /// What the dialog shows before the person chooses.
 #[derive(Debug, serde::Serialize)]
@@ -59,12 +44,13 @@ pub fn printable(kiosk: &Kiosk, file: PathBuf) -> Result<(PathBuf, u32), Refusal
     let bytes = print::read_pdf_file(&file).map_err(refuse)?;
     let (pages, corrected) = print::pdf_with_true_counts(&bytes).map_err(refuse)?;
     let Some(corrected) = corrected else { return Ok((file, pages)) };
-    let n = kiosk.print.lock().map(|mut p| {
-        p.prepared += 1;
-        p.prepared
-    });
+    let n = {
+        let mut s = kiosk.session();
+        s.printing.prepared += 1;
+        s.printing.prepared
+    };
     let dir = kiosk.dirs.prints();
-    let out = dir.join(format!("corrected-{}.pdf", n.unwrap_or(0)));
+    let out = dir.join(format!("corrected-{n}.pdf"));
     std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&out, corrected)).map_err(|e| {
         tracing::warn!(error = %e, "print refused: cannot write the corrected PDF");
         Refusal::Unreadable
@@ -74,17 +60,12 @@ pub fn printable(kiosk: &Kiosk, file: PathBuf) -> Result<(PathBuf, u32), Refusal
 }
 
 /// Keeps `file` as the document the dialog prints, and says what the dialog shows.
-pub fn prepared(
-    kiosk: &Kiosk,
-    file: PathBuf,
-    preview: String,
-    quota: u32,
-) -> Result<Prepared, crate::commands::CommandError> {
-    let (file, pages) = printable(kiosk, file).map_err(|e| crate::commands::CommandError::new(e.code()))?;
-    let mut p = kiosk.print.lock().map_err(|_| crate::commands::CommandError::new("internal"))?;
-    p.document = Some((file, pages));
+pub fn prepared(kiosk: &Kiosk, file: PathBuf, preview: String, quota: u32) -> Result<Prepared, CommandError> {
+    let (file, pages) = printable(kiosk, file).map_err(|e| CommandError::new(e.code()))?;
+    let mut s = kiosk.session();
+    s.printing.document = Some((file, pages));
     tracing::info!(pages, "document ready to print");
-    Ok(Prepared { pages, left: p.usage.left(quota), max_copies: print::MAX_COPIES, preview })
+    Ok(Prepared { pages, left: s.printing.usage.left(quota), max_copies: print::MAX_COPIES, preview })
 }
 
 /// A small picture of what the content view shows (its visible part), for the dialog's preview.
@@ -130,11 +111,11 @@ fn png_of(surface: &gtk::cairo::Surface) -> Option<Vec<u8>> {
 pub fn make_pdf_of(app: &AppHandle, label: &str, done: impl FnOnce(Result<PathBuf, &'static str>) + Send + 'static) {
     let kiosk = app.state::<Kiosk>();
     let dir = kiosk.dirs.prints();
-    let n = kiosk.print.lock().map(|mut p| {
-        p.prepared += 1;
-        p.prepared
-    });
-    let Ok(n) = n else { return done(Err("internal")) };
+    let n = {
+        let mut s = kiosk.session();
+        s.printing.prepared += 1;
+        s.printing.prepared
+    };
     if std::fs::create_dir_all(&dir).is_err() {
         return done(Err("internal"));
     }
@@ -216,15 +197,13 @@ pub fn watch_job(printer: &str) -> Result<(), Refusal> {
     Clients::default().watch_job(printer)
 }
 
-/// Cancels every job of the session still queued (at session end): the next person never gets them.
+/// Cancels the jobs of a person who left, those still queued: the next person never gets them.
 /// In the background: CUPS may be slow to answer, and the next person must not wait for it.
-pub fn cancel_session_jobs(app: &AppHandle) {
-    let kiosk = app.state::<Kiosk>();
-    // Taken even from a poisoned lock: the next person must get neither the pages used nor the jobs.
-    let jobs = std::mem::take(&mut *kiosk.print.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).jobs;
+pub fn cancel_jobs(app: &AppHandle, jobs: Vec<String>) {
     if jobs.is_empty() {
         return;
     }
+    let kiosk = app.state::<Kiosk>();
     // Read even behind a poisoned lock: without the printer's name the jobs would stay queued.
     let printer =
         kiosk.loaded.read().unwrap_or_else(std::sync::PoisonError::into_inner).settings.printing.printer.clone();
@@ -238,31 +217,65 @@ pub fn cancel_session_jobs(app: &AppHandle) {
         }
         let n = mine.len();
         match cups.cancel(&mine) {
-            Ok(()) => tracing::info!(jobs = n, "queued print jobs of the session cancelled"),
-            Err(e) => tracing::warn!(jobs = n, error = %e, "cancelling the session's print jobs failed"),
+            Ok(()) => tracing::info!(jobs = n, "queued print jobs of a person who left cancelled"),
+            Err(e) => tracing::warn!(jobs = n, error = %e, "cancelling the print jobs of a person who left failed"),
         }
     });
+}
+
+/// A reservation of pages in one person's session.
+#[derive(Debug)]
+pub struct Reserved {
+    /// The CUPS queue.
+    pub printer: String,
+    /// The file to print.
+    pub file: PathBuf,
+    /// What is printed and charged.
+    pub plan: print::Plan,
+    /// Whose session it was charged to (`borne_core::person::Session::number`).
+    pub session: u64,
 }
 
 /// The request the dialog sends, checked against the prepared document and the quota, and its pages
 /// reserved, under one lock: two submits racing for the last pages cannot both pass. The caller gives
 /// the reservation back (`give_back`) when the job never reaches CUPS.
-pub fn checked_plan(kiosk: &Kiosk, copies: u32, pages: Pages) -> Result<(String, PathBuf, print::Plan), Refusal> {
+pub fn checked_plan(kiosk: &Kiosk, copies: u32, pages: Pages) -> Result<Reserved, Refusal> {
     let (printer, quota) = kiosk
         .loaded
         .read()
         .map(|l| (l.settings.printing.printer.clone(), l.settings.printing.page_quota))
         .map_err(|_| Refusal::Failed)?;
     let printer = printer.ok_or(Refusal::NoPrinter)?;
-    let mut p = kiosk.print.lock().map_err(|_| Refusal::Failed)?;
-    let (file, doc_pages) = p.document.clone().ok_or(Refusal::Empty)?;
-    let plan = p.usage.reserve(copies, pages, doc_pages, quota)?;
-    Ok((printer, file, plan))
+    let mut s = kiosk.session();
+    let (file, doc_pages) = s.printing.document.clone().ok_or(Refusal::Empty)?;
+    let plan = s.printing.usage.reserve(copies, pages, doc_pages, quota)?;
+    Ok(Reserved { printer, file, plan, session: s.number() })
 }
 
-/// Gives back the pages reserved by `checked_plan` for a job `lp` did not take.
-pub fn give_back(kiosk: &Kiosk, plan: &print::Plan) {
-    if let Ok(mut p) = kiosk.print.lock() {
-        p.usage.give_back(plan);
+/// Gives back the pages reserved by `checked_plan` for a job `lp` did not take (to that person only:
+/// if they left meanwhile, the next person's count is not touched).
+pub fn give_back(kiosk: &Kiosk, r: &Reserved) {
+    let mut s = kiosk.session();
+    if s.number() == r.session {
+        s.printing.usage.give_back(&r.plan);
+    }
+}
+
+/// Lists a job CUPS took in the session it was charged to. If that person left while `lp` ran (their
+/// session's end could not cancel it yet), the job is cancelled now: nobody else's session gets it.
+pub fn job_taken(app: &AppHandle, r: &Reserved, job: String) {
+    let kiosk = app.state::<Kiosk>();
+    let late = {
+        let mut s = kiosk.session();
+        if s.number() == r.session {
+            s.printing.jobs.push(job);
+            None
+        } else {
+            Some(job)
+        }
+    };
+    if let Some(job) = late {
+        tracing::info!("a print job of a person who left reached CUPS after their session's end; cancelling it");
+        cancel_jobs(app, vec![job]);
     }
 }

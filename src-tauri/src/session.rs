@@ -1,6 +1,10 @@
-//! Forgetting a person, the engine half. Nothing is cleared item by item: the next person gets a new
-//! engine state by construction.
+//! The person's session, the shell half: [`dispatch`] hands each event to the session model
+//! (`borne_core::person`), then carries out its effects, in order, in one place ([`carry_out`]).
+//! Nothing is reset field by field: the model replaces the person's session whole at its end, and
+//! the effects forget what the engine keeps for them.
 //!
+//! Forgetting a person, the engine half ([`Effect::ReplaceEngine`]): the next person gets a new
+//! engine state by construction.
 //! - The content view is closed and a new one is made. WebKit keeps per view what no data-clearing
 //!   call reaches: the back/forward list, zoom, and the visited links (`:visited`); the new view,
 //!   related to no other, also gets a new web process (memory cache, script heaps).
@@ -8,105 +12,79 @@
 //!   holds it. WebKit starts a new one for the next load, with nothing in memory: no HTTP or proxy
 //!   credentials, cookies, storage, TLS session tickets, HSTS or DNS cache, no open HTTP/2 or
 //!   WebSocket connection, and whatever a future WebKit adds there.
-//! - The voice (« Écouter ») is stopped and its volume reset; the clipboard and primary selection
-//!   are cleared, the downloads erased, then the new view shows
-//!   the portal. The disk half (everything at start) is `borne_core::session`.
+//! - The voice (« Écouter ») is stopped; the clipboard and primary selection are cleared, the
+//!   downloads erased, then the new view shows the portal. The disk half (everything at start) is
+//!   `borne_core::session`.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use borne_core::session::EndReason;
+use borne_core::person::{Effect, Event};
 use gtk::gdk;
 use tauri::{AppHandle, Manager};
 use webkit2gtk::WebViewExt;
 
-use crate::navigation::portal_url;
-use crate::{commands, Kiosk, CONTENT};
+use crate::state::{Kiosk, CONTENT};
 
 /// How long the wipe waits for the network process to be gone before it erases its folder anyway.
 const NETWORK_STOP_WAIT: Duration = Duration::from_secs(2);
 
-/// How long the portal may take to show once asked for, before it is asked again.
-const PORTAL_DEADLINE: Duration = Duration::from_secs(15);
-/// Portal requests in a row that did not show it before the kiosk starts again from nothing.
-const PORTAL_TRIES: u32 = 3;
-/// Times the portal was shown (`portal_shown`), and requests in a row that were not followed by it.
-static PORTALS_SHOWN: AtomicU64 = AtomicU64::new(0);
-static PORTAL_MISSES: AtomicU32 = AtomicU32::new(0);
-
-/// Loads the portal in the content view (not from inside `with_webview`). A request not followed by
-/// the portal shown within [`PORTAL_DEADLINE`] (a start that ended on a white page, a load lost in a
-/// swap of views) is made again, and after [`PORTAL_TRIES`] the kiosk restarts: the watchdog alone
-/// would not see it, the main loop runs on.
-pub fn load_portal(app: &AppHandle) {
-    if let Some(c) = app.get_webview(CONTENT) {
-        let url = portal_url();
-        app.state::<Kiosk>().open_internal_gate(&url);
-        let _ = c.navigate(url);
-        let seen = PORTALS_SHOWN.load(Ordering::SeqCst);
-        let app = app.clone();
-        glib::timeout_add_local_once(PORTAL_DEADLINE, move || {
-            if PORTALS_SHOWN.load(Ordering::SeqCst) > seen {
-                return;
-            }
-            // Somewhere else on purpose since (a site the person opened, the admin or blocked page):
-            // nothing to mend.
-            let now = app.get_webview(CONTENT).and_then(|c| c.url().ok());
-            if now.as_ref().is_some_and(|u| {
-                matches!(u.scheme(), "http" | "https" | borne_core::documents::SCHEME)
-                    || (crate::navigation::is_content_page(u) && u.path() != "/index.html")
-            }) {
-                return;
-            }
-            let misses = PORTAL_MISSES.fetch_add(1, Ordering::SeqCst) + 1;
-            if misses >= PORTAL_TRIES {
-                tracing::error!(misses, "the portal was asked for and never shown; restarting the kiosk");
-                crate::restart(&app);
-            } else {
-                tracing::warn!(misses, "the portal was asked for and not shown in time; asking again");
-                load_portal(&app);
-            }
-        });
-    }
-}
-
-/// The portal is on the screen (the content view finished loading it).
-pub fn portal_shown() {
-    PORTALS_SHOWN.fetch_add(1, Ordering::SeqCst);
-    PORTAL_MISSES.store(0, Ordering::SeqCst);
-}
-
-/// Ends the session: a new engine state, then a fresh portal.
-pub fn end(app: &AppHandle, reason: EndReason) {
-    // Debug only: the default log keeps no trace of when a person left (times to the second).
-    tracing::debug!(reason = reason.code(), "session ended");
+/// Decides on `event` (under the session's lock, held for that only) and carries out the effects on
+/// the GTK main thread. Set as the shell's dispatcher at start (`state::set_dispatcher`).
+pub fn dispatch(app: &AppHandle, event: Event) {
+    let ending = matches!(event, Event::End(_));
     let started = Instant::now();
-    let kiosk = app.state::<Kiosk>();
-    kiosk.stats.end_session(reason);
-    kiosk.dirty.store(false, std::sync::atomic::Ordering::SeqCst);
-    // Every reset below happens even when a lock is poisoned (a panic elsewhere while it was
-    // held): the value inside is replaced whole, and skipping it would leave it to the next person.
-    // Back to French for the next person.
-    *kiosk.language.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = "fr".into();
-    *kiosk.admin.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = crate::admin::AdminSession::default();
-    // Normal text size and contrast for the next person (the zoom goes with the view).
-    *kiosk.display.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = commands::Display::default();
-    let _ = kiosk.push_wake.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(());
-    kiosk.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).close();
-    crate::auth::forget_pending();
-    // The voice stops now (the process is gone when this returns) and its volume is the default.
-    kiosk.speech.end_session();
-    commands::emit_toolbar(app, serde_json::json!({"kind": "session-ended"}));
-    clear_clipboards();
-    crate::printing::cancel_session_jobs(app);
-    crate::documents::end_session(app);
-    if let Err(e) = kiosk.dirs.wipe_downloads() {
-        tracing::error!(error = %e, "cannot erase the session's downloads");
+    let effects = app.state::<Kiosk>().session().handle(event, Instant::now());
+    if effects.is_empty() {
+        return;
     }
-    // Between two people: a new national catalogue waiting goes in force for the next one.
-    crate::catalogue_channel::session_ended(app);
-    replace_engine(app);
-    tracing::info!(ms = started.elapsed().as_millis() as u64, "engine state replaced for the next person");
+    if glib::MainContext::default().is_owner() {
+        carry_out(app, effects);
+    } else {
+        let a = app.clone();
+        let _ = app.run_on_main_thread(move || carry_out(&a, effects));
+    }
+    if ending {
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "engine state replaced for the next person");
+    }
+}
+
+/// Carries out the session model's effects, in order (main thread).
+fn carry_out(app: &AppHandle, effects: Vec<Effect>) {
+    let kiosk = app.state::<Kiosk>();
+    for effect in effects {
+        match effect {
+            Effect::IdleWarning(secs) => {
+                crate::glue::emit_toolbar(app, serde_json::json!({"kind": "idle-warning", "seconds": secs}));
+            }
+            Effect::IdleCancel => crate::glue::emit_toolbar(app, serde_json::json!({"kind": "idle-cancel"})),
+            Effect::AdminClosed(why) => tracing::info!(why, "admin session closed"),
+            Effect::CountEnd(reason) => {
+                // Debug only: the default log keeps no trace of when a person left (times to the second).
+                tracing::debug!(reason = reason.code(), "session ended");
+                kiosk.stats.end_session(reason);
+            }
+            Effect::WakePush => {
+                let _ = kiosk.push_wake.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(());
+            }
+            Effect::ForgetPendingAuth => crate::auth::forget_pending(),
+            // The voice stops now (the process is gone when this returns).
+            Effect::StopVoice => app.state::<crate::speech::Speech>().end_session(),
+            Effect::ToolbarSessionEnded => {
+                crate::glue::emit_toolbar(app, serde_json::json!({"kind": "session-ended"}));
+            }
+            Effect::ClearClipboards => clear_clipboards(),
+            Effect::CancelJobs(jobs) => crate::printing::cancel_jobs(app, jobs),
+            Effect::CloseFileChooser => crate::documents::answer_chooser(app, None),
+            Effect::WipeDownloads => {
+                if let Err(e) = kiosk.dirs.wipe_downloads() {
+                    tracing::error!(error = %e, "cannot erase the session's downloads");
+                }
+            }
+            // Between two people: a new national catalogue waiting goes in force for the next one.
+            Effect::CatalogueBetweenPeople => crate::catalogue_channel::session_ended(app),
+            Effect::ReplaceEngine => replace_engine(app),
+        }
+    }
 }
 
 /// Closes the content view, stops the network process, erases its folder, and makes a new content
@@ -197,7 +175,7 @@ fn disconnect_handlers(object: &glib::Object, signal: &str) -> u32 {
 /// has a process of its own, but kept). The HTTP disk cache goes with the network process's folder.
 fn empty_memory_caches(app: &AppHandle) {
     use webkit2gtk::WebContextExt;
-    if let Some(toolbar) = app.get_webview(crate::TOOLBAR) {
+    if let Some(toolbar) = app.get_webview(crate::state::TOOLBAR) {
         let _ = toolbar.with_webview(|pv| {
             if let Some(ctx) = pv.inner().context() {
                 ctx.clear_cache();
@@ -216,10 +194,10 @@ fn new_content_view(app: &AppHandle) {
     if let Err(e) = app.state::<Kiosk>().dirs.wipe_webdata() {
         tracing::error!(error = %e, "cannot erase WebKit's data folder");
     }
-    if let Err(e) = crate::add_content_view(app) {
+    if let Err(e) = crate::navigation::add_content_view(app) {
         // Without a content view nobody can use the borne: start again from nothing.
         tracing::error!(error = %e, "cannot make a new content view; restarting the kiosk");
-        crate::restart(app);
+        crate::glue::restart(app);
     }
 }
 
@@ -227,7 +205,7 @@ fn new_content_view(app: &AppHandle) {
 /// views' context), then the same folder erase and new view.
 fn clear_through_webkit(app: &AppHandle) {
     use webkit2gtk::{WebsiteDataManagerExtManual, WebsiteDataTypes};
-    let Some(toolbar) = app.get_webview(crate::TOOLBAR) else {
+    let Some(toolbar) = app.get_webview(crate::state::TOOLBAR) else {
         new_content_view(app);
         return;
     };
@@ -295,14 +273,4 @@ fn clear_clipboards() {
         cb.set_text("");
         cb.clear();
     }
-}
-
-/// A crashed or killed web process shows a fresh portal after a full wipe, never a frozen page.
-pub fn watch_web_process(app: &AppHandle, wv: &webkit2gtk::WebView) {
-    let a = app.clone();
-    wv.connect_web_process_terminated(move |_, reason| {
-        tracing::warn!(?reason, "web process terminated; wiping and showing the portal");
-        let a2 = a.clone();
-        glib::idle_add_local_once(move || end(&a2, EndReason::Crash));
-    });
 }

@@ -15,10 +15,10 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use borne_core::speech::{self, Output, Utterance, Volume};
+use borne_core::speech::{self, Output, Utterance};
 use tauri::{AppHandle, Manager};
 
-use crate::commands::emit_toolbar;
+use crate::glue::emit_toolbar;
 
 /// How long the end of the session waits for the voice to be stopped.
 const STOP_WAIT: Duration = Duration::from_secs(2);
@@ -36,22 +36,9 @@ enum Order {
 #[derive(Default)]
 pub struct Speech {
     orders: Mutex<Option<mpsc::Sender<Order>>>,
-    volume: Mutex<Volume>,
 }
 
 impl Speech {
-    /// The session's volume.
-    pub fn volume(&self) -> Volume {
-        self.volume.lock().map(|v| *v).unwrap_or_default()
-    }
-
-    /// One step louder (`delta` > 0) or softer; the new volume.
-    pub fn step_volume(&self, delta: i8) -> Volume {
-        let mut v = self.volume.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *v = v.step(delta);
-        *v
-    }
-
     /// Says `u`, stopping whatever is being said.
     pub fn say(&self, u: Utterance) -> bool {
         self.send(Order::Say(u))
@@ -62,14 +49,13 @@ impl Speech {
         self.send(Order::Stop(None));
     }
 
-    /// The end of a session: the voice stopped (waited for, [`STOP_WAIT`] at most) and the volume
-    /// back to its default, even behind a poisoned lock.
+    /// The end of a session: the voice stopped (waited for, [`STOP_WAIT`] at most). The volume is
+    /// the session's (`borne_core::person`), new for the next person.
     pub fn end_session(&self) {
         let (tx, rx) = mpsc::channel();
         if self.send(Order::Stop(Some(tx))) && rx.recv_timeout(STOP_WAIT).is_err() {
             tracing::warn!("the voice did not stop in time at the end of the session");
         }
-        *self.volume.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Volume::DEFAULT;
     }
 
     fn send(&self, order: Order) -> bool {
@@ -85,7 +71,7 @@ pub fn start(app: &AppHandle) {
     let spawned = std::thread::Builder::new().name("speech".into()).spawn(move || run(&a, &rx, &out));
     match spawned {
         Ok(_) => {
-            if let Ok(mut o) = app.state::<crate::Kiosk>().speech.orders.lock() {
+            if let Ok(mut o) = app.state::<Speech>().orders.lock() {
                 *o = Some(tx);
             }
         }
@@ -233,7 +219,7 @@ fn script(source: Source) -> String {
 /// view is gone or the script failed.
 pub fn read_content(app: &AppHandle, source: Source, done: impl FnOnce(Option<Readable>) + Send + 'static) {
     use webkit2gtk::WebViewExt;
-    let Some(c) = app.get_webview(crate::CONTENT) else {
+    let Some(c) = app.get_webview(crate::state::CONTENT) else {
         done(None);
         return;
     };

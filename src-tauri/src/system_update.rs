@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Manager};
 
-use crate::Kiosk;
+use crate::state::Kiosk;
 
 /// First look after the kiosk started.
 const FIRST: Duration = Duration::from_secs(60);

@@ -226,6 +226,11 @@ pub struct Index {
 }
 
 impl Index {
+    /// No id given yet.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
     /// Forgets every id (session end).
     pub fn clear(&mut self) {
         self.by_id.clear();

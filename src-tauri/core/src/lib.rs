@@ -28,6 +28,7 @@ pub mod load;
 pub mod matomo;
 pub mod messages;
 pub mod netfail;
+pub mod person;
 pub mod policy;
 pub mod print;
 pub mod proxy;
