@@ -6,6 +6,7 @@
 //!   validated with French messages for people and English causes for logs;
 //! - [`messages`]: the French texts the core writes for people;
 //! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path);
+//! - [`scan`]: « Numériser un document »: scanners through SANE (`scanimage`), pages, the PDF or JPEG;
 //! - [`speech`]: « Écouter »: the voice for each language, the text spoken, espeak-ng's command line;
 //! - [`hours`]: opening hours that act (closed screen, dark screen, power-off), said in each language;
 //! - [`kit`]: what the centre's poster, flyer and booklet say (drawn by `borne-kit`).
@@ -33,6 +34,7 @@ pub mod policy;
 pub mod print;
 pub mod proxy;
 pub mod push;
+pub mod scan;
 pub mod session;
 pub mod setup;
 pub mod speech;

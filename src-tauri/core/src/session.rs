@@ -205,6 +205,11 @@ impl SessionDirs {
     pub fn prints(&self) -> PathBuf {
         self.root.join("print")
     }
+    /// Pages scanned for a document being built (« Numériser un document », [`crate::scan`]): the
+    /// scanner's PNGs, until the document is finished into the downloads folder or abandoned.
+    pub fn scans(&self) -> PathBuf {
+        self.root.join("scans")
+    }
     /// Compiled content filters (not personal, rebuilt at start).
     pub fn filters(&self) -> PathBuf {
         self.root.join("filters")
@@ -236,8 +241,10 @@ impl SessionDirs {
         self.fresh_webdata()
     }
 
-    /// At the end of a session: erase the downloads and the PDFs made for the printer.
+    /// At the end of a session: erase the downloads (with the scanned documents finished into them),
+    /// the PDFs made for the printer and the pages scanned for a document not finished.
     pub fn wipe_downloads(&self) -> std::io::Result<()> {
+        remove_all(&self.scans())?;
         remove_all(&self.prints())?;
         remove_all(&self.downloads())?;
         std::fs::create_dir_all(self.downloads())
@@ -369,6 +376,22 @@ mod tests {
         assert_eq!(std::fs::read_dir(s.downloads()).unwrap().count(), 0);
         let left: Vec<_> = std::fs::read_dir(s.webdata()).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(left, vec![s.disk_cache_blocker()]);
+    }
+
+    #[test]
+    fn both_wipes_erase_the_scanned_pages() {
+        let d = tempfile::tempdir().unwrap();
+        let s = SessionDirs::new(d.path());
+        s.wipe_at_start().unwrap();
+        assert!(s.scans().starts_with(s.root()));
+        for wipe in [SessionDirs::wipe_downloads, SessionDirs::wipe_at_start] {
+            std::fs::create_dir_all(s.scans()).unwrap();
+            std::fs::write(s.scans().join("page-1.png"), "identity card").unwrap();
+            std::fs::write(s.downloads().join("document-1.pdf"), "%PDF-").unwrap();
+            wipe(&s).unwrap();
+            assert!(!s.scans().exists());
+            assert_eq!(std::fs::read_dir(s.downloads()).unwrap().count(), 0);
+        }
     }
 
     #[test]
