@@ -6,8 +6,9 @@ set -euo pipefail
 BUILD_PKGS=(build-essential pkg-config libwebkit2gtk-4.1-dev libssl-dev curl ca-certificates file)
 RUN_PKGS=(xvfb xauth openbox x11-utils xdotool imagemagick espeak-ng fonts-noto-core librsvg2-common)
 # rauc casync squashfs-tools e2fsprogs python3: tests/federation/prune.sh (federation.sh's bundle and prune).
+# sane-utils libsane1: scanimage and SANE's test backend, for borne-core's scan tests (src-tauri/core/tests/scan.rs).
 TEST_PKGS=(webkit2gtk-driver poppler-utils openssl nodejs xclip cups cups-client cups-pdf sox
-           rauc casync squashfs-tools e2fsprogs python3)
+           rauc casync squashfs-tools e2fsprogs python3 sane-utils libsane1)
 
 need_pkgs() {
   local missing=()
@@ -17,7 +18,16 @@ need_pkgs() {
   if ((${#missing[@]})); then
     echo "== installing: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # libsane1 depends on udev, which must be libudev1's very version. On a machine whose systemd came
+    # from bookworm-backports (.ci/image installs systemd-boot from there), apt would pick bookworm's
+    # udev and refuse: ask for udev at libudev1's version when the archive has it.
+    local pin=()
+    if [[ " ${missing[*]} " == *" libsane1 "* ]] && ! dpkg-query -W -f='${Status}' udev 2>/dev/null | grep -q "install ok installed"; then
+      local v
+      v="$(dpkg-query -W -f='${Version}' libudev1 2>/dev/null || true)"
+      if [ -n "$v" ] && apt-cache madison udev | grep -qF "| $v |"; then pin=("udev=$v"); fi
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" "${pin[@]}" >/dev/null
   fi
 }
 
