@@ -166,15 +166,21 @@ impl PageRequest {
         self
     }
 
-    /// scanimage's arguments, the output file last.
+    /// scanimage's arguments with SANE's standard name of the mode, the output file last.
+    #[cfg(test)]
     fn args(&self, output: &Path) -> Vec<OsString> {
+        self.args_as(output, self.settings.colour.sane_mode(), self.area)
+    }
+
+    /// scanimage's arguments with the backend's own name of the mode and this area.
+    fn args_as(&self, output: &Path, mode: &str, area: Area) -> Vec<OsString> {
         let mut args: Vec<OsString> = Vec::new();
         if let Some(d) = &self.device {
             args.push(format!("--device-name={d}").into());
         }
-        args.push(format!("--mode={}", self.settings.colour.sane_mode()).into());
+        args.push(format!("--mode={mode}").into());
         args.push(format!("--resolution={}", self.settings.dpi).into());
-        if self.area == Area::A4 {
+        if area == Area::A4 {
             args.extend(["-l", "0", "-t", "0", "-x", "210", "-y", "297"].map(OsString::from));
         }
         args.extend(self.extra.iter().map(|o| o.arg().into()));
@@ -337,6 +343,41 @@ pub fn classify(exit: Option<i32>, stderr: &str) -> ScanError {
     }
 }
 
+/// The scan modes a backend offers, from `scanimage --device-name=D --help` (pure): the line
+/// `    --mode Lineart|Gray|Color [Color]`.
+pub fn parse_modes(help: &str) -> Vec<String> {
+    let Some(line) = help.lines().map(str::trim_start).find(|l| l.starts_with("--mode ")) else { return Vec::new() };
+    let list = line.trim_start_matches("--mode ").trim_end();
+    // The current value follows in brackets: `[Color]`.
+    let list = match list.rfind(" [") {
+        Some(i) if list.ends_with(']') => &list[..i],
+        _ => list,
+    };
+    list.split('|').map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).collect()
+}
+
+/// The backend's own name for grey or colour among `modes`: SANE's standard name when offered,
+/// else the closest (`Grayscale`, `True Gray`, `24bit Color`), never a black-and-white or halftone
+/// mode. `None` when it has none.
+pub fn pick_mode(modes: &[String], colour: Colour) -> Option<String> {
+    let lower = |m: &String| m.to_ascii_lowercase();
+    let (exact, words): (&[&str], &[&str]) = match colour {
+        Colour::Grey => (&["gray", "grey", "grayscale", "greyscale"], &["gray", "grey"]),
+        Colour::Colour => (&["color", "colour"], &["color", "colour"]),
+    };
+    let unwanted = ["lineart", "halftone", "black", "binary", "diffusion", "dither"];
+    modes
+        .iter()
+        .find(|m| exact.contains(&lower(m).as_str()))
+        .or_else(|| {
+            modes.iter().find(|m| {
+                let l = lower(m);
+                words.iter().any(|w| l.contains(w)) && !unwanted.iter().any(|u| l.contains(u))
+            })
+        })
+        .cloned()
+}
+
 /// Stops a scan in flight: clone it into the UI's state; [`Cancel::cancel`] makes
 /// [`Scanimage::scan_page`] kill scanimage within a few tens of milliseconds and answer
 /// [`ScanError::Cancelled`].
@@ -466,19 +507,44 @@ impl Scanimage {
             tracing::warn!(device, code = why.code(), error = %why, "scan failed");
         };
         let t0 = Instant::now();
-        let mut cmd = self.command();
-        cmd.args(request.args(&output));
-        let ran = match self.run(cmd, self.page_timeout, cancel) {
-            Ok(ran) => ran,
-            Err(e) => {
-                let e = self.run_error(e, self.page_timeout);
-                remove(&e);
-                return Err(e);
+        // SANE's standard mode name and an A4 area first; a backend that refuses either is asked
+        // again once with its own mode name, or its default area.
+        let mut mode = request.settings.colour.sane_mode().to_owned();
+        let mut area = request.area;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let mut cmd = self.command();
+            cmd.args(request.args_as(&output, &mode, area));
+            let ran = match self.run(cmd, self.page_timeout, cancel) {
+                Ok(ran) => ran,
+                Err(e) => {
+                    let e = self.run_error(e, self.page_timeout);
+                    remove(&e);
+                    return Err(e);
+                }
+            };
+            if ran.status.success() {
+                break;
             }
-        };
-        if !ran.status.success() {
-            let e = classify(ran.status.code(), &ran.stderr);
             tracing::debug!(stderr = %ran.stderr.trim(), "scanimage's words");
+            let refused = |option: &str| {
+                ran.stderr.contains(&format!("unrecognized option '{option}"))
+                    || ran.stderr.contains(&format!("setting of option {option} failed"))
+            };
+            if tries < 3 && area == Area::A4 && ["-l", "-t", "-x", "-y"].iter().any(|o| refused(o)) {
+                tracing::info!(device, "the scanner takes no A4 area: scanning its default area");
+                area = Area::DeviceDefault;
+                continue;
+            }
+            if tries < 3 && refused("--mode") {
+                if let Some(own) = self.mode_name(request, cancel).filter(|m| *m != mode) {
+                    tracing::info!(device, mode = %own, "the scanner names its mode differently");
+                    mode = own;
+                    continue;
+                }
+            }
+            let e = classify(ran.status.code(), &ran.stderr);
             remove(&e);
             return Err(e);
         }
@@ -501,6 +567,22 @@ impl Scanimage {
                 Err(e)
             }
         }
+    }
+
+    /// The backend's own name of the mode `request` wants, from its option list.
+    fn mode_name(&self, request: &PageRequest, cancel: &Cancel) -> Option<String> {
+        let mut cmd = self.command();
+        if let Some(d) = &request.device {
+            cmd.arg(format!("--device-name={d}"));
+        }
+        cmd.arg("--help");
+        let ran = self.run(cmd, self.list_timeout, cancel).ok()?;
+        let modes = parse_modes(&ran.stdout);
+        let picked = pick_mode(&modes, request.settings.colour);
+        if picked.is_none() {
+            tracing::warn!(?modes, "the scanner offers no grey or colour mode");
+        }
+        picked
     }
 
     fn run_error(&self, e: RunError, limit: Duration) -> ScanError {
@@ -624,6 +706,67 @@ mod tests {
         for e in [c(Some(3), ""), c(None, ""), ScanError::Timeout(PAGE_TIMEOUT), ScanError::NoScanner(String::new())] {
             assert!(ScanError::CODES.contains(&e.code()), "{e:?}");
         }
+    }
+
+    #[test]
+    fn the_backends_own_mode_names_are_found() {
+        let help = "Options specific to device `brother4:bus1;dev2':\n  Mode:\n    \
+                    --mode Black & White|Gray[Error Diffusion]|True Gray|24bit Color[Fast]|24bit Color [24bit Color]\n        \
+                    Select the scan mode\n    --resolution 100|150|200|300dpi [200]\n";
+        let modes = parse_modes(help);
+        assert_eq!(modes, ["Black & White", "Gray[Error Diffusion]", "True Gray", "24bit Color[Fast]", "24bit Color"]);
+        assert_eq!(pick_mode(&modes, Colour::Grey).as_deref(), Some("True Gray"));
+        assert_eq!(pick_mode(&modes, Colour::Colour).as_deref(), Some("24bit Color[Fast]"));
+        let std = parse_modes("    --mode Lineart|Gray|Color [Color]\n");
+        assert_eq!(pick_mode(&std, Colour::Grey).as_deref(), Some("Gray"));
+        assert_eq!(pick_mode(&std, Colour::Colour).as_deref(), Some("Color"));
+        assert_eq!(pick_mode(&parse_modes("    --mode Lineart|Halftone [Lineart]\n"), Colour::Grey), None);
+        assert!(parse_modes("no modes here").is_empty());
+    }
+
+    #[test]
+    fn a_scanner_with_its_own_mode_names_and_no_geometry_is_asked_again() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let fake = d.path().join("scanimage");
+        // A backend without geometry options whose grey is called "True Gray": it writes a PNG only
+        // when asked in its own terms, and says what it refuses as scanimage does.
+        let png = d.path().join("grey.png");
+        image::GrayImage::from_pixel(40, 60, image::Luma([200])).save(&png).unwrap();
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\n\
+                 out=''; mode=''\n\
+                 for a in \"$@\"; do case \"$a\" in\n\
+                   --help) echo '    --mode Black & White|True Gray|24bit Color [24bit Color]'; exit 0;;\n\
+                   -x) echo \"scanimage: unrecognized option '-x'\" >&2; exit 1;;\n\
+                   --mode=*) mode=\"${{a#--mode=}}\";;\n\
+                   --output-file=*) out=\"${{a#--output-file=}}\";;\n\
+                 esac; done\n\
+                 [ \"$mode\" = 'True Gray' ] || {{ echo 'scanimage: setting of option --mode failed (Invalid argument)' >&2; exit 1; }}\n\
+                 cp {} \"$out\"\n",
+                png.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let dirs = SessionDirs::new(d.path());
+        let s = Scanimage::new().program(&fake);
+        let page = s
+            .scan_page(&PageRequest::new(Some("brother4:bus1;dev2"), ScanSettings::default()), &dirs, &Cancel::new())
+            .unwrap();
+        assert_eq!((page.width(), page.height(), page.colour()), (40, 60, Colour::Grey));
+        // No grey at all: the refusal is reported, nothing left behind.
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\ncase \"$*\" in *--help*) echo '    --mode Lineart [Lineart]'; exit 0;; esac\n\
+                               echo 'scanimage: setting of option --mode failed (Invalid argument)' >&2; exit 1\n",
+        )
+        .unwrap();
+        let e = s.scan_page(&PageRequest::default(), &dirs, &Cancel::new()).unwrap_err();
+        assert_eq!(e.code(), "other");
+        assert_eq!(std::fs::read_dir(dirs.scans()).unwrap().count(), 1, "only the page scanned before");
     }
 
     #[test]
