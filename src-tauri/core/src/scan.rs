@@ -25,17 +25,21 @@
 //!   [`Cancel`] cloned into the UI's state stops it (« Annuler », end of session).
 //! - [`Document`] (kept in the shell's state for the session): [`Document::add`],
 //!   [`Document::retake`], [`Document::remove`], [`Document::rotate`] are quick.
-//! - **slow** [`Document::preview`]`(i, PREVIEW_WIDTH)`: a JPEG of page `i` for the screen (a
-//!   `data:` URL for the toolbar's page).
+//! - **slow** [`PageImage::preview`]`(PREVIEW_WIDTH)`: a JPEG of a page for the screen (a `data:`
+//!   URL for the toolbar's page); take the [`PageImage`] with [`Document::page_image`] under the
+//!   lock, draw it after releasing the lock ([`Document::preview`] does both at once).
 //! - **slow** [`Document::finish`]`(&Target, &SessionDirs)`: [`Target::from_input`] takes the
 //!   site's `accept` attribute and the size it declares, if any; the answer is the file written
 //!   (`document-1.pdf`…) in the downloads: refresh « Mes documents » and offer it to the chooser.
+//!   Take the document out of the shared state for it (`std::mem::take`) and put it back on an
+//!   error (the pages are kept: the person may remove one and try again).
 //! - Errors: [`ScanError::code`] and [`DocumentError::code`] are the `scan.error.<code>` texts of
 //!   `ui/i18n/*.json`; the English cause is already logged. Pages already scanned are kept on any
 //!   error: nothing is lost but the page that failed.
-//! - End of session: drop the [`Document`] with the rest of the session's state, cancel a scan in
-//!   flight; [`SessionDirs::wipe_downloads`] (and the start's [`SessionDirs::wipe_at_start`]) erase
-//!   the scanned pages and the documents.
+//! - End of session: cancel a scan in flight and wait for its task to end (a page that arrives
+//!   after the wipe would be the next person's), drop the [`Document`] with the rest of the
+//!   session's state, give the next session a new [`Cancel`]; [`SessionDirs::wipe_downloads`] (and
+//!   the start's [`SessionDirs::wipe_at_start`]) erase the scanned pages and the documents.
 
 use std::ffi::OsString;
 use std::io::{Read, Seek};
@@ -51,7 +55,9 @@ use crate::session::SessionDirs;
 
 pub mod document;
 
-pub use document::{Accept, Document, DocumentError, Finished, Output, Page, Rotation, Target, PREVIEW_WIDTH};
+pub use document::{
+    Accept, Document, DocumentError, Finished, Output, Page, PageImage, Preview, Rotation, Target, PREVIEW_WIDTH,
+};
 
 /// How long listing the scanners may take (network scanners are discovered within a few seconds).
 pub const LIST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -128,11 +134,30 @@ pub struct BackendOption {
 
 impl BackendOption {
     /// An option named like SANE's options (lowercase letters, digits, dashes, starting with a
-    /// letter), or `None`. The value is one argument: it cannot become another option.
+    /// letter), or `None`; scanimage's own options (output, batch, device, listing…) are refused.
+    /// The value is one argument: it cannot become another option.
     pub fn new(name: &str, value: &str) -> Option<Self> {
+        const FRONTEND: [&str; 15] = [
+            "device-name",
+            "format",
+            "icc-profile",
+            "list-devices",
+            "formatted-device-list",
+            "accept-md5-only",
+            "progress",
+            "output-file",
+            "dont-scan",
+            "test",
+            "all-options",
+            "help",
+            "verbose",
+            "buffer-size",
+            "version",
+        ];
         let ok = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
             && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !matches!(name, "output-file" | "format" | "batch" | "device-name" | "help");
+            && !FRONTEND.contains(&name)
+            && !name.starts_with("batch");
         ok.then(|| BackendOption { name: name.to_owned(), value: value.to_owned() })
     }
 
@@ -179,7 +204,7 @@ impl PageRequest {
             args.push(format!("--device-name={d}").into());
         }
         args.push(format!("--mode={mode}").into());
-        args.push(format!("--resolution={}", self.settings.dpi).into());
+        args.push(format!("--resolution={}", self.settings.dpi.clamp(MIN_DPI, MAX_DPI)).into());
         if area == Area::A4 {
             args.extend(["-l", "0", "-t", "0", "-x", "210", "-y", "297"].map(OsString::from));
         }
@@ -532,7 +557,11 @@ impl Scanimage {
                 ran.stderr.contains(&format!("unrecognized option '{option}"))
                     || ran.stderr.contains(&format!("setting of option {option} failed"))
             };
-            if tries < 3 && area == Area::A4 && ["-l", "-t", "-x", "-y"].iter().any(|o| refused(o)) {
+            // getopt's words for a short option the backend lacks: "invalid option -- 'x'".
+            let no_geometry = ["l", "t", "x", "y"]
+                .iter()
+                .any(|o| ran.stderr.contains(&format!("invalid option -- '{o}'")) || refused(&format!("-{o}")));
+            if tries < 3 && area == Area::A4 && no_geometry {
                 tracing::info!(device, "the scanner takes no A4 area: scanning its default area");
                 area = Area::DeviceDefault;
                 continue;
@@ -740,7 +769,7 @@ mod tests {
                  out=''; mode=''\n\
                  for a in \"$@\"; do case \"$a\" in\n\
                    --help) echo '    --mode Black & White|True Gray|24bit Color [24bit Color]'; exit 0;;\n\
-                   -x) echo \"scanimage: unrecognized option '-x'\" >&2; exit 1;;\n\
+                   -x) echo \"scanimage: invalid option -- 'x'\" >&2; exit 1;;\n\
                    --mode=*) mode=\"${{a#--mode=}}\";;\n\
                    --output-file=*) out=\"${{a#--output-file=}}\";;\n\
                  esac; done\n\
@@ -781,7 +810,7 @@ mod tests {
     fn backend_options_cannot_smuggle_another_option() {
         assert!(BackendOption::new("test-picture", "Grid").is_some());
         assert!(BackendOption::new("read-return-value", "SANE_STATUS_IO_ERROR").is_some());
-        for bad in ["", "-x", "--x", "Mode", "output-file", "device-name", "a b", "a=b"] {
+        for bad in ["", "-x", "--x", "Mode", "output-file", "device-name", "batch-prompt", "test", "a b", "a=b"] {
             assert!(BackendOption::new(bad, "v").is_none(), "{bad}");
         }
         let req = PageRequest::new(Some("test:0"), ScanSettings::default())

@@ -186,21 +186,12 @@ impl Page {
 
     /// The image as shown: turned, 8-bit grey or 8-bit RGB.
     fn image(&self) -> Result<DynamicImage, DocumentError> {
-        let img = image::ImageReader::open(&self.path)
-            .and_then(|r| r.with_guessed_format())
-            .map_err(|e| DocumentError::Unreadable(e.to_string()))?
-            .decode()
-            .map_err(|e| DocumentError::Unreadable(e.to_string()))?;
-        let img = match self.colour {
-            Colour::Grey => DynamicImage::ImageLuma8(img.into_luma8()),
-            Colour::Colour => DynamicImage::ImageRgb8(img.into_rgb8()),
-        };
-        Ok(match self.quarters {
-            1 => img.rotate90(),
-            2 => img.rotate180(),
-            3 => img.rotate270(),
-            _ => img,
-        })
+        self.view().decode()
+    }
+
+    /// What it takes to draw the page, apart from the document.
+    fn view(&self) -> PageImage {
+        PageImage { path: self.path.clone(), colour: self.colour, quarters: self.quarters }
     }
 
     /// Page width and height in PDF points (1/72 inch): the paper's size, whatever the resolution.
@@ -228,6 +219,51 @@ fn png_dpi(path: &Path) -> Option<u32> {
     }
     let dpi = (f64::from(dims.xppu) * 0.0254).round() as u32;
     (50..=1200).contains(&dpi).then_some(dpi)
+}
+
+/// A page as it is to be drawn (its file, grey or colour, its turns), taken from the document so that
+/// the slow drawing happens without holding the document: the shell takes it under its lock
+/// ([`Document::page_image`]), releases the lock, then calls [`PageImage::preview`]. Drawing a page
+/// removed or retaken meanwhile fails with [`DocumentError::Unreadable`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageImage {
+    path: PathBuf,
+    colour: Colour,
+    quarters: u8,
+}
+
+impl PageImage {
+    fn decode(&self) -> Result<DynamicImage, DocumentError> {
+        let img = image::ImageReader::open(&self.path)
+            .and_then(|r| r.with_guessed_format())
+            .map_err(|e| DocumentError::Unreadable(e.to_string()))?
+            .decode()
+            .map_err(|e| DocumentError::Unreadable(e.to_string()))?;
+        let img = match self.colour {
+            Colour::Grey => DynamicImage::ImageLuma8(img.into_luma8()),
+            Colour::Colour => DynamicImage::ImageRgb8(img.into_rgb8()),
+        };
+        Ok(match self.quarters {
+            1 => img.rotate90(),
+            2 => img.rotate180(),
+            3 => img.rotate270(),
+            _ => img,
+        })
+    }
+
+    /// A JPEG of the page as shown (turns applied), at most `max_width` pixels wide, never enlarged
+    /// (slow: decodes the page).
+    pub fn preview(&self, max_width: u32) -> Result<Preview, DocumentError> {
+        let img = self.decode()?;
+        let max_width = max_width.max(1);
+        let img = if img.width() > max_width {
+            let h = (u64::from(img.height()) * u64::from(max_width) / u64::from(img.width())).max(1) as u32;
+            img.resize_exact(max_width, h, image::imageops::FilterType::Triangle)
+        } else {
+            img
+        };
+        Ok(Preview { jpeg: encode_jpeg(&img, PREVIEW_QUALITY)?, width: img.width(), height: img.height() })
+    }
 }
 
 /// A small JPEG of a page for the screen.
@@ -452,17 +488,14 @@ impl Document {
     }
 
     /// A JPEG of page `i` as shown (turns applied), at most `max_width` pixels wide (slow: decodes
-    /// the page).
+    /// the page; see [`Document::page_image`] to draw it outside a lock).
     pub fn preview(&self, i: usize, max_width: u32) -> Result<Preview, DocumentError> {
-        let page = self.pages.get(i).ok_or(DocumentError::NoSuchPage(i))?;
-        let img = page.image()?;
-        let img = if img.width() > max_width.max(1) {
-            let h = (u64::from(img.height()) * u64::from(max_width.max(1)) / u64::from(img.width())).max(1) as u32;
-            img.resize_exact(max_width.max(1), h, image::imageops::FilterType::Triangle)
-        } else {
-            img
-        };
-        Ok(Preview { jpeg: encode_jpeg(&img, PREVIEW_QUALITY)?, width: img.width(), height: img.height() })
+        self.page_image(i)?.preview(max_width)
+    }
+
+    /// Page `i` as it is to be drawn, to draw it later without the document (quick).
+    pub fn page_image(&self, i: usize) -> Result<PageImage, DocumentError> {
+        Ok(self.pages.get(i).ok_or(DocumentError::NoSuchPage(i))?.view())
     }
 
     /// Makes the document's file in the session's downloads, as `target` wants it (slow: decodes and
@@ -795,6 +828,12 @@ mod tests {
         assert_eq!((img.width(), img.height()), (800, 565));
         let small = doc.preview(0, 4000).unwrap();
         assert_eq!((small.width, small.height), (1754, 1240), "never enlarged");
+        // Drawn apart from the document: a page removed meanwhile is said unreadable.
+        let view = doc.page_image(0).unwrap();
+        assert_eq!(view.preview(PREVIEW_WIDTH).unwrap(), p);
+        doc.remove(0).unwrap();
+        assert_eq!(view.preview(PREVIEW_WIDTH).unwrap_err().code(), "internal");
+        assert_eq!(doc.page_image(0), Err(DocumentError::NoSuchPage(0)));
     }
 
     #[test]
