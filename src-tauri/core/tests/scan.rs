@@ -278,6 +278,10 @@ fn a_site_taking_pictures_only_gets_one_jpeg() {
     let img = image::open(&done.path).unwrap();
     assert_eq!((img.width(), img.height()), (1240, 1753));
     assert!(!img.color().has_color());
+    // Its resolution is written in (JFIF: units 1 = dots per inch), so the picture keeps its paper size.
+    let bytes = std::fs::read(&done.path).unwrap();
+    let jfif = bytes.windows(5).position(|w| w == b"JFIF\0").unwrap();
+    assert_eq!((bytes[jfif + 7], u16::from_be_bytes([bytes[jfif + 8], bytes[jfif + 9]])), (1, 150));
     let listed = documents::Index::default().session(&b.dirs);
     assert_eq!((listed[0].name.as_str(), listed[0].kind), ("document-1.jpg", Kind::Image));
 

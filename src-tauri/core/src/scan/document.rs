@@ -262,7 +262,7 @@ impl PageImage {
         } else {
             img
         };
-        Ok(Preview { jpeg: encode_jpeg(&img, PREVIEW_QUALITY)?, width: img.width(), height: img.height() })
+        Ok(Preview { jpeg: encode_jpeg(&img, PREVIEW_QUALITY, None)?, width: img.width(), height: img.height() })
     }
 }
 
@@ -573,7 +573,7 @@ impl Document {
             } else {
                 img
             };
-            let jpeg = encode_jpeg(&img, quality)?;
+            let jpeg = encode_jpeg(&img, quality, Some(dpi.min(page.dpi)))?;
             total += jpeg.len() as u64;
             if total > limit {
                 return Ok(None);
@@ -605,9 +605,14 @@ fn shrink_steps(top: u32) -> Vec<u32> {
     steps
 }
 
-fn encode_jpeg(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, DocumentError> {
+/// A baseline JPEG of `img` at `quality`, its resolution written in (JFIF density) when known, so a
+/// site or a printer sizes the picture as the paper was.
+fn encode_jpeg(img: &DynamicImage, quality: u8, dpi: Option<u32>) -> Result<Vec<u8>, DocumentError> {
     let mut out = Vec::new();
     let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+    if let Some(dpi) = dpi.and_then(|d| u16::try_from(d).ok()) {
+        enc.set_pixel_density(image::codecs::jpeg::PixelDensity::dpi(dpi));
+    }
     let done = match img {
         DynamicImage::ImageLuma8(g) => enc.encode(g.as_raw(), g.width(), g.height(), ExtendedColorType::L8),
         other => {
