@@ -537,7 +537,7 @@ impl Scanimage {
         let mut mode = request.settings.colour.sane_mode().to_owned();
         let mut area = request.area;
         let mut tries = 0;
-        loop {
+        let ran = loop {
             tries += 1;
             let mut cmd = self.command();
             cmd.args(request.args_as(&output, &mode, area));
@@ -550,7 +550,7 @@ impl Scanimage {
                 }
             };
             if ran.status.success() {
-                break;
+                break ran;
             }
             tracing::debug!(stderr = %ran.stderr.trim(), "scanimage's words");
             let refused = |option: &str| {
@@ -576,7 +576,7 @@ impl Scanimage {
             let e = classify(ran.status.code(), &ran.stderr);
             remove(&e);
             return Err(e);
-        }
+        };
         match Page::open(&output, request.settings) {
             Ok(page) => {
                 tracing::info!(
@@ -590,8 +590,15 @@ impl Scanimage {
                 Ok(page)
             }
             Err(e) => {
-                // scanimage said it finished, yet the image is empty or cut: the scanner went away.
-                let e = ScanError::DeviceGone(format!("unreadable image: {e}"));
+                // scanimage exited 0, yet the image is missing, empty or cut. Either a failure it
+                // printed (a second signal during its clean-up, such as the SIGPIPE of a backend's
+                // reader, makes it `_exit(0)`), or the scanner went away without a word.
+                let said = ran.stderr.lines().any(|l| l.contains("sane_read:") || l.contains("sane_start:"));
+                let e = if said {
+                    classify(None, &ran.stderr)
+                } else {
+                    ScanError::DeviceGone(format!("unreadable image: {e}"))
+                };
                 remove(&e);
                 Err(e)
             }
@@ -796,6 +803,28 @@ mod tests {
         let e = s.scan_page(&PageRequest::default(), &dirs, &Cancel::new()).unwrap_err();
         assert_eq!(e.code(), "other");
         assert_eq!(std::fs::read_dir(dirs.scans()).unwrap().count(), 1, "only the page scanned before");
+    }
+
+    #[test]
+    fn a_scanimage_that_exits_0_without_an_image_is_not_a_page() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let dirs = SessionDirs::new(d.path());
+        let fake = d.path().join("scanimage");
+        let s = Scanimage::new().program(&fake);
+        for (script, code) in [
+            // What scanimage does when a second signal comes during its clean-up: `_exit(0)`.
+            ("echo 'scanimage: sane_read: Scanner cover is open' >&2\necho 'scanimage: received signal 13' >&2\nexit 0", "cover-open"),
+            ("echo 'scanimage: sane_read: Out of memory' >&2\nexit 0", "other"),
+            // Nothing said, an empty image: the scanner went away.
+            ("for a in \"$@\"; do case \"$a\" in --output-file=*) : > \"${a#--output-file=}\";; esac; done\nexit 0", "device-gone"),
+        ] {
+            std::fs::write(&fake, format!("#!/bin/sh\n{script}\n")).unwrap();
+            std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let e = s.scan_page(&PageRequest::default(), &dirs, &Cancel::new()).unwrap_err();
+            assert_eq!(e.code(), code, "{script}: {e:?}");
+            assert_eq!(std::fs::read_dir(dirs.scans()).unwrap().count(), 0, "no page file left");
+        }
     }
 
     #[test]

@@ -363,6 +363,11 @@ fn every_error_has_its_text_in_every_language_and_failures_send_to_the_accueil()
             assert!(s.get(&key).and_then(|v| v.as_str()).is_some_and(|t| !t.trim().is_empty()), "{lang}: {key}");
         }
     }
+    // The limit the text names is the one the code applies.
+    assert!(fr["scan.error.too-many-pages"]
+        .as_str()
+        .unwrap()
+        .contains(&borne_core::scan::document::MAX_PAGES.to_string()));
     // Scanner failures end with the advice; a stop the person asked for, or a step to do, does not.
     for code in ScanError::CODES.iter().filter(|c| **c != "cancelled") {
         let t = fr[&format!("scan.error.{code}")].as_str().unwrap().to_lowercase();

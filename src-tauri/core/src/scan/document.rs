@@ -822,6 +822,20 @@ mod tests {
     }
 
     #[test]
+    fn a_document_has_at_most_twenty_pages() {
+        let (_d, s) = dirs();
+        let mut doc = Document::new();
+        for i in 0..MAX_PAGES {
+            doc.add(text_page(&s, &format!("{i}.png"), 8, 8, i as u32)).unwrap();
+        }
+        let extra = text_page(&s, "extra.png", 8, 8, 99);
+        let file = extra.file().to_path_buf();
+        assert_eq!(doc.add(extra), Err(DocumentError::TooManyPages));
+        assert!(!file.exists(), "the page refused is not left behind");
+        assert_eq!(doc.len(), MAX_PAGES);
+    }
+
+    #[test]
     fn a_preview_is_small_and_turned() {
         let (_d, s) = dirs();
         let mut doc = Document::new();
