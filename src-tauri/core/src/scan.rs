@@ -18,11 +18,13 @@
 //! lock the UI thread waits for.
 //!
 //! - [`Scanimage::new`] once (or with [`Scanimage::sane_config_dir`] for a special set-up).
-//! - **slow** [`Scanimage::list`]: the scanners, as [`Device`]s (name, vendor, model, kind).
+//! - **slow** [`Scanimage::list`]: the scanners, as [`Device`]s (name, vendor, model, kind);
+//!   cameras SANE also lists (webcams through `v4l`) are left out.
 //! - **slow** [`Scanimage::scan_page`]`(&PageRequest, &SessionDirs, &Cancel)`: one page, as a
-//!   [`Page`] whose PNG sits in [`SessionDirs::scans`]; [`PageRequest::new`] takes the device
-//!   (or `None`: SANE's first) and [`ScanSettings`] (grey 150 dpi by default, 150–200 dpi). A
-//!   [`Cancel`] cloned into the UI's state stops it (« Annuler », end of session).
+//!   [`Page`] whose PNG sits in [`SessionDirs::scans`]; [`PageRequest::new`] takes the device (one
+//!   [`Scanimage::list`] gave; `None` is SANE's first, maybe a webcam) and [`ScanSettings`] (grey
+//!   150 dpi by default, 150–200 dpi). A [`Cancel`] cloned into the UI's state stops it
+//!   (« Annuler », end of session).
 //! - [`Document`] (kept in the shell's state for the session): [`Document::add`],
 //!   [`Document::retake`], [`Document::remove`], [`Document::rotate`] are quick.
 //! - **slow** [`PageImage::preview`]`(PREVIEW_WIDTH)`: a JPEG of a page for the screen (a `data:`
@@ -169,7 +171,8 @@ impl BackendOption {
 /// What to scan.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PageRequest {
-    /// The SANE device name ([`Device::name`]), or `None` for SANE's first scanner.
+    /// The SANE device name ([`Device::name`], from [`Scanimage::list`]), or `None` for SANE's first
+    /// device (which may be a webcam where `v4l` is enabled: the shell passes a listed one).
     pub device: Option<String>,
     /// Grey or colour, resolution.
     pub settings: ScanSettings,
@@ -230,11 +233,25 @@ pub struct Device {
     pub kind: String,
 }
 
+impl Device {
+    /// The SANE backend that drives it: what comes before the first `:` of its name.
+    pub fn backend(&self) -> &str {
+        self.name.split(':').next().unwrap_or("")
+    }
+
+    /// Whether it scans paper: SANE also lists cameras (`v4l` webcams, enabled in Debian's
+    /// `dll.conf`, and `gphoto2` cameras), which are no use for a supporting document.
+    pub fn is_document_scanner(&self) -> bool {
+        !matches!(self.backend(), "v4l" | "gphoto2" | "dc210" | "dc240" | "dc25" | "dmc" | "qcam" | "stv680")
+    }
+}
+
 /// The format given to `scanimage --formatted-device-list`: one device a line, fields separated by
 /// tabs (no SANE device name or model holds one).
 const LIST_FORMAT: &str = "%d\t%v\t%m\t%t%n";
 
-/// The devices in scanimage's answer to [`LIST_FORMAT`] (pure). A line that does not have the four
+/// The devices in scanimage's answer to `--formatted-device-list` with the tab-separated format
+/// the kiosk gives it (pure). A line that does not have the four
 /// fields is logged and skipped.
 pub fn parse_device_list(text: &str) -> Vec<Device> {
     let mut out = Vec::new();
@@ -506,7 +523,11 @@ impl Scanimage {
             tracing::warn!(error = %e, exit = ?ran.status.code(), "listing the scanners failed");
             return Err(e);
         }
-        let devices = parse_device_list(&ran.stdout);
+        let (devices, cameras): (Vec<Device>, Vec<Device>) =
+            parse_device_list(&ran.stdout).into_iter().partition(Device::is_document_scanner);
+        for c in &cameras {
+            tracing::info!(backend = c.backend(), model = %c.model, "a camera SANE lists is not offered as a scanner");
+        }
         tracing::info!(count = devices.len(), "scanners listed");
         Ok(devices)
     }
@@ -710,6 +731,11 @@ mod tests {
         assert_eq!(d[1].name, "airscan:e0:HP LaserJet MFP M28w (5E1F2A)");
         assert_eq!(d[1].kind, "eSCL network scanner");
         assert!(parse_device_list("").is_empty());
+        assert_eq!(d[1].backend(), "airscan");
+        assert!(d.iter().all(Device::is_document_scanner));
+        let webcam = parse_device_list("v4l:/dev/video0\tNoname\tIntegrated Camera\tvirtual device\n");
+        assert_eq!(webcam[0].backend(), "v4l");
+        assert!(!webcam[0].is_document_scanner());
     }
 
     #[test]
