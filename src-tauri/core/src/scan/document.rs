@@ -862,7 +862,7 @@ mod tests {
         doc.add(text_page(&s, "a.png", 1240, 1754, 7)).unwrap();
         let roomy = doc.make(&Target::from_input("", None), &s).unwrap();
         assert_eq!((roomy.dpi, roomy.quality), (150, 75));
-        eprintln!("an A4 page of dense grey \"text\" at 150 dpi: {} bytes", roomy.bytes);
+        eprintln!("an A4 page of grey noise in lines (a hard case for JPEG) at 150 dpi: {} bytes", roomy.bytes);
         assert!(roomy.bytes <= PAGE_BUDGET);
         let tight_limit = roomy.bytes * 2 / 3;
         let tight = doc.make(&Target::from_input("", Some(tight_limit)), &s).unwrap();
