@@ -9,7 +9,9 @@
 //! - [`scan`]: « Numériser un document »: scanners through SANE (`scanimage`), pages, the PDF or JPEG;
 //! - [`speech`]: « Écouter »: the voice for each language, the text spoken, espeak-ng's command line;
 //! - [`hours`]: opening hours that act (closed screen, dark screen, power-off), said in each language;
-//! - [`kit`]: what the centre's poster, flyer and booklet say (drawn by `borne-kit`).
+//! - [`kit`]: what the centre's poster, flyer and booklet say (drawn by `borne-kit`);
+//! - [`keys`], [`frames`] and [`toolbar`]: the shell's input and page decisions (which keys are
+//!   swallowed, what a refused frame shows, the events the pages receive), without GTK.
 
 pub mod admin;
 pub mod audit;
@@ -20,10 +22,12 @@ pub mod csv_export;
 pub mod diag;
 pub mod documents;
 pub mod federation;
+pub mod frames;
 pub mod fsutil;
 pub mod health;
 pub mod host;
 pub mod hours;
+pub mod keys;
 pub mod kit;
 pub mod load;
 pub mod matomo;
@@ -39,4 +43,5 @@ pub mod session;
 pub mod setup;
 pub mod speech;
 pub mod stats;
+pub mod toolbar;
 pub mod updates;
