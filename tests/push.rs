@@ -11,9 +11,10 @@ use std::time::Duration;
 use borne_core::health::Why;
 use borne_core::load::Paths;
 use borne_core::matomo::{Client, Token};
+use borne_core::push::in_vocabulary;
 use borne_core::push::{self, Options, PushError, Target};
 use borne_core::session::EndReason;
-use borne_core::stats::{in_vocabulary, Category, DurationBand, Hour, Op, Store, FILE_NAME};
+use borne_core::stats::{Category, DurationBand, Hour, Op, Store, FILE_NAME};
 use borne_tests::matomo::{ContractServer, Fault, RawRequest, Role};
 
 /// A small deterministic generator (no dependency needed for test data).

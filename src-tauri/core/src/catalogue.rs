@@ -231,18 +231,13 @@ pub struct Local {
     pub set_aside_tiles: Vec<String>,
 }
 
-/// What kind of référent's choice was set aside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SetAside {
-    /// `hidden`: the tile was hidden.
-    Hidden,
-    /// `order`: the tile had a place in the order.
-    Order,
-    /// An own "Avant de commencer" sheet belonged to the tile.
-    Sheet,
-    /// An own tile was in a national theme an update removed.
-    OwnTile,
-}
+/// The shipped national catalogue, built into the program as the last resort.
+pub const BUILTIN_CATALOGUE: &str = include_str!("../../../config/catalogue.toml");
+/// The shipped "Avant de commencer" sheets, built into the program as the last resort.
+pub const BUILTIN_DEMARCHES: &str = include_str!("../../../config/demarches.toml");
+
+/// What kind of référent's choice was set aside (defined beside its French, in [`crate::messages`]).
+pub use crate::messages::SetAside;
 
 /// The `retired` entry of a national theme an update removed (tile ids are entries as they are).
 pub fn retired_theme(id: &str) -> String {

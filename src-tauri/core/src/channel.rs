@@ -21,7 +21,9 @@
 
 pub mod fetch;
 pub mod service;
-pub mod signature;
+/// The signatures, at their old path (`channel::signature`); the module sits below the settings,
+/// which check the federation's keys, and below this one.
+pub use crate::signature;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -37,14 +39,6 @@ use crate::load::{parse_all, read_current, Paths};
 pub use fetch::FetchError;
 use signature::{FederationKey, SignatureError};
 
-/// The national catalogue's file name (on the channel and on the borne).
-pub const CATALOGUE: &str = "catalogue.toml";
-/// The sheets' file name.
-pub const DEMARCHES: &str = "demarches.toml";
-/// A detached signature is the file's name followed by this.
-pub const SIGNATURE_SUFFIX: &str = ".minisig";
-/// The channel's folder in the state directory.
-pub const DIR: &str = "catalogue-channel";
 /// Time between two checks when all went well (plus or minus an eighth, so bornes spread out).
 pub const EVERY: Duration = Duration::from_secs(4 * 3600);
 
@@ -61,67 +55,8 @@ pub struct Published {
     pub demarches_sig: Option<String>,
 }
 
-/// Why a published version is refused. `Display` is the English cause for the log; the French text
-/// for people is [`crate::messages::catalogue_refusal_fr`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    /// No `.minisig` next to the file.
-    #[error("{file} is not signed (no {file}{SIGNATURE_SUFFIX})")]
-    Unsigned {
-        /// Which file.
-        file: String,
-    },
-    /// A signature that does not verify (broken, another key, tampered).
-    #[error("{file}: {cause}")]
-    Signature {
-        /// Which file.
-        file: String,
-        /// What is wrong with it.
-        cause: SignatureError,
-    },
-    /// The signed comment names another file or version than the file's own.
-    #[error("{file}: the signed comment `{comment}` does not name this file and its version")]
-    Comment {
-        /// Which file.
-        file: String,
-        /// The trusted comment.
-        comment: String,
-    },
-    /// A file with no `version`.
-    #[error("{file} has no version")]
-    NoVersion {
-        /// Which file.
-        file: String,
-    },
-    /// The two files carry different versions.
-    #[error("catalogue.toml is version {catalogue} but demarches.toml is version {demarches}")]
-    Mismatch {
-        /// The catalogue's.
-        catalogue: u64,
-        /// The sheets'.
-        demarches: u64,
-    },
-    /// Not newer than the version in force (an old file served again).
-    #[error("version {offered} is not newer than version {in_force} in force (replay)")]
-    Replay {
-        /// The version offered.
-        offered: u64,
-        /// The version in force.
-        in_force: u64,
-    },
-    /// The files fail the checks of an ordinary load.
-    #[error("invalid files: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Invalid {
-        /// Every problem.
-        problems: Vec<Diagnostic>,
-    },
-    /// The files are good but clash with the référent's layer (not by a removed tile).
-    #[error("clashes with the référent's files: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Conflict {
-        /// Every problem.
-        problems: Vec<Diagnostic>,
-    },
-}
+/// Why a published version is refused (defined beside its French in [`crate::messages`]).
+pub use crate::messages::CatalogueRefusal as Refusal;
 
 impl Refusal {
     /// Short code for the status file and the screens.
@@ -146,68 +81,18 @@ impl Refusal {
     }
 }
 
-/// Which catalogue is in force.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InForce {
-    /// Its version (0: the shipped file has none).
-    pub version: u64,
-    /// `"channel"` or `"shipped"`.
-    pub source: &'static str,
-    /// `catalogue.toml` in force.
-    pub catalogue: PathBuf,
-    /// `demarches.toml` in force.
-    pub demarches: PathBuf,
-    /// National tile ids that updates removed (the référent's choices on them are set aside).
-    pub retired: Vec<String>,
-}
+pub use crate::load::{in_force, version_of, InForce, CATALOGUE, CHANNEL_DIR as DIR, DEMARCHES};
+/// Which catalogue is in force, decided where the configuration is read ([`crate::load`]), with the
+/// channel's file and folder names.
+pub use crate::signature::SIGNATURE_SUFFIX;
 
 fn root(paths: &Paths) -> PathBuf {
     paths.state_dir.join(DIR)
 }
 
-/// The `version` of a TOML text (`None`: none, not a positive integer, or not TOML).
-pub fn version_of(text: &str) -> Option<u64> {
-    let table: toml::Table = text.parse().ok()?;
-    table.get("version")?.as_integer().filter(|v| *v > 0).map(|v| v as u64)
-}
-
-fn read_version(path: &Path) -> u64 {
-    std::fs::read_to_string(path).ok().as_deref().and_then(version_of).unwrap_or(0)
-}
-
 /// The channel's version folder `current` points at, if any.
 fn current_dir(paths: &Paths) -> Option<PathBuf> {
-    let name = std::fs::read_to_string(root(paths).join("current")).ok()?;
-    let name = name.trim();
-    (name.starts_with('v') && !name.contains('/')).then(|| root(paths).join(name))
-}
-
-/// The catalogue in force: the channel's when its version is higher than the shipped one's.
-pub fn in_force(paths: &Paths) -> InForce {
-    let shipped = read_version(&paths.catalogue());
-    if let Some(dir) = current_dir(paths) {
-        let version = read_version(&dir.join(CATALOGUE));
-        if version > shipped && dir.join(DEMARCHES).exists() {
-            let retired = std::fs::read(dir.join("retired.json"))
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .unwrap_or_default();
-            return InForce {
-                version,
-                source: "channel",
-                catalogue: dir.join(CATALOGUE),
-                demarches: dir.join(DEMARCHES),
-                retired,
-            };
-        }
-    }
-    InForce {
-        version: shipped,
-        source: "shipped",
-        catalogue: paths.catalogue(),
-        demarches: paths.demarches(),
-        retired: Vec::new(),
-    }
+    crate::load::channel_current_dir(paths)
 }
 
 /// A verified, checked version, ready to be stored.

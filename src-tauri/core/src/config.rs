@@ -593,7 +593,7 @@ fn check_catalogue(src: &Source<'_>, raw: RawCatalogue, out: &mut Vec<Diagnostic
     }
     let mut public_keys = Vec::new();
     for k in keys {
-        match crate::channel::signature::FederationKey::parse(k.get_ref()) {
+        match crate::signature::FederationKey::parse(k.get_ref()) {
             Ok(key) => public_keys.push(key.base64().to_string()),
             Err(_) => out.push(src.at_value(k, Problem::PublicKey(k.get_ref().chars().take(60).collect()))),
         }

@@ -1,7 +1,7 @@
 //! Diagnostics for files people edit: where (file, line, column) and what (a [`Problem`]).
 //!
 //! The English `Display` of a diagnostic is the cause for logs; [`Diagnostic::french`] is the text for
-//! the référent (built by [`crate::messages`]). Also owns the known-key walk: every unknown key of a TOML
+//! the référent (written in [`crate::messages`], which sits above this module). Also owns the known-key walk: every unknown key of a TOML
 //! file is reported at once, with the nearest known key as a suggestion.
 
 use std::fmt;
@@ -117,7 +117,7 @@ pub enum Problem {
     PublicKey(String),
     /// A problem of the opening hours (`[hours]`).
     #[error("opening hours: {0}")]
-    Hours(#[from] crate::hours::HoursError),
+    Hours(#[from] HoursError),
     /// A line too long to read at a glance.
     #[error("a line of `{key}` is longer than {max} characters")]
     TooLong {
@@ -149,11 +149,72 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
-impl Diagnostic {
-    /// The message for people, in French, with file, line and column.
-    pub fn french(&self) -> String {
-        crate::messages::diagnostic_fr(self)
-    }
+/// Most opening ranges in a day.
+pub const MAX_RANGES: usize = 2;
+
+/// What is wrong in `[hours]` (the English cause for logs; French in [`crate::messages`]).
+/// Here rather than in [`crate::hours`], which reports them as diagnostics: the diagnostics
+/// vocabulary sits below the modules that report in it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HoursError {
+    /// A day whose text is not a list of ranges.
+    #[error("`{day}`: `{text}` is not a list of opening ranges such as \"9:00-12:00, 14:00-17:00\"")]
+    BadRanges {
+        /// The day.
+        day: String,
+        /// The text as written.
+        text: String,
+    },
+    /// A range whose end is not after its start.
+    #[error("`{day}`: the range `{range}` ends before it starts")]
+    EndBeforeStart {
+        /// The day.
+        day: String,
+        /// The range as written.
+        range: String,
+    },
+    /// Two ranges of a day that overlap.
+    #[error("`{day}`: the ranges {first} and {second} overlap")]
+    Overlap {
+        /// The day.
+        day: String,
+        /// The earlier range.
+        first: String,
+        /// The later range.
+        second: String,
+    },
+    /// More than [`MAX_RANGES`] ranges in a day.
+    #[error("`{day}` has {count} ranges, at most {MAX_RANGES}")]
+    TooManyRanges {
+        /// The day.
+        day: String,
+        /// How many.
+        count: usize,
+    },
+    /// A key that is neither a day nor a setting of `[hours]`, and near none.
+    #[error("`{0}` is neither a day of the week (in French) nor a setting of [hours]")]
+    UnknownDay(String),
+    /// The same day twice (« Lundi » and « lundi »).
+    #[error("the day `{0}` is given twice")]
+    DayTwice(String),
+    /// A day that is not text.
+    #[error("`{0}` must be text between quotes")]
+    NotText(String),
+    /// `closures` is not a list.
+    #[error("`closures` must be a list of dates between brackets")]
+    NotList,
+    /// Not a date or a period.
+    #[error("`{0}` is not a date (YYYY-MM-DD) or a period (YYYY-MM-DD..YYYY-MM-DD)")]
+    BadDate(String),
+    /// A period whose end is before its start.
+    #[error("the period `{0}` ends before it starts")]
+    ReversedPeriod(String),
+    /// `[hours]` is not a table.
+    #[error("`hours` must be a table [hours]")]
+    NotATable,
+    /// A note, not an error: both `[hours]` and `[centre] opening_hours`; the first is shown.
+    #[error("[centre] opening_hours is not shown: [hours] gives the opening hours")]
+    TextIgnored,
 }
 
 /// A file being checked: its name and text, to turn byte spans into lines and columns.

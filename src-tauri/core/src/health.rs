@@ -482,7 +482,7 @@ const OBSERVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 pub fn observe(paths: &Paths, printer: Option<&str>) -> Machine {
     let mut df = std::process::Command::new("df");
     df.args(["-Pk", "--"]).arg(&paths.state_dir).env("LANG", "C");
-    let free_disk = crate::admin::machine::run_with_timeout(df, OBSERVE_TIMEOUT)
+    let free_disk = crate::process::run_with_timeout(df, OBSERVE_TIMEOUT)
         .ok()
         .filter(|o| o.status.success())
         .and_then(|o| parse_df(&String::from_utf8_lossy(&o.stdout)));
@@ -492,7 +492,7 @@ pub fn observe(paths: &Paths, printer: Option<&str>) -> Machine {
         .map(|s| s as u64);
     let printer = match printer {
         None => Printer::None,
-        Some(p) => match crate::admin::machine::run_with_timeout(
+        Some(p) => match crate::process::run_with_timeout(
             {
                 let mut c = std::process::Command::new("lpstat");
                 c.args(["-l", "-p", p]).env("LANG", "C");
@@ -528,7 +528,7 @@ fn parse_df(out: &str) -> Option<u64> {
 pub fn record_if_due(paths: &Paths, store: &mut Store, boot: bool, now: Hour) -> Result<Option<Report>, StoreError> {
     let Some(why) = due(boot, store.last_health_hour()?, now) else { return Ok(None) };
     let loaded = crate::load::load(paths);
-    let catalogue = crate::channel::in_force(paths).version;
+    let catalogue = crate::load::in_force(paths).version;
     let machine = observe(paths, loaded.settings.printing.printer.as_deref());
     let r = report(store, why, now, catalogue, &machine)?;
     store.record_health(&r)?;

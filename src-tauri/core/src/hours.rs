@@ -49,6 +49,8 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+pub use crate::diag::{HoursError, MAX_RANGES};
+
 use crate::diag::{Diagnostic, Problem, Source};
 
 /// The days of the week as `[hours]` names them, Monday first.
@@ -56,8 +58,6 @@ pub const DAYS: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", 
 /// The other keys of `[hours]`.
 pub const OTHER_KEYS: [&str; 5] =
     ["closures", "use_when_closed", "dark_after_minutes", "power_off", "wake_before_minutes"];
-/// Most opening ranges in a day.
-pub const MAX_RANGES: usize = 2;
 /// Idle minutes before the screen goes dark when closed, when `[hours]` does not say.
 pub const DEFAULT_DARK_AFTER_MINUTES: u32 = 10;
 /// Minutes the borne wakes before opening after a power-off, when `[hours]` does not say.
@@ -76,69 +76,6 @@ const MINUTES_A_DAY: u16 = 24 * 60;
 
 /// The words of the sentences, one table per language.
 pub const HOURS_TEXTS: &str = include_str!("../../../config/i18n/hours.toml");
-
-/// What is wrong in `[hours]` (the English cause for logs; French in [`crate::messages`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HoursError {
-    /// A day whose text is not a list of ranges.
-    #[error("`{day}`: `{text}` is not a list of opening ranges such as \"9:00-12:00, 14:00-17:00\"")]
-    BadRanges {
-        /// The day.
-        day: String,
-        /// The text as written.
-        text: String,
-    },
-    /// A range whose end is not after its start.
-    #[error("`{day}`: the range `{range}` ends before it starts")]
-    EndBeforeStart {
-        /// The day.
-        day: String,
-        /// The range as written.
-        range: String,
-    },
-    /// Two ranges of a day that overlap.
-    #[error("`{day}`: the ranges {first} and {second} overlap")]
-    Overlap {
-        /// The day.
-        day: String,
-        /// The earlier range.
-        first: String,
-        /// The later range.
-        second: String,
-    },
-    /// More than [`MAX_RANGES`] ranges in a day.
-    #[error("`{day}` has {count} ranges, at most {MAX_RANGES}")]
-    TooManyRanges {
-        /// The day.
-        day: String,
-        /// How many.
-        count: usize,
-    },
-    /// A key that is neither a day nor a setting of `[hours]`, and near none.
-    #[error("`{0}` is neither a day of the week (in French) nor a setting of [hours]")]
-    UnknownDay(String),
-    /// The same day twice (« Lundi » and « lundi »).
-    #[error("the day `{0}` is given twice")]
-    DayTwice(String),
-    /// A day that is not text.
-    #[error("`{0}` must be text between quotes")]
-    NotText(String),
-    /// `closures` is not a list.
-    #[error("`closures` must be a list of dates between brackets")]
-    NotList,
-    /// Not a date or a period.
-    #[error("`{0}` is not a date (YYYY-MM-DD) or a period (YYYY-MM-DD..YYYY-MM-DD)")]
-    BadDate(String),
-    /// A period whose end is before its start.
-    #[error("the period `{0}` ends before it starts")]
-    ReversedPeriod(String),
-    /// `[hours]` is not a table.
-    #[error("`hours` must be a table [hours]")]
-    NotATable,
-    /// A note, not an error: both `[hours]` and `[centre] opening_hours`; the first is shown.
-    #[error("[centre] opening_hours is not shown: [hours] gives the opening hours")]
-    TextIgnored,
-}
 
 /// One opening range of a day, in minutes since midnight (`end` may be 24:00).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

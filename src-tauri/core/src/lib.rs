@@ -4,7 +4,13 @@
 //! - [`host`] and [`policy`]: which URLs a person may reach, and the WebKit content-blocker rules;
 //! - [`config`] and [`catalogue`]: `borne.toml`, the national catalogue and the référent's overrides,
 //!   validated with French messages for people and English causes for logs;
-//! - [`messages`]: the French texts the core writes for people;
+//! - [`messages`]: the French texts the core writes for people, and the small vocabularies they
+//!   are written for (set-aside choices, catalogue refusals, fleet alerts), so that it sits below
+//!   the modules that speak French;
+//! - [`process`] and [`signature`]: running a program within a time limit, and the federation's
+//!   minisign signatures, at the bottom of the core.
+//!
+//! The modules import in one direction: `tests/module_graph.rs` fails on any cycle between them.
 //! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path);
 //! - [`scan`]: « Numériser un document »: scanners through SANE (`scanimage`), pages, the PDF or JPEG;
 //! - [`speech`]: « Écouter »: the voice for each language, the text spoken, espeak-ng's command line;
@@ -36,11 +42,13 @@ pub mod netfail;
 pub mod person;
 pub mod policy;
 pub mod print;
+pub mod process;
 pub mod proxy;
 pub mod push;
 pub mod scan;
 pub mod session;
 pub mod setup;
+pub mod signature;
 pub mod speech;
 pub mod stats;
 pub mod toolbar;

@@ -216,7 +216,7 @@ pub(crate) fn read_current(paths: &Paths) -> Result<Texts, Vec<Diagnostic>> {
     };
     let settings = read(&paths.settings()).map_err(|d| vec![d])?;
     // The signed channel's catalogue and sheets when they are newer than the shipped ones.
-    let national = crate::channel::in_force(paths);
+    let national = in_force(paths);
     let catalogue = read(&national.catalogue).map_err(|d| vec![d])?;
     Ok(Texts {
         settings: (paths.settings(), settings),
@@ -307,6 +307,76 @@ fn save_last_good(paths: &Paths, t: &Texts) -> std::io::Result<()> {
 /// Checks the files without loading anything else (for `bornectl check-config`).
 pub fn check(paths: &Paths) -> Result<Parsed, Vec<Diagnostic>> {
     read_current(paths).and_then(|t| parse_all(&t))
+}
+
+/// The national catalogue's file name (on the channel and on the borne).
+pub const CATALOGUE: &str = "catalogue.toml";
+/// The sheets' file name.
+pub const DEMARCHES: &str = "demarches.toml";
+/// The signed catalogue channel's folder in the state directory ([`crate::channel`]).
+pub const CHANNEL_DIR: &str = "catalogue-channel";
+
+/// Which catalogue is in force (also known as `channel::InForce`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InForce {
+    /// Its version (0: the shipped file has none).
+    pub version: u64,
+    /// `"channel"` or `"shipped"`.
+    pub source: &'static str,
+    /// `catalogue.toml` in force.
+    pub catalogue: PathBuf,
+    /// `demarches.toml` in force.
+    pub demarches: PathBuf,
+    /// National tile ids that updates removed (the référent's choices on them are set aside).
+    pub retired: Vec<String>,
+}
+
+/// The `version` of a TOML text (`None`: none, not a positive integer, or not TOML).
+pub fn version_of(text: &str) -> Option<u64> {
+    let table: toml::Table = text.parse().ok()?;
+    table.get("version")?.as_integer().filter(|v| *v > 0).map(|v| v as u64)
+}
+
+fn read_version(path: &std::path::Path) -> u64 {
+    std::fs::read_to_string(path).ok().as_deref().and_then(version_of).unwrap_or(0)
+}
+
+/// The channel's version folder its `current` file points at, if any.
+pub fn channel_current_dir(paths: &Paths) -> Option<PathBuf> {
+    let root = paths.state_dir.join(CHANNEL_DIR);
+    let name = std::fs::read_to_string(root.join("current")).ok()?;
+    let name = name.trim();
+    (name.starts_with('v') && !name.contains('/')).then(|| root.join(name))
+}
+
+/// The catalogue in force: the channel's when its version is higher than the shipped one's (also
+/// known as `channel::in_force`). Here, where the configuration is read, so that reading it does not
+/// depend on the channel that fetches new versions.
+pub fn in_force(paths: &Paths) -> InForce {
+    let shipped = read_version(&paths.catalogue());
+    if let Some(dir) = channel_current_dir(paths) {
+        let version = read_version(&dir.join(CATALOGUE));
+        if version > shipped && dir.join(DEMARCHES).exists() {
+            let retired = std::fs::read(dir.join("retired.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+            return InForce {
+                version,
+                source: "channel",
+                catalogue: dir.join(CATALOGUE),
+                demarches: dir.join(DEMARCHES),
+                retired,
+            };
+        }
+    }
+    InForce {
+        version: shipped,
+        source: "shipped",
+        catalogue: paths.catalogue(),
+        demarches: paths.demarches(),
+        retired: Vec::new(),
+    }
 }
 
 /// A config directory with the shipped files and an empty state directory (tests).

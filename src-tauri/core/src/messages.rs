@@ -4,6 +4,15 @@
 
 use crate::diag::{Diagnostic, Problem};
 use crate::host::HostRuleError;
+use crate::signature::{SignatureError, SIGNATURE_SUFFIX};
+
+impl Diagnostic {
+    /// The message for people, in French, with file, line and column. Written here, not in
+    /// [`crate::diag`]: the diagnostics sit below the one module that speaks French.
+    pub fn french(&self) -> String {
+        diagnostic_fr(self)
+    }
+}
 
 /// "fichier, ligne L, colonne C : message".
 pub fn diagnostic_fr(d: &Diagnostic) -> String {
@@ -89,8 +98,8 @@ pub fn problem_fr(p: &Problem) -> String {
 }
 
 /// The French text of a problem of the opening hours (`[hours]`): what is wrong, what to write.
-pub fn hours_fr(h: &crate::hours::HoursError) -> String {
-    use crate::hours::HoursError as E;
+pub fn hours_fr(h: &crate::diag::HoursError) -> String {
+    use crate::diag::HoursError as E;
     let example = "par exemple lundi = \"9:00-12:00, 14:00-17:00\" (ou \"9 h - 12 h\"), \
                    et \"\" si l'accueil est fermé ce jour-là";
     match h {
@@ -173,10 +182,24 @@ fn host_fr(h: &HostRuleError) -> String {
     }
 }
 
+/// What kind of référent's choice a catalogue update set aside ([`crate::catalogue`] notes them,
+/// in French: the kind is defined here, beside its French, so that this module does not depend on
+/// the catalogue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetAside {
+    /// `hidden`: the tile was hidden.
+    Hidden,
+    /// `order`: the tile had a place in the order.
+    Order,
+    /// An own "Avant de commencer" sheet belonged to the tile.
+    Sheet,
+    /// An own tile was in a national theme an update removed.
+    OwnTile,
+}
+
 /// The note shown when an update of the national catalogue removed (or renamed) a tile a choice of
 /// the référent pointed at: the choice is set aside, never an error.
-pub fn set_aside_fr(kind: crate::catalogue::SetAside, tile: &str) -> String {
-    use crate::catalogue::SetAside;
+pub fn set_aside_fr(kind: SetAside, tile: &str) -> String {
     let what = match kind {
         SetAside::Hidden => "votre choix de la masquer est mis de côté",
         SetAside::Order => "sa place dans votre ordre des tuiles est mise de côté",
@@ -195,9 +218,73 @@ pub fn set_aside_fr(kind: crate::catalogue::SetAside, tile: &str) -> String {
     )
 }
 
+/// Why a published version of the federation's signed catalogue is refused ([`crate::channel`]
+/// decides; known there as `channel::Refusal`). `Display` is the English cause for the log; the
+/// French text for people is [`catalogue_refusal_fr`]. Defined here, beside its French, so that this
+/// module does not depend on the channel.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogueRefusal {
+    /// No `.minisig` next to the file.
+    #[error("{file} is not signed (no {file}{SIGNATURE_SUFFIX})")]
+    Unsigned {
+        /// Which file.
+        file: String,
+    },
+    /// A signature that does not verify (broken, another key, tampered).
+    #[error("{file}: {cause}")]
+    Signature {
+        /// Which file.
+        file: String,
+        /// What is wrong with it.
+        cause: SignatureError,
+    },
+    /// The signed comment names another file or version than the file's own.
+    #[error("{file}: the signed comment `{comment}` does not name this file and its version")]
+    Comment {
+        /// Which file.
+        file: String,
+        /// The trusted comment.
+        comment: String,
+    },
+    /// A file with no `version`.
+    #[error("{file} has no version")]
+    NoVersion {
+        /// Which file.
+        file: String,
+    },
+    /// The two files carry different versions.
+    #[error("catalogue.toml is version {catalogue} but demarches.toml is version {demarches}")]
+    Mismatch {
+        /// The catalogue's.
+        catalogue: u64,
+        /// The sheets'.
+        demarches: u64,
+    },
+    /// Not newer than the version in force (an old file served again).
+    #[error("version {offered} is not newer than version {in_force} in force (replay)")]
+    Replay {
+        /// The version offered.
+        offered: u64,
+        /// The version in force.
+        in_force: u64,
+    },
+    /// The files fail the checks of an ordinary load.
+    #[error("invalid files: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid {
+        /// Every problem.
+        problems: Vec<Diagnostic>,
+    },
+    /// The files are good but clash with the référent's layer (not by a removed tile).
+    #[error("clashes with the référent's files: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Conflict {
+        /// Every problem.
+        problems: Vec<Diagnostic>,
+    },
+}
+
 /// Why a version of the federation's signed catalogue was refused, for the Maintenance screen: what
 /// happened, that the borne keeps the catalogue in force, and who can fix it.
-pub fn catalogue_refusal_fr(r: &crate::channel::Refusal) -> String {
+pub fn catalogue_refusal_fr(r: &CatalogueRefusal) -> String {
     format!(
         "Mise à jour du catalogue refusée : {} La borne garde le catalogue en place. \
          Prévenez votre fédération si ce message reste.",
@@ -207,15 +294,14 @@ pub fn catalogue_refusal_fr(r: &crate::channel::Refusal) -> String {
 
 /// What is wrong with a version of the signed catalogue, in one French sentence (for the
 /// federation's `bornectl catalogue sign` and `verify`, and inside [`catalogue_refusal_fr`]).
-pub fn catalogue_problem_fr(r: &crate::channel::Refusal) -> String {
+pub fn catalogue_problem_fr(r: &CatalogueRefusal) -> String {
     let what = catalogue_what(r);
     let mut c = what.chars();
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
-fn catalogue_what(r: &crate::channel::Refusal) -> String {
-    use crate::channel::signature::SignatureError;
-    use crate::channel::Refusal;
+fn catalogue_what(r: &CatalogueRefusal) -> String {
+    use CatalogueRefusal as Refusal;
     let what = match r {
         Refusal::Unsigned { file } => format!("le fichier {file} publié par la fédération n'est pas signé."),
         Refusal::Signature { file, cause: SignatureError::OtherKey(_) } => format!(
@@ -377,9 +463,26 @@ pub fn matomo_code_fr(code: &str) -> &'static str {
     }
 }
 
+/// An alert on a borne of the federation's fleet ([`crate::health::fleet`] raises it; known
+/// there as `fleet::Alert`). Defined here, beside its French ([`fleet_alert_fr`]), so that this
+/// module does not depend on the fleet's table, which is written in French.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FleetAlert {
+    /// No report for more than 48 h.
+    Silent,
+    /// The backlog keeps growing.
+    BacklogGrowing,
+    /// The printer has been down for a day.
+    PrinterDown,
+    /// The last update was rolled back.
+    Rollback,
+    /// Older than the newest version in the fleet (which is given).
+    OldVersion(String),
+}
+
 /// French text of a fleet alert (`bornectl fleet`).
-pub fn fleet_alert_fr(a: &crate::health::fleet::Alert) -> String {
-    use crate::health::fleet::Alert;
+pub fn fleet_alert_fr(a: &FleetAlert) -> String {
+    use FleetAlert as Alert;
     match a {
         Alert::Silent => "Muette depuis plus de 48 h".into(),
         Alert::BacklogGrowing => "Envois en retard qui s'accumulent".into(),
@@ -539,8 +642,8 @@ mod tests {
             Problem::Lines { key: "steps".into(), min: 3, max: 7 },
             Problem::TooLong { key: "steps".into(), max: 110 },
             Problem::PublicKey("RWx".into()),
-            Problem::Hours(crate::hours::HoursError::BadDate("2026-13-01".into())),
-            Problem::Hours(crate::hours::HoursError::TextIgnored),
+            Problem::Hours(crate::diag::HoursError::BadDate("2026-13-01".into())),
+            Problem::Hours(crate::diag::HoursError::TextIgnored),
         ];
         for p in all {
             let fr = problem_fr(&p);

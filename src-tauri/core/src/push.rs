@@ -380,6 +380,16 @@ pub async fn lookup(client: &Client, target: &Target, marker: &str) -> Result<La
     parse_landed(&v, marker)
 }
 
+/// A stored value is in the vocabulary the borne sends (checked before each send, and by the
+/// privacy tests): a count as the statistics record it ([`crate::stats::count_in_vocabulary`]), or a
+/// health report exactly as [`crate::health`] writes it.
+pub fn in_vocabulary(cat: crate::stats::Category, action: &str) -> bool {
+    match cat {
+        crate::stats::Category::Health => crate::health::in_vocabulary(action),
+        _ => crate::stats::count_in_vocabulary(cat, action),
+    }
+}
+
 /// Waiting time before retry number `failures` (1, 2...): exponential from 30 s, capped at one hour,
 /// with jitter (between half and all of it) so bornes that lost the network together do not come back
 /// together. `unit` in [0, 1) is the random part.

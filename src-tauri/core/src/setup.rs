@@ -267,7 +267,7 @@ pub fn parse(text: &str) -> Result<Setup, Vec<Problem>> {
         }
         let mut keys = Vec::new();
         for k in c.public_keys.get_ref() {
-            match crate::channel::signature::FederationKey::parse(k.get_ref()) {
+            match crate::signature::FederationKey::parse(k.get_ref()) {
                 Ok(key) => keys.push(key.base64().to_string()),
                 Err(_) => at(k.span(), crate::messages::problem_fr(&crate::diag::Problem::PublicKey(k.get_ref().chars().take(60).collect()))),
             }

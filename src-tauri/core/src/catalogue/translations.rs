@@ -479,14 +479,12 @@ impl fmt::Display for Field {
 pub fn shipped() -> &'static Translations {
     static SHIPPED_TRANSLATIONS: OnceLock<Translations> = OnceLock::new();
     SHIPPED_TRANSLATIONS.get_or_init(|| {
-        Translations::parse(crate::load::BUILTIN_CATALOGUE, crate::load::BUILTIN_DEMARCHES, SHIPPED).unwrap_or_else(
-            |errors| {
-                for e in &errors {
-                    tracing::error!(%e, "translations of the catalogue unreadable; the portal stays in French");
-                }
-                Translations::default()
-            },
-        )
+        Translations::parse(super::BUILTIN_CATALOGUE, super::BUILTIN_DEMARCHES, SHIPPED).unwrap_or_else(|errors| {
+            for e in &errors {
+                tracing::error!(%e, "translations of the catalogue unreadable; the portal stays in French");
+            }
+            Translations::default()
+        })
     })
 }
 

@@ -31,20 +31,8 @@ pub const LONG_DAYS: u32 = 90;
 /// Days of sessions shown (the chart) and averaged.
 pub const SESSION_DAYS: u32 = 14;
 
-/// An alert on a borne.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Alert {
-    /// No report for more than 48 h.
-    Silent,
-    /// The backlog keeps growing.
-    BacklogGrowing,
-    /// The printer has been down for a day.
-    PrinterDown,
-    /// The last update was rolled back.
-    Rollback,
-    /// Older than the newest version in the fleet (which is given).
-    OldVersion(String),
-}
+/// An alert on a borne (defined beside its French in [`crate::messages`]).
+pub use crate::messages::FleetAlert as Alert;
 
 impl Alert {
     /// The stable code (CSV, scripts).

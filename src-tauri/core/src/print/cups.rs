@@ -1,6 +1,6 @@
 //! The CUPS command-line clients (`lp`, `lpstat`, `cancel`), beside the `busctl` wrapper in
-//! [`crate::admin::machine`]: each one runs with the C locale (its output is parsed) and a time limit,
-//! and is killed past it. A CUPS that does not answer (a stopped `cupsd`, a scheduler stuck on a
+//! [`crate::admin::machine`] and through the same [`crate::process::run_with_timeout`]: each one
+//! runs with the C locale (its output is parsed) and a time limit, and is killed past it. A CUPS that does not answer (a stopped `cupsd`, a scheduler stuck on a
 //! backend) is a printer that is not ready: the person reads « L'imprimante ne répond pas :
 //! demandez à l'accueil. » (`print.error.printer`), never a dialog that waits for ever, and the log
 //! says which client did not answer.
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{lp_args, parse_lp_job, parse_printer_state, parse_queued_jobs, Plan, PrinterState, Refusal};
-use crate::admin::machine::run_with_timeout;
+use crate::process::run_with_timeout;
 
 /// How long `lpstat` may take to say what a queue is doing.
 pub const LPSTAT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
+use super::in_vocabulary;
 use super::plan::{assign_visitors, plan_hits, split_batches, Delta};
 use super::Hit;
-use crate::stats::{in_vocabulary, Category, Hour, Store, StoreError};
+use crate::stats::{Category, Hour, Store, StoreError};
 
 /// A batch of the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]

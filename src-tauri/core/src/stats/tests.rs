@@ -162,15 +162,19 @@ fn blocked_hosts_keep_only_their_registrable_domain() {
 
 #[test]
 fn vocabulary() {
-    assert!(in_vocabulary(Category::Tile, "caf"));
-    assert!(!in_vocabulary(Category::Tile, "Caf"));
-    assert!(!in_vocabulary(Category::Tile, "caf/x"));
-    assert!(in_vocabulary(Category::Blocked, "facebook.com"));
-    assert!(!in_vocabulary(Category::Blocked, "www.facebook.com"));
-    assert!(in_vocabulary(Category::End, "idle"));
-    assert!(!in_vocabulary(Category::End, "quit"));
-    assert!(in_vocabulary(Category::Language, "ar"));
-    assert!(!in_vocabulary(Category::Language, "arabic"));
+    assert!(crate::push::in_vocabulary(Category::Tile, "caf"));
+    assert!(!crate::push::in_vocabulary(Category::Tile, "Caf"));
+    assert!(!crate::push::in_vocabulary(Category::Tile, "caf/x"));
+    assert!(crate::push::in_vocabulary(Category::Blocked, "facebook.com"));
+    assert!(!crate::push::in_vocabulary(Category::Blocked, "www.facebook.com"));
+    assert!(crate::push::in_vocabulary(Category::End, "idle"));
+    assert!(!crate::push::in_vocabulary(Category::End, "quit"));
+    assert!(crate::push::in_vocabulary(Category::Language, "ar"));
+    assert!(!crate::push::in_vocabulary(Category::Language, "arabic"));
+    // Health reports are checked by the health module (`push::in_vocabulary` asks it).
+    assert!(!count_in_vocabulary(Category::Health, "anything"));
+    assert!(!crate::push::in_vocabulary(Category::Health, "anything"));
+    assert!(count_in_vocabulary(Category::Tile, "caf"));
 }
 
 use rusqlite::Connection;

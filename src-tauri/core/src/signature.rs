@@ -1,4 +1,6 @@
-//! The federation's keys and the detached minisign signatures of the channel's files.
+//! The federation's keys and the detached minisign signatures of the channel's files
+//! ([`crate::channel`]; also known as `channel::signature`). Uses no other module: the settings
+//! ([`crate::config`]) check the keys written in them with it.
 //!
 //! Verification only (minisign-verify: no secret-key code in the borne). A signature's trusted
 //! comment — signed with the file — names the file and its version
@@ -6,6 +8,9 @@
 //! renamed into the other one nor paired with another version's signature.
 
 use minisign_verify::{PublicKey, Signature};
+
+/// A detached signature is the file's name followed by this.
+pub const SIGNATURE_SUFFIX: &str = ".minisig";
 
 /// The trusted comment's first word.
 pub const COMMENT_TAG: &str = "borne-catalogue";
