@@ -97,16 +97,28 @@ impl Graph {
         g
     }
 
-    /// Every cycle, one per strongly connected component of more than one module: the shortest
-    /// cycle through the component's first module, then the component's other modules.
-    fn cycles(&self) -> Vec<(Vec<String>, BTreeSet<String>)> {
+    /// The knots: each strongly connected component of more than one module, with the shortest
+    /// cycle through each of its modules (each cycle once, whichever module it was found from).
+    fn cycles(&self) -> Vec<(Vec<Vec<String>>, BTreeSet<String>)> {
         let mut out = Vec::new();
         for scc in self.components() {
             if scc.len() < 2 {
                 continue;
             }
-            let start = scc.iter().next().expect("non-empty").clone();
-            out.push((self.shortest_cycle(&start, &scc), scc));
+            let mut cycles: Vec<Vec<String>> = Vec::new();
+            let mut seen: BTreeSet<Vec<String>> = BTreeSet::new();
+            for m in &scc {
+                let c = self.shortest_cycle(m, &scc);
+                // The same cycle found from another of its modules: compare the rotation that
+                // starts at its smallest name.
+                let ring = &c[..c.len() - 1];
+                let at = ring.iter().enumerate().min_by_key(|(_, n)| n.as_str()).map_or(0, |(i, _)| i);
+                let key: Vec<String> = ring[at..].iter().chain(&ring[..at]).cloned().collect();
+                if seen.insert(key) {
+                    cycles.push(c);
+                }
+            }
+            out.push((cycles, scc));
         }
         out
     }
@@ -190,18 +202,18 @@ impl Graph {
     /// The cycles in words, each edge with up to three of its sites.
     fn report(&self) -> String {
         let mut s = String::new();
-        for (cycle, scc) in self.cycles() {
-            s.push_str(&format!("cycle: {}\n", cycle.join(" -> ")));
-            for pair in cycle.windows(2) {
-                let sites = &self.edges[&(pair[0].clone(), pair[1].clone())];
-                s.push_str(&format!("  {} -> {} ({} reference(s)):\n", pair[0], pair[1], sites.len()));
-                for site in sites.iter().take(3) {
-                    s.push_str(&format!("    {}:{}: {}\n", site.file, site.line, site.path));
+        for (cycles, scc) in self.cycles() {
+            let names: Vec<&str> = scc.iter().map(String::as_str).collect();
+            s.push_str(&format!("knot of {} modules: {}\n", scc.len(), names.join(", ")));
+            for cycle in cycles {
+                s.push_str(&format!("cycle: {}\n", cycle.join(" -> ")));
+                for pair in cycle.windows(2) {
+                    let sites = &self.edges[&(pair[0].clone(), pair[1].clone())];
+                    s.push_str(&format!("  {} -> {} ({} reference(s)):\n", pair[0], pair[1], sites.len()));
+                    for site in sites.iter().take(3) {
+                        s.push_str(&format!("    {}:{}: {}\n", site.file, site.line, site.path));
+                    }
                 }
-            }
-            if scc.len() + 1 > cycle.len() {
-                let names: Vec<&str> = scc.iter().map(String::as_str).collect();
-                s.push_str(&format!("  tangled together: {}\n", names.join(", ")));
             }
         }
         s
@@ -433,7 +445,10 @@ fn the_tool_sees_use_groups_nested_paths_super_macros_and_root_items() {
     assert_eq!(cycles.len(), 1, "{}", g.report());
     assert_eq!(cycles[0].1.iter().map(String::as_str).collect::<Vec<_>>(), ["a", "b", "c", "crate", "d", "e"]);
     let report = g.report();
-    assert!(report.starts_with("cycle: a -> b -> d -> a\n"), "{report}");
+    assert!(report.starts_with("knot of 6 modules: a, b, c, crate, d, e\ncycle: a -> b -> d -> a\n"), "{report}");
+    // Each module's shortest cycle, each cycle once: a-b-d from a, b and d; c-e-b-d-a from c and e.
+    let starts: Vec<&str> = report.lines().filter(|l| l.starts_with("cycle: ")).collect();
+    assert_eq!(starts, ["cycle: a -> b -> d -> a", "cycle: c -> crate -> e -> b -> d -> a -> c",], "{report}");
     assert!(report.contains("src/b/inner.rs:1: super::super::d::VALUE"), "{report}");
 }
 
