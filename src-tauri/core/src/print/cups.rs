@@ -251,4 +251,115 @@ mod tests {
         assert!(matches!(c.printer_state("borne"), PrinterState::NotReady(_)));
         assert!(matches!(c.cancel(&["borne-1".into()]), Err(CupsError::Unavailable { .. })));
     }
+
+    /// Outputs of the real clients, captured with `LANG=C` on Debian 12 (CUPS 2.4.2, cups-pdf 3.0.1)
+    /// against the `borne-e2e` cups-pdf queue of the end-to-end suites, byte for byte.
+    mod captured {
+        /// `lpstat -l -p borne-e2e`, the queue idle (exit 0).
+        pub const IDLE: &str = "printer borne-e2e is idle.  enabled since Mon Dec  7 11:36:06 2026\n\tForm mounted:\n\tContent types: any\n\tPrinter types: unknown\n\tDescription: borne-e2e\n\tAlerts: none\n\tLocation: \n\tConnection: direct\n\tInterface: /etc/cups/ppd/borne-e2e.ppd\n\tOn fault: no alert\n\tAfter fault: continue\n\tUsers allowed:\n\t\t(all)\n\tForms allowed:\n\t\t(none)\n\tBanner required\n\tCharset sets:\n\t\t(none)\n\tDefault pitch:\n\tDefault page size:\n\tDefault port settings:\n";
+        /// The same while a job prints, the filter having failed on it (exit 0): the queue goes
+        /// on (`After fault: continue`).
+        pub const PRINTING: &str = "printer borne-e2e now printing borne-e2e-304.  enabled since Mon Dec  7 11:36:08 2026\n\tFilter failed\n\tForm mounted:\n\tContent types: any\n\tPrinter types: unknown\n\tDescription: borne-e2e\n\tAlerts: none\n\tLocation: \n\tConnection: direct\n\tInterface: /etc/cups/ppd/borne-e2e.ppd\n\tOn fault: no alert\n\tAfter fault: continue\n";
+        /// `lpstat -l -p` of a queue that does not exist (exit 1, on stderr).
+        pub const NO_QUEUE: &str = "lpstat: Invalid destination name in list \"no-such-queue-decide\".\n";
+        /// `lp -d borne-e2e -n 1 -t borne -o page-ranges=1-1 -- file.pdf` (exit 0).
+        pub const LP_TAKEN: &str = "request id is borne-e2e-304 (1 file(s))\n";
+        /// `lp -d` a queue that does not exist (exit 1, on stderr).
+        pub const LP_NO_QUEUE: &str = "lp: Error - The printer or class does not exist.\n";
+        /// `lpstat -o borne-e2e` with one job queued (exit 0); empty when none.
+        pub const QUEUED: &str = "borne-e2e-304           root              1024   Mon Dec  7 11:36:08 2026\n";
+        /// `cancel borne-e2e-304` a second time (exit 1, on stderr).
+        pub const CANCEL_TWICE: &str = "cancel: cancel-job failed: Job #304 is already canceled - can't cancel.\n";
+    }
+
+    #[test]
+    fn real_cups_outputs_are_understood() {
+        use super::super::{parse_lp_job, parse_printer_state, parse_queued_jobs};
+        assert_eq!(parse_printer_state(captured::IDLE, true), PrinterState::Ready);
+        assert_eq!(parse_printer_state(captured::PRINTING, true), PrinterState::Ready);
+        assert_eq!(parse_printer_state(captured::NO_QUEUE, false), PrinterState::NotReady("lpstat failed".into()));
+        assert_eq!(parse_lp_job(captured::LP_TAKEN), Some("borne-e2e-304".into()));
+        assert_eq!(parse_lp_job(captured::LP_NO_QUEUE), None);
+        assert_eq!(parse_queued_jobs(captured::QUEUED), ["borne-e2e-304"]);
+        assert!(parse_queued_jobs("").is_empty());
+    }
+
+    #[test]
+    fn real_cups_outputs_through_the_clients() {
+        let d = tempfile::tempdir().unwrap();
+        let print = |name: &str, text: &str, code: i32| {
+            let f = d.path().join(format!("{name}.out"));
+            std::fs::write(&f, text).unwrap();
+            format!("cat '{}'; exit {code}", f.display())
+        };
+        let c = clients(d.path(), &print("lp", captured::LP_TAKEN, 0), &print("lpstat", captured::IDLE, 0), "exit 0");
+        let plan = Plan { copies: 1, first: 1, last: 1 };
+        assert_eq!(c.submit("borne-e2e", Path::new("/x.pdf"), &plan), Ok("borne-e2e-304".into()));
+        let c = clients(d.path(), &print("lp2", captured::LP_NO_QUEUE, 1), &print("lpstat2", captured::IDLE, 0), "");
+        assert_eq!(c.submit("borne-e2e", Path::new("/x.pdf"), &plan), Err(Refusal::Failed));
+        let c = clients(
+            d.path(),
+            "exit 0",
+            &print("lpstat3", captured::NO_QUEUE, 1),
+            &print("cancel", captured::CANCEL_TWICE, 1),
+        );
+        let refusal = c.submit("no-such-queue-decide", Path::new("/x.pdf"), &plan).unwrap_err();
+        assert_eq!(refusal, Refusal::Printer("lpstat failed".into()));
+        assert_eq!(french(refusal.code()), "L'imprimante ne répond pas : demandez à l'accueil.");
+        assert_eq!(
+            c.cancel(&["borne-e2e-304".into()]),
+            Err(CupsError::Unavailable {
+                command: "cancel".into(),
+                cause: "cancel: cancel-job failed: Job #304 is already canceled - can't cancel.".into()
+            })
+        );
+    }
+
+    /// Marks the child test process of [`the_lp_found_on_path_that_never_returns_is_killed`].
+    const CHILD: &str = "BORNE_CORE_FAKE_CUPS_ON_PATH";
+
+    /// `Clients::default()` runs the `lp` and `lpstat` found on `PATH`. With a fake `lp` first on
+    /// `PATH` that really hangs (a `sleep` process), the submit is cut at the limit, the person
+    /// hears the printer does not answer, and the hung process is gone. `PATH` is the process's
+    /// own, so the check runs in a child process of this test binary (the test below).
+    #[test]
+    fn the_lp_found_on_path_that_never_returns_is_killed() {
+        if std::env::var_os(CHILD).is_some() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let pid_file = d.path().join("lp.pid");
+        fake(d.path(), "lp", &format!("echo $$ > '{}'\nexec sleep 1000", pid_file.display()));
+        fake(d.path(), "lpstat", READY);
+        let path = format!("{}:{}", d.path().display(), std::env::var("PATH").unwrap_or_default());
+        let t0 = Instant::now();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["print::cups::tests::child_submits_with_the_clients_on_path", "--exact", "--nocapture"])
+            .env("PATH", path)
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && text.contains("1 passed"), "{text}");
+        assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+        // The fake lp really ran, and was killed and reaped.
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        assert!(!Path::new(&format!("/proc/{}", pid.trim())).exists(), "lp {pid} still runs");
+    }
+
+    /// The child side of [`the_lp_found_on_path_that_never_returns_is_killed`]; does nothing when run
+    /// on its own.
+    #[test]
+    fn child_submits_with_the_clients_on_path() {
+        if std::env::var_os(CHILD).is_none() {
+            return;
+        }
+        let c = Clients { limits: [Duration::from_millis(800), Duration::from_secs(5), SHORT], ..Clients::default() };
+        let plan = Plan { copies: 1, first: 1, last: 1 };
+        let t0 = Instant::now();
+        let refusal = c.submit("borne", Path::new("/nonexistent.pdf"), &plan).unwrap_err();
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+        assert_eq!(refusal.to_string(), "printer not ready: lp gave no answer within 1 s (killed)");
+        assert_eq!(refusal.code(), "printer");
+    }
 }
