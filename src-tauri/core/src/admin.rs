@@ -1,8 +1,10 @@
 //! The référent's corner, without a webview: the PIN, the forms the admin screens edit, the
-//! versions of the référent's files, and the machine's side (USB sticks, power, log lines).
+//! versions of the référent's files, the machine's side (USB sticks, power, log lines), and the
+//! screens' typed replies.
 
 pub mod forms;
 pub mod history;
 pub mod machine;
 pub mod pin;
+pub mod screens;
 pub mod session;

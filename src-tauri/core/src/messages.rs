@@ -411,6 +411,21 @@ pub fn update_url_fr(url: &str, why: &crate::updates::UpdateUrlError) -> String 
     }
 }
 
+/// « Tester la connexion » went well.
+pub const MATOMO_TEST_OK: &str = "Connexion réussie : Matomo accepte les statistiques de cette borne.";
+/// « Tester la connexion » with no token saved.
+pub const MATOMO_TEST_NO_TOKEN: &str = "La clé d'accès manque : indiquez-la puis enregistrez.";
+/// Saving the Matomo settings: the address is not https.
+pub const MATOMO_SAVE_BAD_URL: &str = "L'adresse doit commencer par https://";
+/// Saving the Matomo settings: no site number.
+pub const MATOMO_SAVE_NO_SITE: &str = "Indiquez le numéro du site (donné par la fédération).";
+/// Saving the Matomo settings: no token given and none saved.
+pub const MATOMO_SAVE_NO_TOKEN: &str = "Indiquez la clé d'accès (donnée par la fédération).";
+/// Saving the Matomo settings: the files could not be written.
+pub const MATOMO_SAVE_FAILED: &str = "Les réglages n'ont pas pu être enregistrés.";
+/// A USB stick gave no answer in time (export, logo).
+pub const USB_STICK_SLOW: &str = "La clé USB ne répond pas. Retirez-la, rebranchez-la, puis recommencez.";
+
 /// The codes of the push status and of the connection test that have their own message (see
 /// [`matomo_code_fr`]).
 pub const MATOMO_CODES: [&str; 11] = [
