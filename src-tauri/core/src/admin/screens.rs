@@ -19,14 +19,22 @@
 //!   548-573, 631-633, 675, 695-703): [`Reply`], with `save_matomo`'s French texts now in
 //!   [`crate::messages`] ([`crate::messages::MATOMO_SAVE_BAD_URL`] and the others).
 //!
-//! Left to the shell for now (built from the shell's own state or from several core modules at
-//! once, each part already typed): `data`'s whole object, `catalogue_report` and `stats`.
+//! - `catalogue_report` (lines 306-323): [`CatalogueReport::of`];
+//! - `stats` (lines 476-509): [`StatsReply::of`].
+//!
+//! Left to the shell for now: `data`'s whole object (lines 218-236), whose parts are typed here or
+//! already were (forms, versions, the demarches).
 
 use serde::Serialize;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
 use super::pin::Check;
 use crate::catalogue::Theme;
 use crate::policy::{AllowedBy, Decision, Policy};
+use crate::push::outbox::PushStatus;
+use crate::stats::table::DayTable;
 use crate::updates::{Outcome, RebootWindow, Status, UrlSource};
 
 /// Where the PIN entry stands (`admin_status`).
@@ -354,6 +362,169 @@ impl Reply {
     }
 }
 
+/// A Unix time as the Maintenance screen shows it: `2026-12-07 11:30`, in `tz`.
+fn minute_in(t: i64, tz: &TimeZone) -> Option<String> {
+    Timestamp::from_second(t).ok().map(|t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string())
+}
+
+/// The Maintenance screen's national catalogue: version in force and where it comes from, the
+/// channel, the last check and refusal (dates in local time), what it set aside, whether a version
+/// waits for the end of the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueReport {
+    /// The version in force.
+    pub version: u64,
+    /// `channel` or `shipped`.
+    pub source: &'static str,
+    /// The channel's address.
+    pub channel_url: Option<String>,
+    /// The keys accepted.
+    pub key_ids: Vec<String>,
+    /// When the channel was last checked.
+    pub last_check: Option<String>,
+    /// What that check found.
+    pub last_result: Option<String>,
+    /// The last version refused.
+    pub last_refusal: Option<CatalogueRefusalRow>,
+    /// The référent's choices set aside, in French.
+    pub set_aside: Vec<String>,
+    /// A new version waits for the end of the session.
+    pub pending: bool,
+}
+
+/// A refused catalogue version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueRefusalRow {
+    /// When, in local time.
+    pub when: Option<String>,
+    /// Its code (`channel::Refusal::code`).
+    pub code: String,
+    /// Its French text.
+    pub message: String,
+}
+
+impl CatalogueReport {
+    /// From the national catalogue's version in force, the channel's report, the notes of what was
+    /// set aside, whether a version waits (the shell knows), and the time zone of the dates.
+    pub fn of(
+        version: u64,
+        r: &crate::channel::Report,
+        set_aside: &[String],
+        pending: bool,
+        tz: &TimeZone,
+    ) -> CatalogueReport {
+        CatalogueReport {
+            version,
+            source: r.in_force.source,
+            channel_url: r.channel_url.clone(),
+            key_ids: r.key_ids.clone(),
+            last_check: r.status.last_check.and_then(|t| minute_in(t, tz)),
+            last_result: r.status.last_result.clone(),
+            last_refusal: r.status.last_refusal.as_ref().map(|f| CatalogueRefusalRow {
+                when: minute_in(f.at, tz),
+                code: f.code.clone(),
+                message: f.message.clone(),
+            }),
+            set_aside: set_aside.to_vec(),
+            pending,
+        }
+    }
+}
+
+/// The statistics screen's figures for a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatsReply {
+    /// First day.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// Sessions a day (the chart).
+    pub days: Vec<DaySessions>,
+    /// Sessions of the period.
+    pub sessions: u64,
+    /// Tiles opened, most first: `[id, count]`.
+    pub tiles: Vec<(String, u64)>,
+    /// Sessions by duration band: `[band, count]`, bands in order.
+    pub durations: Vec<(&'static str, u64)>,
+    /// How sessions ended: `[button|idle|crash, count]`.
+    pub ends: Vec<(&'static str, u64)>,
+    /// Pages printed.
+    pub pages: u64,
+    /// Prints that failed.
+    pub print_failures: u64,
+    /// Files downloaded.
+    pub downloads: u64,
+    /// « J'ai besoin d'aide » opened.
+    pub help: u64,
+    /// End-of-session answers: `[yes|partly|no|skipped, count]`.
+    pub outcomes: Vec<(&'static str, u64)>,
+    /// Where the push to Matomo stands (none when the store cannot say).
+    pub push: Option<PushRow>,
+}
+
+/// One day of the chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DaySessions {
+    /// The day.
+    pub date: String,
+    /// Its sessions.
+    pub sessions: u64,
+}
+
+/// Where the push to Matomo stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PushRow {
+    /// `never`, `ok`, `retrying`, `refused`.
+    pub state: String,
+    /// The refusal or failure code.
+    pub code: Option<String>,
+    /// Units not yet confirmed.
+    pub backlog: u64,
+    /// The hour of the last delivery, in local time (`2026-12-07 11:00`).
+    pub last: Option<String>,
+    /// The French text of `code`.
+    pub message: Option<&'static str>,
+}
+
+impl StatsReply {
+    /// From the period's table, the push's status and the time zone of the last delivery's hour.
+    pub fn of(t: &DayTable, status: Option<&PushStatus>, tz: &TimeZone) -> StatsReply {
+        let pairs = |cat: &str, codes: &[&'static str]| -> Vec<(&'static str, u64)> {
+            codes.iter().map(|c| (*c, t.total(cat, c))).collect()
+        };
+        let bands: Vec<&'static str> = crate::stats::DurationBand::ALL.iter().map(|b| b.code()).collect();
+        StatsReply {
+            from: t.from.to_string(),
+            to: t.to.to_string(),
+            days: t
+                .days
+                .iter()
+                .map(|(d, v)| DaySessions { date: d.to_string(), sessions: v.first().copied().unwrap_or(0) })
+                .collect(),
+            sessions: t.total("session", "start"),
+            tiles: t.top("tile"),
+            durations: pairs("duration", &bands),
+            ends: pairs("end", &["button", "idle", "crash"]),
+            pages: t.total("print", "page"),
+            print_failures: t.total("print", "failure"),
+            downloads: t.total("download", "file"),
+            help: t.total("help", "request"),
+            outcomes: pairs("outcome", &["yes", "partly", "no", "skipped"]),
+            push: status.map(|s| PushRow {
+                state: s.state.clone(),
+                code: s.code.clone(),
+                backlog: s.backlog,
+                last: s.last_delivery_hour.map(|h| {
+                    Timestamp::from_second(crate::stats::Hour(h).start_unix())
+                        .map(|t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:00").to_string())
+                        .unwrap_or_default()
+                }),
+                message: s.code.as_deref().map(crate::matomo::french_for_code),
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,5 +706,92 @@ mod tests {
             crate::messages::USB_STICK_SLOW,
             "La clé USB ne répond pas. Retirez-la, rebranchez-la, puis recommencez."
         );
+    }
+
+    #[test]
+    fn the_catalogue_report_as_the_shell_sent_it() {
+        let (_dir, paths) = crate::load::test_paths();
+        let mut r = crate::channel::report(&paths, &crate::config::CatalogueSettings::default());
+        r.status.last_check = Some(1_765_105_800); // 2025-12-07 11:10 UTC
+        r.status.last_result = Some("up-to-date".into());
+        r.status.last_refusal = Some(crate::channel::RefusalRecord {
+            at: 1_765_105_860,
+            code: "replay".into(),
+            message: "Une version…".into(),
+        });
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        let set_aside = vec!["La tuile « x » …".to_string()];
+        let when = |t: Option<i64>| t.and_then(|t| minute_in(t, &tz));
+        let want = json!({
+            "version": 0,
+            "source": r.in_force.source,
+            "channel_url": r.channel_url,
+            "key_ids": r.key_ids,
+            "last_check": when(r.status.last_check),
+            "last_result": r.status.last_result,
+            "last_refusal": r.status.last_refusal.as_ref().map(|f| json!({"when": when(Some(f.at)), "code": f.code, "message": f.message})),
+            "set_aside": set_aside,
+            "pending": true,
+        });
+        assert_eq!(v(CatalogueReport::of(0, &r, &set_aside, true, &tz)), want);
+        assert_eq!(want["last_check"], "2025-12-07 12:10");
+        assert_eq!(want["last_refusal"]["when"], "2025-12-07 12:11");
+        assert_eq!(want["source"], "shipped");
+    }
+
+    #[test]
+    fn the_statistics_as_the_shell_sent_them() {
+        use crate::stats::{CountRow, Hour};
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        let day = jiff::civil::date(2026, 12, 7);
+        let at = day.at(10, 30, 0, 0).to_zoned_datetime(tz.clone()).unwrap().timestamp();
+        let hour = Hour::from_unix(at.as_second());
+        let row = |cat: &str, action: &str, n: u64| CountRow {
+            hour,
+            cat: cat.into(),
+            action: action.into(),
+            n,
+            delivered: 0,
+        };
+        let rows = [row("session", "start", 1), row("tile", "caf", 2), row("tile", "ants", 1), row("end", "idle", 1)];
+        let t = DayTable::build(&rows, day, day, &tz);
+        let status = PushStatus {
+            state: "refused".into(),
+            code: Some("wrong-token".into()),
+            last_delivery_hour: Some(hour.0),
+            failures: 2,
+            backlog: 12,
+            batches: 1,
+        };
+        // The shell's json!, with its names.
+        let sessions: Vec<serde_json::Value> =
+            t.days.iter().map(|(d, v)| json!({"date": d.to_string(), "sessions": v[0]})).collect();
+        let pairs = |cat: &str, codes: &[&str]| -> Vec<serde_json::Value> {
+            codes.iter().map(|c| json!([c, t.total(cat, c)])).collect()
+        };
+        let bands: Vec<&str> = crate::stats::DurationBand::ALL.iter().map(|b| b.code()).collect();
+        let last = "2026-12-07 10:00";
+        let s = &status;
+        let want = json!({
+            "from": t.from.to_string(),
+            "to": t.to.to_string(),
+            "days": sessions,
+            "sessions": t.total("session", "start"),
+            "tiles": t.top("tile"),
+            "durations": pairs("duration", &bands),
+            "ends": pairs("end", &["button", "idle", "crash"]),
+            "pages": t.total("print", "page"),
+            "print_failures": t.total("print", "failure"),
+            "downloads": t.total("download", "file"),
+            "help": t.total("help", "request"),
+            "outcomes": pairs("outcome", &["yes", "partly", "no", "skipped"]),
+            "push": Some(json!({"state": s.state, "code": s.code, "backlog": s.backlog, "last": last,
+                "message": s.code.as_deref().map(crate::matomo::french_for_code)})),
+        });
+        let got = v(StatsReply::of(&t, Some(&status), &tz));
+        assert_eq!(got, want);
+        assert_eq!(got["sessions"], 1);
+        assert_eq!(got["tiles"], json!([["caf", 2], ["ants", 1]]));
+        assert_eq!(v(StatsReply::of(&t, None, &tz))["push"], serde_json::Value::Null);
     }
 }
