@@ -19,7 +19,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use tauri::{AppHandle, Manager, State, Webview};
 
-use borne_core::messages::admin as fr;
+use borne_core::admin::screens::{
+    self, CatalogueReport, MatomoTest, PinStatus, Reply, ServiceRow, StatsReply, UnlockReply, UpdatesReport, UrlTest,
+};
+use borne_core::messages as fr;
 use borne_core::person::Event;
 
 use crate::glue::{off_main, off_main_within, CommandError, USB_TIMEOUT};
@@ -86,18 +89,11 @@ pub fn admin_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> 
 
 /// Where the entry stands: PIN chosen, locked, unlocked.
 #[tauri::command]
-pub async fn admin_status(webview: Webview, app: AppHandle) -> Result<Value> {
+pub async fn admin_status(webview: Webview, app: AppHandle) -> Result<PinStatus> {
     caller_is_admin(&webview)?;
     off_main(&app, |kiosk| {
-        let p = pin(kiosk);
-        let unlocked = kiosk.session().admin.unlocked;
-        let (state, wait) = match p.state(Clocks::now()) {
-            Check::NotSet => ("not-set", 0),
-            Check::Locked(d) | Check::Unrecorded(d) => ("locked", d.as_secs()),
-            Check::TooSoon(d) => ("wait", d.as_secs()),
-            _ => ("ready", 0),
-        };
-        json!({"state": state, "wait": wait, "unlocked": unlocked})
+        let check = pin(kiosk).state(Clocks::now());
+        PinStatus::of(&check, kiosk.session().admin.unlocked)
     })
     .await
 }
@@ -122,24 +118,18 @@ pub async fn admin_set_pin(webview: Webview, app: AppHandle, pin_code: String, c
 
 /// A PIN attempt.
 #[tauri::command]
-pub async fn admin_unlock(webview: Webview, app: AppHandle, pin_code: String) -> Result<Value> {
+pub async fn admin_unlock(webview: Webview, app: AppHandle, pin_code: String) -> Result<UnlockReply> {
     caller_is_admin(&webview)?;
     let a = app.clone();
     off_main(&app, move |kiosk| unlock(&a, kiosk, &pin_code)).await
 }
 
-fn unlock(app: &AppHandle, kiosk: &Kiosk, pin_code: &str) -> Value {
-    match pin(kiosk).check(pin_code, Clocks::now()) {
-        Check::Ok => {
-            dispatch(app, Event::AdminUnlocked);
-            json!({"ok": true})
-        }
-        Check::NotSet => json!({"ok": false, "state": "not-set"}),
-        Check::Wrong { left, wait } => json!({"ok": false, "state": "wrong", "left": left, "wait": wait.as_secs()}),
-        Check::TooSoon(d) => json!({"ok": false, "state": "wait", "wait": d.as_secs()}),
-        Check::Locked(d) => json!({"ok": false, "state": "locked", "wait": d.as_secs()}),
-        Check::Unrecorded(d) => json!({"ok": false, "state": "unrecorded", "wait": d.as_secs()}),
+fn unlock(app: &AppHandle, kiosk: &Kiosk, pin_code: &str) -> UnlockReply {
+    let check = pin(kiosk).check(pin_code, Clocks::now());
+    if check == Check::Ok {
+        dispatch(app, Event::AdminUnlocked);
     }
+    UnlockReply::of(&check)
 }
 
 /// "Quitter l'espace référent".
@@ -172,21 +162,12 @@ fn data(kiosk: &Kiosk) -> Result<Value> {
         .iter()
         .map(|s| Named { id: s.id.clone(), name: s.name.clone(), theme: s.theme.clone() })
         .collect();
-    let mut themes: Vec<Value> =
-        l.national.themes.iter().map(|t| json!({"id": t.id, "name": t.name, "pictogram": t.pictogram})).collect();
-    for t in &l.local.themes {
-        match themes.iter_mut().find(|x| x["id"] == t.id.as_str()) {
-            Some(x) => x["name"] = json!(t.name),
-            None => themes.push(json!({"id": t.id, "name": t.name, "pictogram": t.pictogram})),
-        }
-    }
+    let themes = screens::themes(&l.national.themes, &l.local.themes);
     let dest = borne_core::push::Destination::resolve(&l.settings.stats, &kiosk.paths);
-    let token = dest.target().ok().map(|t| {
-        let s = t.token.secret();
-        format!("••••{}", &s[s.len().saturating_sub(4)..])
-    });
+    let token = dest.target().ok().map(|t| screens::masked_token(t.token.secret()));
     let problems: Vec<String> = l.problems.iter().map(|d| d.french()).collect();
-    let services: Vec<Value> = l.effective.services.iter().map(|s| json!({"id": s.id, "name": s.name})).collect();
+    let services: Vec<ServiceRow> =
+        l.effective.services.iter().map(|s| ServiceRow { id: s.id.clone(), name: s.name.clone() }).collect();
     let service_ids: Vec<&str> = l.effective.services.iter().map(|s| s.id.as_str()).collect();
     Ok(json!({
         "services": services,
@@ -211,24 +192,8 @@ fn data(kiosk: &Kiosk) -> Result<Value> {
 
 /// The Maintenance screen's system updates: the image's A/B updater record as codes the screen
 /// translates (`null`: no updater on this machine), and when the borne restarts into a waiting version.
-fn updates_report(reboot_window: borne_core::updates::RebootWindow) -> Value {
-    let Some(u) = borne_core::updates::read(&borne_core::updates::record_path()) else {
-        return Value::Null;
-    };
-    json!({
-        "running": u.running,
-        "slot": u.slot.map(String::from),
-        "last_check": u.last_check,
-        "outcome": u.outcome.map(borne_core::updates::Outcome::code),
-        "pending": u.pending,
-        "reboot_window": reboot_window.to_string(),
-        "last_refusal": u.last_refusal.map(|r| json!({"when": r.when, "version": r.version, "why": r.why.code()})),
-        "last_rollback": u.last_rollback.map(|r| json!({"when": r.when, "failed": r.failed, "back_to": r.back_to})),
-        "failures": u.failures,
-        "next_check": u.next_check,
-        "url": u.url,
-        "url_from": u.url_from.map(borne_core::updates::UrlSource::code),
-    })
+fn updates_report(reboot_window: borne_core::updates::RebootWindow) -> Option<UpdatesReport> {
+    borne_core::updates::read(&borne_core::updates::record_path()).map(|u| UpdatesReport::of(u, reboot_window))
 }
 
 /// Saves the référent's update address (Maintenance screen; empty: the setup's or the image's is used
@@ -241,7 +206,7 @@ pub async fn admin_save_update_url(
     kiosk: State<'_, Kiosk>,
     url: String,
     summary: String,
-) -> Result<Value> {
+) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     save_and_apply(&app, move |kiosk| {
         let saved = forms::save_update_url(&kiosk.paths, &url, &summary);
@@ -261,38 +226,25 @@ pub async fn admin_save_update_url(
 /// « Mettre à jour maintenant »: the updater looks for an update now, in the background (off the
 /// GTK main thread: `busctl` may wait for systemd).
 #[tauri::command]
-pub async fn admin_update_now(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
+pub async fn admin_update_now(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     let record = borne_core::updates::record_path();
     let started = tauri::async_runtime::spawn_blocking(move || machine::start_update_check(&record))
         .await
         .map_err(|_| err("internal"))?;
     Ok(match started {
-        Ok(()) => json!({"ok": true}),
-        Err(why) => json!({"ok": false, "code": why.code()}),
+        Ok(()) => Reply::ok(),
+        Err(why) => Reply::failed_code(why.code()),
     })
 }
 
 /// The Maintenance screen's catalogue: version in force and where it comes from, the channel, the
 /// last check and refusal (dates in local time), what it set aside, whether one waits for the end
 /// of the session.
-fn catalogue_report(paths: &load::Paths, l: &load::Loaded) -> Value {
+fn catalogue_report(paths: &load::Paths, l: &load::Loaded) -> CatalogueReport {
     let r = borne_core::channel::report(paths, &l.settings.catalogue);
-    let when = |t: Option<i64>| {
-        t.and_then(|t| jiff::Timestamp::from_second(t).ok())
-            .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M").to_string())
-    };
-    json!({
-        "version": l.national.version,
-        "source": r.in_force.source,
-        "channel_url": r.channel_url,
-        "key_ids": r.key_ids,
-        "last_check": when(r.status.last_check),
-        "last_result": r.status.last_result,
-        "last_refusal": r.status.last_refusal.as_ref().map(|f| json!({"when": when(Some(f.at)), "code": f.code, "message": f.message})),
-        "set_aside": l.local.set_aside,
-        "pending": crate::catalogue_channel::pending(),
-    })
+    let pending = crate::catalogue_channel::pending();
+    CatalogueReport::of(l.national.version, &r, &l.local.set_aside, pending, &jiff::tz::TimeZone::system())
 }
 
 /// Live validation of the portal form.
@@ -323,18 +275,18 @@ pub async fn admin_check_settings(
 async fn save_and_apply(
     app: &AppHandle,
     save: impl FnOnce(&Kiosk) -> std::result::Result<history::Version, Vec<borne_core::diag::Diagnostic>> + Send + 'static,
-) -> Result<Value> {
+) -> Result<Reply> {
     let a = app.clone();
     off_main(app, move |kiosk| saved(&a, save(kiosk))).await
 }
 
-fn saved(app: &AppHandle, result: std::result::Result<history::Version, Vec<borne_core::diag::Diagnostic>>) -> Value {
+fn saved(app: &AppHandle, result: std::result::Result<history::Version, Vec<borne_core::diag::Diagnostic>>) -> Reply {
     match result {
         Ok(v) => {
             crate::navigation::reload(app);
-            json!({"ok": true, "version": v})
+            Reply::saved(&v)
         }
-        Err(d) => json!({"ok": false, "problems": forms::problems_fr(&d)}),
+        Err(d) => Reply::refused(forms::problems_fr(&d)),
     }
 }
 
@@ -346,7 +298,7 @@ pub async fn admin_save_portal(
     kiosk: State<'_, Kiosk>,
     form: PortalForm,
     summary: String,
-) -> Result<Value> {
+) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     save_and_apply(&app, move |kiosk| history::save(&kiosk.paths, Editable::Local, &form.to_toml(), &summary)).await
 }
@@ -359,7 +311,7 @@ pub async fn admin_save_settings(
     kiosk: State<'_, Kiosk>,
     form: SettingsForm,
     summary: String,
-) -> Result<Value> {
+) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     let result = save_and_apply(&app, move |kiosk| {
         history::save(&kiosk.paths, Editable::Settings, &form.settings_toml(&kiosk.paths), &summary)
@@ -378,34 +330,26 @@ pub async fn admin_save_demarches(
     kiosk: State<'_, Kiosk>,
     form: forms::DemarchesForm,
     summary: String,
-) -> Result<Value> {
+) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     save_and_apply(&app, move |kiosk| history::save(&kiosk.paths, Editable::Demarches, &form.to_toml(), &summary)).await
 }
 
 /// Puts a kept version back.
 #[tauri::command]
-pub async fn admin_restore(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, id: u64) -> Result<Value> {
+pub async fn admin_restore(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, id: u64) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     save_and_apply(&app, move |kiosk| history::restore(&kiosk.paths, id)).await
 }
 
 /// "Tester une adresse": allowed or not, and which rule or reason decides.
 #[tauri::command]
-pub fn admin_test_url(webview: Webview, kiosk: State<'_, Kiosk>, url: String) -> Result<Value> {
+pub fn admin_test_url(webview: Webview, kiosk: State<'_, Kiosk>, url: String) -> Result<UrlTest> {
     unlocked(&webview, &kiosk)?;
-    use borne_core::policy::{AllowedBy, Decision, LoadKind};
     let l = kiosk.loaded.read().map_err(|_| err("internal"))?;
     let policy = &l.effective.policy;
-    let d = policy.decide_str(url.trim(), LoadKind::Navigation);
-    Ok(match d {
-        Decision::Allow(AllowedBy::Rule(i)) => {
-            let e = &policy.entries()[i];
-            json!({"allowed": true, "rule": e.rule.to_string(), "needed_by": e.needed_by})
-        }
-        Decision::Allow(_) | Decision::Internal => json!({"allowed": false, "reason": "scheme"}),
-        Decision::Block { reason, host } => json!({"allowed": false, "reason": reason.code(), "host": host}),
-    })
+    let d = policy.decide_str(url.trim(), borne_core::policy::LoadKind::Navigation);
+    Ok(UrlTest::of(policy, d))
 }
 
 fn table(kiosk: &Kiosk, days: u32) -> Result<DayTable> {
@@ -424,65 +368,38 @@ fn table(kiosk: &Kiosk, days: u32) -> Result<DayTable> {
 
 /// The figures of the last `days` days.
 #[tauri::command]
-pub async fn admin_stats(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, days: u32) -> Result<Value> {
+pub async fn admin_stats(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, days: u32) -> Result<StatsReply> {
     unlocked(&webview, &kiosk)?;
     off_main(&app, move |kiosk| stats(kiosk, days)).await?
 }
 
-fn stats(kiosk: &Kiosk, days: u32) -> Result<Value> {
+fn stats(kiosk: &Kiosk, days: u32) -> Result<StatsReply> {
     let t = table(kiosk, days)?;
-    let sessions: Vec<Value> = t.days.iter().map(|(d, v)| json!({"date": d.to_string(), "sessions": v[0]})).collect();
     let status = borne_core::stats::Store::open(&kiosk.paths.state_dir.join(borne_core::stats::FILE_NAME))
         .and_then(|s| s.push_status())
         .ok();
-    let last = status.as_ref().and_then(|s| s.last_delivery_hour).map(|h| {
-        let z = jiff::Timestamp::from_second(borne_core::stats::Hour(h).start_unix())
-            .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:00").to_string());
-        z.unwrap_or_default()
-    });
-    let pairs =
-        |cat: &str, codes: &[&str]| -> Vec<Value> { codes.iter().map(|c| json!([c, t.total(cat, c)])).collect() };
-    let bands: Vec<&str> = borne_core::stats::DurationBand::ALL.iter().map(|b| b.code()).collect();
-    let durations = pairs("duration", &bands);
-    let ends = pairs("end", &["button", "idle", "crash"]);
-    let outcomes = pairs("outcome", &["yes", "partly", "no", "skipped"]);
-    Ok(json!({
-        "from": t.from.to_string(),
-        "to": t.to.to_string(),
-        "days": sessions,
-        "sessions": t.total("session", "start"),
-        "tiles": t.top("tile"),
-        "durations": durations,
-        "ends": ends,
-        "pages": t.total("print", "page"),
-        "print_failures": t.total("print", "failure"),
-        "downloads": t.total("download", "file"),
-        "help": t.total("help", "request"),
-        "outcomes": outcomes,
-        "push": status.map(|s| json!({"state": s.state, "code": s.code, "backlog": s.backlog, "last": last,
-            "message": s.code.as_deref().map(borne_core::matomo::french_for_code)})),
-    }))
+    Ok(StatsReply::of(&t, status.as_ref(), &jiff::tz::TimeZone::system()))
 }
 
 /// "Exporter (CSV)": the same file as `bornectl stats --csv` for the period, on the USB stick.
 #[tauri::command]
-pub async fn admin_export_csv(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, days: u32) -> Result<Value> {
+pub async fn admin_export_csv(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, days: u32) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     let t = off_main(&app, move |kiosk| table(kiosk, days)).await??;
     let name = format!("statistiques-borne-{}-{}.csv", t.from, t.to);
     let written =
         off_main_within(&app, USB_TIMEOUT, move |_| machine::write_to_stick(&name, t.csv().as_bytes())).await?;
     Ok(match written {
-        Some(Ok(where_)) => json!({"ok": true, "file": where_}),
-        Some(Err(e)) => json!({"ok": false, "message": e.french()}),
-        None => json!({"ok": false, "message": stick_slow()}),
+        Some(Ok(where_)) => Reply::written(where_),
+        Some(Err(e)) => Reply::failed(e.french()),
+        None => Reply::failed(stick_slow()),
     })
 }
 
 /// A USB stick gave no answer in time: logged, and the French text for the référent.
 fn stick_slow() -> &'static str {
     tracing::warn!(secs = USB_TIMEOUT.as_secs(), "a USB stick gave no answer in time");
-    fr::STICK_SLOW
+    fr::USB_STICK_SLOW
 }
 
 /// Saves the Matomo address, site and (when given) token (0600, never shown again).
@@ -494,17 +411,17 @@ pub async fn admin_save_matomo(
     url: String,
     site_id: u32,
     token: String,
-) -> Result<Value> {
+) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     off_main(&app, move |kiosk| save_matomo(kiosk, &url, site_id, &token)).await?
 }
 
-fn save_matomo(kiosk: &Kiosk, url: &str, site_id: u32, token: &str) -> Result<Value> {
+fn save_matomo(kiosk: &Kiosk, url: &str, site_id: u32, token: &str) -> Result<Reply> {
     let Some(u) = borne_core::push::valid_url(url) else {
-        return Ok(json!({"ok": false, "message": fr::MATOMO_URL_NOT_HTTPS}));
+        return Ok(Reply::failed(fr::MATOMO_SAVE_BAD_URL));
     };
     if site_id == 0 {
-        return Ok(json!({"ok": false, "message": fr::MATOMO_SITE_MISSING}));
+        return Ok(Reply::failed(fr::MATOMO_SAVE_NO_SITE));
     }
     let stats = kiosk.loaded.read().map(|l| l.settings.stats.clone()).map_err(|_| err("internal"))?;
     let dest = borne_core::push::Destination::resolve(&stats, &kiosk.paths);
@@ -512,7 +429,7 @@ fn save_matomo(kiosk: &Kiosk, url: &str, site_id: u32, token: &str) -> Result<Va
         Some(t) => t,
         None => match dest.target() {
             Ok(t) => t.token,
-            Err(_) => return Ok(json!({"ok": false, "message": fr::MATOMO_TOKEN_MISSING})),
+            Err(_) => return Ok(Reply::failed(fr::MATOMO_SAVE_NO_TOKEN)),
         },
     };
     match borne_core::push::store_provisioned(&kiosk.paths, &dest.token_file, &u, site_id, &tok) {
@@ -520,18 +437,18 @@ fn save_matomo(kiosk: &Kiosk, url: &str, site_id: u32, token: &str) -> Result<Va
             if let Ok(w) = kiosk.push_wake.lock() {
                 let _ = w.send(());
             }
-            Ok(json!({"ok": true}))
+            Ok(Reply::ok())
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot store Matomo settings");
-            Ok(json!({"ok": false, "message": fr::MATOMO_NOT_SAVED}))
+            Ok(Reply::failed(fr::MATOMO_SAVE_FAILED))
         }
     }
 }
 
 /// "Tester la connexion": reachable, a Matomo, the token, the site, write access.
 #[tauri::command]
-pub async fn admin_test_matomo(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<Value> {
+pub async fn admin_test_matomo(webview: Webview, kiosk: State<'_, Kiosk>) -> Result<MatomoTest> {
     unlocked(&webview, &kiosk)?;
     let stats = kiosk.loaded.read().map(|l| l.settings.stats.clone()).map_err(|_| err("internal"))?;
     let dest = borne_core::push::Destination::resolve(&stats, &kiosk.paths);
@@ -542,14 +459,7 @@ pub async fn admin_test_matomo(webview: Webview, kiosk: State<'_, Kiosk>) -> Res
             Err(e) => e.code().to_string(),
         },
     };
-    let message = if code == "ok" {
-        fr::MATOMO_TEST_OK
-    } else if code == "no-token" {
-        fr::MATOMO_TEST_NO_TOKEN
-    } else {
-        borne_core::matomo::french_for_code(&code)
-    };
-    Ok(json!({"ok": code == "ok", "code": code, "message": message}))
+    Ok(MatomoTest::of(&code))
 }
 
 /// The last 50 lines of the kiosk's log.
@@ -575,16 +485,16 @@ pub async fn admin_logos(webview: Webview, app: AppHandle, kiosk: State<'_, Kios
 
 /// Takes one of those images as the logo.
 #[tauri::command]
-pub async fn admin_set_logo(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, path: String) -> Result<Value> {
+pub async fn admin_set_logo(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, path: String) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     let imported = off_main_within(&app, USB_TIMEOUT, move |kiosk| {
         machine::import_logo(std::path::Path::new(&path), &kiosk.paths.state_dir)
     })
     .await?;
     Ok(match imported {
-        Some(Ok(_)) => json!({"ok": true}),
-        Some(Err(m)) => json!({"ok": false, "message": m}),
-        None => json!({"ok": false, "message": stick_slow()}),
+        Some(Ok(_)) => Reply::ok(),
+        Some(Err(m)) => Reply::failed(m),
+        None => Reply::failed(stick_slow()),
     })
 }
 
@@ -600,7 +510,7 @@ pub async fn admin_print_kit(
     kiosk: State<'_, Kiosk>,
     piece: String,
     lang: String,
-) -> Result<Value> {
+) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     let piece = borne_kit::Piece::from_name(&piece).ok_or(err("bad-action"))?;
     off_main(&app, move |kiosk| {
@@ -626,14 +536,14 @@ pub async fn admin_print_kit(
             err(e.code())
         })?;
         tracing::info!(pages, %job, "kit printed");
-        Ok(json!({"ok": true, "pages": pages}))
+        Ok(Reply::printed(pages))
     })
     .await?
 }
 
 /// Restart the kiosk, reboot or shut down the PC.
 #[tauri::command]
-pub async fn admin_power(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, action: String) -> Result<Value> {
+pub async fn admin_power(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, action: String) -> Result<Reply> {
     unlocked(&webview, &kiosk)?;
     let power = match action.as_str() {
         "restart" => {
@@ -646,14 +556,14 @@ pub async fn admin_power(webview: Webview, app: AppHandle, kiosk: State<'_, Kios
                 crate::glue::restart(&a);
             })
             .map_err(|_| err("internal"))?;
-            return Ok(json!({"ok": true}));
+            return Ok(Reply::ok());
         }
         "reboot" => machine::Power::Reboot,
         "poweroff" => machine::Power::Poweroff,
         _ => return Err(err("bad-action")),
     };
     Ok(match off_main(&app, move |_| machine::power(power)).await? {
-        Ok(()) => json!({"ok": true}),
-        Err(m) => json!({"ok": false, "message": m}),
+        Ok(()) => Reply::ok(),
+        Err(m) => Reply::failed(m),
     })
 }

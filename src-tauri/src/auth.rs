@@ -15,6 +15,8 @@ use webkit2gtk::{AuthenticationRequest, AuthenticationRequestExt, WebViewExt};
 
 use borne_core::person::Event;
 
+use borne_core::toolbar::ToolbarEvent;
+
 use crate::glue::emit_toolbar;
 
 thread_local! {
@@ -29,12 +31,7 @@ pub fn watch(app: &AppHandle, wv: &webkit2gtk::WebView) {
         // WebKit's own credential storage is off (see navigation::prepare_content); say so anyway.
         request.set_can_save_credentials(false);
         let host = request.host().map(|h| h.to_string()).unwrap_or_default();
-        let payload = serde_json::json!({
-            "kind": "auth-request",
-            "host": host,
-            "proxy": request.is_for_proxy(),
-            "retry": request.is_retry(),
-        });
+        let event = ToolbarEvent::AuthRequest { host, proxy: request.is_for_proxy(), retry: request.is_retry() };
         let previous = PENDING.with(|p| p.borrow_mut().replace(request.clone()));
         if let Some(old) = previous {
             old.cancel();
@@ -45,12 +42,12 @@ pub fn watch(app: &AppHandle, wv: &webkit2gtk::WebView) {
             let mine = PENDING.with(|p| p.borrow().as_ref().is_some_and(|q| q == r));
             if mine {
                 PENDING.with(|p| p.borrow_mut().take());
-                emit_toolbar(&a2, serde_json::json!({"kind": "auth-cancelled"}));
+                emit_toolbar(&a2, ToolbarEvent::AuthCancelled);
             }
         });
         crate::state::dispatch(&a, Event::Input);
         tracing::info!(proxy = request.is_for_proxy(), "a site asks for a password");
-        emit_toolbar(&a, payload);
+        emit_toolbar(&a, event);
         true
     });
 }

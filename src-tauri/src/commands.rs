@@ -5,10 +5,11 @@
 use borne_core::print::{Pages, Refusal};
 use borne_core::session::EndReason;
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, EventTarget, Manager, State, Webview};
+use tauri::{AppHandle, Manager, State, Webview};
 use webkit2gtk::{BackForwardListExt, BackForwardListItemExt, WebViewExt};
 
 use borne_core::person::{Display, Event};
+use borne_core::toolbar::ToolbarEvent;
 
 use crate::glue::{caller_is, emit_toolbar, off_main, off_main_within, CommandError, Result, USB_TIMEOUT};
 use crate::printing;
@@ -40,7 +41,7 @@ pub fn set_language(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, c
     if code != "fr" {
         kiosk.stats.record(borne_core::stats::Event::Language(code.clone()));
     }
-    emit_toolbar(&app, serde_json::json!({"kind": "language", "lang": code}));
+    emit_toolbar(&app, ToolbarEvent::Language { lang: code });
     Ok(())
 }
 
@@ -176,9 +177,7 @@ pub fn set_display(webview: Webview, app: AppHandle, text: u16, contrast: bool) 
     dispatch(&app, Event::Input);
     dispatch(&app, Event::Display(Display { text, contrast }));
     apply_zoom(&app, text);
-    let payload = serde_json::json!({"kind": "display", "text": text, "contrast": contrast});
-    let _ = app.emit_to(EventTarget::webview(CONTENT), "kiosk", payload.clone());
-    emit_toolbar(&app, payload);
+    emit_toolbar(&app, ToolbarEvent::Display { text, contrast });
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use tauri::{AppHandle, Manager, UriSchemeContext, UriSchemeResponder, Url};
 use webkit2gtk::{FileChooserRequestExt, URIResponseExt, WebResourceExt, WebViewExt};
 
 use borne_core::person::Event;
+use borne_core::toolbar::ToolbarEvent;
 
 use crate::glue::emit_toolbar;
 use crate::state::{dispatch, Kiosk, CONTENT};
@@ -114,7 +115,7 @@ pub fn downloaded(app: &AppHandle, path: Option<PathBuf>) {
     let kiosk = app.state::<Kiosk>();
     let Some(path) = path else { return };
     let id = kiosk.session().documents.id_of_session_file(&kiosk.dirs, &path);
-    emit_toolbar(app, serde_json::json!({"kind": "documents-changed"}));
+    emit_toolbar(app, ToolbarEvent::DocumentsChanged);
     let Some(id) = id else {
         tracing::warn!("finished download not found in the session folder");
         return;
@@ -150,7 +151,7 @@ pub fn keep_if_inline_pdf(webview: &tauri::Webview, url: &Url) {
             match documents::keep_inline(&kiosk.dirs, &path, &bytes) {
                 Ok(Some(_)) => {
                     tracing::info!("inline PDF kept in the session folder");
-                    emit_toolbar(&app, serde_json::json!({"kind": "documents-changed"}));
+                    emit_toolbar(&app, ToolbarEvent::DocumentsChanged);
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot keep an inline PDF"),
@@ -167,7 +168,7 @@ pub fn file_chooser(app: &AppHandle, request: &webkit2gtk::FileChooserRequest) {
         old.cancel();
     }
     dispatch(app, Event::Input);
-    emit_toolbar(app, serde_json::json!({"kind": "upload-request"}));
+    emit_toolbar(app, ToolbarEvent::UploadRequest);
 }
 
 /// Answers the pending chooser with `file`, or cancels it (main thread).

@@ -11,9 +11,12 @@
 //! - whether the main frame has a load in flight (`load-changed`: started or redirected, and not yet
 //!   committed). A main-frame redirect happens only then; a frame exists only in a committed page.
 //!
-//! A refused redirect while the main frame is committed was therefore a frame's.
+//! A refused redirect while the main frame is committed was therefore a frame's. That decision, and
+//! the state it reads, are `borne_core::frames`'s; this module only reads WebKit.
 
 use std::cell::{Cell, RefCell};
+
+use borne_core::frames::{Deciding, MainFrame, MainLoad};
 
 use glib::prelude::*;
 use webkit2gtk::{
@@ -21,31 +24,42 @@ use webkit2gtk::{
 };
 
 thread_local! {
-    /// The URL and redirect flag of the navigation action WebKit is deciding now (main thread).
-    static DECIDING: RefCell<Option<(String, bool)>> = const { RefCell::new(None) };
-    /// The content view's main frame has a load started and not yet committed.
-    static MAIN_PROVISIONAL: Cell<bool> = const { Cell::new(false) };
+    /// The navigation action WebKit is deciding now (main thread).
+    static DECIDING: RefCell<Option<Deciding>> = const { RefCell::new(None) };
+    /// The content view's main frame: a load started and not yet committed, or not.
+    static MAIN: Cell<MainFrame> = Cell::new(MainFrame::new());
     static HOOKED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// True when the navigation to `url` being decided now is a server redirect (or a redirect hop).
-pub fn deciding_redirect(url: &url::Url) -> bool {
-    DECIDING.with(|d| d.borrow().as_ref().is_some_and(|(u, r)| *r && url::Url::parse(u).is_ok_and(|u| u == *url)))
-}
-
-/// True when the content view's main frame is between a load's start and its commit.
-pub fn main_frame_provisional() -> bool {
-    MAIN_PROVISIONAL.with(Cell::get)
+/// What the navigation hook's refusal of `url` means (`borne_core::frames::refused`), from what
+/// WebKit is deciding now and the main frame's state.
+pub fn refused(decision: &borne_core::policy::Decision, url: &url::Url) -> Option<borne_core::frames::Refused> {
+    let provisional = MAIN.with(|m| m.get().is_provisional());
+    DECIDING.with(|d| borne_core::frames::refused(decision, url, d.borrow().as_ref(), provisional))
 }
 
 /// Follows the content view's main-frame load state.
 pub fn watch(wv: &webkit2gtk::WebView) {
-    MAIN_PROVISIONAL.with(|p| p.set(false));
+    MAIN.with(|m| m.set(MainFrame::new()));
     wv.connect_load_changed(|_, event| {
-        MAIN_PROVISIONAL.with(|p| p.set(matches!(event, LoadEvent::Started | LoadEvent::Redirected)));
+        let event = match event {
+            LoadEvent::Started => MainLoad::Started,
+            LoadEvent::Redirected => MainLoad::Redirected,
+            LoadEvent::Committed => MainLoad::Committed,
+            _ => MainLoad::Finished,
+        };
+        MAIN.with(|m| {
+            let mut f = m.get();
+            f.load_changed(event);
+            m.set(f);
+        });
     });
     wv.connect_load_failed(|_, _, _, _| {
-        MAIN_PROVISIONAL.with(|p| p.set(false));
+        MAIN.with(|m| {
+            let mut f = m.get();
+            f.load_failed();
+            m.set(f);
+        });
         false
     });
     install_hook();
@@ -97,7 +111,7 @@ unsafe extern "C" fn decide_policy_hook(
             .and_then(|d| d.navigation_action());
         let seen = action.and_then(|mut a| {
             let redirect = a.is_redirect();
-            a.request().and_then(|r| r.uri()).map(|u| (u.to_string(), redirect))
+            a.request().and_then(|r| r.uri()).map(|u| Deciding { uri: u.to_string(), redirect })
         });
         DECIDING.with(|d| *d.borrow_mut() = seen);
     }

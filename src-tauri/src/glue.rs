@@ -5,7 +5,9 @@
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, EventTarget, Manager, Webview};
 
-use crate::state::{Kiosk, TOOLBAR};
+use borne_core::toolbar::ToolbarEvent;
+
+use crate::state::{Kiosk, CONTENT, TOOLBAR};
 
 /// The one error shape the pages receive: a code they turn into text.
 #[derive(Debug, Serialize, thiserror::Error)]
@@ -69,9 +71,14 @@ pub fn caller_is(webview: &Webview, labels: &[&str]) -> Result<()> {
     }
 }
 
-/// Sends an event to the toolbar.
-pub fn emit_toolbar(app: &AppHandle, payload: serde_json::Value) {
-    let _ = app.emit_to(EventTarget::webview(TOOLBAR), "kiosk", payload);
+/// Sends an event to the toolbar (and to the content view for those the portal follows too).
+pub fn emit_toolbar(app: &AppHandle, event: ToolbarEvent) {
+    use borne_core::toolbar::EVENT;
+    // The portal also follows the text size and the network state.
+    if event.also_to_content() {
+        let _ = app.emit_to(EventTarget::webview(CONTENT), EVENT, &event);
+    }
+    let _ = app.emit_to(EventTarget::webview(TOOLBAR), EVENT, event);
 }
 
 /// Restarts the kiosk: under systemd (`BORNE_SUPERVISED` set by the unit) exiting is enough, the

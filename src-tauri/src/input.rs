@@ -1,11 +1,13 @@
 //! Input the person must not use to leave (browser shortcuts, back/forward mouse buttons, middle click,
 //! drag-and-drop, context menu), and the idle clock fed by every input.
 //!
-//! Which keys are swallowed is decided by [`swallowed`], a pure function tested below.
+//! Which keys are swallowed is decided by `borne_core::keys`, tested there as a table.
 
 use std::time::Duration;
 
+use borne_core::keys::{self, Key, KeyDecision, ViewKind};
 use borne_core::person::Event;
+use borne_core::toolbar::ToolbarEvent;
 use gtk::gdk;
 use gtk::prelude::*;
 use tauri::{AppHandle, Manager};
@@ -14,52 +16,6 @@ use webkit2gtk::WebViewExt;
 use crate::glue::emit_toolbar;
 use crate::state::{dispatch, CONTENT, TOOLBAR};
 
-/// What a key press does in the kiosk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyAction {
-    /// Let the page have it.
-    Pass,
-    /// Swallow it.
-    Swallow,
-    /// Move focus between the content and the toolbar (F6, as in browsers).
-    SwitchFocus,
-}
-
-/// Decides a key press from its key name (GDK's, e.g. `Left`, `l`, `F5`) and modifiers.
-pub fn swallowed(key: &str, ctrl: bool, alt: bool, shift: bool) -> KeyAction {
-    let _ = shift;
-    if key == "F6" {
-        return KeyAction::SwitchFocus;
-    }
-    // Function keys: reload, caret browsing (F7), full screen, devtools…
-    if key.len() >= 2 && key.starts_with('F') && key[1..].chars().all(|c| c.is_ascii_digit()) {
-        return KeyAction::Swallow;
-    }
-    const NAV_KEYS: &[&str] =
-        &["Left", "Right", "Home", "KP_Left", "KP_Right", "KP_Home", "Back", "Forward", "BackSpace"];
-    if alt && NAV_KEYS.contains(&key) {
-        return KeyAction::Swallow;
-    }
-    if matches!(
-        key,
-        "Back" | "Forward" | "HomePage" | "Refresh" | "Reload" | "Search" | "Favorites" | "WWW" | "OpenURL" | "Print"
-    ) {
-        return KeyAction::Swallow;
-    }
-    if ctrl {
-        let lower = key.to_ascii_lowercase();
-        // Editing shortcuts stay: copy, cut, paste, select all, undo, redo.
-        if matches!(
-            lower.as_str(),
-            "a" | "c" | "v" | "x" | "z" | "y" | "left" | "right" | "home" | "end" | "backspace" | "delete"
-        ) {
-            return KeyAction::Pass;
-        }
-        return KeyAction::Swallow;
-    }
-    KeyAction::Pass
-}
-
 /// Locks one WebKit view: keys, mouse buttons 2/8/9, context menu, drops; input feeds the idle clock.
 pub fn lock_webkit_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
     wv.connect_context_menu(|_, _, _, _| true);
@@ -67,25 +23,20 @@ pub fn lock_webkit_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
     let a = app.clone();
     wv.connect_key_press_event(move |_, ev| {
         let name = ev.keyval().name().map(|n| n.to_string()).unwrap_or_default();
-        let state = ev.state();
         on_input(&a);
-        match swallowed(
-            &name,
-            state.contains(gdk::ModifierType::CONTROL_MASK),
-            state.contains(gdk::ModifierType::MOD1_MASK),
-            state.contains(gdk::ModifierType::SHIFT_MASK),
-        ) {
-            KeyAction::Pass => glib::Propagation::Proceed,
-            KeyAction::Swallow => {
+        match keys::decide(ViewKind::Content, &Key::from_gdk(&name, ev.state().bits())) {
+            KeyDecision::Pass => glib::Propagation::Proceed,
+            KeyDecision::Swallow => {
                 tracing::debug!(key = %name, "key swallowed");
-                if debug_quit(&name, state) {
-                    a.state::<crate::state::Kiosk>().quitting.store(true, std::sync::atomic::Ordering::SeqCst);
-                    a.exit(0);
-                }
                 glib::Propagation::Stop
             }
-            KeyAction::SwitchFocus => {
+            KeyDecision::SwitchFocus => {
                 switch_focus(&a);
+                glib::Propagation::Stop
+            }
+            KeyDecision::Quit => {
+                a.state::<crate::state::Kiosk>().quitting.store(true, std::sync::atomic::Ordering::SeqCst);
+                a.exit(0);
                 glib::Propagation::Stop
             }
         }
@@ -129,17 +80,9 @@ pub fn lock_webkit_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
     let a = app.clone();
     wv.connect_print(move |_, _| {
         tracing::info!("window.print() from a page: the kiosk's dialog");
-        emit_toolbar(&a, serde_json::json!({"kind": "print-request"}));
+        emit_toolbar(&a, ToolbarEvent::PrintRequest);
         true
     });
-}
-
-/// The debug-only way out (Ctrl+Alt+Shift+Q), absent from release builds.
-fn debug_quit(name: &str, state: gdk::ModifierType) -> bool {
-    cfg!(debug_assertions)
-        && name.eq_ignore_ascii_case("q")
-        && state
-            .contains(gdk::ModifierType::CONTROL_MASK | gdk::ModifierType::MOD1_MASK | gdk::ModifierType::SHIFT_MASK)
 }
 
 /// F6: to the toolbar, unless the toolbar has the focus already (then back to the page). At start
@@ -205,7 +148,9 @@ pub fn watch_toolbar(app: &AppHandle, wv: &webkit2gtk::WebView) {
         }
         if ev.event_type() == gdk::EventType::KeyPress {
             if let Some(k) = ev.keyval() {
-                if gdk::keys::Key::from(k).name().as_deref() == Some("F6") {
+                let name = gdk::keys::Key::from(k).name().map(|n| n.to_string()).unwrap_or_default();
+                let state = ev.state().map(|s| s.bits()).unwrap_or(0);
+                if keys::decide(ViewKind::Toolbar, &Key::from_gdk(&name, state)) == KeyDecision::SwitchFocus {
                     switch_focus(&a);
                     return glib::Propagation::Stop;
                 }
@@ -213,51 +158,4 @@ pub fn watch_toolbar(app: &AppHandle, wv: &webkit2gtk::WebView) {
         }
         glib::Propagation::Proceed
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn navigation_shortcuts_are_swallowed_and_editing_passes() {
-        for (key, ctrl, alt) in [
-            ("Left", false, true),
-            ("Right", false, true),
-            ("Home", false, true),
-            ("l", true, false),
-            ("n", true, false),
-            ("t", true, false),
-            ("s", true, false),
-            ("o", true, false),
-            ("u", true, false),
-            ("p", true, false),
-            ("r", true, false),
-            ("plus", true, false),
-            ("minus", true, false),
-            ("0", true, false),
-            ("I", true, false),
-            ("F5", false, false),
-            ("F7", false, false),
-            ("F11", false, false),
-            ("F12", false, false),
-            ("Back", false, false),
-        ] {
-            assert_eq!(swallowed(key, ctrl, alt, false), KeyAction::Swallow, "{key} ctrl={ctrl} alt={alt}");
-        }
-        for (key, ctrl) in [
-            ("a", false),
-            ("c", true),
-            ("v", true),
-            ("x", true),
-            ("z", true),
-            ("Return", false),
-            ("Tab", false),
-            ("at", false),
-            ("Left", false),
-        ] {
-            assert_eq!(swallowed(key, ctrl, false, false), KeyAction::Pass, "{key}");
-        }
-        assert_eq!(swallowed("F6", false, false, false), KeyAction::SwitchFocus);
-    }
 }

@@ -65,7 +65,7 @@ pub fn content_builder(app: &AppHandle, kiosk: &Kiosk) -> WebviewBuilder<tauri::
                     // « Écouter » reads a kiosk page whole, and on a site what the person selects.
                     crate::glue::emit_toolbar(
                         webview.app_handle(),
-                        serde_json::json!({"kind": "content", "kiosk": is_content_page(payload.url())}),
+                        borne_core::toolbar::ToolbarEvent::Content { kiosk: is_content_page(payload.url()) },
                     );
                 }
             }
@@ -143,12 +143,16 @@ fn on_content_navigation(app: &AppHandle, url: &Url) -> bool {
         Decision::Block { reason, host } => {
             tracing::debug!(reason = reason.code(), host = host.as_deref().unwrap_or(""), "navigation blocked");
             count_blocked(app, host.as_deref());
-            if crate::frames::deciding_redirect(url) && !crate::frames::main_frame_provisional() {
+            use borne_core::frames::Refused;
+            let code = reason.code();
+            match crate::frames::refused(&Decision::Block { reason, host }, url) {
                 // A frame's redirect (the page is committed): the frame stays empty, the page and
                 // what the person typed in it stay.
-                tracing::info!(reason = reason.code(), "refused redirect of a frame; the page stays");
-            } else {
-                show_blocked_unless_frame(app, host, reason.code());
+                Some(Refused::FrameRedirect) => {
+                    tracing::info!(reason = code, "refused redirect of a frame; the page stays");
+                }
+                Some(Refused::CheckFrame { host }) => show_blocked_unless_frame(app, Some(host), code),
+                Some(Refused::BlockedPage) | None => show_blocked_unless_frame(app, None, code),
             }
             false
         }

@@ -12,11 +12,11 @@ use std::rc::Rc;
 use borne_core::netfail::{self, Failure};
 use gio::prelude::*;
 use glib::translate::IntoGlib;
-use tauri::{AppHandle, Emitter, EventTarget, Manager, Url};
+use tauri::{AppHandle, Manager, Url};
 use webkit2gtk::{LoadEvent, URIRequestExt, URIResponseExt, WebResourceExt, WebViewExt};
 
 use crate::glue::emit_toolbar;
-use crate::state::{Kiosk, CONTENT};
+use crate::state::Kiosk;
 
 /// Whether the system has a network route at all.
 pub fn online() -> bool {
@@ -25,10 +25,7 @@ pub fn online() -> bool {
 
 /// Tells the toolbar and the content view (the portal listens) whether the borne is online.
 pub fn announce(app: &AppHandle) {
-    let offline = !online();
-    emit_toolbar(app, serde_json::json!({"kind": "offline", "value": offline}));
-    let _ =
-        app.emit_to(EventTarget::webview(CONTENT), "kiosk", serde_json::json!({"kind": "offline", "value": offline}));
+    emit_toolbar(app, borne_core::toolbar::ToolbarEvent::Offline { value: !online() });
 }
 
 /// Follows the system's network state for the life of the kiosk.

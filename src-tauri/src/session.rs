@@ -19,6 +19,7 @@
 use std::time::{Duration, Instant};
 
 use borne_core::person::{Effect, Event};
+use borne_core::toolbar::ToolbarEvent;
 use gtk::gdk;
 use tauri::{AppHandle, Manager};
 use webkit2gtk::WebViewExt;
@@ -54,9 +55,9 @@ fn carry_out(app: &AppHandle, effects: Vec<Effect>) {
     for effect in effects {
         match effect {
             Effect::IdleWarning(secs) => {
-                crate::glue::emit_toolbar(app, serde_json::json!({"kind": "idle-warning", "seconds": secs}));
+                crate::glue::emit_toolbar(app, ToolbarEvent::IdleWarning { seconds: secs });
             }
-            Effect::IdleCancel => crate::glue::emit_toolbar(app, serde_json::json!({"kind": "idle-cancel"})),
+            Effect::IdleCancel => crate::glue::emit_toolbar(app, ToolbarEvent::IdleCancel),
             Effect::AdminClosed(why) => tracing::info!(why, "admin session closed"),
             Effect::CountEnd(reason) => {
                 // Debug only: the default log keeps no trace of when a person left (times to the second).
@@ -70,7 +71,7 @@ fn carry_out(app: &AppHandle, effects: Vec<Effect>) {
             // The voice stops now (the process is gone when this returns).
             Effect::StopVoice => app.state::<crate::speech::Speech>().end_session(),
             Effect::ToolbarSessionEnded => {
-                crate::glue::emit_toolbar(app, serde_json::json!({"kind": "session-ended"}));
+                crate::glue::emit_toolbar(app, ToolbarEvent::SessionEnded);
             }
             Effect::ClearClipboards => clear_clipboards(),
             Effect::CancelJobs(jobs) => crate::printing::cancel_jobs(app, jobs),

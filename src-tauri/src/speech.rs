@@ -158,7 +158,7 @@ fn stop(child: &mut Option<Child>) {
 }
 
 fn speaking(app: &AppHandle, on: bool) {
-    emit_toolbar(app, serde_json::json!({"kind": "speech", "speaking": on}));
+    emit_toolbar(app, borne_core::toolbar::ToolbarEvent::Speech { speaking: on });
 }
 
 /// What the content view gives to be read: its text and the language it is marked in.

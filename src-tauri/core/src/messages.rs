@@ -579,24 +579,6 @@ pub fn audit_stop_fr(stop: AuditStop, path: &str) -> String {
     }
 }
 
-/// What the admin screens say to the référent, in French (the shell writes no French of its own).
-pub mod admin {
-    /// A USB stick gave no answer in time.
-    pub const STICK_SLOW: &str = "La clé USB ne répond pas. Retirez-la, rebranchez-la, puis recommencez.";
-    /// The Matomo address is not an https:// one.
-    pub const MATOMO_URL_NOT_HTTPS: &str = "L'adresse doit commencer par https://";
-    /// No Matomo site number.
-    pub const MATOMO_SITE_MISSING: &str = "Indiquez le numéro du site (donné par la fédération).";
-    /// No Matomo token, given or stored.
-    pub const MATOMO_TOKEN_MISSING: &str = "Indiquez la clé d'accès (donnée par la fédération).";
-    /// The Matomo settings could not be written.
-    pub const MATOMO_NOT_SAVED: &str = "Les réglages n'ont pas pu être enregistrés.";
-    /// « Tester la connexion » went well.
-    pub const MATOMO_TEST_OK: &str = "Connexion réussie : Matomo accepte les statistiques de cette borne.";
-    /// « Tester la connexion » without a stored token.
-    pub const MATOMO_TEST_NO_TOKEN: &str = "La clé d'accès manque : indiquez-la puis enregistrez.";
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
