@@ -13,14 +13,12 @@ use borne_core::admin::forms::{self, PortalForm, SettingsForm};
 use borne_core::admin::history::{self, Editable};
 use borne_core::admin::machine;
 use borne_core::admin::pin::{Check, Clocks, Pin};
-use borne_core::load;
 use borne_core::stats::table::{hours_of, DayTable};
-use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tauri::{AppHandle, Manager, State, Webview};
 
 use borne_core::admin::screens::{
-    self, CatalogueReport, MatomoTest, PinStatus, Reply, ServiceRow, StatsReply, UnlockReply, UpdatesReport, UrlTest,
+    AdminData, MatomoTest, PinStatus, Reply, StatsReply, UnlockReply, UpdatesReport, UrlTest,
 };
 use borne_core::messages as fr;
 use borne_core::person::Event;
@@ -140,13 +138,6 @@ pub fn admin_leave(webview: Webview, app: AppHandle) -> Result<()> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct Named {
-    id: String,
-    name: String,
-    theme: String,
-}
-
 /// Everything the admin screens show.
 #[tauri::command]
 pub async fn admin_data(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> Result<Value> {
@@ -156,38 +147,11 @@ pub async fn admin_data(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk
 
 fn data(kiosk: &Kiosk) -> Result<Value> {
     let l = kiosk.loaded.read().map_err(|_| err("internal"))?;
-    let national: Vec<Named> = l
-        .national
-        .services
-        .iter()
-        .map(|s| Named { id: s.id.clone(), name: s.name.clone(), theme: s.theme.clone() })
-        .collect();
-    let themes = screens::themes(&l.national.themes, &l.local.themes);
-    let dest = borne_core::push::Destination::resolve(&l.settings.stats, &kiosk.paths);
-    let token = dest.target().ok().map(|t| screens::masked_token(t.token.secret()));
-    let problems: Vec<String> = l.problems.iter().map(|d| d.french()).collect();
-    let services: Vec<ServiceRow> =
-        l.effective.services.iter().map(|s| ServiceRow { id: s.id.clone(), name: s.name.clone() }).collect();
-    let service_ids: Vec<&str> = l.effective.services.iter().map(|s| s.id.as_str()).collect();
-    Ok(json!({
-        "services": services,
-        "demarches": l.demarches,
-        "own_demarches": forms::DemarchesForm::current(&kiosk.paths, &service_ids),
-        "settings": SettingsForm::from_settings(&l.settings),
-        "portal": PortalForm::from_local(&l.local),
-        "national": national,
-        "themes": themes,
-        "pictograms": borne_core::catalogue::PICTOGRAMS,
-        "languages": borne_core::config::KNOWN_LANGUAGES,
-        "problems": problems,
-        "running": format!("{:?}", l.running).to_lowercase(),
-        "versions": history::versions(&kiosk.paths),
-        "matomo": {"url": dest.url.map(|u| u.to_string()), "site_id": dest.site_id, "token": token},
-        "version": env!("CARGO_PKG_VERSION"),
-        "catalogue": catalogue_report(&kiosk.paths, &l),
-        "updates": updates_report(l.settings.updates.reboot_window),
-        "update_url": forms::own_update_url(&kiosk.paths),
-    }))
+    let pending = crate::catalogue_channel::pending();
+    let updates = updates_report(l.settings.updates.reboot_window);
+    let d = AdminData::of(&kiosk.paths, &l, pending, updates, env!("CARGO_PKG_VERSION"));
+    // Serialised here, under the configuration's read lock the data borrows from.
+    serde_json::to_value(d).map_err(|_| err("internal"))
 }
 
 /// The Maintenance screen's system updates: the image's A/B updater record as codes the screen
@@ -236,15 +200,6 @@ pub async fn admin_update_now(webview: Webview, kiosk: State<'_, Kiosk>) -> Resu
         Ok(()) => Reply::ok(),
         Err(why) => Reply::failed_code(why.code()),
     })
-}
-
-/// The Maintenance screen's catalogue: version in force and where it comes from, the channel, the
-/// last check and refusal (dates in local time), what it set aside, whether one waits for the end
-/// of the session.
-fn catalogue_report(paths: &load::Paths, l: &load::Loaded) -> CatalogueReport {
-    let r = borne_core::channel::report(paths, &l.settings.catalogue);
-    let pending = crate::catalogue_channel::pending();
-    CatalogueReport::of(l.national.version, &r, &l.local.set_aside, pending, &jiff::tz::TimeZone::system())
 }
 
 /// Live validation of the portal form.

@@ -22,8 +22,7 @@
 //! - `catalogue_report` (lines 306-323): [`CatalogueReport::of`];
 //! - `stats` (lines 476-509): [`StatsReply::of`].
 //!
-//! Left to the shell for now: `data`'s whole object (lines 218-236), whose parts are typed here or
-//! already were (forms, versions, the demarches).
+//! - `data`'s whole object: [`AdminData::of`].
 
 use serde::Serialize;
 
@@ -525,11 +524,148 @@ impl StatsReply {
     }
 }
 
+/// Everything the admin screens show (`admin_data`), typed: the forms, the catalogue's tiles and
+/// themes, the versions, the Matomo settings (token masked), the Maintenance screen's reports.
+#[derive(Debug, Serialize)]
+pub struct AdminData<'a> {
+    /// The tiles in force, for the démarches form.
+    pub services: Vec<ServiceRow>,
+    /// The démarches in force.
+    pub demarches: &'a [crate::catalogue::demarches::Demarche],
+    /// The centre's own démarches, as the form edits them.
+    pub own_demarches: super::forms::DemarchesForm,
+    /// The settings form.
+    pub settings: super::forms::SettingsForm,
+    /// The portal form.
+    pub portal: super::forms::PortalForm,
+    /// The national catalogue's tiles.
+    pub national: Vec<NationalTile>,
+    /// The themes (national, renamed or added locally).
+    pub themes: Vec<ThemeRow>,
+    /// The pictograms a tile may use.
+    pub pictograms: &'static [&'static str],
+    /// The languages a borne may offer.
+    pub languages: &'static [&'static str],
+    /// The configuration's problems, in French.
+    pub problems: Vec<String>,
+    /// Which configuration runs (`current`, `last-good`, `builtin`…), lower case.
+    pub running: String,
+    /// The saved versions of the référent's files.
+    pub versions: Vec<super::history::Version>,
+    /// The Matomo settings.
+    pub matomo: MatomoRow,
+    /// The program's version.
+    pub version: &'static str,
+    /// The national catalogue's report.
+    pub catalogue: CatalogueReport,
+    /// The system updates' report (`null`: no updater on this machine).
+    pub updates: Option<UpdatesReport>,
+    /// The référent's own update address (empty: the setup's or the image's).
+    pub update_url: String,
+}
+
+impl<'a> AdminData<'a> {
+    /// From the configuration in force and the files under `paths`. The shell gives what only it
+    /// knows: whether a new catalogue waits, the updater's record, the program's version.
+    pub fn of(
+        paths: &crate::load::Paths,
+        l: &'a crate::load::Loaded,
+        catalogue_pending: bool,
+        updates: Option<UpdatesReport>,
+        version: &'static str,
+    ) -> AdminData<'a> {
+        let dest = crate::push::Destination::resolve(&l.settings.stats, paths);
+        let token = dest.target().ok().map(|t| masked_token(t.token.secret()));
+        let service_ids: Vec<&str> = l.effective.services.iter().map(|s| s.id.as_str()).collect();
+        let report = crate::channel::report(paths, &l.settings.catalogue);
+        AdminData {
+            services: l
+                .effective
+                .services
+                .iter()
+                .map(|s| ServiceRow { id: s.id.clone(), name: s.name.clone() })
+                .collect(),
+            demarches: &l.demarches,
+            own_demarches: super::forms::DemarchesForm::current(paths, &service_ids),
+            settings: super::forms::SettingsForm::from_settings(&l.settings),
+            portal: super::forms::PortalForm::from_local(&l.local),
+            national: l
+                .national
+                .services
+                .iter()
+                .map(|s| NationalTile { id: s.id.clone(), name: s.name.clone(), theme: s.theme.clone() })
+                .collect(),
+            themes: themes(&l.national.themes, &l.local.themes),
+            pictograms: crate::catalogue::PICTOGRAMS,
+            languages: crate::config::KNOWN_LANGUAGES,
+            problems: l.problems.iter().map(|d| d.french()).collect(),
+            running: format!("{:?}", l.running).to_lowercase(),
+            versions: super::history::versions(paths),
+            matomo: MatomoRow { url: dest.url.map(|u| u.to_string()), site_id: Some(dest.site_id), token },
+            version,
+            catalogue: CatalogueReport::of(
+                l.national.version,
+                &report,
+                &l.local.set_aside,
+                catalogue_pending,
+                &TimeZone::system(),
+            ),
+            updates,
+            update_url: super::forms::own_update_url(paths),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
     use std::time::Duration;
+
+    /// The object the admin screens read (`ui/js/admin.js`): exactly these keys, from the shipped
+    /// configuration, the Matomo token masked.
+    #[test]
+    fn admin_data_has_every_key_the_screens_read() {
+        let state = tempfile::tempdir().unwrap();
+        let paths = crate::load::Paths {
+            config_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
+            state_dir: state.path().to_path_buf(),
+        };
+        let l = crate::load::load(&paths);
+        let v = serde_json::to_value(AdminData::of(&paths, &l, true, None, "9.9.9")).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut want = vec![
+            "services",
+            "demarches",
+            "own_demarches",
+            "settings",
+            "portal",
+            "national",
+            "themes",
+            "pictograms",
+            "languages",
+            "problems",
+            "running",
+            "versions",
+            "matomo",
+            "version",
+            "catalogue",
+            "updates",
+            "update_url",
+        ];
+        want.sort_unstable();
+        let mut got = keys.clone();
+        got.sort_unstable();
+        assert_eq!(got, want);
+        assert_eq!(v["version"], "9.9.9");
+        assert_eq!(v["updates"], serde_json::Value::Null);
+        assert_eq!(v["catalogue"]["pending"], true);
+        assert_eq!(v["running"], "current");
+        assert!(v["services"].as_array().is_some_and(|a| !a.is_empty()));
+        assert!(v["national"].as_array().is_some_and(|a| a.iter().all(|t| t["theme"].is_string())));
+        assert_eq!(v["pictograms"].as_array().map(Vec::len), Some(crate::catalogue::PICTOGRAMS.len()));
+        assert_eq!(v["matomo"].as_object().map(|m| m.len()), Some(3));
+    }
 
     fn v(x: impl Serialize) -> serde_json::Value {
         serde_json::to_value(x).unwrap()
