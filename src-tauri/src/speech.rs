@@ -32,7 +32,7 @@ enum Order {
     Stop(Option<mpsc::Sender<()>>),
 }
 
-/// The voice's state: the thread's mailbox and the session's volume.
+/// The voice's state: the thread's mailbox (the volume is the person's session's, `borne_core::person`).
 #[derive(Default)]
 pub struct Speech {
     orders: Mutex<Option<mpsc::Sender<Order>>>,
