@@ -32,8 +32,6 @@ const NETWORK_STOP_WAIT: Duration = Duration::from_secs(2);
 /// Decides on `event` (under the session's lock, held for that only) and carries out the effects on
 /// the GTK main thread. Set as the shell's dispatcher at start (`state::set_dispatcher`).
 pub fn dispatch(app: &AppHandle, event: Event) {
-    let ending = matches!(event, Event::End(_));
-    let started = Instant::now();
     let effects = app.state::<Kiosk>().session().handle(event, Instant::now());
     if effects.is_empty() {
         return;
@@ -44,13 +42,11 @@ pub fn dispatch(app: &AppHandle, event: Event) {
         let a = app.clone();
         let _ = app.run_on_main_thread(move || carry_out(&a, effects));
     }
-    if ending {
-        tracing::info!(ms = started.elapsed().as_millis() as u64, "engine state replaced for the next person");
-    }
 }
 
 /// Carries out the session model's effects, in order (main thread).
 fn carry_out(app: &AppHandle, effects: Vec<Effect>) {
+    let started = Instant::now();
     let kiosk = app.state::<Kiosk>();
     for effect in effects {
         match effect {
@@ -83,7 +79,11 @@ fn carry_out(app: &AppHandle, effects: Vec<Effect>) {
             }
             // Between two people: a new national catalogue waiting goes in force for the next one.
             Effect::CatalogueBetweenPeople => crate::catalogue_channel::session_ended(app),
-            Effect::ReplaceEngine => replace_engine(app),
+            Effect::ReplaceEngine => {
+                replace_engine(app);
+                // Every end, whatever raised it (« Terminer », the countdown, the admin page, a crash).
+                tracing::info!(ms = started.elapsed().as_millis() as u64, "engine state replaced for the next person");
+            }
         }
     }
 }
