@@ -399,11 +399,24 @@ def make_bundle(keys, rootfs, out, full_only=False):
     """federation.sh bundle: `out`, the casync bundle (its chunk store beside it, NAME.castr), and
     NAME-full.raucb, the whole system for a USB stick, at zstd level 3 (20 s where 19 takes minutes;
     what a borne downloads over the network does not depend on it). `full_only`: NAME-full.raucb alone."""
-    subprocess.run([os.path.join(HERE, "federation.sh"), "bundle", "--key", os.path.join(keys, "federation.key"),
-                    "--cert", os.path.join(keys, "federation.crt"), "--rootfs", rootfs, "--out", out]
-                   + (["--full-only"] if full_only else []),
-                   check=True, capture_output=True, env={**os.environ, "BORNE_BUNDLE_ZSTD": "3"})
+    r = subprocess.run([os.path.join(HERE, "federation.sh"), "bundle", "--key", os.path.join(keys, "federation.key"),
+                        "--cert", os.path.join(keys, "federation.crt"), "--rootfs", rootfs, "--out", out]
+                       + (["--full-only"] if full_only else []),
+                       capture_output=True, text=True, env={**os.environ, "BORNE_BUNDLE_ZSTD": "3"})
+    if r.returncode != 0:
+        raise RuntimeError(f"federation.sh bundle --out {out} exited {r.returncode}: "
+                           f"stderr: {r.stderr.strip()[-2000:]}; stdout: {r.stdout.strip()[-500:]}; "
+                           f"{disk_free(os.path.dirname(out))}")
     return out
+
+
+def disk_free(path):
+    """Free space where `path` lives, for error messages (a full disk explains many failures)."""
+    try:
+        st = os.statvfs(path or ".")
+        return f"{st.f_bavail * st.f_frsize / 1e9:.1f} GB free under {path}"
+    except OSError as e:
+        return f"free space under {path} unknown: {e}"
 
 
 def chunk_files(store):
@@ -466,6 +479,15 @@ class Vm:
         self.qmp = Qmp(self.qmp_path, 30)
         self.accel = self.qmp.hmp("info kvm").strip()
 
+    def why_exited(self):
+        """What qemu said on stderr before it stopped, and the free disk: a run's log says why."""
+        try:
+            with open(self.log + ".qemu", "rb") as f:
+                said = f.read().decode("utf-8", "replace").strip()[-1500:]
+        except OSError as e:
+            said = f"(no stderr: {e})"
+        return f"qemu stderr: {said or '(empty)'}; {disk_free(os.path.dirname(self.log))}"
+
     def serial(self):
         try:
             with open(self.log, "rb") as f:
@@ -480,7 +502,7 @@ class Vm:
             if len(found) >= count:
                 return found[count - 1]
             if self.proc.poll() is not None:
-                raise RuntimeError(f"qemu exited ({self.proc.returncode}) waiting for {pattern!r}")
+                raise RuntimeError(f"qemu exited ({self.proc.returncode}) waiting for {pattern!r}: {self.why_exited()}")
             time.sleep(1)
         raise TimeoutError(f"{self.mode}: no {pattern!r} on the serial console after {timeout} s")
 
@@ -493,7 +515,7 @@ class Vm:
                 if float(st.get("uptime", 0)) >= uptime:
                     return st
             if self.proc.poll() is not None:
-                raise RuntimeError(f"qemu exited ({self.proc.returncode}) waiting for a status line")
+                raise RuntimeError(f"qemu exited ({self.proc.returncode}) waiting for a status line: {self.why_exited()}")
             time.sleep(2)
         raise TimeoutError(f"{self.mode}: no status line from uptime {uptime} s after {timeout} s")
 

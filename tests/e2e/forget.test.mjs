@@ -419,14 +419,19 @@ function viewsReleased(ctx) {
     const first = sharedMemoryFiles(ctx.kiosk.pid);
     assert.ok(first > 0, 'control: no WebKit shared-memory file in the kiosk process at all: the count below would prove nothing');
     const counts = [];
-    for (let i = 0; i < 4; i += 1) {
+    const sessions = 6;
+    for (let i = 0; i < sessions; i += 1) {
       await openTile();
       await endOnce();
       await sleep(1500);
       counts.push(sharedMemoryFiles(ctx.kiosk.pid));
     }
-    console.log(`# shared-memory files in the kiosk: ${first} at the portal, then ${counts.join(', ')} after each of 4 more sessions`);
-    assert.ok(Math.max(...counts) <= first,
+    console.log(`# shared-memory files in the kiosk: ${first} at the portal, then ${counts.join(', ')} after each of ${sessions} more sessions`);
+    // A picture still in flight at the moment of the count may add one (seen on CI: 2 then 2, 3, 2, 3);
+    // a view kept alive adds one per session for good (4 then 5, 6, 7, 8 before the fix), so after six
+    // sessions a leak stands at least five above the start, far beyond that one in flight.
+    const last = counts[counts.length - 1];
+    assert.ok(last <= first + 1 && Math.max(...counts) <= first + 2,
       `the kiosk keeps one more page picture per past session (${first} then ${counts.join(', ')}): closed views are not released`);
   });
 }
