@@ -163,6 +163,9 @@ pub fn keep_if_inline_pdf(webview: &tauri::Webview, url: &Url) {
 /// A site opened a file chooser: the toolbar shows the kiosk's own list instead of GTK's dialog.
 pub fn file_chooser(app: &AppHandle, request: &webkit2gtk::FileChooserRequest) {
     tracing::info!(multiple = request.selects_multiple(), "file chooser: the kiosk's own list");
+    // What the site's input accepts (`image/*`, `.pdf`…): a document scanned for it is made to fit.
+    let accept: Vec<String> = request.mime_types().iter().map(ToString::to_string).collect();
+    crate::scanning::chooser_opened(app, accept.join(","));
     let previous = PENDING.with(|p| p.borrow_mut().replace(request.clone()));
     if let Some(old) = previous {
         old.cancel();
@@ -173,6 +176,7 @@ pub fn file_chooser(app: &AppHandle, request: &webkit2gtk::FileChooserRequest) {
 
 /// Answers the pending chooser with `file`, or cancels it (main thread).
 pub fn answer_chooser(app: &AppHandle, file: Option<PathBuf>) {
+    crate::scanning::chooser_closed(app);
     let _ = app.run_on_main_thread(move || {
         let Some(request) = PENDING.with(|p| p.borrow_mut().take()) else {
             tracing::debug!("no file chooser waiting");

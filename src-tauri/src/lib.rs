@@ -43,6 +43,7 @@ pub mod navigation;
 pub mod network;
 pub mod portal;
 pub mod printing;
+pub mod scanning;
 pub mod session;
 pub mod speech;
 pub mod state;
@@ -215,6 +216,12 @@ pub fn run() {
             commands::speech_stop,
             commands::speech_say,
             commands::speech_read,
+            scanning::scan_open,
+            scanning::scan_page,
+            scanning::scan_stop,
+            scanning::scan_rotate,
+            scanning::scan_remove,
+            scanning::scan_finish,
         ])
         .setup(|app| {
             build_window(app.handle())?;

@@ -71,6 +71,9 @@ fn carry_out(app: &AppHandle, effects: Vec<Effect>) {
             }
             Effect::ClearClipboards => clear_clipboards(),
             Effect::CancelJobs(jobs) => crate::printing::cancel_jobs(app, jobs),
+            // scanimage is killed within a few tens of milliseconds; a page it still writes is
+            // removed by the command that waited for it (the session's number changed).
+            Effect::CancelScan(cancel) => cancel.cancel(),
             Effect::CloseFileChooser => crate::documents::answer_chooser(app, None),
             Effect::WipeDownloads => {
                 if let Err(e) = kiosk.dirs.wipe_downloads() {

@@ -31,6 +31,9 @@ export E2E_ARTIFACTS="${E2E_ARTIFACTS:-$E2E_WORK/artifacts}"
 export BORNE_USB_ROOTS="$E2E_WORK/usb"
 # The image's A/B updater record (borne_core::updates), which the admin suite writes.
 export BORNE_UPDATER_RECORD="$E2E_WORK/updater-status"
+# SANE's own `test` backend as the only scanner (real libsane, real scanimage, no hardware), for
+# « Numériser » (scan.test.mjs rewrites test.conf to make a scan fail); inherited by scanimage.
+export SANE_CONFIG_DIR="$E2E_WORK/sane.d"
 DRIVER_PORT="${E2E_DRIVER_PORT:-4444}"
 NATIVE_DRIVER="${E2E_NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
 INSTALL="${E2E_INSTALL:-1}"
@@ -97,8 +100,10 @@ export E2E_BORNE="$BORNE"
 
 # --- services ----------------------------------------------------------------------------------
 # Fresh artifacts and state dirs for this run (screenshots of an older run would mislead).
-rm -rf "$E2E_ARTIFACTS" "$E2E_WORK/state" "$BORNE_USB_ROOTS" "$BORNE_UPDATER_RECORD"
-mkdir -p "$BORNE_USB_ROOTS"
+rm -rf "$E2E_ARTIFACTS" "$E2E_WORK/state" "$BORNE_USB_ROOTS" "$BORNE_UPDATER_RECORD" "$SANE_CONFIG_DIR"
+mkdir -p "$BORNE_USB_ROOTS" "$SANE_CONFIG_DIR"
+echo test > "$SANE_CONFIG_DIR/dll.conf"
+cp "$HERE/sane/test.conf" "$SANE_CONFIG_DIR/test.conf"
 mkdir -p "$E2E_ARTIFACTS"
 pids=()
 cleanup() {

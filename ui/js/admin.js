@@ -450,6 +450,7 @@
     $('s-warning').value = s.warning_secs;
     $('s-printer').value = s.printer;
     $('s-quota').value = s.page_quota;
+    $('s-scanner').checked = s.scanner === true;
     $('s-catalogue').value = s.catalogue_url || '';
     renderKit();
     const box = $('s-languages');
@@ -481,6 +482,7 @@
       languages: langs,
       printer: $('s-printer').value,
       page_quota: Number($('s-quota').value) || 0,
+      scanner: $('s-scanner').checked,
       catalogue_url: $('s-catalogue').value
     };
   }

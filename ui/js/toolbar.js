@@ -38,6 +38,7 @@
     outcome: { id: 'outcome', first: 'outcome-title' },
     docs: { id: 'docs', first: 'docs-close' },
     auth: { id: 'auth', first: 'auth-user' },
+    scan: { id: 'scan', first: 'scan-go' },
   };
 
   /* ---------- covering the window ---------- */
@@ -49,8 +50,9 @@
   function openOverlay(kind) {
     const mine = ++seq;
     if (current === kind) return Promise.resolve(true);
-    if (current === 'docs' && docsMode === 'upload') {
+    if ((current === 'docs' || current === 'scan') && docsMode === 'upload' && kind !== 'docs' && kind !== 'scan') {
       // Another dialog replaces the file list (the countdown, say): the site's chooser is cancelled.
+      // Scanning a document for the site keeps it waiting.
       Shell.fire('upload_choose', { id: null });
       docsMode = null;
     }
@@ -285,6 +287,7 @@
       if (!data) return;
       helpData = { centre: data.centre || null, help: data.help || null };
       askOutcome = !!(data.help && data.help.ask_outcome === true);
+      setScanner(data.scanner === true);
     });
   }
 
@@ -417,8 +420,10 @@
     return Shell.invoke(cmd).then(function (list) {
       if (current !== 'docs' || docsMode !== mode) return;
       const any = renderDocs(list);
+      if (scanMade && mode === 'list') { docsStatus(null); $('docs-status').textContent = I18n.t('scan.done', { name: scanMade }); scanMade = null; }
       // The first file's button takes the focus, unless the person already moved it.
-      const first = any ? $('docs-list').querySelector('button') : null;
+      // With no file to offer, « Numériser un document » (when a scanner is there) is the way on.
+      const first = any ? $('docs-list').querySelector('button') : (scanner ? $('docs-scan') : null);
       const at = document.activeElement;
       if (first && (!at || at === document.body || at === $('docs-close') || !document.contains(at))) first.focus();
     }, function (err) {
@@ -434,6 +439,7 @@
     $('docs-hint').textContent = I18n.t(upload ? 'upload.hint' : 'documents.hint');
     $('docs-close').textContent = I18n.t(upload ? 'upload.cancel' : 'documents.close');
     $('docs-refresh').hidden = !upload;
+    $('docs-scan-row').hidden = !scanner;
     $('docs-list').textContent = '';
     docsStatus('documents.loading');
     openOverlay('docs').then(function (shown) { if (shown) loadDocs(); });
@@ -458,6 +464,186 @@
     if (docsMode === 'upload') Shell.fire('upload_choose', { id: null });
     docsMode = null;
     closeOverlay(true);
+  }
+
+  /* ---------- « Numériser un document » ---------- */
+
+  let scanner = false;           // the référent says a scanner is connected ([printing] scanner)
+  let scanFor = null;            // 'list' | 'upload': where the document goes once made
+  let scanPages = [];            // the pages' pictures (data: URLs), in order, for this session
+  let scanning = false;          // a page is being scanned
+
+  function scanStatus(key, vars, isError) {
+    $('scan-status').textContent = key ? I18n.t(key, vars || {}) : '';
+    $('scan-status').classList.toggle('dialog-error', !!isError);
+  }
+
+  function scanError(err) {
+    const code = err && typeof err === 'object' && typeof err.code === 'string' ? err.code : 'internal';
+    if (code === 'session-ended') return;
+    let key = 'scan.error.internal';
+    if (I18n.has('scan.error.' + code)) key = 'scan.error.' + code;
+    else if (I18n.has('documents.error.' + code)) key = 'documents.error.' + code;
+    if (current === 'scan') scanStatus(key, null, true);
+  }
+
+  function pageButton(key, act, n) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn btn-secondary';
+    b.textContent = I18n.t(key);
+    b.setAttribute('aria-label', I18n.t(key) + ' : ' + I18n.t('scan.page', { n: n + 1 }));
+    b.dataset.act = act;
+    b.dataset.index = String(n);
+    return b;
+  }
+
+  function renderScan() {
+    const ol = $('scan-pages');
+    ol.textContent = '';
+    scanPages.forEach(function (src, i) {
+      const li = document.createElement('li');
+      li.className = 'scan-page';
+      const img = document.createElement('img');
+      img.alt = I18n.t('scan.page', { n: i + 1 });
+      if (typeof src === 'string' && src.indexOf('data:image/jpeg;base64,') === 0) img.src = src;
+      const name = document.createElement('span');
+      name.className = 'scan-page-name';
+      name.setAttribute('aria-hidden', 'true');
+      name.textContent = I18n.t('scan.page', { n: i + 1 });
+      li.appendChild(img);
+      li.appendChild(name);
+      li.appendChild(pageButton('scan.rotate', 'rotate', i));
+      li.appendChild(pageButton('scan.retake', 'retake', i));
+      li.appendChild(pageButton('scan.remove', 'remove', i));
+      ol.appendChild(li);
+    });
+    $('scan-go').textContent = I18n.t(scanPages.length ? 'scan.go.more' : 'scan.go');
+    $('scan-finish').hidden = !scanPages.length || scanning;
+  }
+
+  function setScanning(on) {
+    scanning = on;
+    $('scan-go').hidden = on;
+    $('scan-stop').hidden = !on;
+    $('scan-finish').hidden = on || !scanPages.length;
+    $('scan-colour').disabled = on;
+    Array.prototype.forEach.call($('scan-pages').querySelectorAll('button'), function (b) { b.disabled = on; });
+  }
+
+  function openScan(forWhat) {
+    scanFor = forWhat;
+    openOverlay('scan').then(function (shown) {
+      if (!shown) return;
+      renderScan();
+      setScanning(false);
+      $('scan-go').disabled = true;
+      scanStatus('scan.searching');
+      Shell.invoke('scan_open').then(function (st) {
+        if (current !== 'scan') return;
+        // Pages the shell no longer holds (never expected) are not shown.
+        if (st && typeof st.pages === 'number' && st.pages < scanPages.length) { scanPages = scanPages.slice(0, st.pages); renderScan(); }
+        $('scan-go').disabled = false;
+        scanStatus('scan.ready', { scanner: st && st.scanner ? st.scanner : '' });
+        $('scan-go').focus();
+      }, function (err) {
+        $('scan-go').disabled = false;
+        scanError(err);
+      });
+    });
+  }
+
+  function scanPage(retake) {
+    if (scanning || current !== 'scan') return;
+    setScanning(true);
+    scanStatus('scan.working');
+    $('scan-stop').focus();
+    Shell.invoke('scan_page', { colour: $('scan-colour').checked, retake: retake }).then(function (p) {
+      scanPages[p.index] = p.preview;
+      scanPages.length = p.pages;
+      if (current !== 'scan') { scanning = false; return; }
+      renderScan();
+      setScanning(false);
+      scanStatus('scan.added', { n: p.index + 1 });
+      $('scan-go').focus();
+    }, function (err) {
+      scanning = false;
+      if (current !== 'scan') return;
+      setScanning(false);
+      scanError(err);
+      $('scan-go').focus();
+    });
+  }
+
+  function stopScan() {
+    if (scanning) Shell.fire('scan_stop');
+  }
+
+  function onScanClick(ev) {
+    const b = ev.target && ev.target.closest ? ev.target.closest('button[data-act]') : null;
+    if (!b || current !== 'scan' || scanning) return;
+    const i = Number(b.dataset.index);
+    if (!(i >= 0)) return;
+    if (b.dataset.act === 'retake') {
+      scanPage(i);
+    } else if (b.dataset.act === 'rotate') {
+      Shell.invoke('scan_rotate', { index: i }).then(function (p) {
+        scanPages[p.index] = p.preview;
+        renderScan();
+        scanStatus('scan.rotated', { n: p.index + 1 });
+        const again = $('scan-pages').querySelector('button[data-act="rotate"][data-index="' + p.index + '"]');
+        if (again) again.focus();
+      }, scanError);
+    } else if (b.dataset.act === 'remove') {
+      Shell.invoke('scan_remove', { index: i }).then(function (left) {
+        scanPages.splice(i, 1);
+        scanPages.length = Math.min(scanPages.length, typeof left === 'number' ? left : scanPages.length);
+        renderScan();
+        scanStatus('scan.removed');
+        $('scan-go').focus();
+      }, scanError);
+    }
+  }
+
+  function finishScan() {
+    if (scanning || current !== 'scan' || !scanPages.length) return;
+    $('scan-finish').disabled = true;
+    $('scan-go').disabled = true;
+    scanStatus('scan.making');
+    Shell.invoke('scan_finish').then(function (made) {
+      $('scan-finish').disabled = false;
+      $('scan-go').disabled = false;
+      scanPages = [];
+      if (current !== 'scan') return;
+      if (scanFor === 'upload' && docsMode === 'upload') {
+        // Straight to the site that asked for a file.
+        Shell.invoke('upload_choose', { id: made.id }).then(function () { docsMode = null; closeOverlay(false); }, function (err) {
+          openDocs('upload');
+          docsError(err);
+        });
+      } else {
+        scanMade = made && typeof made.name === 'string' ? made.name : null;
+        openDocs('list');
+      }
+    }, function (err) {
+      $('scan-finish').disabled = false;
+      $('scan-go').disabled = false;
+      scanError(err);
+    });
+  }
+
+  let scanMade = null;
+
+  function setScanner(on) {
+    scanner = on;
+    $('btn-scan').hidden = !on;
+  }           // the name of the document just made, said once above « Mes documents »
+
+  function closeScan() {
+    if (current !== 'scan') return;
+    stopScan();
+    if (scanFor === 'upload' && docsMode === 'upload') openDocs('upload');
+    else closeOverlay(true);
   }
 
   /* ---------- inactivity countdown ---------- */
@@ -687,7 +873,7 @@
         case 'idle-warning': startIdle(p.seconds); break;
         case 'idle-cancel': if (current === 'idle') closeOverlay(true); break;
         case 'session-ended':
-          docsMode = null; clearAuth(); closeOverlay(false); resetTextSize(); showDisplay(null);
+          docsMode = null; scanPages = []; scanning = false; scanFor = null; scanMade = null; clearAuth(); closeOverlay(false); resetTextSize(); showDisplay(null);
           spoke = false; setSpeaking(false); speechStatus(null);
           I18n.load('fr').then(refreshVolume); refreshData();
           break;
@@ -695,7 +881,11 @@
         case 'content': setContent(p.kiosk !== false); break;
         case 'display': showDisplay(p); break;
         case 'language':
-          if (typeof p.lang === 'string') I18n.load(p.lang).then(function () { refreshVolume(); if (current === 'help') fillHelp(); });
+          if (typeof p.lang === 'string') I18n.load(p.lang).then(function () {
+            refreshVolume();
+            if (current === 'help') fillHelp();
+            if (current === 'scan') renderScan();
+          });
           break;
         case 'offline': setOffline(p.value === true); break;
         case 'print-request': askPrint(); break;
@@ -741,6 +931,10 @@
       if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); cancelAuth(); }
       else if (ev.key === 'Tab') trapTab(ev);
     }
+    if (current === 'scan') {
+      if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); if (scanning) stopScan(); else closeScan(); }
+      else if (ev.key === 'Tab') trapTab(ev);
+    }
   }
 
   function onClick(ev) {
@@ -765,6 +959,13 @@
     $('btn-back').addEventListener('click', function () { Shell.fire('go_back'); });
     $('btn-print').addEventListener('click', function () { askPrint(null); });
     $('btn-docs').addEventListener('click', function () { openDocs('list'); });
+    $('btn-scan').addEventListener('click', function () { openScan('list'); });
+    $('docs-scan').addEventListener('click', function () { if (current === 'docs') openScan(docsMode === 'upload' ? 'upload' : 'list'); });
+    $('scan-go').addEventListener('click', function () { scanPage(null); });
+    $('scan-stop').addEventListener('click', stopScan);
+    $('scan-finish').addEventListener('click', finishScan);
+    $('scan-close').addEventListener('click', closeScan);
+    $('scan-pages').addEventListener('click', onScanClick);
     $('docs-list').addEventListener('click', onDocsClick);
     $('docs-close').addEventListener('click', closeDocs);
     $('docs-refresh').addEventListener('click', function () { if (current === 'docs') { docsStatus('documents.loading'); loadDocs(); } });
@@ -805,6 +1006,7 @@
       if (data) {
         helpData = { centre: data.centre || null, help: data.help || null };
         askOutcome = !!(data.help && data.help.ask_outcome === true);
+        setScanner(data.scanner === true);
       }
       return I18n.load(data && data.language);
     }).catch(function () {});

@@ -637,6 +637,8 @@ pub struct PortalData {
     /// already holds their sentence).
     #[serde(skip)]
     pub hours: Option<crate::hours::HoursPlan>,
+    /// « Numériser » in the toolbar and the lists of documents (a scanner is connected).
+    pub scanner: bool,
 }
 
 /// The languages of the menu: French first (always there), then the offered ones.
@@ -667,6 +669,7 @@ impl PortalData {
             demarches: Vec::new(),
             help: settings.help.clone(),
             hours: settings.hours.clone(),
+            scanner: settings.printing.scanner,
         }
     }
 }

@@ -30,7 +30,7 @@ const KEYS: &[(&str, Shape)] = &[
     ),
     ("session", Shape::Table(&[("idle_timeout_secs", Shape::Leaf), ("warning_secs", Shape::Leaf)])),
     ("languages", Shape::Table(&[("offered", Shape::Leaf)])),
-    ("printing", Shape::Table(&[("printer", Shape::Leaf), ("page_quota", Shape::Leaf)])),
+    ("printing", Shape::Table(&[("printer", Shape::Leaf), ("page_quota", Shape::Leaf), ("scanner", Shape::Leaf)])),
     (
         "stats",
         Shape::Table(&[
@@ -192,11 +192,12 @@ impl Default for RawLanguages {
 struct RawPrinting {
     printer: String,
     page_quota: Spanned<i64>,
+    scanner: bool,
 }
 
 impl Default for RawPrinting {
     fn default() -> Self {
-        RawPrinting { printer: String::new(), page_quota: Spanned::new(0..0, 20) }
+        RawPrinting { printer: String::new(), page_quota: Spanned::new(0..0, 20), scanner: false }
     }
 }
 
@@ -266,6 +267,9 @@ pub struct Printing {
     pub printer: Option<String>,
     /// Pages per session.
     pub page_quota: u32,
+    /// « Numériser » in the toolbar and in the lists of documents: a scanner is connected (USB, or
+    /// driverless on the network).
+    pub scanner: bool,
 }
 
 /// Where statistics go.
@@ -548,7 +552,7 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
         },
         session: SessionSettings { idle_timeout_secs: idle, warning_secs: warning },
         languages,
-        printing: Printing { printer, page_quota: quota },
+        printing: Printing { printer, page_quota: quota, scanner: raw.printing.scanner },
         stats: StatsSettings {
             enabled: st.enabled,
             matomo_url,

@@ -18,6 +18,7 @@ use crate::admin::session::AdminSession;
 use crate::config::SessionSettings;
 use crate::documents;
 use crate::print::PageUsage;
+use crate::scan::{Cancel, Device, Document};
 use crate::session::{EndReason, IdleClock, IdleEvent};
 use crate::speech::Volume;
 
@@ -53,6 +54,22 @@ pub struct Printing {
     pub document: Option<(PathBuf, u32)>,
     /// Documents prepared so far (unique file names in the session's print folder).
     pub prepared: u32,
+}
+
+/// « Numériser un document »: the scanner chosen, the pages of the document being built, the
+/// flag that stops a scan in flight, and what the site's open file chooser accepts.
+#[derive(Debug, Default)]
+pub struct Scanning {
+    /// The scanner found when the person opened the dialog (listed once a session: slow).
+    pub device: Option<Device>,
+    /// The pages scanned so far (their files in the session's scans folder).
+    pub document: Document,
+    /// Stops this session's scan in flight (« Arrêter », the end of the session).
+    pub cancel: Cancel,
+    /// A scan is running (one at a time).
+    pub busy: bool,
+    /// The `accept` of the site's file chooser waiting for a file, if one is open.
+    pub upload_accept: Option<String>,
 }
 
 /// Something that happened, for the session to decide on.
@@ -107,6 +124,8 @@ pub enum Effect {
     ClearClipboards,
     /// Cancel these CUPS jobs if still queued.
     CancelJobs(Vec<String>),
+    /// Stop the scan in flight, if any (its page, arriving late, is not the next person's).
+    CancelScan(Cancel),
     /// Answer a site's open file chooser with nothing.
     CloseFileChooser,
     /// Erase the session's downloads.
@@ -136,6 +155,8 @@ pub struct Session {
     pub documents: documents::Index,
     /// The référent's admin session.
     pub admin: AdminSession,
+    /// « Numériser un document ».
+    pub scanning: Scanning,
     idle: IdleClock,
     remote_shown: bool,
 }
@@ -156,6 +177,7 @@ impl Session {
             printing: Printing::default(),
             documents: documents::Index::default(),
             admin: AdminSession::default(),
+            scanning: Scanning::default(),
             idle: IdleClock::new(settings, now),
             remote_shown: false,
         }
@@ -256,6 +278,7 @@ impl Session {
             Effect::ToolbarSessionEnded,
             Effect::ClearClipboards,
             Effect::CancelJobs(old.printing.jobs),
+            Effect::CancelScan(old.scanning.cancel),
             Effect::CloseFileChooser,
             Effect::WipeDownloads,
             Effect::CatalogueBetweenPeople,

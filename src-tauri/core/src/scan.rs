@@ -426,6 +426,15 @@ pub fn pick_mode(modes: &[String], colour: Colour) -> Option<String> {
 #[derive(Debug, Clone, Default)]
 pub struct Cancel(Arc<AtomicBool>);
 
+/// Two flags are equal when they are the same flag (clones of one [`Cancel`]).
+impl PartialEq for Cancel {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Cancel {}
+
 impl Cancel {
     /// A new, unset flag.
     pub fn new() -> Self {

@@ -604,8 +604,8 @@ Selection.prototype.toString = function () { return ''; };</script>`);
       return html(res, 'Pièce reçue', `<h1 id="title">Pièce reçue</h1><p id="received">${got}</p>`);
     }
     return html(res, 'Envoyer une pièce', `<h1 id="title">Envoyer une pièce justificative</h1>
-<form method="post" action="/docs/upload" enctype="multipart/form-data">
-<p><label for="piece">Votre pièce :</label> <input id="piece" name="piece" type="file" style="font-size:24px"></p>
+<form method="post" action="/docs/upload${url.searchParams.get('accept') === 'image' ? '?accept=image' : ''}" enctype="multipart/form-data">
+<p><label for="piece">Votre pièce :</label> <input id="piece" name="piece" type="file"${url.searchParams.get('accept') === 'image' ? ' accept="image/*"' : ''} style="font-size:24px"></p>
 <p id="chosen" style="min-height:2em;margin:0"></p>
 <p><button id="send" type="submit">Envoyer</button></p></form>
 <script>document.getElementById('piece').addEventListener('change', function (e) {

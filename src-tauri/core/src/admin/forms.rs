@@ -80,6 +80,8 @@ pub struct SettingsForm {
     pub printer: String,
     /// Pages a session.
     pub page_quota: u32,
+    /// « Numériser »: a scanner is connected.
+    pub scanner: bool,
     /// Ask the end-of-session question.
     pub ask_outcome: bool,
     /// The help directory.
@@ -437,6 +439,7 @@ impl SettingsForm {
             languages: s.languages.clone(),
             printer: s.printing.printer.clone().unwrap_or_default(),
             page_quota: s.printing.page_quota,
+            scanner: s.printing.scanner,
             ask_outcome: s.help.ask_outcome,
             contacts: s.help.contacts.clone(),
             catalogue_url: s.catalogue.channel_url.as_ref().map(ToString::to_string).unwrap_or_default(),
@@ -495,6 +498,7 @@ impl SettingsForm {
         let mut printing = toml::Table::new();
         printing.insert("printer".into(), self.printer.trim().into());
         printing.insert("page_quota".into(), i64::from(self.page_quota).into());
+        printing.insert("scanner".into(), self.scanner.into());
         t.insert("printing".into(), printing.into());
         let mut help = toml::Table::new();
         help.insert("ask_outcome".into(), self.ask_outcome.into());

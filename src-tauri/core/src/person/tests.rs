@@ -10,6 +10,27 @@ fn at(t0: Instant, secs: u64) -> Instant {
     t0 + Duration::from_secs(secs)
 }
 
+thread_local! {
+    /// The scan flag the expected effects name: [`same_flag`] puts it in the effects got once the
+    /// flag in them is checked to be the session's own.
+    static FLAG: crate::scan::Cancel = crate::scan::Cancel::new();
+}
+
+/// `effects` with the scan flag of `CancelScan` replaced by [`FLAG`], after checking it is
+/// `own`, the flag of the session that ended (a scan of the person who left is the one stopped).
+fn same_flag(effects: Vec<Effect>, own: &crate::scan::Cancel) -> Vec<Effect> {
+    effects
+        .into_iter()
+        .map(|e| match e {
+            Effect::CancelScan(c) => {
+                assert!(&c == own, "the scan stopped is not the one of the session that ended");
+                Effect::CancelScan(FLAG.with(Clone::clone))
+            }
+            e => e,
+        })
+        .collect()
+}
+
 /// The effects of an end, in the order the shell carries them out.
 fn end_effects(reason: EndReason, jobs: &[&str]) -> Vec<Effect> {
     vec![
@@ -20,6 +41,7 @@ fn end_effects(reason: EndReason, jobs: &[&str]) -> Vec<Effect> {
         Effect::ToolbarSessionEnded,
         Effect::ClearClipboards,
         Effect::CancelJobs(jobs.iter().map(|j| j.to_string()).collect()),
+        Effect::CancelScan(FLAG.with(Clone::clone)),
         Effect::CloseFileChooser,
         Effect::WipeDownloads,
         Effect::CatalogueBetweenPeople,
@@ -49,6 +71,14 @@ fn busy_session(t0: Instant) -> Session {
     s.printing.usage.reserve(1, crate::print::Pages::All, 3, 10).unwrap();
     s.printing.document = Some(("/state/session/prints/page-1.pdf".into(), 3));
     s.printing.prepared = 1;
+    s.scanning.device = Some(crate::scan::Device {
+        name: "test:0".into(),
+        vendor: "Noname".into(),
+        model: "frontend-tester".into(),
+        kind: "virtual device".into(),
+    });
+    s.scanning.busy = true;
+    s.scanning.upload_accept = Some("image/*".into());
     assert_eq!(s.documents.session(&dirs).len(), 1);
     assert!(!s.documents.is_empty());
     s
@@ -100,7 +130,8 @@ fn each_event_gives_its_effects_as_a_table() {
     for (name, setup, event, secs, want) in cases {
         let mut s = Session::first(SETTINGS, t0);
         setup(&mut s, t0);
-        assert_eq!(s.handle(event, at(t0, secs)), want, "{name}");
+        let own = s.scanning.cancel.clone();
+        assert_eq!(same_flag(s.handle(event, at(t0, secs)), &own), want, "{name}");
     }
 }
 
@@ -110,8 +141,14 @@ fn the_jobs_of_the_person_who_left_are_cancelled_and_nothing_of_them_reaches_the
     let mut s = busy_session(t0);
     assert_eq!(s.number(), 1);
     assert!(s.is_open() && s.remote_shown() && s.admin.is_open());
+    let own = s.scanning.cancel.clone();
     let effects = s.handle(Event::End(EndReason::Button), at(t0, 30));
-    assert_eq!(effects, end_effects(EndReason::Button, &["borne-e2e-41"]));
+    assert_eq!(same_flag(effects, &own), end_effects(EndReason::Button, &["borne-e2e-41"]));
+    assert!(
+        !s.scanning.cancel.is_cancelled() && s.scanning.cancel != own,
+        "the next person's scans have their own flag"
+    );
+    assert!(s.scanning.document.is_empty() && s.scanning.device.is_none() && s.scanning.upload_accept.is_none());
     // The next person's session: a new value, every field as at the kiosk's start.
     let fresh = Session::first(SETTINGS, at(t0, 30));
     assert_eq!(s.number(), 2);

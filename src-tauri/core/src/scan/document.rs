@@ -200,7 +200,8 @@ impl Page {
         (pt(self.width()), pt(self.height()))
     }
 
-    fn discard(&self) {
+    /// Removes the page's file (a page nobody will use: scanned after its session ended).
+    pub fn discard(&self) {
         if let Err(e) = std::fs::remove_file(&self.path) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 tracing::warn!(error = %e, "cannot remove a scanned page");

@@ -1,0 +1,292 @@
+// « Numériser un document » (issue #16, item 1) with SANE's own `test` backend: real libsane and
+// real scanimage, no hardware (run.sh points SANE_CONFIG_DIR at tests/e2e/sane/). Through the
+// toolbar, with real clicks: the scanner found, two pages scanned, one turned, one retaken; the
+// document made is one two-page PDF in the session's documents, at most a megabyte a page; a scan
+// that fails says so in French and keeps the pages; the dialog passes axe-core in French and Arabic;
+// « Terminer ma session » erases the pages and the document. Then without WebDriver (under it WebKit
+// answers file choosers itself): a site's input that accepts only images gets « Numériser un
+// document » at the top of the kiosk's list, and the JPEG made reaches the site byte for byte.
+//
+// Run: tests/e2e/run.sh tests/e2e/scan.test.mjs
+// Takes scan-dialog.png, scan-dialog-ar.png and scan-upload.png.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import {
+  startAll,
+  stopAll,
+  startBorne,
+  freshStateDir,
+  classifyUrl,
+  clickToolbar,
+  xclick,
+  xkeys,
+  contentOrigin,
+  screenGrab,
+  waitFor,
+  waitPortal,
+  endSessionWithButton,
+  sleep,
+  withToolbar,
+  INSTITUTION,
+  WORK,
+  ARTIFACTS,
+  CONTROL_URL,
+  CONFIG_DIR,
+  borneBinary,
+} from './lib/harness.mjs';
+import { axeViolations } from './lib/axe.mjs';
+
+const execFileP = promisify(execFile);
+const stateDir = freshStateDir('scan');
+const downloads = path.join(stateDir, 'session', 'downloads');
+const scans = path.join(stateDir, 'session', 'scans');
+const SANE = process.env.SANE_CONFIG_DIR;
+const TEST_CONF = SANE ? path.join(SANE, 'test.conf') : null;
+let wd;
+let standalone = null;
+const layout = {};
+
+const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
+const list = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
+
+/** A copy of the e2e config with the scanner turned on and, if given, the institution tile at `tileUrl`. */
+function configWithScanner(name, tileUrl) {
+  const dir = path.join(WORK, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(CONFIG_DIR)) {
+    if (fs.statSync(path.join(CONFIG_DIR, f)).isFile()) fs.copyFileSync(path.join(CONFIG_DIR, f), path.join(dir, f));
+  }
+  const borne = fs.readFileSync(path.join(dir, 'borne.toml'), 'utf8');
+  assert.match(borne, /^page_quota = 20$/m);
+  fs.writeFileSync(path.join(dir, 'borne.toml'), borne.replace(/^page_quota = 20$/m, 'page_quota = 20\nscanner = true'));
+  if (tileUrl) {
+    const cat = path.join(dir, 'catalogue.toml');
+    const toml = fs.readFileSync(cat, 'utf8');
+    assert.match(toml, /^url = "https:\/\/www\.institution\.test\/"$/m);
+    fs.writeFileSync(cat, toml.replace(/^url = "https:\/\/www\.institution\.test\/"$/m, `url = "${tileUrl}"`));
+  }
+  return dir;
+}
+
+const dialog = () => withToolbar(wd, () => wd.executeScript(`const $ = (id) => document.getElementById(id);
+  return {
+    open: !$('scan').hidden,
+    status: $('scan-status').textContent,
+    error: $('scan-status').classList.contains('dialog-error'),
+    pages: Array.from(document.querySelectorAll('#scan-pages .scan-page img')).map((i) => ({
+      alt: i.alt, jpeg: i.src.startsWith('data:image/jpeg;base64,'), w: i.naturalWidth, h: i.naturalHeight })),
+    go: !$('scan-go').hidden && !$('scan-go').disabled,
+    goText: $('scan-go').textContent,
+    finish: !$('scan-finish').hidden,
+    docsOpen: !$('docs').hidden,
+    docsStatus: $('docs-status').textContent,
+    docs: Array.from(document.querySelectorAll('#docs-list .doc-name')).map((n) => n.textContent),
+    bar: !$('btn-scan').hidden,
+  };`));
+
+async function pageCount(file) {
+  const { stdout } = await execFileP('pdfinfo', [file]);
+  return Number(/^Pages:\s+(\d+)/m.exec(stdout)[1]);
+}
+
+/** Scans one page with « Numériser une page » (or « Refaire » of page `retake`, 0 first). */
+async function scanOne(retake = null) {
+  const before = await dialog();
+  await clickToolbar(wd, retake === null ? '#scan-go' : `#scan-pages button[data-act="retake"][data-index="${retake}"]`);
+  let d;
+  await waitFor(async () => (d = await dialog()).go && /numérisée/.test(d.status), 60000,
+    { message: `a page scanned (was ${JSON.stringify(before)})` });
+  return d;
+}
+
+before(async () => {
+  assert.ok(SANE && fs.existsSync(TEST_CONF), 'run.sh sets SANE_CONFIG_DIR to a copy of tests/e2e/sane/');
+  await startAll();
+  wd = await startBorne({ stateDir, configDir: configWithScanner('config-scan') });
+  await waitPortal(wd);
+  const o = await contentOrigin(wd);
+  const tile = await wd.getRect({ css: `a.tile[href="${INSTITUTION}/"]` });
+  layout.tile = { x: o.x + tile.x + tile.width / 2, y: o.y + tile.y + tile.height / 2 };
+  // Where the upload form's input and button are on the screen, for the run without WebDriver.
+  await wd.navigateTo(`${INSTITUTION}/docs/upload?accept=image`);
+  await waitFor(async () => (await wd.getUrl()).includes('/docs/upload'), 15000, { message: 'the upload form' });
+  await sleep(500);
+  for (const [k, css] of [['piece', '#piece'], ['send', '#send']]) {
+    const r = await wd.getRect({ css });
+    layout[k] = { x: o.x + r.x + Math.min(r.width / 2, 60), y: o.y + r.y + r.height / 2 };
+  }
+  assert.equal(await wd.executeScript('return document.getElementById("piece").accept'), 'image/*');
+});
+
+after(async () => {
+  if (TEST_CONF) fs.copyFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'sane', 'test.conf'), TEST_CONF);
+  if (standalone && standalone.exitCode === null) standalone.kill('SIGTERM');
+  if (wd?.sessionId) await wd.deleteSession().catch((e) => console.error(`deleteSession: ${e.message}`));
+  await stopAll();
+});
+
+test('« Numériser » is in the toolbar when the référent says a scanner is connected; the dialog finds SANE\'s scanner', async () => {
+  assert.equal((await dialog()).bar, true, 'the toolbar button');
+  await clickToolbar(wd, '#btn-scan');
+  let d;
+  await waitFor(async () => (d = await dialog()).open && d.go, 40000, { message: 'the scanner found' });
+  assert.match(d.status, /^Scanner prêt : Noname frontend-tester\.$/);
+  assert.equal(d.goText, 'Numériser une page');
+  assert.equal(d.finish, false, 'nothing to finish before a page');
+  const v = await withToolbar(wd, () => axeViolations(wd));
+  assert.deepEqual(v, [], `axe-core on the scan dialog: ${JSON.stringify(v, null, 1)}`);
+});
+
+test('two pages scanned, the second turned, the first retaken: each shown, their files in the session\'s scans', async () => {
+  let d = await scanOne();
+  assert.equal(d.pages.length, 1);
+  assert.match(d.status, /^Page 1 numérisée/);
+  assert.equal(d.goText, 'Numériser une autre page');
+  assert.ok(d.finish, '« Terminer le document » once a page is there');
+  d = await scanOne();
+  assert.equal(d.pages.length, 2);
+  assert.deepEqual(d.pages.map((p) => p.alt), ['Page 1', 'Page 2']);
+  assert.ok(d.pages.every((p) => p.jpeg), 'pictures are JPEG data: URLs');
+  const [w, h] = [d.pages[1].w, d.pages[1].h];
+  assert.ok(h > w, `an A4 page is taller than wide: ${w}x${h}`);
+  await clickToolbar(wd, '#scan-pages button[data-act="rotate"][data-index="1"]');
+  await waitFor(async () => /Page 2 tournée/.test((d = await dialog()).status), 15000, { message: 'page 2 turned' });
+  assert.ok(d.pages[1].w > d.pages[1].h, `the picture of page 2 is turned: ${d.pages[1].w}x${d.pages[1].h}`);
+  d = await scanOne(0);
+  assert.equal(d.pages.length, 2, 'a retake replaces the page');
+  assert.equal(list(scans).filter((f) => f.endsWith('.png')).length, 2, `two pages in scans/: ${list(scans)}`);
+  await screenGrab(path.join(ARTIFACTS, 'scan-dialog.png'));
+});
+
+test('a scan that fails (the scanner gone mid-scan) says so in French and keeps the pages', async () => {
+  const good = fs.readFileSync(TEST_CONF, 'utf8');
+  fs.writeFileSync(TEST_CONF, good.replace('read-status-code "Default"', 'read-status-code "SANE_STATUS_IO_ERROR"'));
+  try {
+    await clickToolbar(wd, '#scan-go');
+    let d;
+    // SANE's test backend sometimes hangs after a failed read (core tests/scan.rs): the kiosk's time
+    // limit then says the scanner does not answer. Either way: French, the pages kept.
+    await waitFor(async () => (d = await dialog()).error, 150000, { message: 'the error shown' });
+    assert.match(d.status, /^Le scanner s'est arrêté pendant la numérisation\. Vos pages déjà numérisées sont gardées ; demandez à l'accueil\.$|^Le scanner ne répond plus\. Vos pages déjà numérisées sont gardées ; demandez à l'accueil\.$/);
+    assert.equal(d.pages.length, 2, 'the pages kept');
+    assert.ok(d.go, 'the person can try again');
+    assert.equal(list(scans).filter((f) => f.endsWith('.png')).length, 2, `no file of the failed page: ${list(scans)}`);
+  } finally {
+    fs.writeFileSync(TEST_CONF, good);
+  }
+});
+
+test('the dialog in Arabic passes axe-core, right to left', async () => {
+  await withToolbar(wd, () => wd.executeAsyncScript(`const done = arguments[arguments.length - 1];
+    window.__TAURI__.core.invoke('set_language', { code: 'ar' }).then(() => done(true), (e) => done(String(e)));`));
+  await waitFor(async () => (await withToolbar(wd, () => wd.executeScript('return document.documentElement.dir'))) === 'rtl',
+    10000, { message: 'the toolbar in Arabic' });
+  await sleep(300);
+  const d = await withToolbar(wd, () => wd.executeScript(`return [document.getElementById('scan-title').textContent,
+    document.getElementById('scan-finish').textContent]`));
+  assert.deepEqual(d, ['مسح مستند ضوئيًا', 'إنهاء المستند']);
+  const v = await withToolbar(wd, () => axeViolations(wd));
+  assert.deepEqual(v, [], `axe-core on the scan dialog in Arabic: ${JSON.stringify(v, null, 1)}`);
+  await screenGrab(path.join(ARTIFACTS, 'scan-dialog-ar.png'));
+  await withToolbar(wd, () => wd.executeAsyncScript(`const done = arguments[arguments.length - 1];
+    window.__TAURI__.core.invoke('set_language', { code: 'fr' }).then(() => done(true), (e) => done(String(e)));`));
+  await waitFor(async () => (await withToolbar(wd, () => wd.executeScript('return document.documentElement.dir'))) === 'ltr',
+    10000, { message: 'the toolbar in French again' });
+});
+
+test('« Terminer le document »: one two-page PDF, a megabyte a page at most, listed in « Mes documents »', async () => {
+  await clickToolbar(wd, '#scan-finish');
+  let d;
+  await waitFor(async () => (d = await dialog()).docsOpen && d.docs.length > 0, 30000, { message: 'Mes documents' });
+  assert.deepEqual(d.docs, ['document-1.pdf']);
+  assert.match(d.docsStatus, /^Votre document « document-1\.pdf » est prêt\./);
+  assert.deepEqual(list(downloads), ['document-1.pdf']);
+  const file = path.join(downloads, 'document-1.pdf');
+  assert.equal(await pageCount(file), 2);
+  const size = fs.statSync(file).size;
+  assert.ok(size <= 2 * 1000 * 1000, `${size} bytes for two pages`);
+  assert.deepEqual(list(scans).filter((f) => f.endsWith('.png')), [], 'the pages\' scans removed once the PDF is made');
+  console.log(`# document-1.pdf: 2 pages, ${size} bytes`);
+  await clickToolbar(wd, '#docs-close');
+});
+
+test('« Terminer ma session » erases the document and a page scanned since; the next person starts with no page', async () => {
+  await clickToolbar(wd, '#btn-scan');
+  await waitFor(async () => (await dialog()).go, 40000, { message: 'the scanner found again' });
+  const d = await scanOne();
+  assert.equal(d.pages.length, 1, 'a new document starts empty');
+  await clickToolbar(wd, '#scan-close');
+  await endSessionWithButton(wd);
+  await waitFor(() => list(downloads).length === 0 && list(scans).length === 0, 10000,
+    { message: `erased: ${list(downloads)} ${list(scans)}` });
+  await clickToolbar(wd, '#btn-scan');
+  let after;
+  await waitFor(async () => (after = await dialog()).go, 40000, { message: 'the dialog for the next person' });
+  assert.equal(after.pages.length, 0, 'no page of the person before');
+  assert.equal(after.finish, false);
+  await clickToolbar(wd, '#scan-close');
+});
+
+test('a site taking images only (no WebDriver): « Numériser un document » in the chooser\'s list, the JPEG reaches the site', async () => {
+  await wd.deleteSession();
+  wd = null;
+  const config = configWithScanner('config-scan-upload', 'https://www.institution.test/docs/upload?accept=image');
+  await fetch(`${CONTROL_URL}/reset`, { method: 'POST' });
+  const state = freshStateDir('scan-upload');
+  fs.rmSync(path.join(WORK, 'usb-scan'), { recursive: true, force: true });
+  fs.mkdirSync(path.join(WORK, 'usb-scan'), { recursive: true });
+  let log = '';
+  standalone = spawn(borneBinary(), ['--config', config, '--state', state], {
+    // A stick of its own, empty: the chooser's list holds no file, « Numériser un document » leads.
+    env: { ...process.env, BORNE_LOG: 'info', BORNE_USB_ROOTS: path.join(WORK, 'usb-scan') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  standalone.stderr.on('data', (d) => { log += d.toString().replace(/\x1b\[[0-9;]*m/g, ''); });
+  await waitFor(() => /internal page shown page="\/index.html"/.test(log), 30000, { message: 'the portal (kiosk log)' });
+  await sleep(1500);
+  await xclick(layout.tile.x, layout.tile.y);
+  const served = async () => (await (await fetch(`${CONTROL_URL}/log?host=www.institution.test`)).json())
+    .filter((e) => (e.path || e.url || '').includes('/docs/upload'));
+  await waitFor(async () => (await served()).length > 0, 15000, { message: 'the upload form requested' });
+  await sleep(1500);
+  await xclick(layout.piece.x, layout.piece.y);
+  await waitFor(() => /file chooser: the kiosk's own list/.test(log), 10000, { message: 'the kiosk\'s chooser (kiosk log)' });
+  await sleep(1200);
+  // The list is empty (no file in the session): « Numériser un document » has the focus. Keyboard
+  // only from here, as a person without a mouse would.
+  await screenGrab(path.join(ARTIFACTS, 'scan-upload.png'));
+  await xkeys(['Return']);
+  await waitFor(() => /scanner found for the session/.test(log), 40000, { message: 'the scanner found (kiosk log)' });
+  await sleep(800);
+  // The focus is on « Numériser une page ».
+  await xkeys(['Return']);
+  await waitFor(() => /page scanned/.test(log), 60000, { message: 'a page scanned (kiosk log)' });
+  // Its picture drawn and the focus back on « Numériser une autre page ».
+  await sleep(2500);
+  // Then « Terminer le document » (after « Numériser une autre page » in the Tab order).
+  await xkeys(['Tab', 'Return']);
+  await waitFor(() => /file chooser answered with one file/.test(log), 30000, { message: `the chooser answered (kiosk log)\n${log.slice(-2000)}` });
+  const made = list(path.join(state, 'session', 'downloads'));
+  assert.deepEqual(made, ['document-1.jpg'], 'one JPEG for a site that takes images only');
+  const bytes = fs.readFileSync(path.join(state, 'session', 'downloads', 'document-1.jpg'));
+  assert.equal(bytes.subarray(0, 3).toString('hex'), 'ffd8ff', 'a JPEG');
+  await sleep(800);
+  await xclick(layout.send.x, layout.send.y);
+  let got;
+  await waitFor(async () => (got = await (await fetch(`${CONTROL_URL}/uploads`)).json()).length > 0, 10000,
+    { message: 'the form posted' });
+  assert.equal(got.length, 1, JSON.stringify(got));
+  assert.equal(got[0].filename, 'document-1.jpg');
+  assert.equal(got[0].sha256, sha256(bytes), 'the scanned JPEG\'s bytes reached the site');
+  standalone.kill('SIGTERM');
+  await waitFor(() => standalone.exitCode !== null || standalone.signalCode !== null, 10000, { message: 'the kiosk stopped' })
+    .catch(() => standalone.kill('SIGKILL'));
+});
