@@ -126,6 +126,69 @@ pub fn end_session(webview: Webview, app: AppHandle, outcome: Option<String>) ->
     Ok(())
 }
 
+/// What « Terminer ma session » may offer: the session's documents not printed yet.
+#[derive(Debug, Serialize)]
+pub struct EndOffer {
+    /// PDFs of the session not sent to the printer yet.
+    pub documents: usize,
+    /// Their pages, one copy each.
+    pub pages: u32,
+    /// Pages the session may still print.
+    pub left: u32,
+}
+
+/// The confirmation of « Terminer ma session » asks what to offer: « Imprimer mes documents avant
+/// de partir » when the borne prints and the session holds PDFs not printed yet.
+#[tauri::command]
+pub async fn end_offer(webview: Webview, app: AppHandle) -> Result<EndOffer> {
+    caller_is(&webview, &[TOOLBAR])?;
+    let (printer, quota) = app
+        .state::<Kiosk>()
+        .loaded
+        .read()
+        .map(|l| (l.settings.printing.printer.clone(), l.settings.printing.page_quota))
+        .map_err(|_| CommandError::new("internal"))?;
+    if printer.is_none() || quota == 0 {
+        return Ok(EndOffer { documents: 0, pages: 0, left: 0 });
+    }
+    let docs = off_main(&app, printing::unprinted).await?;
+    let left = app.state::<Kiosk>().session().printing.usage.left(quota);
+    Ok(EndOffer { documents: docs.len(), pages: docs.iter().map(|(_, n)| n).sum(), left })
+}
+
+/// « Imprimer mes documents avant de partir »: each PDF of the session not printed yet, once,
+/// within the session's quota, then the wait for the sheets. The toolbar ends the session after.
+#[tauri::command]
+pub async fn end_print(webview: Webview, app: AppHandle) -> Result<Printed> {
+    caller_is(&webview, &[TOOLBAR])?;
+    dispatch(&app, Event::Input);
+    let a = app.clone();
+    let outcome = tauri::async_runtime::spawn_blocking(move || {
+        let kiosk = a.state::<Kiosk>();
+        let docs = printing::unprinted(&kiosk);
+        if docs.is_empty() {
+            return Err(Refusal::Empty);
+        }
+        printing::print_all_then_wait(&a, docs)
+    })
+    .await
+    .map_err(|_| CommandError::new("internal"))?;
+    let kiosk = app.state::<Kiosk>();
+    match outcome {
+        Ok(n) => {
+            let quota = kiosk.loaded.read().map(|l| l.settings.printing.page_quota).unwrap_or(0);
+            Ok(Printed { pages: n, left: kiosk.session().printing.usage.left(quota) })
+        }
+        Err(e) => {
+            tracing::info!(reason = %e, "printing before leaving refused or failed");
+            if matches!(e, Refusal::Printer(_) | Refusal::Failed) {
+                kiosk.stats.record(borne_core::stats::Event::PrintFailed);
+            }
+            Err(CommandError::new(e.code()))
+        }
+    }
+}
+
 /// The person's answer in the toolbar's password dialog: a user name and password for this session,
 /// or nothing for « Annuler ». Never logged.
 #[tauri::command]
@@ -241,7 +304,7 @@ pub async fn print_prepare(webview: Webview, app: AppHandle, document: Option<St
             if borne_core::documents::sniff_file(&file) != borne_core::documents::Kind::Pdf {
                 return Err(CommandError::new("not-printable"));
             }
-            printing::prepared(kiosk, file, String::new(), quota)
+            printing::prepared(kiosk, file.clone(), Some(file), String::new(), quota)
         })
         .await?;
     }
@@ -255,7 +318,7 @@ pub async fn print_prepare(webview: Webview, app: AppHandle, document: Option<St
         .ok()
         .and_then(|r| r.ok())
         .unwrap_or_default();
-    off_main(&app, move |kiosk| printing::prepared(kiosk, file, preview, quota)).await?
+    off_main(&app, move |kiosk| printing::prepared(kiosk, file, None, preview, quota)).await?
 }
 
 /// The PDF of what one of the two views shows, made on the main thread and waited for (30 s at most).

@@ -171,6 +171,8 @@ pub fn run() {
             commands::go_home,
             commands::go_back,
             commands::end_session,
+            commands::end_offer,
+            commands::end_print,
             commands::auth_answer,
             commands::still_here,
             commands::toolbar_overlay,

@@ -60,10 +60,17 @@ pub fn printable(kiosk: &Kiosk, file: PathBuf) -> Result<(PathBuf, u32), Refusal
 }
 
 /// Keeps `file` as the document the dialog prints, and says what the dialog shows.
-pub fn prepared(kiosk: &Kiosk, file: PathBuf, preview: String, quota: u32) -> Result<Prepared, CommandError> {
+pub fn prepared(
+    kiosk: &Kiosk,
+    file: PathBuf,
+    source: Option<PathBuf>,
+    preview: String,
+    quota: u32,
+) -> Result<Prepared, CommandError> {
     let (file, pages) = printable(kiosk, file).map_err(|e| CommandError::new(e.code()))?;
     let mut s = kiosk.session();
     s.printing.document = Some((file, pages));
+    s.printing.source = source;
     tracing::info!(pages, "document ready to print");
     Ok(Prepared { pages, left: s.printing.usage.left(quota), max_copies: print::MAX_COPIES, preview })
 }
@@ -234,6 +241,8 @@ pub struct Reserved {
     pub plan: print::Plan,
     /// Whose session it was charged to (`borne_core::person::Session::number`).
     pub session: u64,
+    /// The session document it prints, when it came from « Mes documents ».
+    pub source: Option<PathBuf>,
 }
 
 /// The request the dialog sends, checked against the prepared document and the quota, and its pages
@@ -249,7 +258,7 @@ pub fn checked_plan(kiosk: &Kiosk, copies: u32, pages: Pages) -> Result<Reserved
     let mut s = kiosk.session();
     let (file, doc_pages) = s.printing.document.clone().ok_or(Refusal::Empty)?;
     let plan = s.printing.usage.reserve(copies, pages, doc_pages, quota)?;
-    Ok(Reserved { printer, file, plan, session: s.number() })
+    Ok(Reserved { printer, file, plan, session: s.number(), source: s.printing.source.clone() })
 }
 
 /// Gives back the pages reserved by `checked_plan` for a job `lp` did not take (to that person only:
@@ -269,6 +278,9 @@ pub fn job_taken(app: &AppHandle, r: &Reserved, job: String) {
         let mut s = kiosk.session();
         if s.number() == r.session {
             s.printing.jobs.push(job);
+            if let Some(src) = &r.source {
+                s.printing.printed.push(src.clone());
+            }
             None
         } else {
             Some(job)
@@ -277,5 +289,74 @@ pub fn job_taken(app: &AppHandle, r: &Reserved, job: String) {
     if let Some(job) = late {
         tracing::info!("a print job of a person who left reached CUPS after their session's end; cancelling it");
         cancel_jobs(app, vec![job]);
+    }
+}
+
+/// The session's PDFs not sent to the printer yet, with their pages, oldest first (slow: reads the
+/// folder and counts each document's pages; off the GTK thread).
+pub fn unprinted(kiosk: &Kiosk) -> Vec<(PathBuf, u32)> {
+    let printed = kiosk.session().printing.printed.clone();
+    borne_core::documents::scan_session(&kiosk.dirs)
+        .into_iter()
+        .map(|f| f.path().to_path_buf())
+        .filter(|p| !printed.contains(p))
+        .filter(|p| borne_core::documents::sniff_file(p) == borne_core::documents::Kind::Pdf)
+        .filter_map(|p| {
+            let bytes = print::read_pdf_file(&p).ok()?;
+            let (pages, _) = print::pdf_with_true_counts(&bytes).ok()?;
+            Some((p, pages))
+        })
+        .collect()
+}
+
+/// How long « Imprimer mes documents avant de partir » waits for the sheets before the person is
+/// told the printer does not answer (the jobs are cancelled with the session if still queued).
+pub const END_PRINT_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Prints every document of `docs` once, charged to the session (all of them within its quota, or
+/// none), then waits until CUPS has printed them. The pages printed.
+pub fn print_all_then_wait(app: &AppHandle, docs: Vec<(PathBuf, u32)>) -> Result<u32, Refusal> {
+    let kiosk = app.state::<Kiosk>();
+    let quota = kiosk.loaded.read().map(|l| l.settings.printing.page_quota).map_err(|_| Refusal::Failed)?;
+    let total: u32 = docs.iter().map(|(_, n)| n).sum();
+    let left = kiosk.session().printing.usage.left(quota);
+    if total > left {
+        return Err(Refusal::Quota { left });
+    }
+    let mut jobs = Vec::new();
+    let mut printer = String::new();
+    let mut printed = 0;
+    for (source, _) in docs {
+        let (file, pages) = printable(&kiosk, source.clone())?;
+        {
+            let mut s = kiosk.session();
+            s.printing.document = Some((file, pages));
+            s.printing.source = Some(source);
+        }
+        let r = checked_plan(&kiosk, 1, Pages::All)?;
+        let job = submit(&r.printer, &r.file, &r.plan).inspect_err(|_| give_back(&kiosk, &r))?;
+        job_taken(app, &r, job.clone());
+        kiosk.stats.record(borne_core::stats::Event::PagesPrinted(r.plan.pages()));
+        printed += r.plan.pages();
+        printer = r.printer;
+        jobs.push(job);
+    }
+    // The person waits by the printer: done when none of these jobs is queued any more.
+    let cups = Clients::default();
+    let until = std::time::Instant::now() + END_PRINT_WAIT;
+    loop {
+        if let borne_core::print::PrinterState::NotReady(why) = cups.printer_state(&printer) {
+            return Err(Refusal::Printer(why));
+        }
+        let queued = cups.queued_jobs(&printer);
+        if !jobs.iter().any(|j| queued.contains(j)) {
+            tracing::info!(documents = jobs.len(), pages = printed, "documents printed before leaving");
+            return Ok(printed);
+        }
+        if std::time::Instant::now() >= until {
+            tracing::warn!(jobs = jobs.len(), "the documents printed before leaving are still queued after the wait");
+            return Err(Refusal::Printer("still queued".into()));
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
     }
 }

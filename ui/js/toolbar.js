@@ -113,12 +113,57 @@
 
   /* ---------- end of session ---------- */
 
-  function askEnd() { openOverlay('confirm'); }
+  let endPrinting = false;        // « Imprimer mes documents avant de partir » is running
+  let endOffer = null;            // {documents, pages, left} of the open confirmation
+
+  function askEnd() {
+    $('confirm-print-box').hidden = true;
+    $('confirm-status').textContent = '';
+    $('confirm-status').classList.remove('dialog-error');
+    openOverlay('confirm').then(function (shown) {
+      if (!shown) return;
+      Shell.invoke('end_offer').then(function (offer) {
+        if (current !== 'confirm' || endPrinting || !offer || !(offer.documents > 0)) return;
+        endOffer = offer;
+        $('confirm-print-text').textContent = I18n.t('confirm.print.text', { n: offer.documents, pages: offer.pages });
+        $('confirm-print').disabled = false;
+        $('confirm-print-box').hidden = false;
+      }, function () {});
+    });
+  }
+
+  /* Prints the session's documents not printed yet, waits for the sheets, then goes on to the end. */
+  function printBeforeLeaving() {
+    if (current !== 'confirm' || endPrinting) return;
+    endPrinting = true;
+    const buttons = document.querySelectorAll('#confirm-end button');
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    $('confirm-status').classList.remove('dialog-error');
+    $('confirm-status').textContent = I18n.t('confirm.print.working');
+    Shell.invoke('end_print').then(function () {
+      endPrinting = false;
+      if (current !== 'confirm') return;
+      $('confirm-status').textContent = I18n.t('confirm.print.done');
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+      $('confirm-print-box').hidden = true;
+      setTimeout(confirmEnd, 2500);
+    }, function (err) {
+      endPrinting = false;
+      if (current !== 'confirm') return;
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+      const code = err && typeof err === 'object' && typeof err.code === 'string' ? err.code : 'internal';
+      let key = I18n.has('print.error.' + code) ? 'print.error.' + code : 'print.error.internal';
+      if (code === 'quota') key = 'confirm.print.quota';
+      const o = endOffer || { pages: 0, left: 0 };
+      $('confirm-status').textContent = I18n.t(key, { pages: o.pages, left: o.left });
+      $('confirm-status').classList.add('dialog-error');
+    });
+  }
 
   let askOutcome = false;         // the référent turned the end-of-session question on
 
   function confirmEnd() {
-    if (current !== 'confirm') return;
+    if (current !== 'confirm' || endPrinting) return;
     if (askOutcome) { openOverlay('outcome'); return; }
     endWith(null);
   }
@@ -132,10 +177,14 @@
     const buttons = document.querySelectorAll('#confirm-end button, #outcome button');
     Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
     const args = outcome ? { outcome: outcome } : {};
+    // The 'session-ended' event may come before this answer: once the dialog has closed (seq moved
+    // on), the fallback must not close the next person's dialog a few seconds later.
+    const at = seq;
     Shell.invoke('end_session', args).then(function () {
-      endTimer = setTimeout(function () { if (current === kind) closeOverlay(false); }, END_FALLBACK_MS);
+      if (seq !== at) return;
+      endTimer = setTimeout(function () { if (seq === at && current === kind) closeOverlay(false); }, END_FALLBACK_MS);
     }, function () {
-      if (current === kind) closeOverlay(true);
+      if (seq === at && current === kind) closeOverlay(true);
     });
   }
 
@@ -873,7 +922,7 @@
         case 'idle-warning': startIdle(p.seconds); break;
         case 'idle-cancel': if (current === 'idle') closeOverlay(true); break;
         case 'session-ended':
-          docsMode = null; scanPages = []; scanning = false; scanFor = null; scanMade = null; clearAuth(); closeOverlay(false); resetTextSize(); showDisplay(null);
+          docsMode = null; endPrinting = false; scanPages = []; scanning = false; scanFor = null; scanMade = null; clearAuth(); closeOverlay(false); resetTextSize(); showDisplay(null);
           spoke = false; setSpeaking(false); speechStatus(null);
           I18n.load('fr').then(refreshVolume); refreshData();
           break;
@@ -960,6 +1009,7 @@
     $('btn-print').addEventListener('click', function () { askPrint(null); });
     $('btn-docs').addEventListener('click', function () { openDocs('list'); });
     $('btn-scan').addEventListener('click', function () { openScan('list'); });
+    $('confirm-print').addEventListener('click', printBeforeLeaving);
     $('docs-scan').addEventListener('click', function () { if (current === 'docs') openScan(docsMode === 'upload' ? 'upload' : 'list'); });
     $('scan-go').addEventListener('click', function () { scanPage(null); });
     $('scan-stop').addEventListener('click', stopScan);

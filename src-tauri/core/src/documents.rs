@@ -316,6 +316,11 @@ pub struct Found {
 }
 
 impl Found {
+    /// The file (for the shell's own use; never sent to a page).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn read(path: PathBuf, place: Place) -> Found {
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let kind = sniff_file(&path);

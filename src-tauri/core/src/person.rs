@@ -54,6 +54,12 @@ pub struct Printing {
     pub document: Option<(PathBuf, u32)>,
     /// Documents prepared so far (unique file names in the session's print folder).
     pub prepared: u32,
+    /// The session document behind the prepared one, when it came from « Mes documents » (not
+    /// from the page shown).
+    pub source: Option<PathBuf>,
+    /// Session documents already sent to the printer: « Imprimer mes documents avant de partir »
+    /// offers the others.
+    pub printed: Vec<PathBuf>,
 }
 
 /// « Numériser un document »: the scanner chosen, the pages of the document being built, the

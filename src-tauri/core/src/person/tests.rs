@@ -71,6 +71,8 @@ fn busy_session(t0: Instant) -> Session {
     s.printing.usage.reserve(1, crate::print::Pages::All, 3, 10).unwrap();
     s.printing.document = Some(("/state/session/prints/page-1.pdf".into(), 3));
     s.printing.prepared = 1;
+    s.printing.source = Some(dirs.downloads().join("attestation.pdf"));
+    s.printing.printed.push(dirs.downloads().join("attestation.pdf"));
     s.scanning.device = Some(crate::scan::Device {
         name: "test:0".into(),
         vendor: "Noname".into(),
@@ -157,6 +159,7 @@ fn the_jobs_of_the_person_who_left_are_cancelled_and_nothing_of_them_reaches_the
     assert_eq!(s.volume, fresh.volume);
     assert_eq!(s.printing.usage.used(), 0);
     assert!(s.printing.jobs.is_empty() && s.printing.document.is_none() && s.printing.prepared == 0);
+    assert!(s.printing.source.is_none() && s.printing.printed.is_empty());
     assert!(s.documents.is_empty());
     assert_eq!(s.admin, fresh.admin);
     assert!(!s.is_open() && !s.remote_shown());

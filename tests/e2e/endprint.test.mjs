@@ -1,0 +1,169 @@
+// « Imprimer mes documents avant de partir » (issue #16, item 2): « Terminer ma session » offers to
+// print the session's PDFs not printed yet, once each, on the real cups-pdf queue (setup.sh), within
+// the session's page quota (2 pages here), with the usual printer messages; then the session ends.
+// Over the quota nothing is printed and the person reads why; a document already printed is not
+// offered again; a session without documents is not offered anything. Counted (SQLite).
+//
+// Run: tests/e2e/run.sh tests/e2e/endprint.test.mjs
+// Takes end-print.png.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import {
+  startAll,
+  stopAll,
+  startBorne,
+  freshStateDir,
+  classifyUrl,
+  clickToolbar,
+  screenGrab,
+  waitFor,
+  waitPortal,
+  sleep,
+  withToolbar,
+  INSTITUTION,
+  WORK,
+  ARTIFACTS,
+  CONFIG_DIR,
+  printedFiles,
+  newPrintedPdf,
+  PRINTED,
+} from './lib/harness.mjs';
+
+const execFileP = promisify(execFile);
+const stateDir = freshStateDir('endprint');
+const downloads = path.join(stateDir, 'session', 'downloads');
+const files = () => (fs.existsSync(downloads) ? fs.readdirSync(downloads).sort() : []);
+let wd;
+
+function configWithQuota(quota) {
+  const dir = path.join(WORK, 'config-endprint');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(CONFIG_DIR)) {
+    if (fs.statSync(path.join(CONFIG_DIR, f)).isFile()) fs.copyFileSync(path.join(CONFIG_DIR, f), path.join(dir, f));
+  }
+  const borne = fs.readFileSync(path.join(dir, 'borne.toml'), 'utf8');
+  assert.match(borne, /^page_quota = 20$/m);
+  fs.writeFileSync(path.join(dir, 'borne.toml'), borne.replace(/^page_quota = 20$/m, `page_quota = ${quota}`));
+  return dir;
+}
+
+const confirmState = () => withToolbar(wd, () => wd.executeScript(`const $ = (id) => document.getElementById(id);
+  return { open: !$('confirm-end').hidden, offer: !$('confirm-print-box').hidden, text: $('confirm-print-text').textContent,
+    status: $('confirm-status').textContent, error: $('confirm-status').classList.contains('dialog-error') };`));
+
+async function openConfirm() {
+  await clickToolbar(wd, '#btn-end');
+  await withToolbar(wd, () => waitFor(
+    () => wd.executeScript('return !document.getElementById("confirm-end").hidden && window.innerHeight > 300;'),
+    10000, { message: 'the end confirmation' }));
+  // The offer comes after the session's documents are read and counted.
+  await sleep(1500);
+  return confirmState();
+}
+
+/** Downloads the institution's documents `ids` (#doc-attachment, #doc-post…) into the session. */
+async function download(ids) {
+  for (const id of ids) {
+    await wd.navigateTo(`${INSTITUTION}/docs/`);
+    await waitFor(async () => (await wd.getUrl()) === `${INSTITUTION}/docs/`, 15000, { message: 'the documents page' });
+    await sleep(300);
+    const before = files().length;
+    await wd.click({ css: id });
+    await waitFor(() => files().length > before, 15000, { message: `${id} downloaded` });
+    await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'document', 15000, { message: 'the viewer' });
+  }
+}
+
+async function printAtEndCount() {
+  const { stdout } = await execFileP('sqlite3', [path.join(stateDir, 'stats.sqlite'),
+    "SELECT COALESCE(SUM(count), 0) FROM counts WHERE category = 'print-at-end'"]);
+  return Number(stdout.trim());
+}
+
+before(async () => {
+  await startAll();
+  wd = await startBorne({ stateDir, configDir: configWithQuota(2) });
+  await waitPortal(wd);
+});
+
+after(async () => {
+  if (wd?.sessionId) await wd.deleteSession().catch((e) => console.error(`deleteSession: ${e.message}`));
+  await stopAll();
+});
+
+test('a session without documents is offered nothing at « Terminer »', async () => {
+  const c = await openConfirm();
+  assert.ok(c.open);
+  assert.equal(c.offer, false, JSON.stringify(c));
+  await clickToolbar(wd, '#confirm-no');
+});
+
+test('over the quota (3 pages, 2 allowed): the offer says so, nothing is printed, the session goes on', async () => {
+  await download(['#doc-attachment', '#doc-post', '#doc-blob']);
+  assert.equal(files().length, 3, JSON.stringify(files()));
+  const c = await openConfirm();
+  assert.ok(c.offer, 'the offer shown');
+  assert.equal(c.text, 'Documents de cette session pas encore imprimés : 3 (3 pages).');
+  const before = printedFiles();
+  await clickToolbar(wd, '#confirm-print');
+  let s;
+  await waitFor(async () => (s = await confirmState()).error, 15000, { message: 'the quota message' });
+  assert.equal(s.status, 'Vos documents font 3 pages, et il vous en reste 2 à imprimer pendant cette session. ' +
+    'Demandez à l\'accueil, ou imprimez-en un depuis « Mes documents ».');
+  await sleep(3000);
+  assert.deepEqual([...printedFiles()].filter((f) => !before.has(f)), [], 'nothing printed');
+  assert.ok(s.open, 'the confirmation stays: the person may still end or go back');
+  await clickToolbar(wd, '#confirm-yes');
+  await waitPortal(wd);
+  await waitFor(() => files().length === 0, 10000, { message: 'the documents erased' });
+});
+
+test('within the quota: both documents printed once each on the real queue, then the session ends', async () => {
+  const counted = await printAtEndCount().catch(() => 0);
+  await download(['#doc-attachment', '#doc-post']);
+  const c = await openConfirm();
+  assert.equal(c.text, 'Documents de cette session pas encore imprimés : 2 (2 pages).');
+  const before = printedFiles();
+  await clickToolbar(wd, '#confirm-print');
+  await waitFor(async () => /Impression en cours/.test((await confirmState()).status), 5000, { message: 'printing' });
+  await screenGrab(path.join(ARTIFACTS, 'end-print.png'));
+  const first = await newPrintedPdf(before, 60000);
+  const second = await newPrintedPdf(new Set([...before, path.basename(first)]), 60000);
+  const texts = await Promise.all([first, second].map(async (f) => (await execFileP('pdftotext', [f, '-'])).stdout));
+  assert.ok(texts.some((t) => /Attestation de paiement par lien/.test(t)), texts.join('\n--\n'));
+  assert.ok(texts.some((t) => /Releve de situation par formulaire/.test(t)), texts.join('\n--\n'));
+  // Then the session ends by itself: the portal, the documents erased.
+  await waitPortal(wd, 30000);
+  await waitFor(() => files().length === 0, 10000, { message: 'the documents erased' });
+  await sleep(2000);
+  assert.equal([...printedFiles()].filter((f) => !before.has(f)).length, 2, `exactly two prints in ${PRINTED}`);
+  await waitFor(async () => (await printAtEndCount()) === counted + 1, 10000,
+    { message: 'the session counted as printed at the end' });
+});
+
+test('a document printed during the session is not offered again', async () => {
+  await download(['#doc-attachment']);
+  // « Imprimer » while the viewer shows it.
+  await clickToolbar(wd, '#btn-docs');
+  await withToolbar(wd, () => waitFor(() => wd.executeScript('return document.querySelectorAll("#docs-list button[data-act=print]").length === 1'),
+    10000, { message: 'Mes documents' }));
+  await clickToolbar(wd, '#docs-list button[data-act="print"]');
+  await withToolbar(wd, () => waitFor(() => wd.executeScript('return !document.getElementById("print-form").hidden'), 20000,
+    { message: 'the print dialog' }));
+  const before = printedFiles();
+  await clickToolbar(wd, '#print-go');
+  await newPrintedPdf(before, 30000);
+  await clickToolbar(wd, '#print-cancel');
+  await sleep(500);
+  const c = await openConfirm();
+  assert.equal(c.offer, false, `nothing left to offer: ${JSON.stringify(c)}`);
+  await clickToolbar(wd, '#confirm-yes');
+  await waitPortal(wd);
+});
