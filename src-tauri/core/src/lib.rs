@@ -51,5 +51,6 @@ pub mod setup;
 pub mod signature;
 pub mod speech;
 pub mod stats;
+pub mod tone;
 pub mod toolbar;
 pub mod updates;
