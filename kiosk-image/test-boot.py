@@ -1284,6 +1284,25 @@ def run_mode(mode, image, out, accel, timeout, setup, freeze, update_keys=None, 
             check("« Écouter » pressed with the keyboard (F6, Tab, Enter): the portal read aloud reaches the sound card",
                   secs > 1 and peak > 3000, f"{secs} s of sound on the card within {figures['listen_key_to_1s_of_sound_s']} s, "
                   f"peak {peak}")
+        if setup == "good" and mode == "uefi":
+            # « Numériser »: SANE's command line, the driverless backend and the free ones, libsane1's
+            # udev rules (with setfacl for them), the kiosk's user in the group they give scanners to;
+            # then a page scanned as that user through SANE's own test backend (no USB scanner can be
+            # emulated here): what the kiosk runs, in the image, without root.
+            rc, said = ssh(key, vm.ssh_port, known_hosts,
+                           "command -v scanimage; ls /usr/lib/x86_64-linux-gnu/sane/ | grep -c '^libsane-'; "
+                           "ls /usr/lib/x86_64-linux-gnu/sane/libsane-airscan.so.1 /usr/lib/udev/rules.d/60-libsane1.rules "
+                           "/usr/lib/udev/rules.d/99-libsane1.rules /usr/bin/setfacl; id -nG borne; "
+                           "d=$(mktemp -d); chmod 755 $d; echo test > $d/dll.conf; "
+                           "runuser -u borne -- env SANE_CONFIG_DIR=$d scanimage -d test:0 --format=png -o /tmp/scan-test.png "
+                           "&& test -s /tmp/scan-test.png && echo SCANNED $(head -c 4 /tmp/scan-test.png | tail -c 3); rm -rf $d /tmp/scan-test.png", strict="yes")
+            backends = re.search(r"(?m)^(\d+)$", said)
+            check("scanning: scanimage, sane-airscan and the free backends, libsane1's udev rules and setfacl, the kiosk's "
+                  "user in the scanner group, a page scanned as that user (SANE's test backend)",
+                  rc == 0 and "/usr/bin/scanimage" in said and backends is not None and int(backends.group(1)) > 20
+                  and "libsane-airscan.so.1" in said and re.search(r"(?m)^borne( \S+)* scanner( |$)", said)
+                  and "SCANNED PNG" in said,
+                  f"exit {rc}: {' / '.join(said.splitlines())[-400:]}")
         if freeze:
             vm.wait_for(r"BORNE-TEST froze the kiosk", 300)
             t_freeze = time.time()
