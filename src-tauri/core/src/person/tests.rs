@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use super::*;
 
-const SETTINGS: SessionSettings = SessionSettings { idle_timeout_secs: 60, warning_secs: 10 };
+const SETTINGS: SessionSettings =
+    SessionSettings { idle_timeout_secs: 60, warning_secs: 10, accompanied_idle_secs: 600 };
 
 fn at(t0: Instant, secs: u64) -> Instant {
     t0 + Duration::from_secs(secs)
@@ -144,7 +145,7 @@ fn new_timings_apply_to_the_running_and_the_next_sessions() {
     let t0 = Instant::now();
     let mut s = Session::first(SETTINGS, t0);
     s.handle(Event::Input, t0);
-    s.set_settings(SessionSettings { idle_timeout_secs: 20, warning_secs: 5 });
+    s.set_settings(SessionSettings { idle_timeout_secs: 20, warning_secs: 5, accompanied_idle_secs: 600 });
     assert_eq!(s.handle(Event::Tick, at(t0, 20)), vec![Effect::IdleWarning(5)]);
     s.handle(Event::End(EndReason::Button), at(t0, 21));
     s.handle(Event::Input, at(t0, 22));
