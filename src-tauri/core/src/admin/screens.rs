@@ -459,6 +459,25 @@ pub struct StatsReply {
     pub outcomes: Vec<(&'static str, u64)>,
     /// Where the push to Matomo stands (none when the store cannot say).
     pub push: Option<PushRow>,
+    /// Sessions a médiateur marked « accompagnée ».
+    pub accompanied: u64,
+    /// Sessions counted as autonomous (sessions counted before the marks existed are in neither).
+    pub autonomous: u64,
+    /// Sessions whose documents were printed at « Terminer ».
+    pub printed_at_end: u64,
+    /// Sessions by place of a nomad borne, most first (empty for a borne that stays in its centre).
+    pub places: Vec<PlaceSessions>,
+}
+
+/// A nomad borne's place and its sessions of the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlaceSessions {
+    /// The place's code.
+    pub code: String,
+    /// Its name (`[nomad] places`), or the code for a place since taken off the list.
+    pub name: String,
+    /// Its sessions.
+    pub sessions: u64,
 }
 
 /// One day of the chart.
@@ -520,6 +539,14 @@ impl StatsReply {
                 }),
                 message: s.code.as_deref().map(crate::matomo::french_for_code),
             }),
+            accompanied: t.total("mode", "accompanied"),
+            autonomous: t.total("mode", "autonomous"),
+            printed_at_end: t.total("print-at-end", "yes"),
+            places: t
+                .top("place")
+                .into_iter()
+                .map(|(code, sessions)| PlaceSessions { name: t.place_name(&code).to_string(), code, sessions })
+                .collect(),
         }
     }
 }
@@ -923,11 +950,31 @@ mod tests {
             "outcomes": pairs("outcome", &["yes", "partly", "no", "skipped"]),
             "push": Some(json!({"state": s.state, "code": s.code, "backlog": s.backlog, "last": last,
                 "message": s.code.as_deref().map(crate::matomo::french_for_code)})),
+            "accompanied": 0,
+            "autonomous": 0,
+            "printed_at_end": 0,
+            "places": [],
         });
         let got = v(StatsReply::of(&t, Some(&status), &tz));
         assert_eq!(got, want);
         assert_eq!(got["sessions"], 1);
         assert_eq!(got["tiles"], json!([["caf", 2], ["ants", 1]]));
         assert_eq!(v(StatsReply::of(&t, None, &tz))["push"], serde_json::Value::Null);
+        // The sessions' dimensions, with the places' names.
+        let rows = [
+            row("session", "start", 3),
+            row("mode", "accompanied", 2),
+            row("mode", "autonomous", 1),
+            row("place", "marche-couvert", 3),
+            row("print-at-end", "yes", 1),
+        ];
+        let places = [crate::nomad::Place::of("Marché couvert").unwrap()];
+        let t = DayTable::build(&rows, day, day, &tz).with_place_names(&places);
+        let got = v(StatsReply::of(&t, None, &tz));
+        assert_eq!(
+            (got["accompanied"].clone(), got["autonomous"].clone(), got["printed_at_end"].clone()),
+            (json!(2), json!(1), json!(1))
+        );
+        assert_eq!(got["places"], json!([{"code": "marche-couvert", "name": "Marché couvert", "sessions": 3}]));
     }
 }
