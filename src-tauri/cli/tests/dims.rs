@@ -10,12 +10,12 @@ use borne_core::stats::{Category, DurationBand, Hour, Mode, Op, Store, FILE_NAME
 
 /// A config directory whose borne.toml lists two places.
 fn config() -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test set-up");
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
-    let settings = std::fs::read_to_string(shipped.join("borne.toml")).unwrap();
+    let settings = std::fs::read_to_string(shipped.join("borne.toml")).expect("test set-up");
     let settings = settings.replacen("places = []", "places = [\"Médiathèque\", \"Marché couvert\"]", 1);
-    std::fs::write(d.path().join("borne.toml"), settings).unwrap();
-    std::fs::copy(shipped.join("catalogue.toml"), d.path().join("catalogue.toml")).unwrap();
+    std::fs::write(d.path().join("borne.toml"), settings).expect("test set-up");
+    std::fs::copy(shipped.join("catalogue.toml"), d.path().join("catalogue.toml")).expect("test set-up");
     d
 }
 
@@ -31,9 +31,9 @@ fn bornectl(config: &Path, state: &Path, args: &[&str], input: &str) -> (i32, St
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+        .expect("test set-up");
+    child.stdin.take().expect("test set-up").write_all(input.as_bytes()).expect("test set-up");
+    let out = child.wait_with_output().expect("test set-up");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -44,7 +44,7 @@ fn bornectl(config: &Path, state: &Path, args: &[&str], input: &str) -> (i32, St
 /// Three sessions of this hour: accompanied at the médiathèque (printed at the end), alone at the
 /// médiathèque, alone with no place; and one counted before the dimensions existed.
 fn sessions(state: &Path) {
-    let mut s = Store::open(&state.join(FILE_NAME)).unwrap();
+    let mut s = Store::open(&state.join(FILE_NAME)).expect("test set-up");
     let h = Hour::now();
     let tile = |action: &str| Op::Count {
         hour: h,
@@ -71,7 +71,7 @@ fn sessions(state: &Path) {
         Op::Start(h),
         end,
     ])
-    .unwrap();
+    .expect("test set-up");
 }
 
 #[test]

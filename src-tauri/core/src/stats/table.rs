@@ -292,7 +292,8 @@ impl SplitTable {
     /// Builds the table from split rows (`Store::split_rows_between`; rows outside the period are ignored).
     pub fn build(rows: &[SplitRow], from: Date, to: Date, tz: &TimeZone) -> SplitTable {
         type Group = (Option<String>, Option<Mode>);
-        let mut by: BTreeMap<(Date, Group), BTreeMap<(&str, &str), u64>> = BTreeMap::new();
+        type Figures<'a> = BTreeMap<(&'a str, &'a str), u64>;
+        let mut by: BTreeMap<(Date, Group), Figures<'_>> = BTreeMap::new();
         let mut groups: BTreeSet<Group> = BTreeSet::new();
         for r in rows {
             let day = r.hour.date_in(tz);
