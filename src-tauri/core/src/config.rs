@@ -527,7 +527,8 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
     let s = raw.session;
     let idle = range(src, &s.idle_timeout_secs, "session.idle_timeout_secs", 30, 3600, &mut out);
     let warning = range(src, &s.warning_secs, "session.warning_secs", 10, 300, &mut out);
-    let accompanied = check_accompanied_idle(src, &s.accompanied_idle_secs, idle, &mut out);
+    let mut notes = Vec::new();
+    let accompanied = check_accompanied_idle(src, &s.accompanied_idle_secs, idle, &mut out, &mut notes);
 
     let mut languages = vec!["fr".to_string()];
     for l in &raw.languages.offered {
@@ -560,7 +561,6 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
         }
     };
     let hours = crate::hours::parse_section(src, &time_zone, &mut out);
-    let mut notes = Vec::new();
     // Both written: `[hours]` is shown; a different free text gets a note (the same sentence, as the
     // shipped file has, is fine).
     let text = c.opening_hours.get_ref().trim();
@@ -624,17 +624,25 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
     })
 }
 
-/// `[session] accompanied_idle_secs`: between the ordinary idle limit and four hours.
-fn check_accompanied_idle(src: &Source<'_>, v: &Spanned<i64>, idle: u32, out: &mut Vec<Diagnostic>) -> u32 {
+/// `[session] accompanied_idle_secs`: one minute to four hours. Below the ordinary idle limit it is a
+/// note, not an error (the ordinary limit applies, [`SessionSettings::accompanied`]): a référent who
+/// lengthens `idle_timeout_secs` on the admin screen never breaks the settings with it.
+fn check_accompanied_idle(
+    src: &Source<'_>,
+    v: &Spanned<i64>,
+    idle: u32,
+    out: &mut Vec<Diagnostic>,
+    notes: &mut Vec<Diagnostic>,
+) -> u32 {
     let key = "session.accompanied_idle_secs";
     let n = *v.get_ref();
     let max = i64::from(MAX_ACCOMPANIED_IDLE_SECS);
-    if n < 60 || n > max {
-        out.push(src.at_value(v, Problem::OutOfRange { key: key.into(), min: i64::from(idle).max(60), max }));
+    if !(60..=max).contains(&n) {
+        out.push(src.at_value(v, Problem::OutOfRange { key: key.into(), min: 60, max }));
         return DEFAULT_ACCOMPANIED_IDLE_SECS;
     }
     if n < i64::from(idle) {
-        out.push(src.at_value(
+        notes.push(src.at_value(
             v,
             Problem::ShorterThan {
                 key: key.into(),
@@ -643,7 +651,6 @@ fn check_accompanied_idle(src: &Source<'_>, v: &Spanned<i64>, idle: u32, out: &m
                 other_value: i64::from(idle),
             },
         ));
-        return idle;
     }
     n as u32
 }
@@ -878,21 +885,27 @@ mod tests {
         assert_eq!(s.session.accompanied().warning_secs, s.session.warning_secs);
         let s = parse("[session]\naccompanied_idle_secs = 3600\n").unwrap();
         assert_eq!(s.session.accompanied_idle_secs, 3600);
-        // Shorter than the ordinary limit: located, said in French, the English cause for the log.
-        let errs = parse("[session]\nidle_timeout_secs = 900\naccompanied_idle_secs = 600\n").unwrap_err();
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        assert_eq!(errs[0].line, 3);
-        assert!(matches!(&errs[0].problem, Problem::ShorterThan { value: 600, other_value: 900, .. }), "{errs:?}");
-        assert!(errs[0].french().contains("entre 900 et 14400"), "{}", errs[0].french());
-        assert!(errs[0].to_string().contains("is shorter than `session.idle_timeout_secs`"), "{}", errs[0]);
+        // Shorter than the ordinary limit: a note (located, in French, the English cause for the log),
+        // and the ordinary limit applies to accompanied sessions.
+        let s = parse("[session]\nidle_timeout_secs = 900\naccompanied_idle_secs = 600\n").unwrap();
+        assert_eq!(s.notes.len(), 1, "{:?}", s.notes);
+        let n = &s.notes[0];
+        assert_eq!(n.line, 3);
+        assert!(matches!(&n.problem, Problem::ShorterThan { value: 600, other_value: 900, .. }), "{n:?}");
+        assert!(n.french().contains("entre 900 et 14400"), "{}", n.french());
+        assert!(n.to_string().contains("is shorter than `session.idle_timeout_secs`"), "{n}");
+        assert_eq!(s.session.accompanied().idle_timeout_secs, 900);
+        // The référent lengthens the ordinary limit past the shipped accompanied one: still valid.
+        assert!(parse("[session]\nidle_timeout_secs = 3600\n").unwrap().notes.len() == 1);
         for bad in ["10", "20000", "-5"] {
             let errs = parse(&format!("[session]\naccompanied_idle_secs = {bad}\n")).unwrap_err();
             assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
             assert!(
-                matches!(&errs[0].problem, Problem::OutOfRange { key, min: 300, max: 14400 } if key == "session.accompanied_idle_secs"),
+                matches!(&errs[0].problem, Problem::OutOfRange { key, min: 60, max: 14400 } if key == "session.accompanied_idle_secs"),
                 "{errs:?}"
             );
-            assert!(errs[0].french().contains("entre 300 et 14400"), "{}", errs[0].french());
+            assert!(errs[0].french().contains("entre 60 et 14400"), "{}", errs[0].french());
+            assert!(errs[0].to_string().contains("must be between 60 and 14400"), "{}", errs[0]);
         }
         let errs = parse("[session]\naccompanied_idle_secs = \"une heure\"\n").unwrap_err();
         assert!(matches!(errs[0].problem, Problem::Type(_)), "{errs:?}");

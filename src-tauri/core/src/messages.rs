@@ -96,7 +96,7 @@ pub fn problem_fr(p: &Problem) -> String {
         Problem::Hours(h) => hours_fr(h),
         Problem::ShorterThan { key, value, other, other_value } => format!(
             "« {key} » ({value} secondes) est plus court que « {other} » ({other_value} secondes) : une session \
-             accompagnée doit pouvoir rester sans activité au moins aussi longtemps qu'une autre. Écrivez un nombre \
+             accompagnée garde donc {other_value} secondes. Pour lui laisser plus de temps, écrivez un nombre \
              entre {other_value} et {}, par exemple 1800 (30 minutes).",
             crate::config::MAX_ACCOMPANIED_IDLE_SECS
         ),
