@@ -1,6 +1,9 @@
 -- The dimensions of a counted session (issue 16, item 3; issue 18, item 3): accompanied by a
 -- médiateur or autonomous, and the place of a nomad borne. Additive: a program that predates it reads
--- and writes the file as before (its sessions have no dimensions, see below).
+-- and writes the file as before (its sessions have no dimensions, see below). Such a program, after a
+-- rollback, does not send the units of the newer categories (`mode`, `place`, `print-at-end`: outside
+-- its vocabulary, kept and logged) and stops at a batch planned with them until the newer program is
+-- back: nothing is lost, nothing is sent twice.
 --
 -- `counts` keeps the totals, what Matomo gets (with `delivered`); this table how each total divides by
 -- the dimensions of the sessions that made it. Purely local, never sent. `mode` is `autonomous` or

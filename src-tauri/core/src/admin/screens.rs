@@ -36,7 +36,7 @@ use crate::push::outbox::PushStatus;
 use crate::stats::table::DayTable;
 use crate::updates::{Outcome, RebootWindow, Status, UrlSource};
 
-/// Where the PIN entry stands (`admin_status`).
+/// Where the PIN entry stands (`admin_status`); for the staff code, `StaffCode::state` gives the same.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PinStatus {
     /// `not-set`, `locked`, `wait` or `ready`.
@@ -61,7 +61,8 @@ impl PinStatus {
     }
 }
 
-/// The answer to a PIN attempt (`admin_unlock`).
+/// The answer to a PIN attempt (`admin_unlock`), and to a médiateur's staff code attempt
+/// (`admin::staff::StaffCode::check`: the same states, the same waits).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnlockReply {
     /// The PIN was right.
@@ -589,6 +590,29 @@ pub struct AdminData<'a> {
     pub updates: Option<UpdatesReport>,
     /// The référent's own update address (empty: the setup's or the image's).
     pub update_url: String,
+    /// A staff code is chosen (médiateurs can mark sessions « accompagnée »).
+    pub staff_code: bool,
+    /// A nomad borne's places and today's place.
+    pub nomad: NomadRow,
+}
+
+/// A nomad borne's places as the admin screens show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NomadRow {
+    /// The places of `[nomad] places` (empty: a borne that stays in its centre).
+    pub places: Vec<crate::nomad::Place>,
+    /// Today's place, if the référent chose one today.
+    pub today: Option<crate::nomad::Place>,
+}
+
+impl NomadRow {
+    /// From the places and the state directory, today in the centre's time zone `tz` (a tz database
+    /// name; the system's zone when it is not one).
+    pub fn of(places: &[crate::nomad::Place], state_dir: &std::path::Path, tz: &str) -> NomadRow {
+        let tz = TimeZone::get(tz).unwrap_or_else(|_| TimeZone::system());
+        let day = crate::nomad::today(&tz, Timestamp::now());
+        NomadRow { places: places.to_vec(), today: crate::nomad::chosen_on(state_dir, places, day) }
+    }
 }
 
 impl<'a> AdminData<'a> {
@@ -639,6 +663,8 @@ impl<'a> AdminData<'a> {
             ),
             updates,
             update_url: super::forms::own_update_url(paths),
+            staff_code: super::staff::StaffCode::new(&paths.state_dir).is_set(),
+            nomad: NomadRow::of(&l.settings.nomad.places, &paths.state_dir, &l.settings.stats.time_zone),
         }
     }
 }
@@ -679,6 +705,8 @@ mod tests {
             "catalogue",
             "updates",
             "update_url",
+            "staff_code",
+            "nomad",
         ];
         want.sort_unstable();
         let mut got = keys.clone();
@@ -692,6 +720,24 @@ mod tests {
         assert!(v["national"].as_array().is_some_and(|a| a.iter().all(|t| t["theme"].is_string())));
         assert_eq!(v["pictograms"].as_array().map(Vec::len), Some(crate::catalogue::PICTOGRAMS.len()));
         assert_eq!(v["matomo"].as_object().map(|m| m.len()), Some(3));
+        assert_eq!(v["staff_code"], false);
+        assert_eq!(v["nomad"], json!({"places": [], "today": null}));
+    }
+
+    #[test]
+    fn the_nomad_row_gives_the_places_and_todays_choice() {
+        let state = tempfile::tempdir().unwrap();
+        let places: Vec<crate::nomad::Place> =
+            ["Médiathèque", "Marché couvert"].iter().map(|n| crate::nomad::Place::of(n).unwrap()).collect();
+        let tz = "Europe/Paris";
+        assert_eq!(v(NomadRow::of(&places, state.path(), tz))["today"], serde_json::Value::Null);
+        let day = crate::nomad::today(&TimeZone::get(tz).unwrap(), Timestamp::now());
+        crate::nomad::set_today(state.path(), &places, "marché couvert", day).unwrap();
+        assert_eq!(
+            v(NomadRow::of(&places, state.path(), tz)),
+            json!({"places": [{"name": "Médiathèque", "code": "mediatheque"}, {"name": "Marché couvert", "code": "marche-couvert"}],
+                   "today": {"name": "Marché couvert", "code": "marche-couvert"}})
+        );
     }
 
     fn v(x: impl Serialize) -> serde_json::Value {
