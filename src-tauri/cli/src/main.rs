@@ -66,10 +66,31 @@ enum Command {
         /// CSV for a spreadsheet (`;` between fields, header line first).
         #[arg(long)]
         csv: bool,
+        /// Split every figure by place (nomad borne) and by accompaniment (sessions a médiateur marked
+        /// « accompagnée », or autonomous): a line a day, place and mode.
+        #[arg(long)]
+        split: bool,
     },
     /// Choose the référent's PIN (at least 6 digits), read twice from the terminal (or two lines of
     /// standard input when it is not a terminal).
     SetPin,
+    /// Choose the team's staff code (4 to 8 digits, not the PIN), which a médiateur types to mark a
+    /// session « accompagnée »; read twice like set-pin. `--remove` takes it away.
+    SetStaffCode {
+        /// Take the staff code away: no session can be marked accompanied until a new one is chosen.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// A nomad borne's place today: without NAME, say it and list the places of `[nomad] places`;
+    /// with NAME, choose it for today (kept until midnight, restarts included); `--clear` forgets it.
+    /// The running kiosk reads the place when it starts and when the référent chooses it on screen.
+    Place {
+        /// The place's name as in borne.toml (case and accents do not matter), or its code.
+        name: Option<String>,
+        /// Forget today's place.
+        #[arg(long, conflicts_with = "name")]
+        clear: bool,
+    },
     /// Send the statistics to Matomo now, or print what would be sent.
     Push {
         /// Print the requests instead of sending them (the token is masked).
@@ -195,12 +216,14 @@ fn main() -> ExitCode {
         Command::Decide { url } => decide(&paths, &url),
         Command::Portal => portal(&paths),
         Command::Kit { out, lang } => kit(&paths, &out, lang.as_deref()),
-        Command::Stats { from, to, csv } => stats::stats(&paths, from.as_deref(), to.as_deref(), csv),
+        Command::Stats { from, to, csv, split } => stats::stats(&paths, from.as_deref(), to.as_deref(), csv, split),
         Command::Push { dry_run } => stats::push(&paths, dry_run),
         Command::MatomoCheck { matomo, site_id, token_file } => {
             stats::matomo_check(&paths, matomo.as_deref(), site_id, token_file.as_deref())
         }
         Command::SetPin => set_pin(&paths),
+        Command::SetStaffCode { remove } => set_staff_code(&paths, remove),
+        Command::Place { name, clear } => place(&paths, name.as_deref(), clear),
         Command::Setup { file, network_dir, ssh_dir, updates_dir, check } => {
             let dirs = borne_core::setup::SystemDirs {
                 network: network_dir.as_deref(),
@@ -270,16 +293,19 @@ fn check_config(paths: &Paths) -> ExitCode {
     }
 }
 
-fn set_pin(paths: &Paths) -> ExitCode {
+/// A secret read from the terminal without echo, or a line of standard input when it is not a terminal.
+fn read_secret(prompt: &str) -> Option<String> {
     use std::io::IsTerminal;
-    let read = |prompt: &str| -> Option<String> {
-        if std::io::stdin().is_terminal() {
-            rpassword::prompt_password(prompt).ok()
-        } else {
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line).ok().filter(|n| *n > 0).map(|_| line.trim().to_string())
-        }
-    };
+    if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt).ok()
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).ok().filter(|n| *n > 0).map(|_| line.trim().to_string())
+    }
+}
+
+fn set_pin(paths: &Paths) -> ExitCode {
+    let read = read_secret;
     let (Some(pin), Some(confirm)) = (read("Nouveau code (6 chiffres ou plus) : "), read("Le même code encore : "))
     else {
         eprintln!("Aucun code lu.");
@@ -298,6 +324,93 @@ fn set_pin(paths: &Paths) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn set_staff_code(paths: &Paths, remove: bool) -> ExitCode {
+    use borne_core::admin::staff::StaffCode;
+    let staff = StaffCode::new(&paths.state_dir);
+    if remove {
+        return match staff.remove() {
+            Ok(()) => {
+                println!("Code de l'équipe supprimé : plus aucune session ne peut être marquée accompagnée.");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("Le code de l'équipe n'a pas pu être supprimé.");
+                tracing::error!(error = %e, "set-staff-code --remove");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let (Some(code), Some(confirm)) =
+        (read_secret("Code de l'équipe (4 à 8 chiffres) : "), read_secret("Le même code encore : "))
+    else {
+        eprintln!("Aucun code lu.");
+        return ExitCode::from(2);
+    };
+    let l = load::load(paths);
+    let pin = borne_core::admin::pin::Pin::new(&paths.state_dir, l.settings.pin_hash.clone());
+    match staff.set(&code, &confirm, &pin) {
+        Ok(()) => {
+            println!(
+                "Code de l'équipe enregistré : un médiateur le tape pour marquer une session « accompagnée » \
+                 (elle reste ouverte {} minutes sans activité).",
+                l.settings.session.accompanied_idle_secs / 60
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}", e.french());
+            tracing::error!(error = %e, "set-staff-code");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn place(paths: &Paths, name: Option<&str>, clear: bool) -> ExitCode {
+    use borne_core::nomad;
+    let l = loaded_or_warn(paths);
+    let places = &l.settings.nomad.places;
+    let tz = jiff::tz::TimeZone::get(&l.settings.stats.time_zone).unwrap_or_else(|_| jiff::tz::TimeZone::system());
+    let today = nomad::today(&tz, jiff::Timestamp::now());
+    if clear {
+        return match nomad::clear_today(&paths.state_dir) {
+            Ok(()) => {
+                println!("Lieu du jour oublié : les sessions sont comptées sans lieu.");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{}", nomad::PlaceError::Store(e).french());
+                ExitCode::from(1)
+            }
+        };
+    }
+    if let Some(name) = name {
+        return match nomad::set_today(&paths.state_dir, places, name, today) {
+            Ok(p) => {
+                println!("Lieu du {today} : {} (code {}).", p.name, p.code);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{}", e.french());
+                tracing::error!(error = %e, "place");
+                ExitCode::from(if matches!(e, nomad::PlaceError::Store(_)) { 1 } else { 2 })
+            }
+        };
+    }
+    if places.is_empty() {
+        println!("Cette borne n'a pas de lieux (borne.toml, partie [nomad], réglage « places »).");
+        return ExitCode::SUCCESS;
+    }
+    match nomad::chosen_on(&paths.state_dir, places, today) {
+        Some(p) => println!("Lieu du {today} : {}.", p.name),
+        None => println!("Lieu du {today} : aucun (les sessions sont comptées sans lieu)."),
+    }
+    println!("Lieux de la borne :");
+    for p in places {
+        println!("- {} (code {})", p.name, p.code);
+    }
+    ExitCode::SUCCESS
 }
 
 fn setup(paths: &Paths, file: &std::path::Path, dirs: borne_core::setup::SystemDirs<'_>, check: bool) -> ExitCode {

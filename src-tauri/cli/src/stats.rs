@@ -8,7 +8,7 @@ use std::time::Duration;
 use borne_core::load::{self, Paths};
 use borne_core::matomo::{french_for_code, Client, Token};
 use borne_core::push::{self, Destination, Options, PushError};
-use borne_core::stats::table::{hours_of, DayTable};
+use borne_core::stats::table::{hours_of, DayTable, SplitTable};
 use borne_core::stats::{Store, FILE_NAME};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -36,8 +36,8 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     })
 }
 
-/// `bornectl stats`.
-pub fn stats(paths: &Paths, from: Option<&str>, to: Option<&str>, csv: bool) -> ExitCode {
+/// `bornectl stats`: a line a day, or with `split` a line a day, place and accompaniment.
+pub fn stats(paths: &Paths, from: Option<&str>, to: Option<&str>, csv: bool, split: bool) -> ExitCode {
     let tz = TimeZone::system();
     let today = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date();
     let to = match to.map(parse_date).transpose() {
@@ -57,6 +57,21 @@ pub fn stats(paths: &Paths, from: Option<&str>, to: Option<&str>, csv: bool) -> 
         Err(c) => return c,
     };
     let (h0, h1) = hours_of(from, to, &tz);
+    // The places' names, for the text (a broken borne.toml: the last good one, or none).
+    let places = load::load(paths).settings.nomad.places;
+    if split {
+        let rows = match store.split_rows_between(h0, h1) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{}", e.french());
+                tracing::error!(error = %e, "cannot read the statistics");
+                return ExitCode::from(1);
+            }
+        };
+        let table = SplitTable::build(&rows, from, to, &tz).with_place_names(&places);
+        print!("{}", if csv { table.csv() } else { table.text() });
+        return ExitCode::SUCCESS;
+    }
     let rows = match store.rows_between(h0, h1) {
         Ok(r) => r,
         Err(e) => {
@@ -65,7 +80,7 @@ pub fn stats(paths: &Paths, from: Option<&str>, to: Option<&str>, csv: bool) -> 
             return ExitCode::from(1);
         }
     };
-    let table = DayTable::build(&rows, from, to, &tz);
+    let table = DayTable::build(&rows, from, to, &tz).with_place_names(&places);
     if csv {
         print!("{}", table.csv());
     } else {
@@ -380,19 +395,80 @@ pub fn report(matomo: &str, token_file: &Path, from: &str, to: &str, csv: bool, 
     } else if html {
         print!("{}", borne_core::federation::html(&rows, &f.to_string(), &t.to_string()));
     } else {
-        println!("Bornes du {f} au {t}");
-        for r in &rows {
-            let top: Vec<String> = r.tiles.iter().take(3).map(|(k, n)| format!("{k} {n}")).collect();
-            println!(
-                "- n° {} {} : {} sessions, {} pages, {} demandes d'aide ; tuiles : {}",
-                r.site_id,
-                r.name,
-                r.sessions,
-                r.pages,
-                r.help,
-                if top.is_empty() { "aucune".into() } else { top.join(", ") }
-            );
-        }
+        print!("{}", report_text(&rows, f, t));
     }
     ExitCode::SUCCESS
+}
+
+/// `bornectl report`'s text: a line a borne, then what its sessions were (accompanied or autonomous,
+/// printed at the end, by place) when it counts them.
+pub(crate) fn report_text(rows: &[borne_core::federation::BorneFigures], f: Date, t: Date) -> String {
+    use std::fmt::Write;
+    let mut out = format!("Bornes du {f} au {t}\n");
+    for r in rows {
+        let top: Vec<String> = r.tiles.iter().take(3).map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(
+            out,
+            "- n° {} {} : {} sessions, {} pages, {} demandes d'aide ; tuiles : {}",
+            r.site_id,
+            r.name,
+            r.sessions,
+            r.pages,
+            r.help,
+            if top.is_empty() { "aucune".into() } else { top.join(", ") }
+        );
+        if r.accompanied + r.autonomous + r.printed_at_end > 0 || !r.places.is_empty() {
+            let _ = write!(
+                out,
+                "  sessions accompagnées {}, autonomes {} ; impression en fin de session : {}",
+                r.accompanied, r.autonomous, r.printed_at_end
+            );
+            if !r.places.is_empty() {
+                let places: Vec<String> = r.places.iter().map(|(p, n)| format!("{p} {n}")).collect();
+                let _ = write!(out, " ; par lieu : {}", places.join(", "));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use borne_core::federation::BorneFigures;
+
+    #[test]
+    fn the_report_says_each_bornes_sessions_by_accompaniment_place_and_print_at_the_end() {
+        let rows = vec![
+            BorneFigures {
+                site_id: 3,
+                name: "Borne - Médiathèque mobile".into(),
+                sessions: 10,
+                pages: 12,
+                help: 1,
+                tiles: vec![("caf".into(), 4)],
+                accompanied: 4,
+                autonomous: 6,
+                printed_at_end: 2,
+                places: vec![("mediatheque".into(), 7), ("marche-couvert".into(), 3)],
+                ..Default::default()
+            },
+            BorneFigures { site_id: 4, name: "Borne - Ancienne".into(), sessions: 2, ..Default::default() },
+        ];
+        let text = report_text(&rows, "2026-12-01".parse().unwrap(), "2026-12-31".parse().unwrap());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "Bornes du 2026-12-01 au 2026-12-31");
+        assert_eq!(
+            lines[1],
+            "- n° 3 Borne - Médiathèque mobile : 10 sessions, 12 pages, 1 demandes d'aide ; tuiles : caf 4"
+        );
+        assert_eq!(
+            lines[2],
+            "  sessions accompagnées 4, autonomes 6 ; impression en fin de session : 2 ; par lieu : mediatheque 7, marche-couvert 3"
+        );
+        // A borne that does not count them (an older version) gets no such line.
+        assert_eq!(lines[3], "- n° 4 Borne - Ancienne : 2 sessions, 0 pages, 0 demandes d'aide ; tuiles : aucune");
+        assert_eq!(lines.len(), 4);
+    }
 }

@@ -28,7 +28,14 @@ const KEYS: &[(&str, Shape)] = &[
             ("opening_hours", Shape::Leaf),
         ]),
     ),
-    ("session", Shape::Table(&[("idle_timeout_secs", Shape::Leaf), ("warning_secs", Shape::Leaf)])),
+    (
+        "session",
+        Shape::Table(&[
+            ("idle_timeout_secs", Shape::Leaf),
+            ("warning_secs", Shape::Leaf),
+            ("accompanied_idle_secs", Shape::Leaf),
+        ]),
+    ),
     ("languages", Shape::Table(&[("offered", Shape::Leaf)])),
     ("printing", Shape::Table(&[("printer", Shape::Leaf), ("page_quota", Shape::Leaf), ("scanner", Shape::Leaf)])),
     (
@@ -60,6 +67,7 @@ const KEYS: &[(&str, Shape)] = &[
     ("admin", Shape::Table(&[("pin_hash", Shape::Leaf)])),
     ("catalogue", Shape::Table(&[("channel_url", Shape::Leaf), ("public_keys", Shape::Leaf)])),
     ("updates", Shape::Table(&[("reboot_window", Shape::Leaf), ("url", Shape::Leaf)])),
+    ("nomad", Shape::Table(&[("places", Shape::Leaf)])),
     // Its keys (French day names, any case) are checked by `crate::hours::parse_section`.
     ("hours", Shape::Leaf),
 ];
@@ -82,6 +90,13 @@ pub struct RawSettings {
     admin: RawAdmin,
     catalogue: RawCatalogue,
     updates: RawUpdates,
+    nomad: RawNomad,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct RawNomad {
+    places: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,11 +182,16 @@ impl Default for RawCentre {
 struct RawSession {
     idle_timeout_secs: Spanned<i64>,
     warning_secs: Spanned<i64>,
+    accompanied_idle_secs: Spanned<i64>,
 }
 
 impl Default for RawSession {
     fn default() -> Self {
-        RawSession { idle_timeout_secs: Spanned::new(0..0, 300), warning_secs: Spanned::new(0..0, 60) }
+        RawSession {
+            idle_timeout_secs: Spanned::new(0..0, 300),
+            warning_secs: Spanned::new(0..0, 60),
+            accompanied_idle_secs: Spanned::new(0..0, i64::from(DEFAULT_ACCOMPANIED_IDLE_SECS)),
+        }
     }
 }
 
@@ -258,6 +278,36 @@ pub struct SessionSettings {
     pub idle_timeout_secs: u32,
     /// Length of the countdown, in seconds.
     pub warning_secs: u32,
+    /// Idle seconds before the warning in a session a médiateur marked « accompagnée »
+    /// (`crate::person::Event::MarkAccompanied`): the person and the médiateur talk, look for a paper,
+    /// without touching the borne. Never shorter than `idle_timeout_secs`.
+    pub accompanied_idle_secs: u32,
+}
+
+impl SessionSettings {
+    /// The timings of an accompanied session: the idle limit is `accompanied_idle_secs`.
+    pub fn accompanied(self) -> SessionSettings {
+        SessionSettings { idle_timeout_secs: self.accompanied_idle_secs.max(self.idle_timeout_secs), ..self }
+    }
+}
+
+/// The idle limit of an accompanied session when `borne.toml` says none: 30 minutes.
+pub const DEFAULT_ACCOMPANIED_IDLE_SECS: u32 = 1800;
+/// The longest idle limit of an accompanied session: 4 hours.
+pub const MAX_ACCOMPANIED_IDLE_SECS: u32 = 4 * 3600;
+
+/// A nomad borne's places (`[nomad]`): empty for a borne that stays in its centre.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct NomadSettings {
+    /// The places, in the référent's order, each with its code ([`crate::nomad::place_code`]).
+    pub places: Vec<crate::nomad::Place>,
+}
+
+impl NomadSettings {
+    /// The borne goes from place to place.
+    pub fn is_nomad(&self) -> bool {
+        !self.places.is_empty()
+    }
 }
 
 /// Printing.
@@ -365,6 +415,8 @@ pub struct Settings {
     pub catalogue: CatalogueSettings,
     /// The system's A/B updates.
     pub updates: UpdateSettings,
+    /// A nomad borne's places.
+    pub nomad: NomadSettings,
     /// argon2 hash of the référent PIN, if set here (the state directory's own hash wins).
     #[serde(skip)]
     pub pin_hash: Option<String>,
@@ -479,6 +531,8 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
     let s = raw.session;
     let idle = range(src, &s.idle_timeout_secs, "session.idle_timeout_secs", 30, 3600, &mut out);
     let warning = range(src, &s.warning_secs, "session.warning_secs", 10, 300, &mut out);
+    let mut notes = Vec::new();
+    let accompanied = check_accompanied_idle(src, &s.accompanied_idle_secs, idle, &mut out, &mut notes);
 
     let mut languages = vec!["fr".to_string()];
     for l in &raw.languages.offered {
@@ -511,7 +565,6 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
         }
     };
     let hours = crate::hours::parse_section(src, &time_zone, &mut out);
-    let mut notes = Vec::new();
     // Both written: `[hours]` is shown; a different free text gets a note (the same sentence, as the
     // shipped file has, is fine).
     let text = c.opening_hours.get_ref().trim();
@@ -519,6 +572,7 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
         notes.push(crate::hours::text_ignored(src, &c.opening_hours));
     }
     let help = check_help(src, raw.help, &mut out);
+    let nomad = check_nomad(src, raw.nomad, &mut out);
     let catalogue = check_catalogue(src, raw.catalogue, &mut out);
     let w = raw.updates.reboot_window.get_ref().trim();
     let reboot_window = if w.is_empty() {
@@ -550,7 +604,7 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
             help_place: c.help_place.into_inner().trim().to_owned(),
             opening_hours: c.opening_hours.into_inner().trim().to_owned(),
         },
-        session: SessionSettings { idle_timeout_secs: idle, warning_secs: warning },
+        session: SessionSettings { idle_timeout_secs: idle, warning_secs: warning, accompanied_idle_secs: accompanied },
         languages,
         printing: Printing { printer, page_quota: quota, scanner: raw.printing.scanner },
         stats: StatsSettings {
@@ -567,10 +621,80 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
         help,
         catalogue,
         updates: UpdateSettings { reboot_window, url: update_url },
+        nomad,
         pin_hash,
         hours,
         notes,
     })
+}
+
+/// `[session] accompanied_idle_secs`: one minute to four hours. Below the ordinary idle limit it is a
+/// note, not an error (the ordinary limit applies, [`SessionSettings::accompanied`]): a référent who
+/// lengthens `idle_timeout_secs` on the admin screen never breaks the settings with it.
+fn check_accompanied_idle(
+    src: &Source<'_>,
+    v: &Spanned<i64>,
+    idle: u32,
+    out: &mut Vec<Diagnostic>,
+    notes: &mut Vec<Diagnostic>,
+) -> u32 {
+    let key = "session.accompanied_idle_secs";
+    let n = *v.get_ref();
+    let max = i64::from(MAX_ACCOMPANIED_IDLE_SECS);
+    if !(60..=max).contains(&n) {
+        out.push(src.at_value(v, Problem::OutOfRange { key: key.into(), min: 60, max }));
+        return DEFAULT_ACCOMPANIED_IDLE_SECS;
+    }
+    if n < i64::from(idle) {
+        notes.push(src.at_value(
+            v,
+            Problem::ShorterThan {
+                key: key.into(),
+                value: n,
+                other: "session.idle_timeout_secs".into(),
+                other_value: i64::from(idle),
+            },
+        ));
+    }
+    n as u32
+}
+
+/// `[nomad] places`: names, each one making a code, no two with the same code, at most
+/// [`crate::nomad::MAX_PLACES`] of them, none longer than [`crate::nomad::MAX_PLACE_NAME`].
+fn check_nomad(src: &Source<'_>, raw: RawNomad, out: &mut Vec<Diagnostic>) -> NomadSettings {
+    use crate::nomad::{Place, MAX_PLACES, MAX_PLACE_NAME};
+    let key = "nomad.places";
+    if raw.places.len() > MAX_PLACES {
+        if let Some(first) = raw.places.get(MAX_PLACES) {
+            out.push(src.at_value(first, Problem::OutOfRange { key: key.into(), min: 0, max: MAX_PLACES as i64 }));
+        }
+    }
+    let mut places: Vec<(Place, usize)> = Vec::new();
+    for v in &raw.places {
+        let name = v.get_ref().trim();
+        if name.is_empty() {
+            out.push(src.at_value(v, Problem::Empty(key.into())));
+            continue;
+        }
+        if name.chars().count() > MAX_PLACE_NAME {
+            out.push(src.at_value(v, Problem::TooLong { key: key.into(), max: MAX_PLACE_NAME }));
+            continue;
+        }
+        let Some(place) = Place::of(name) else {
+            out.push(src.at_value(v, Problem::PlaceWithoutCode(name.into())));
+            continue;
+        };
+        let line = src.line_col(v.span().start).0;
+        if let Some((first, first_line)) = places.iter().find(|(p, _)| p.code == place.code) {
+            out.push(src.at_value(
+                v,
+                Problem::PlaceTwice { name: name.into(), first: first.name.clone(), first_line: *first_line },
+            ));
+            continue;
+        }
+        places.push((place, line));
+    }
+    NomadSettings { places: places.into_iter().map(|(p, _)| p).collect() }
 }
 
 /// Most public keys at once (the one in use and the next, during a rotation).
@@ -755,6 +879,68 @@ mod tests {
                 assert!(comment_above || comment_beside, "{table}.{key} has no comment");
             }
         }
+    }
+
+    #[test]
+    fn the_accompanied_idle_limit_defaults_to_half_an_hour_and_is_never_below_the_ordinary_one() {
+        let s = parse("").unwrap();
+        assert_eq!(s.session.accompanied_idle_secs, 1800);
+        assert_eq!(s.session.accompanied().idle_timeout_secs, 1800);
+        assert_eq!(s.session.accompanied().warning_secs, s.session.warning_secs);
+        let s = parse("[session]\naccompanied_idle_secs = 3600\n").unwrap();
+        assert_eq!(s.session.accompanied_idle_secs, 3600);
+        // Shorter than the ordinary limit: a note (located, in French, the English cause for the log),
+        // and the ordinary limit applies to accompanied sessions.
+        let s = parse("[session]\nidle_timeout_secs = 900\naccompanied_idle_secs = 600\n").unwrap();
+        assert_eq!(s.notes.len(), 1, "{:?}", s.notes);
+        let n = &s.notes[0];
+        assert_eq!(n.line, 3);
+        assert!(matches!(&n.problem, Problem::ShorterThan { value: 600, other_value: 900, .. }), "{n:?}");
+        assert!(n.french().contains("entre 900 et 14400"), "{}", n.french());
+        assert!(n.to_string().contains("is shorter than `session.idle_timeout_secs`"), "{n}");
+        assert_eq!(s.session.accompanied().idle_timeout_secs, 900);
+        // The référent lengthens the ordinary limit past the shipped accompanied one: still valid.
+        assert!(parse("[session]\nidle_timeout_secs = 3600\n").unwrap().notes.len() == 1);
+        for bad in ["10", "20000", "-5"] {
+            let errs = parse(&format!("[session]\naccompanied_idle_secs = {bad}\n")).unwrap_err();
+            assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
+            assert!(
+                matches!(&errs[0].problem, Problem::OutOfRange { key, min: 60, max: 14400 } if key == "session.accompanied_idle_secs"),
+                "{errs:?}"
+            );
+            assert!(errs[0].french().contains("entre 60 et 14400"), "{}", errs[0].french());
+            assert!(errs[0].to_string().contains("must be between 60 and 14400"), "{}", errs[0]);
+        }
+        let errs = parse("[session]\naccompanied_idle_secs = \"une heure\"\n").unwrap_err();
+        assert!(matches!(errs[0].problem, Problem::Type(_)), "{errs:?}");
+    }
+
+    #[test]
+    fn nomad_places_get_codes_and_are_checked_where_they_are_written() {
+        let s = parse("").unwrap();
+        assert!(!s.nomad.is_nomad());
+        let s = parse("[nomad]\nplaces = [\"Médiathèque\", \" Marché  couvert \"]\n").unwrap();
+        let got: Vec<(&str, &str)> = s.nomad.places.iter().map(|p| (p.name.as_str(), p.code.as_str())).collect();
+        assert_eq!(got, [("Médiathèque", "mediatheque"), ("Marché couvert", "marche-couvert")]);
+        let text =
+            "[nomad]\nplaces = [\n  \"Marché couvert\",\n  \"\",\n  \"MARCHE COUVERT\",\n  \"مكتبة\",\n  \"%s\",\n]\n"
+                .replace("%s", &"x".repeat(61));
+        let errs = parse(&text).unwrap_err();
+        let got: Vec<(usize, &Problem)> = errs.iter().map(|d| (d.line, &d.problem)).collect();
+        assert_eq!(got.len(), 4, "{errs:?}");
+        assert!(matches!(got[0], (4, Problem::Empty(k)) if k == "nomad.places"), "{got:?}");
+        assert!(
+            matches!(got[1], (5, Problem::PlaceTwice { first, first_line: 3, .. }) if first == "Marché couvert"),
+            "{got:?}"
+        );
+        assert!(matches!(got[2], (6, Problem::PlaceWithoutCode(_))), "{got:?}");
+        assert!(matches!(got[3], (7, Problem::TooLong { max: 60, .. })), "{got:?}");
+        assert!(errs[1].french().contains("est le même que « Marché couvert » (ligne 3)"), "{}", errs[1].french());
+        let many: Vec<String> = (0..31).map(|i| format!("\"Lieu {i}\"")).collect();
+        let errs = parse(&format!("[nomad]\nplaces = [{}]\n", many.join(", "))).unwrap_err();
+        assert!(matches!(&errs[0].problem, Problem::OutOfRange { max: 30, .. }), "{errs:?}");
+        let errs = parse("[nomad]\nlieux = []\n").unwrap_err();
+        assert!(matches!(&errs[0].problem, Problem::UnknownKey { .. }), "{errs:?}");
     }
 
     #[test]

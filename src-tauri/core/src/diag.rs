@@ -126,6 +126,31 @@ pub enum Problem {
         /// Most characters.
         max: usize,
     },
+    /// A number that must not be smaller than another setting.
+    #[error("`{key}` ({value}) is shorter than `{other}` ({other_value})")]
+    ShorterThan {
+        /// The key.
+        key: String,
+        /// Its value.
+        value: i64,
+        /// The setting it must not be below.
+        other: String,
+        /// That setting's value.
+        other_value: i64,
+    },
+    /// A nomad borne's place whose name makes no code (no Latin letter or digit).
+    #[error("the place name `{0}` has no Latin letter or digit to make its code")]
+    PlaceWithoutCode(String),
+    /// Two places with the same code (the same name up to case, accents and punctuation).
+    #[error("the place `{name}` is the same as `{first}` (line {first_line})")]
+    PlaceTwice {
+        /// The name as written.
+        name: String,
+        /// The name of the first place with that code.
+        first: String,
+        /// Its line.
+        first_line: usize,
+    },
 }
 
 /// One located problem.

@@ -103,6 +103,15 @@ pub struct BorneFigures {
     pub help: u64,
     /// Outcomes: yes, partly, no, skipped.
     pub outcomes: [u64; 4],
+    /// Sessions a médiateur marked « accompagnée » (`mode - accompanied`).
+    pub accompanied: u64,
+    /// Sessions counted autonomous (`mode - autonomous`; sessions of a borne without the marks are in
+    /// neither).
+    pub autonomous: u64,
+    /// Sessions whose documents were printed at « Terminer » (`print-at-end - yes`).
+    pub printed_at_end: u64,
+    /// Sessions by place of a nomad borne (`place - <code>`), most first.
+    pub places: Vec<(String, u64)>,
 }
 
 /// Reads the cross-borne figures of a period (dates `YYYY-MM-DD`) for every site the token can view.
@@ -119,6 +128,13 @@ pub async fn report(client: &Client, token: &Token, from: &str, to: &str) -> Res
     Ok(figures(&sites, &events))
 }
 
+/// A count by name as a list, most first (ties by name).
+fn most_first(m: BTreeMap<String, u64>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = m.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
 /// Builds the table from the two answers (pure). Sessions are the `session - start` events, one a session:
 /// Matomo's visits also count the borne's health reports (a visit each, [`crate::health`]).
 pub fn figures(sites: &Value, events: &Value) -> Vec<BorneFigures> {
@@ -132,6 +148,7 @@ pub fn figures(sites: &Value, events: &Value) -> Vec<BorneFigures> {
             ..Default::default()
         };
         let mut tiles = BTreeMap::new();
+        let mut places = BTreeMap::new();
         for row in events.get(&key).and_then(Value::as_array).into_iter().flatten() {
             let label = row.get("label").and_then(Value::as_str).unwrap_or("");
             let n = number(row.get("nb_events")).unwrap_or(0);
@@ -152,19 +169,22 @@ pub fn figures(sites: &Value, events: &Value) -> Vec<BorneFigures> {
                         f.outcomes[i] += n;
                     }
                 }
+                ("mode", "accompanied") => f.accompanied += n,
+                ("mode", "autonomous") => f.autonomous += n,
+                ("print-at-end", "yes") => f.printed_at_end += n,
+                ("place", a) if crate::stats::place_code_ok(a) => *places.entry(a.to_string()).or_insert(0) += n,
                 _ => {}
             }
         }
-        let mut tiles: Vec<(String, u64)> = tiles.into_iter().collect();
-        tiles.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        f.tiles = tiles;
+        f.tiles = most_first(tiles);
+        f.places = most_first(places);
         out.push(f);
     }
     out.sort_by_key(|f| f.site_id);
     out
 }
 
-const HEADERS: [&str; 17] = [
+const HEADERS: [&str; 21] = [
     "site",
     "borne",
     "sessions",
@@ -182,6 +202,10 @@ const HEADERS: [&str; 17] = [
     "reponse_non",
     "reponse_passee",
     "tuiles_ouvertes",
+    "sessions_accompagnees",
+    "sessions_autonomes",
+    "sessions_impression_en_fin",
+    "sessions_par_lieu",
 ];
 
 fn cells(f: &BorneFigures) -> Vec<String> {
@@ -192,14 +216,23 @@ fn cells(f: &BorneFigures) -> Vec<String> {
     v.extend([f.pages, f.print_failures, f.help].iter().map(u64::to_string));
     v.extend(f.outcomes.iter().map(u64::to_string));
     v.push(f.tiles.iter().map(|t| t.1).sum::<u64>().to_string());
+    v.extend([f.accompanied, f.autonomous, f.printed_at_end].iter().map(u64::to_string));
+    v.push(f.places.iter().map(|(p, n)| format!("{p} ({n})")).collect::<Vec<_>>().join(", "));
     v
 }
 
 fn total(rows: &[BorneFigures]) -> BorneFigures {
     let mut t = BorneFigures { name: "Toutes les bornes".into(), ..Default::default() };
     let mut tiles = BTreeMap::new();
+    let mut places = BTreeMap::new();
     for f in rows {
         t.sessions += f.sessions;
+        t.accompanied += f.accompanied;
+        t.autonomous += f.autonomous;
+        t.printed_at_end += f.printed_at_end;
+        for (k, n) in &f.places {
+            *places.entry(k.clone()).or_insert(0) += n;
+        }
         for i in 0..5 {
             t.durations[i] += f.durations[i];
         }
@@ -213,9 +246,8 @@ fn total(rows: &[BorneFigures]) -> BorneFigures {
             *tiles.entry(k.clone()).or_insert(0) += n;
         }
     }
-    let mut tiles: Vec<(String, u64)> = tiles.into_iter().collect();
-    tiles.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    t.tiles = tiles;
+    t.tiles = most_first(tiles);
+    t.places = most_first(places);
     t
 }
 
@@ -255,11 +287,15 @@ pub fn html(rows: &[BorneFigures], from: &str, to: &str) -> String {
         "Non",
         "Sans réponse",
         "Tuiles ouvertes",
+        "Sessions accompagnées",
+        "Sessions autonomes",
+        "Impression en fin de session",
+        "Sessions par lieu",
     ];
     let mut out = format!(
         "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Bornes : statistiques du {f} au {t}</title>\
          <style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}th,td{{border:1px solid #444;padding:.3em .6em}}\
-         td{{text-align:right}}td:nth-child(2),td:nth-child(9){{text-align:left}}</style></head><body>\n\
+         td{{text-align:right}}td:nth-child(2),td:nth-child(9),td:nth-child(21){{text-align:left}}</style></head><body>\n\
          <h1>Statistiques des bornes du {f} au {t}</h1>\n<table>\n<thead><tr>",
         f = esc(from),
         t = esc(to)
@@ -312,6 +348,44 @@ mod tests {
         assert!(lines[3].contains("Toutes les bornes;4;"), "{}", lines[3]);
         let h = html(&f, "2026-11-01", "2026-11-30");
         assert!(h.contains("B &lt;b&gt;") && !h.contains("B <b>"));
+    }
+
+    #[test]
+    fn figures_split_sessions_by_accompaniment_and_place_and_count_prints_at_the_end() {
+        let sites = json!([{"idsite": 1, "name": "Borne nomade"}, {"idsite": 2, "name": "Borne fixe"}]);
+        let events = json!({
+            "1": [
+                {"label": "session - start", "nb_events": "10"},
+                {"label": "mode - accompanied", "nb_events": "4"},
+                {"label": "mode - autonomous", "nb_events": 6},
+                {"label": "place - mediatheque", "nb_events": 7},
+                {"label": "place - marche-couvert", "nb_events": "3"},
+                {"label": "place - Jean Dupont", "nb_events": "1"},
+                {"label": "print-at-end - yes", "nb_events": 2}
+            ],
+            "2": [{"label": "session - start", "nb_events": 5}, {"label": "mode - autonomous", "nb_events": 5}]
+        });
+        let f = figures(&sites, &events);
+        assert_eq!((f[0].accompanied, f[0].autonomous, f[0].printed_at_end), (4, 6, 2));
+        assert_eq!(f[0].places, [("mediatheque".to_string(), 7), ("marche-couvert".to_string(), 3)]);
+        assert!(f[1].places.is_empty());
+        let back = crate::csv_export::read_back(&csv(&f));
+        assert!(back.iter().all(|l| l.len() == HEADERS.len()));
+        let col = |h: &str| HEADERS.iter().position(|x| *x == h).unwrap();
+        assert_eq!(back[0][col("sessions_accompagnees")], "sessions_accompagnees");
+        assert_eq!(back[1][col("sessions_accompagnees")], "4");
+        assert_eq!(back[1][col("sessions_autonomes")], "6");
+        assert_eq!(back[1][col("sessions_impression_en_fin")], "2");
+        assert_eq!(back[1][col("sessions_par_lieu")], "mediatheque (7), marche-couvert (3)");
+        assert_eq!(back[2][col("sessions_par_lieu")], "");
+        // The total line adds both bornes.
+        assert_eq!(back[3][col("sessions_autonomes")], "11");
+        assert_eq!(back[3][col("sessions_par_lieu")], "mediatheque (7), marche-couvert (3)");
+        let h = html(&f, "2026-12-01", "2026-12-31");
+        assert!(
+            h.contains("<th scope=\"col\">Sessions accompagnées</th>")
+                && h.contains("<td>mediatheque (7), marche-couvert (3)</td>")
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path);
 //! - [`scan`]: « Numériser un document »: scanners through SANE (`scanimage`), pages, the PDF or JPEG;
 //! - [`speech`]: « Écouter »: the voice for each language, the text spoken, espeak-ng's command line;
+//! - [`nomad`]: a nomad borne's places and today's place, counted with every session;
 //! - [`hours`]: opening hours that act (closed screen, dark screen, power-off), said in each language;
 //! - [`kit`]: what the centre's poster, flyer and booklet say (drawn by `borne-kit`);
 //! - [`keys`], [`frames`] and [`toolbar`]: the shell's input and page decisions (which keys are
@@ -39,6 +40,7 @@ pub mod load;
 pub mod matomo;
 pub mod messages;
 pub mod netfail;
+pub mod nomad;
 pub mod person;
 pub mod policy;
 pub mod print;

@@ -94,6 +94,20 @@ pub fn problem_fr(p: &Problem) -> String {
             format!("une ligne de « {key} » dépasse {max} caractères : coupez-la en deux phrases courtes.")
         }
         Problem::Hours(h) => hours_fr(h),
+        Problem::ShorterThan { key, value, other, other_value } => format!(
+            "« {key} » ({value} secondes) est plus court que « {other} » ({other_value} secondes) : une session \
+             accompagnée garde donc {other_value} secondes. Pour lui laisser plus de temps, écrivez un nombre \
+             entre {other_value} et {}, par exemple 1800 (30 minutes).",
+            crate::config::MAX_ACCOMPANIED_IDLE_SECS
+        ),
+        Problem::PlaceWithoutCode(name) => format!(
+            "le lieu « {name} » ne peut pas servir de nom de lieu : il lui faut au moins une lettre de l'alphabet \
+             latin ou un chiffre (la borne en fait le code des statistiques). Écrivez par exemple « Médiathèque »."
+        ),
+        Problem::PlaceTwice { name, first, first_line } => format!(
+            "le lieu « {name} » est le même que « {first} » (ligne {first_line}), aux majuscules, accents ou signes \
+             près. Gardez-en un seul, ou donnez-leur des noms différents."
+        ),
     }
 }
 
@@ -641,6 +655,14 @@ mod tests {
             Problem::PublicKey("RWx".into()),
             Problem::Hours(crate::diag::HoursError::BadDate("2026-13-01".into())),
             Problem::Hours(crate::diag::HoursError::TextIgnored),
+            Problem::ShorterThan {
+                key: "session.accompanied_idle_secs".into(),
+                value: 60,
+                other: "session.idle_timeout_secs".into(),
+                other_value: 300,
+            },
+            Problem::PlaceWithoutCode("مكتبة".into()),
+            Problem::PlaceTwice { name: "marche couvert".into(), first: "Marché couvert".into(), first_line: 4 },
         ];
         for p in all {
             let fr = problem_fr(&p);

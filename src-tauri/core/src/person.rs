@@ -1,13 +1,19 @@
 //! One person's session as one value. Everything the kiosk keeps for the person now at the borne
 //! lives in [`Session`]: their language, text size and contrast, the voice's volume, printing (pages
 //! charged, CUPS jobs, the document being printed), the ids of their documents, the référent's admin
-//! state, the idle clock, and whether a site's page was shown. Events come in
+//! state, the idle clock, whether a site's page was shown, whether a médiateur marked the session
+//! « accompagnée » (a longer idle limit) and whether the person printed their documents at the end. Events come in
 //! ([`Session::handle`]`(event, now)`) and effects go out: what the shell must do with the engine
 //! (GTK, WebKit, CUPS, the voice). Ending a session replaces the value with a new one: nothing is
 //! reset field by field, so a field added here is forgotten with the person by construction.
 //!
 //! The shell (`src-tauri/src/session.rs`) turns GTK and WebKit signals into [`Event`]s and carries
 //! out the [`Effect`]s, in order, in one place.
+//!
+//! What the statistics count of a session (accompanied or not, printed at the end, the place of a
+//! nomad borne) the shell tells the statistics' recorder too, where it happens
+//! (`stats::recorder::Recorder::mark_accompanied`, `record(stats::Event::PrintedAtEnd)`): the recorder
+//! keeps them for the counted session and counts them with its end.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -103,6 +109,12 @@ pub enum Event {
     /// The référent leaves the admin page (`why`: « Quitter l'espace référent », « Accueil », a
     /// restart): an open admin session ends with the person's session.
     AdminLeft(&'static str),
+    /// A médiateur gave the right staff code (`admin::staff::StaffCode::check`): the session is
+    /// « accompagnée » until it ends, and its idle limit is `accompanied_idle_secs`.
+    MarkAccompanied,
+    /// The person printed their documents at « Terminer » (« Imprimer mes documents avant de
+    /// partir »), before the session's end.
+    PrintedAtEnd,
     /// The session ends: « Terminer », the idle countdown, a crash.
     End(EndReason),
 }
@@ -165,6 +177,8 @@ pub struct Session {
     pub scanning: Scanning,
     idle: IdleClock,
     remote_shown: bool,
+    accompanied: bool,
+    printed_at_end: bool,
 }
 
 impl Session {
@@ -186,6 +200,8 @@ impl Session {
             scanning: Scanning::default(),
             idle: IdleClock::new(settings, now),
             remote_shown: false,
+            accompanied: false,
+            printed_at_end: false,
         }
     }
 
@@ -204,10 +220,30 @@ impl Session {
         self.remote_shown
     }
 
-    /// New timings (settings changed); the session goes on.
+    /// A médiateur marked the session « accompagnée » ([`Event::MarkAccompanied`]).
+    pub fn accompanied(&self) -> bool {
+        self.accompanied
+    }
+
+    /// The person printed their documents at the end ([`Event::PrintedAtEnd`]).
+    pub fn printed_at_end(&self) -> bool {
+        self.printed_at_end
+    }
+
+    /// The idle clock's timings for this session: the settings', with the accompanied idle limit
+    /// once the session is marked.
+    fn timings(&self) -> SessionSettings {
+        if self.accompanied {
+            self.settings.accompanied()
+        } else {
+            self.settings
+        }
+    }
+
+    /// New timings (settings changed); the session goes on (still accompanied if it was).
     pub fn set_settings(&mut self, settings: SessionSettings) {
         self.settings = settings;
-        self.idle.set_settings(settings);
+        self.idle.set_settings(self.timings());
     }
 
     /// Decides on `event`; the effects for the shell, in order.
@@ -266,6 +302,19 @@ impl Session {
                 } else {
                     Vec::new()
                 }
+            }
+            Event::MarkAccompanied => {
+                self.accompanied = true;
+                self.idle.set_settings(self.timings());
+                // The médiateur is at the borne: it counts as input (a countdown shown goes away).
+                match self.idle.input(now) {
+                    Some(IdleEvent::Cancel) => vec![Effect::IdleCancel],
+                    _ => Vec::new(),
+                }
+            }
+            Event::PrintedAtEnd => {
+                self.printed_at_end = true;
+                Vec::new()
             }
             Event::End(reason) => self.end(reason, now),
         }

@@ -8,6 +8,15 @@
 //! Recording goes through [`recorder::Recorder`] (a channel to one writer thread); pushing the counts
 //! to Matomo is [`crate::push`]. The store keeps, for each count, how much of it Matomo confirmed,
 //! so a delivery is exactly the difference.
+//!
+//! Each session has dimensions: accompanied by a médiateur or autonomous ([`Mode`]), and the place of
+//! a nomad borne ([`crate::nomad`]). They are counted twice over, for two readers:
+//! - as units of their own, one a session, counted with its end ([`Category::Mode`],
+//!   [`Category::Place`]; [`Category::PrintAtEnd`] when the person printed at the end): what Matomo
+//!   gets, so its Events report gives sessions by mode and by place, exactly, like every other count;
+//! - locally, every count a session makes is split by its dimensions (`counts_split`, [`SplitRow`]):
+//!   tiles, pages, ends... by place and by mode, for `bornectl stats --split` and the CSV. A session
+//!   marked accompanied after it started has its counts so far moved to the accompanied side.
 
 pub mod recorder;
 pub mod table;
@@ -81,6 +90,12 @@ pub enum Category {
     Language,
     /// A service unreachable: its service id.
     Outage,
+    /// How a session was used, one unit a session, with its end: [`Mode`] codes.
+    Mode,
+    /// Where a nomad borne's session was, one unit a session, with its end: the place's code.
+    Place,
+    /// The person printed their documents at the end (`yes`), at most one unit a session.
+    PrintAtEnd,
     /// The borne's health report (not usage): one unit a report, its line as the action
     /// ([`crate::health::Report::line`]), sent as a Matomo visit of its own.
     Health,
@@ -88,7 +103,7 @@ pub enum Category {
 
 impl Category {
     /// All categories, in the order tables show them.
-    pub const ALL: [Category; 12] = [
+    pub const ALL: [Category; 15] = [
         Category::Session,
         Category::End,
         Category::Duration,
@@ -100,6 +115,9 @@ impl Category {
         Category::Outcome,
         Category::Language,
         Category::Outage,
+        Category::Mode,
+        Category::Place,
+        Category::PrintAtEnd,
         Category::Health,
     ];
 
@@ -117,6 +135,9 @@ impl Category {
             Category::Outcome => "outcome",
             Category::Language => "language",
             Category::Outage => "outage",
+            Category::Mode => "mode",
+            Category::Place => "place",
+            Category::PrintAtEnd => "print-at-end",
             Category::Health => "health",
         }
     }
@@ -195,6 +216,39 @@ impl Outcome {
     }
 }
 
+/// How a session was used: alone, or with a médiateur who gave the team's staff code
+/// (`crate::admin::staff`). Never who: one code for the whole team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    /// The person alone (every session until a médiateur marks it).
+    Autonomous,
+    /// Marked « accompagnée » by a médiateur.
+    Accompanied,
+}
+
+impl Mode {
+    /// Both, in the order tables show them.
+    pub const ALL: [Mode; 2] = [Mode::Autonomous, Mode::Accompanied];
+
+    /// The code stored and sent as `e_a`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Mode::Autonomous => "autonomous",
+            Mode::Accompanied => "accompanied",
+        }
+    }
+
+    /// The mode of a code.
+    pub fn from_code(code: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.code() == code)
+    }
+}
+
+/// A place's code as the statistics accept it: the shape [`crate::nomad::place_code`] makes.
+pub fn place_code_ok(code: &str) -> bool {
+    id_code(code).is_some() && code.len() <= crate::nomad::MAX_PLACE_CODE
+}
+
 /// Something a person did that is counted. Values are checked against the vocabulary before they
 /// are stored: anything else is refused (and logged without the value).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,6 +271,8 @@ pub enum Event {
     Language(String),
     /// A service could not be reached (service id).
     Outage(String),
+    /// The person printed their documents at « Terminer » (counted once a session).
+    PrintedAtEnd,
 }
 
 impl Event {
@@ -233,6 +289,7 @@ impl Event {
             Event::Outcome(o) => (Category::Outcome, o.code().into(), 1),
             Event::Language(code) => (Category::Language, language_code(code)?, 1),
             Event::Outage(id) => (Category::Outage, id_code(id)?, 1),
+            Event::PrintedAtEnd => (Category::PrintAtEnd, "yes".into(), 1),
         };
         Some((cat, action, n))
     }
@@ -297,6 +354,9 @@ pub fn count_in_vocabulary(cat: Category, action: &str) -> bool {
         Category::Help => action == "request",
         Category::Outcome => matches!(action, "yes" | "partly" | "no" | "skipped"),
         Category::Language => language_code(action).is_some(),
+        Category::Mode => Mode::from_code(action).is_some(),
+        Category::Place => place_code_ok(action),
+        Category::PrintAtEnd => action == "yes",
         Category::Health => false,
     }
 }
@@ -359,6 +419,7 @@ pub(crate) struct Migration {
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("../migrations/2026-11-23-01-stats.sql"), additive: false },
     Migration { sql: include_str!("../migrations/2026-12-03-02-visitor.sql"), additive: true },
+    Migration { sql: include_str!("../migrations/2026-12-10-03-dimensions.sql"), additive: true },
 ];
 
 /// How many migrations a program must know to use a file migrated through `migrations` (see
@@ -466,15 +527,9 @@ impl Store {
     /// with the duration band it had reached. Returns whether there was one.
     pub fn close_interrupted_session(&mut self) -> Result<bool, StoreError> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let open: Option<(i64, String)> = tx
-            .query_row("SELECT hour, band FROM open_session WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let Some((hour, band)) = open else { return Ok(false) };
-        add(&tx, Hour(hour), Category::End, EndReason::Crash.code(), 1)?;
-        add(&tx, Hour(hour), Category::Duration, &band, 1)?;
-        tx.execute("DELETE FROM open_session", [])?;
+        let closed = close(&tx, None, EndReason::Crash, None)?;
         tx.commit()?;
-        Ok(true)
+        Ok(closed)
     }
 
     /// Every count, with how much of it Matomo has.
@@ -521,6 +576,78 @@ impl Store {
     pub fn has_open_session(&self) -> Result<bool, StoreError> {
         Ok(self.conn.query_row("SELECT count(*) FROM open_session", [], |r| r.get::<_, i64>(0))? > 0)
     }
+
+    /// Counts between two hours (inclusive start, exclusive end), split by the dimensions of the
+    /// sessions that made them; what a count has beyond its split (counted before the dimensions
+    /// existed, or by an older program) comes as a row with neither mode nor place. Health reports
+    /// are no session's and are left out.
+    pub fn split_rows_between(&self, from: Hour, to: Hour) -> Result<Vec<SplitRow>, StoreError> {
+        let mut out = Vec::new();
+        let mut split: BTreeMap<(i64, String, String), u64> = BTreeMap::new();
+        {
+            let mut st = self.conn.prepare(
+                "SELECT hour, cat, action, mode, place, n FROM counts_split
+                 WHERE hour >= ?1 AND hour < ?2 AND n > 0 ORDER BY hour, cat, action, mode, place",
+            )?;
+            let rows = st.query_map(params![from.0, to.0], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?.max(0) as u64,
+                ))
+            })?;
+            for row in rows {
+                let (hour, cat, action, mode, place, n) = row?;
+                *split.entry((hour, cat.clone(), action.clone())).or_insert(0) += n;
+                out.push(SplitRow {
+                    hour: Hour(hour),
+                    cat,
+                    action,
+                    mode: Mode::from_code(&mode),
+                    place: Some(place).filter(|p| !p.is_empty()),
+                    n,
+                });
+            }
+        }
+        for r in self.rows_between(from, to)? {
+            if r.cat == Category::Health.code() {
+                continue;
+            }
+            let known = split.get(&(r.hour.0, r.cat.clone(), r.action.clone())).copied().unwrap_or(0);
+            if r.n > known {
+                out.push(SplitRow {
+                    hour: r.hour,
+                    cat: r.cat,
+                    action: r.action,
+                    mode: None,
+                    place: None,
+                    n: r.n - known,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A part of a count: what the sessions of one mode and one place made of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitRow {
+    /// The hour.
+    pub hour: Hour,
+    /// Category code.
+    pub cat: String,
+    /// Action.
+    pub action: String,
+    /// Accompanied or autonomous; `None`: not recorded (counted without dimensions).
+    pub mode: Option<Mode>,
+    /// The place's code; `None`: no place (a borne that stays in its centre, no place chosen that
+    /// day, or not recorded).
+    pub place: Option<String>,
+    /// How many.
+    pub n: u64,
 }
 
 /// One stored count.
@@ -541,8 +668,27 @@ pub struct CountRow {
 /// One write of the recorder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    /// A session started at this hour.
+    /// A session started at this hour, without dimensions (as a program before them counted).
     Start(Hour),
+    /// A session started at this hour, with its dimensions: its counts are split by them, and its end
+    /// counts its mode and its place.
+    Open {
+        /// The session's hour.
+        hour: Hour,
+        /// Accompanied from the start (marked before anything was counted) or not.
+        mode: Mode,
+        /// The place's code ([`place_code_ok`]; anything else counts as no place).
+        place: Option<String>,
+    },
+    /// A médiateur marked the session of this hour accompanied: it ends as accompanied, and the
+    /// units it counted so far (`(category, action, n)`, the recorder's memory of the session) move
+    /// to the accompanied side of the split. Nothing of `counts` changes: Matomo's units are the same.
+    Accompany {
+        /// The session's hour.
+        hour: Hour,
+        /// What the session counted so far.
+        units: Vec<(Category, String, u64)>,
+    },
     /// Units counted in the session of this hour; the session has reached this band.
     Count {
         /// The session's hour.
@@ -576,33 +722,145 @@ fn add(tx: &Transaction<'_>, hour: Hour, cat: Category, action: &str, n: u64) ->
     Ok(())
 }
 
+/// The dimensions of the session the file holds open.
+#[derive(Debug, Clone)]
+struct Dims {
+    mode: Mode,
+    /// '' for none.
+    place: String,
+}
+
+/// The session the file holds open: its hour, band reached, and dimensions (`None`: opened without).
+fn open_row(tx: &Transaction<'_>) -> rusqlite::Result<Option<(Hour, String, Option<Dims>)>> {
+    let row: Option<(i64, String, Option<String>, Option<String>)> = tx
+        .query_row("SELECT hour, band, mode, place FROM open_session WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    Ok(row.map(|(hour, band, mode, place)| {
+        let dims = mode
+            .as_deref()
+            .and_then(Mode::from_code)
+            .map(|mode| Dims { mode, place: place.filter(|p| place_code_ok(p)).unwrap_or_default() });
+        (Hour(hour), band, dims)
+    }))
+}
+
+/// Adds `n` units to the total and, for a session with dimensions, to its part of the split.
+fn count(
+    tx: &Transaction<'_>,
+    hour: Hour,
+    cat: Category,
+    action: &str,
+    n: u64,
+    dims: Option<&Dims>,
+) -> rusqlite::Result<()> {
+    add(tx, hour, cat, action, n)?;
+    if let Some(d) = dims {
+        add_split(tx, hour, cat.code(), action, d.mode, &d.place, n as i64)?;
+    }
+    Ok(())
+}
+
+fn add_split(
+    tx: &Transaction<'_>,
+    hour: Hour,
+    cat: &str,
+    action: &str,
+    mode: Mode,
+    place: &str,
+    n: i64,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO counts_split (hour, cat, action, mode, place, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (hour, cat, action, mode, place) DO UPDATE SET n = n + excluded.n",
+        params![hour.0, cat, action, mode.code(), place, n],
+    )?;
+    Ok(())
+}
+
+/// Ends the session the file holds open (only if it is `only`'s, when given): counts how it ended,
+/// its band (`band`, or the one reached), and, with dimensions, its mode and its place. Returns
+/// whether one was open.
+fn close(tx: &Transaction<'_>, only: Option<Hour>, reason: EndReason, band: Option<&str>) -> rusqlite::Result<bool> {
+    let Some((hour, reached, dims)) = open_row(tx)? else { return Ok(false) };
+    if only.is_some_and(|h| h != hour) {
+        return Ok(false);
+    }
+    tx.execute("DELETE FROM open_session WHERE id = 1", [])?;
+    let dims = dims.as_ref();
+    count(tx, hour, Category::End, reason.code(), 1, dims)?;
+    count(tx, hour, Category::Duration, band.unwrap_or(&reached), 1, dims)?;
+    if let Some(d) = dims {
+        count(tx, hour, Category::Mode, d.mode.code(), 1, dims)?;
+        if !d.place.is_empty() {
+            count(tx, hour, Category::Place, &d.place, 1, dims)?;
+        }
+    }
+    Ok(true)
+}
+
+/// Opens a session: a start while another session is recorded open means the end was lost, so that
+/// one is counted as ended by a crash first.
+fn open(tx: &Transaction<'_>, hour: Hour, dims: Option<Dims>) -> rusqlite::Result<()> {
+    close(tx, None, EndReason::Crash, None)?;
+    count(tx, hour, Category::Session, "start", 1, dims.as_ref())?;
+    tx.execute(
+        "INSERT OR REPLACE INTO open_session (id, hour, band, mode, place) VALUES (1, ?1, ?2, ?3, ?4)",
+        params![
+            hour.0,
+            DurationBand::Under5.code(),
+            dims.as_ref().map(|d| d.mode.code()),
+            dims.as_ref().map(|d| d.place.as_str())
+        ],
+    )?;
+    Ok(())
+}
+
 fn apply_op(tx: &Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
     match op {
-        Op::Start(hour) => {
-            // A start while another session is recorded open means the end was lost: count it as a crash.
-            let open: Option<(i64, String)> = tx
-                .query_row("SELECT hour, band FROM open_session WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            if let Some((h, band)) = open {
-                add(tx, Hour(h), Category::End, EndReason::Crash.code(), 1)?;
-                add(tx, Hour(h), Category::Duration, &band, 1)?;
-            }
-            add(tx, *hour, Category::Session, "start", 1)?;
-            tx.execute(
-                "INSERT OR REPLACE INTO open_session (id, hour, band) VALUES (1, ?1, ?2)",
-                params![hour.0, DurationBand::Under5.code()],
-            )?;
+        Op::Start(hour) => open(tx, *hour, None)?,
+        Op::Open { hour, mode, place } => {
+            let place = place.clone().filter(|p| place_code_ok(p)).unwrap_or_default();
+            open(tx, *hour, Some(Dims { mode: *mode, place }))?
         }
         Op::Count { hour, cat, action, n, band } => {
-            add(tx, *hour, *cat, action, u64::from(*n))?;
+            // The units of the session open at this hour carry its dimensions.
+            let dims = open_row(tx)?.filter(|(h, _, _)| h == hour).and_then(|(_, _, d)| d);
+            count(tx, *hour, *cat, action, u64::from(*n), dims.as_ref())?;
             tx.execute("UPDATE open_session SET band = ?1 WHERE id = 1 AND hour = ?2", params![band.code(), hour.0])?;
+        }
+        Op::Accompany { hour, units } => {
+            let Some((open_hour, _, Some(d))) = open_row(tx)? else { return Ok(()) };
+            if open_hour != *hour || d.mode == Mode::Accompanied {
+                return Ok(());
+            }
+            tx.execute("UPDATE open_session SET mode = ?1 WHERE id = 1", params![Mode::Accompanied.code()])?;
+            for (cat, action, n) in units {
+                // Never more than the autonomous side holds (a write the disk refused is not there).
+                let have: i64 = tx
+                    .query_row(
+                        "SELECT n FROM counts_split WHERE hour = ?1 AND cat = ?2 AND action = ?3 AND mode = ?4 AND place = ?5",
+                        params![hour.0, cat.code(), action, Mode::Autonomous.code(), d.place],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .unwrap_or(0);
+                let k = have.min(i64::try_from(*n).unwrap_or(i64::MAX));
+                if k > 0 {
+                    tx.execute(
+                        "UPDATE counts_split SET n = n - ?6
+                         WHERE hour = ?1 AND cat = ?2 AND action = ?3 AND mode = ?4 AND place = ?5",
+                        params![hour.0, cat.code(), action, Mode::Autonomous.code(), d.place, k],
+                    )?;
+                    add_split(tx, *hour, cat.code(), action, Mode::Accompanied, &d.place, k)?;
+                }
+            }
+            tx.execute("DELETE FROM counts_split WHERE hour = ?1 AND n = 0", params![hour.0])?;
         }
         Op::End { hour, reason, band } => {
             // Only a session the file holds as open can end: never more ends than starts.
-            if tx.execute("DELETE FROM open_session WHERE id = 1 AND hour = ?1", params![hour.0])? == 1 {
-                add(tx, *hour, Category::End, reason.code(), 1)?;
-                add(tx, *hour, Category::Duration, band.code(), 1)?;
-            } else {
+            if !close(tx, Some(*hour), *reason, Some(band.code()))? {
                 tracing::warn!("session end without an open session in the statistics file; not counted");
             }
         }

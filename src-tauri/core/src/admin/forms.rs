@@ -74,6 +74,9 @@ pub struct SettingsForm {
     pub idle_timeout_secs: u32,
     /// Countdown (seconds).
     pub warning_secs: u32,
+    /// Idle time before the countdown in a session a médiateur marked accompanied (seconds). `None`
+    /// (a form that does not send it): the référent's `settings.toml` keeps what it says.
+    pub accompanied_idle_secs: Option<u32>,
     /// Languages offered.
     pub languages: Vec<String>,
     /// Printer (empty: the system's default).
@@ -436,6 +439,7 @@ impl SettingsForm {
             opening_hours: s.centre.opening_hours.clone(),
             idle_timeout_secs: s.session.idle_timeout_secs,
             warning_secs: s.session.warning_secs,
+            accompanied_idle_secs: Some(s.session.accompanied_idle_secs),
             languages: s.languages.clone(),
             printer: s.printing.printer.clone().unwrap_or_default(),
             page_quota: s.printing.page_quota,
@@ -456,7 +460,12 @@ impl SettingsForm {
         let keys = current.as_ref().and_then(|t| t.get("catalogue").and_then(|c| c.get("public_keys")).cloned());
         let updates = current.as_ref().and_then(|t| t.get("updates")).cloned();
         let hours = current.as_ref().and_then(|t| t.get("hours")).cloned().filter(|_| self.hours.is_none());
-        if keys.is_none() && updates.is_none() && hours.is_none() {
+        let accompanied = current
+            .as_ref()
+            .and_then(|t| t.get("session").and_then(|s| s.get("accompanied_idle_secs")))
+            .cloned()
+            .filter(|_| self.accompanied_idle_secs.is_none());
+        if keys.is_none() && updates.is_none() && hours.is_none() && accompanied.is_none() {
             return self.to_toml();
         }
         let mut t: toml::Table = self.to_toml().parse().unwrap_or_default();
@@ -468,6 +477,9 @@ impl SettingsForm {
         }
         if let Some(h) = hours {
             t.insert("hours".into(), h);
+        }
+        if let (Some(a), Some(toml::Value::Table(session))) = (accompanied, t.get_mut("session")) {
+            session.insert("accompanied_idle_secs".into(), a);
         }
         format!("{SETTINGS_HEADER}{}", toml::to_string(&t).unwrap_or_default())
     }
@@ -488,6 +500,9 @@ impl SettingsForm {
         let mut session = toml::Table::new();
         session.insert("idle_timeout_secs".into(), i64::from(self.idle_timeout_secs).into());
         session.insert("warning_secs".into(), i64::from(self.warning_secs).into());
+        if let Some(a) = self.accompanied_idle_secs {
+            session.insert("accompanied_idle_secs".into(), i64::from(a).into());
+        }
         t.insert("session".into(), session.into());
         let mut languages = toml::Table::new();
         languages.insert(
@@ -640,6 +655,31 @@ mod tests {
         assert_eq!(SettingsForm::from_settings(&load(&paths).settings), f);
         f.idle_timeout_secs = 1;
         assert!(!check_settings(&paths, &f).is_empty());
+    }
+
+    #[test]
+    fn the_accompanied_idle_limit_round_trips_is_checked_and_kept_by_a_form_without_it() {
+        let (_d, paths) = setup();
+        let mut f = SettingsForm::from_settings(&load(&paths).settings);
+        assert_eq!(f.accompanied_idle_secs, Some(1800));
+        f.accompanied_idle_secs = Some(3600);
+        assert_eq!(check_settings(&paths, &f), Vec::<String>::new());
+        history::save(&paths, Editable::Settings, &f.settings_toml(&paths), "accompagnement").unwrap();
+        assert_eq!(load(&paths).settings.session.accompanied_idle_secs, 3600);
+        assert_eq!(SettingsForm::from_settings(&load(&paths).settings), f);
+        // A form of before (the field absent): the référent's value stays.
+        let old: SettingsForm =
+            serde_json::from_value(serde_json::json!({"centre_name": "Centre", "idle_timeout_secs": 300, "warning_secs": 60, "languages": ["fr"], "page_quota": 20}))
+                .unwrap();
+        assert_eq!(old.accompanied_idle_secs, None);
+        history::save(&paths, Editable::Settings, &old.settings_toml(&paths), "centre").unwrap();
+        assert_eq!(load(&paths).settings.session.accompanied_idle_secs, 3600);
+        f.accompanied_idle_secs = Some(5);
+        assert!(
+            check_settings(&paths, &f).iter().any(|m| m.contains("accompanied_idle_secs")),
+            "{:?}",
+            check_settings(&paths, &f)
+        );
     }
 
     #[test]

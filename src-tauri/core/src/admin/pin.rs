@@ -2,6 +2,9 @@
 //! never logged. Wrong PINs cost a growing wait (1, 2, 4, 8 s), and the 5th in a row locks the
 //! admin entry for 15 minutes; the count survives a restart and every failure is counted.
 //!
+//! The same machinery ([`Guarded`], one [`Kind`] each) keeps the team's staff code
+//! ([`super::staff`]): its own hash and its own record of wrong tries, the same waits and lock.
+//!
 //! Fails closed: a wrong try that cannot be recorded on disk counts as a lock ([`Check::Unrecorded`]),
 //! so a full or read-only disk never gives unlimited tries.
 //!
@@ -38,6 +41,9 @@ pub enum PinError {
     /// The confirmation differs.
     #[error("PIN confirmation differs")]
     Mismatch,
+    /// The PIN chosen is the team's staff code.
+    #[error("PIN equal to the staff code")]
+    SameAsStaffCode,
     /// The hash or the file could not be written.
     #[error("cannot store the PIN: {0}")]
     Store(String),
@@ -50,6 +56,9 @@ impl PinError {
             PinError::TooShort => "Le code doit avoir au moins 6 chiffres.",
             PinError::NotDigits => "Le code ne doit contenir que des chiffres.",
             PinError::Mismatch => "Les deux codes ne sont pas les mêmes. Recommencez.",
+            PinError::SameAsStaffCode => {
+                "Ce code est celui de l'équipe (sessions accompagnées) : choisissez un code différent pour l'espace référent."
+            }
             PinError::Store(_) => "Le code n'a pas pu être enregistré. Prévenez la fédération.",
         }
     }
@@ -60,6 +69,7 @@ impl PinError {
             PinError::TooShort => "pin-too-short",
             PinError::NotDigits => "pin-not-digits",
             PinError::Mismatch => "pin-mismatch",
+            PinError::SameAsStaffCode => "pin-same-as-staff",
             PinError::Store(_) => "pin-store",
         }
     }
@@ -113,8 +123,8 @@ struct Deadline {
     recorded: bool,
 }
 
-/// The waits of this process, by admin folder: a `Pin` is made afresh for each command, the
-/// monotonic deadline must outlive it.
+/// The waits of this process, by record file (the PIN's and the staff code's apart): a `Pin` is
+/// made afresh for each command, the monotonic deadline must outlive it.
 fn deadlines() -> std::sync::MutexGuard<'static, HashMap<PathBuf, Deadline>> {
     static DEADLINES: OnceLock<Mutex<HashMap<PathBuf, Deadline>>> = OnceLock::new();
     // A panic elsewhere while holding it leaves a map that is still whole: never skip a wait for it.
@@ -135,26 +145,59 @@ struct Attempts {
     wait_secs: u64,
 }
 
-/// The PIN files in `<state>/admin/`.
+/// Which guarded code: the référent's PIN, or the team's staff code that marks a session
+/// « accompagnée » ([`super::staff::StaffCode`]). Each has its own files in `<state>/admin/` (its hash,
+/// its record of wrong tries) and its own waits, so a lock of one never locks the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The référent's PIN.
+    Pin,
+    /// The staff code.
+    Staff,
+}
+
+impl Kind {
+    fn hash_file(self) -> &'static str {
+        match self {
+            Kind::Pin => "pin.phc",
+            Kind::Staff => "staff.phc",
+        }
+    }
+
+    fn attempts_file(self) -> &'static str {
+        match self {
+            Kind::Pin => "attempts.json",
+            Kind::Staff => "staff-attempts.json",
+        }
+    }
+}
+
+/// A code kept as an argon2id hash (0600) with its record of wrong tries: the machinery the PIN and
+/// the staff code share (see the module's documentation for the waits, the lock and the clocks).
 #[derive(Debug, Clone)]
-pub struct Pin {
+pub(crate) struct Guarded {
     dir: PathBuf,
+    kind: Kind,
     /// A hash given by the settings (`[admin] pin_hash`, provisioned), used until one is chosen here.
     provisioned: Option<String>,
 }
 
-impl Pin {
-    /// The PIN of a state directory; `provisioned` is the settings' `pin_hash`, if any.
-    pub fn new(state_dir: &Path, provisioned: Option<String>) -> Pin {
-        Pin { dir: state_dir.join("admin"), provisioned }
+impl Guarded {
+    pub(crate) fn new(state_dir: &Path, kind: Kind, provisioned: Option<String>) -> Guarded {
+        Guarded { dir: state_dir.join("admin"), kind, provisioned }
+    }
+
+    /// The other code of the same state directory.
+    pub(crate) fn sibling(&self, kind: Kind) -> Guarded {
+        Guarded { dir: self.dir.clone(), kind, provisioned: None }
     }
 
     fn hash_file(&self) -> PathBuf {
-        self.dir.join("pin.phc")
+        self.dir.join(self.kind.hash_file())
     }
 
     fn attempts_file(&self) -> PathBuf {
-        self.dir.join("attempts.json")
+        self.dir.join(self.kind.attempts_file())
     }
 
     fn hash(&self) -> Option<String> {
@@ -165,9 +208,171 @@ impl Pin {
             .or_else(|| self.provisioned.clone())
     }
 
+    pub(crate) fn is_set(&self) -> bool {
+        self.hash().is_some()
+    }
+
+    /// Whether `code` is this code, without counting an attempt (to refuse a staff code that is the
+    /// PIN, or the reverse). Only for the référent's own choice, never for a person's try.
+    pub(crate) fn matches(&self, code: &str) -> bool {
+        self.hash().is_some_and(|h| Argon2::default().verify_password(code.as_bytes(), h.as_str()).is_ok())
+    }
+
+    /// Stores the hash of `code` (already validated) and clears the failures.
+    pub(crate) fn store(&self, code: &str) -> Result<(), String> {
+        let phc = Argon2::default().hash_password(code.as_bytes()).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| e.to_string())?;
+        write_atomic_mode(&self.hash_file(), phc.to_string().as_bytes(), 0o600).map_err(|e| e.to_string())?;
+        self.clear_failures();
+        Ok(())
+    }
+
+    /// Removes the hash chosen here (the staff code taken away): the code no longer opens anything.
+    pub(crate) fn remove(&self) -> std::io::Result<()> {
+        match std::fs::remove_file(self.hash_file()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        self.clear_failures();
+        Ok(())
+    }
+
+    fn clear_failures(&self) {
+        let mut a = self.attempts();
+        a.failures = 0;
+        a.next_allowed = 0;
+        a.wait_secs = 0;
+        if let Err(e) = self.save_attempts(&a) {
+            tracing::error!(error = %e, code = self.kind.attempts_file(), "cannot clear the recorded wrong tries");
+        }
+        deadlines().remove(&self.attempts_file());
+    }
+
+    fn attempts(&self) -> Attempts {
+        std::fs::read(self.attempts_file()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+
+    fn save_attempts(&self, a: &Attempts) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        write_atomic(&self.attempts_file(), serde_json::to_string(a).map_err(std::io::Error::other)?.as_bytes())
+    }
+
+    /// The wait still to run at `now`, if any, and whether it is the lock. Within a process the
+    /// monotonic deadline decides; the first time a process looks (after a restart) it takes it
+    /// from the record's wall-clock end, capped at the wait's own length, and keeps it from then on.
+    fn pending(&self, a: &Attempts, now: Clocks) -> Option<Check> {
+        let key = self.attempts_file();
+        let mut map = deadlines();
+        if a.next_allowed == 0 && map.get(&key).is_some_and(|d| d.recorded) {
+            // The record was cleared since (`bornectl set-pin` chose a PIN): the wait is over.
+            map.remove(&key);
+        }
+        let kept = *map.entry(key).or_insert_with(|| {
+            let cap = if a.wait_secs == 0 { LOCK.as_secs() } else { a.wait_secs };
+            let left = u64::try_from(a.next_allowed.saturating_sub(now.unix)).unwrap_or(0).min(cap);
+            let until = now.instant + Duration::from_secs(left);
+            Deadline { until, locked: a.failures >= MAX_FAILURES, recorded: true }
+        });
+        let wait = kept.until.saturating_duration_since(now.instant);
+        if wait.is_zero() {
+            None
+        } else if kept.locked {
+            Some(Check::Locked(wait))
+        } else {
+            Some(Check::TooSoon(wait))
+        }
+    }
+
+    pub(crate) fn state(&self, now: Clocks) -> Check {
+        if !self.is_set() {
+            return Check::NotSet;
+        }
+        self.pending(&self.attempts(), now).unwrap_or(Check::Ok)
+    }
+
+    pub(crate) fn check(&self, code: &str, now: Clocks) -> Check {
+        let Some(hash) = self.hash() else { return Check::NotSet };
+        let mut a = self.attempts();
+        if let Some(wait) = self.pending(&a, now) {
+            return wait;
+        }
+        if a.failures >= MAX_FAILURES {
+            // The lock is over: five new attempts.
+            a.failures = 0;
+        }
+        let right = Argon2::default().verify_password(code.as_bytes(), hash.as_str()).is_ok();
+        if right {
+            deadlines().remove(&self.attempts_file());
+            if a.failures > 0 || a.next_allowed > 0 {
+                a.failures = 0;
+                a.next_allowed = 0;
+                a.wait_secs = 0;
+                if let Err(e) = self.save_attempts(&a) {
+                    // Fails closed by itself: the record still holds the earlier failures.
+                    tracing::error!(error = %e, code = self.kind.attempts_file(), "cannot clear the recorded wrong tries");
+                }
+            }
+            match self.kind {
+                Kind::Pin => tracing::info!("admin PIN accepted"),
+                Kind::Staff => tracing::info!("staff code accepted"),
+            }
+            return Check::Ok;
+        }
+        a.failures += 1;
+        a.total_failures += 1;
+        let locked = a.failures >= MAX_FAILURES;
+        let wait = if locked { LOCK } else { Duration::from_secs(1 << (a.failures - 1)) };
+        a.next_allowed = now.unix.saturating_add(i64::try_from(wait.as_secs()).unwrap_or(i64::MAX));
+        a.wait_secs = wait.as_secs();
+        if let Err(e) = self.save_attempts(&a) {
+            // Unrecorded, the try would not count after a restart: lock now instead.
+            deadlines()
+                .insert(self.attempts_file(), Deadline { until: now.instant + LOCK, locked: true, recorded: false });
+            match self.kind {
+                Kind::Pin => {
+                    tracing::error!(error = %e, "cannot record a wrong admin PIN: admin entry locked for 15 minutes")
+                }
+                Kind::Staff => {
+                    tracing::error!(error = %e, "cannot record a wrong staff code: staff code locked for 15 minutes")
+                }
+            }
+            return Check::Unrecorded(LOCK);
+        }
+        deadlines().insert(self.attempts_file(), Deadline { until: now.instant + wait, locked, recorded: true });
+        match self.kind {
+            Kind::Pin => tracing::warn!(failures = a.failures, total = a.total_failures, "wrong admin PIN"),
+            Kind::Staff => tracing::warn!(failures = a.failures, total = a.total_failures, "wrong staff code"),
+        }
+        if locked {
+            match self.kind {
+                Kind::Pin => tracing::warn!("admin entry locked for 15 minutes"),
+                Kind::Staff => tracing::warn!("staff code locked for 15 minutes"),
+            }
+            Check::Locked(wait)
+        } else {
+            Check::Wrong { left: MAX_FAILURES - a.failures, wait }
+        }
+    }
+
+    pub(crate) fn total_failures(&self) -> u64 {
+        self.attempts().total_failures
+    }
+}
+
+/// The PIN files in `<state>/admin/`.
+#[derive(Debug, Clone)]
+pub struct Pin(Guarded);
+
+impl Pin {
+    /// The PIN of a state directory; `provisioned` is the settings' `pin_hash`, if any.
+    pub fn new(state_dir: &Path, provisioned: Option<String>) -> Pin {
+        Pin(Guarded::new(state_dir, Kind::Pin, provisioned))
+    }
+
     /// Whether a PIN exists.
     pub fn is_set(&self) -> bool {
-        self.hash().is_some()
+        self.0.is_set()
     }
 
     /// Checks a new PIN and its confirmation (pure).
@@ -184,119 +389,44 @@ impl Pin {
         Ok(())
     }
 
-    /// Chooses the PIN (first start, `bornectl set-pin`); clears the failures.
+    /// Chooses the PIN (first start, `bornectl set-pin`); clears the failures. A PIN that is the
+    /// team's staff code is refused: the médiateurs who know that code must not open the admin
+    /// corner with it.
     pub fn set(&self, pin: &str, confirm: &str) -> Result<(), PinError> {
         Pin::validate(pin, confirm)?;
-        let phc = Argon2::default().hash_password(pin.as_bytes()).map_err(|e| PinError::Store(e.to_string()))?;
-        std::fs::create_dir_all(&self.dir).map_err(|e| PinError::Store(e.to_string()))?;
-        write_atomic_mode(&self.hash_file(), phc.to_string().as_bytes(), 0o600)
-            .map_err(|e| PinError::Store(e.to_string()))?;
-        let mut a = self.attempts();
-        a.failures = 0;
-        a.next_allowed = 0;
-        a.wait_secs = 0;
-        if let Err(e) = self.save_attempts(&a) {
-            tracing::error!(error = %e, "cannot clear the recorded wrong PIN tries");
+        if self.0.sibling(Kind::Staff).matches(pin) {
+            return Err(PinError::SameAsStaffCode);
         }
-        deadlines().remove(&self.dir);
+        self.0.store(pin).map_err(PinError::Store)?;
         tracing::info!("admin PIN chosen");
         Ok(())
     }
 
-    fn attempts(&self) -> Attempts {
-        std::fs::read(self.attempts_file()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
-    }
-
-    fn save_attempts(&self, a: &Attempts) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        write_atomic(&self.attempts_file(), serde_json::to_string(a).map_err(std::io::Error::other)?.as_bytes())
-    }
-
-    /// The wait still to run at `now`, if any, and whether it is the lock. Within a process the
-    /// monotonic deadline decides; the first time a process looks (after a restart) it takes it
-    /// from the record's wall-clock end, capped at the wait's own length, and keeps it from then on.
-    fn pending(&self, a: &Attempts, now: Clocks) -> Option<Check> {
-        let mut map = deadlines();
-        if a.next_allowed == 0 && map.get(&self.dir).is_some_and(|d| d.recorded) {
-            // The record was cleared since (`bornectl set-pin` chose a PIN): the wait is over.
-            map.remove(&self.dir);
-        }
-        let kept = *map.entry(self.dir.clone()).or_insert_with(|| {
-            let cap = if a.wait_secs == 0 { LOCK.as_secs() } else { a.wait_secs };
-            let left = u64::try_from(a.next_allowed.saturating_sub(now.unix)).unwrap_or(0).min(cap);
-            let until = now.instant + Duration::from_secs(left);
-            Deadline { until, locked: a.failures >= MAX_FAILURES, recorded: true }
-        });
-        let wait = kept.until.saturating_duration_since(now.instant);
-        if wait.is_zero() {
-            None
-        } else if kept.locked {
-            Some(Check::Locked(wait))
-        } else {
-            Some(Check::TooSoon(wait))
-        }
+    /// Whether `code` is the PIN, without counting an attempt (the staff code's choice).
+    pub(crate) fn matches(&self, code: &str) -> bool {
+        self.0.matches(code)
     }
 
     /// Where the entry stands now, without an attempt: locked, or too soon.
     pub fn state(&self, now: Clocks) -> Check {
-        if !self.is_set() {
-            return Check::NotSet;
-        }
-        self.pending(&self.attempts(), now).unwrap_or(Check::Ok)
+        self.0.state(now)
     }
 
     /// An attempt at `now`.
     pub fn check(&self, pin: &str, now: Clocks) -> Check {
-        let Some(hash) = self.hash() else { return Check::NotSet };
-        let mut a = self.attempts();
-        if let Some(wait) = self.pending(&a, now) {
-            return wait;
-        }
-        if a.failures >= MAX_FAILURES {
-            // The lock is over: five new attempts.
-            a.failures = 0;
-        }
-        let right = Argon2::default().verify_password(pin.as_bytes(), hash.as_str()).is_ok();
-        if right {
-            deadlines().remove(&self.dir);
-            if a.failures > 0 || a.next_allowed > 0 {
-                a.failures = 0;
-                a.next_allowed = 0;
-                a.wait_secs = 0;
-                if let Err(e) = self.save_attempts(&a) {
-                    // Fails closed by itself: the record still holds the earlier failures.
-                    tracing::error!(error = %e, "cannot clear the recorded wrong PIN tries");
-                }
-            }
-            tracing::info!("admin PIN accepted");
-            return Check::Ok;
-        }
-        a.failures += 1;
-        a.total_failures += 1;
-        let locked = a.failures >= MAX_FAILURES;
-        let wait = if locked { LOCK } else { Duration::from_secs(1 << (a.failures - 1)) };
-        a.next_allowed = now.unix.saturating_add(i64::try_from(wait.as_secs()).unwrap_or(i64::MAX));
-        a.wait_secs = wait.as_secs();
-        if let Err(e) = self.save_attempts(&a) {
-            // Unrecorded, the try would not count after a restart: lock now instead.
-            deadlines().insert(self.dir.clone(), Deadline { until: now.instant + LOCK, locked: true, recorded: false });
-            tracing::error!(error = %e, "cannot record a wrong admin PIN: admin entry locked for 15 minutes");
-            return Check::Unrecorded(LOCK);
-        }
-        deadlines().insert(self.dir.clone(), Deadline { until: now.instant + wait, locked, recorded: true });
-        tracing::warn!(failures = a.failures, total = a.total_failures, "wrong admin PIN");
-        if locked {
-            tracing::warn!("admin entry locked for 15 minutes");
-            Check::Locked(wait)
-        } else {
-            Check::Wrong { left: MAX_FAILURES - a.failures, wait }
-        }
+        self.0.check(pin, now)
     }
 
     /// Wrong PINs ever typed.
     pub fn total_failures(&self) -> u64 {
-        self.attempts().total_failures
+        self.0.total_failures()
     }
+}
+
+/// Forgets the wait this process keeps for `g`, as a new process would start (tests of a restart).
+#[cfg(test)]
+pub(crate) fn forget_deadline_for_tests(g: &Guarded) {
+    deadlines().remove(&g.attempts_file());
 }
 
 #[cfg(test)]
@@ -310,8 +440,8 @@ mod tests {
 
     /// What a new process would know: the record on disk, no monotonic deadline.
     fn restart(pin: &Pin) -> Pin {
-        deadlines().remove(&pin.dir);
-        Pin::new(pin.dir.parent().unwrap(), pin.provisioned.clone())
+        deadlines().remove(&pin.0.attempts_file());
+        Pin::new(pin.0.dir.parent().unwrap(), pin.0.provisioned.clone())
     }
 
     #[test]
@@ -382,9 +512,9 @@ mod tests {
         }
         assert!(matches!(kiosk.state(at(t0, 1_000, 100)), Check::Locked(_)));
         // Another process (`bornectl set-pin`) writes the record; the kiosk's memory is its own.
-        let mut cleared = kiosk.attempts();
+        let mut cleared = kiosk.0.attempts();
         (cleared.failures, cleared.next_allowed, cleared.wait_secs) = (0, 0, 0);
-        kiosk.save_attempts(&cleared).unwrap();
+        kiosk.0.save_attempts(&cleared).unwrap();
         assert_eq!(kiosk.check("111111", at(t0, 1_000, 101)), Check::Ok);
     }
 

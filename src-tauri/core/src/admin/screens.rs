@@ -36,7 +36,7 @@ use crate::push::outbox::PushStatus;
 use crate::stats::table::DayTable;
 use crate::updates::{Outcome, RebootWindow, Status, UrlSource};
 
-/// Where the PIN entry stands (`admin_status`).
+/// Where the PIN entry stands (`admin_status`); for the staff code, `StaffCode::state` gives the same.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PinStatus {
     /// `not-set`, `locked`, `wait` or `ready`.
@@ -61,7 +61,8 @@ impl PinStatus {
     }
 }
 
-/// The answer to a PIN attempt (`admin_unlock`).
+/// The answer to a PIN attempt (`admin_unlock`), and to a médiateur's staff code attempt
+/// (`admin::staff::StaffCode::check`: the same states, the same waits).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnlockReply {
     /// The PIN was right.
@@ -459,6 +460,25 @@ pub struct StatsReply {
     pub outcomes: Vec<(&'static str, u64)>,
     /// Where the push to Matomo stands (none when the store cannot say).
     pub push: Option<PushRow>,
+    /// Sessions a médiateur marked « accompagnée ».
+    pub accompanied: u64,
+    /// Sessions counted as autonomous (sessions counted before the marks existed are in neither).
+    pub autonomous: u64,
+    /// Sessions whose documents were printed at « Terminer ».
+    pub printed_at_end: u64,
+    /// Sessions by place of a nomad borne, most first (empty for a borne that stays in its centre).
+    pub places: Vec<PlaceSessions>,
+}
+
+/// A nomad borne's place and its sessions of the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlaceSessions {
+    /// The place's code.
+    pub code: String,
+    /// Its name (`[nomad] places`), or the code for a place since taken off the list.
+    pub name: String,
+    /// Its sessions.
+    pub sessions: u64,
 }
 
 /// One day of the chart.
@@ -520,6 +540,14 @@ impl StatsReply {
                 }),
                 message: s.code.as_deref().map(crate::matomo::french_for_code),
             }),
+            accompanied: t.total("mode", "accompanied"),
+            autonomous: t.total("mode", "autonomous"),
+            printed_at_end: t.total("print-at-end", "yes"),
+            places: t
+                .top("place")
+                .into_iter()
+                .map(|(code, sessions)| PlaceSessions { name: t.place_name(&code).to_string(), code, sessions })
+                .collect(),
         }
     }
 }
@@ -562,6 +590,29 @@ pub struct AdminData<'a> {
     pub updates: Option<UpdatesReport>,
     /// The référent's own update address (empty: the setup's or the image's).
     pub update_url: String,
+    /// A staff code is chosen (médiateurs can mark sessions « accompagnée »).
+    pub staff_code: bool,
+    /// A nomad borne's places and today's place.
+    pub nomad: NomadRow,
+}
+
+/// A nomad borne's places as the admin screens show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NomadRow {
+    /// The places of `[nomad] places` (empty: a borne that stays in its centre).
+    pub places: Vec<crate::nomad::Place>,
+    /// Today's place, if the référent chose one today.
+    pub today: Option<crate::nomad::Place>,
+}
+
+impl NomadRow {
+    /// From the places and the state directory, today in the centre's time zone `tz` (a tz database
+    /// name; the system's zone when it is not one).
+    pub fn of(places: &[crate::nomad::Place], state_dir: &std::path::Path, tz: &str) -> NomadRow {
+        let tz = TimeZone::get(tz).unwrap_or_else(|_| TimeZone::system());
+        let day = crate::nomad::today(&tz, Timestamp::now());
+        NomadRow { places: places.to_vec(), today: crate::nomad::chosen_on(state_dir, places, day) }
+    }
 }
 
 impl<'a> AdminData<'a> {
@@ -612,6 +663,8 @@ impl<'a> AdminData<'a> {
             ),
             updates,
             update_url: super::forms::own_update_url(paths),
+            staff_code: super::staff::StaffCode::new(&paths.state_dir).is_set(),
+            nomad: NomadRow::of(&l.settings.nomad.places, &paths.state_dir, &l.settings.stats.time_zone),
         }
     }
 }
@@ -652,6 +705,8 @@ mod tests {
             "catalogue",
             "updates",
             "update_url",
+            "staff_code",
+            "nomad",
         ];
         want.sort_unstable();
         let mut got = keys.clone();
@@ -665,6 +720,24 @@ mod tests {
         assert!(v["national"].as_array().is_some_and(|a| a.iter().all(|t| t["theme"].is_string())));
         assert_eq!(v["pictograms"].as_array().map(Vec::len), Some(crate::catalogue::PICTOGRAMS.len()));
         assert_eq!(v["matomo"].as_object().map(|m| m.len()), Some(3));
+        assert_eq!(v["staff_code"], false);
+        assert_eq!(v["nomad"], json!({"places": [], "today": null}));
+    }
+
+    #[test]
+    fn the_nomad_row_gives_the_places_and_todays_choice() {
+        let state = tempfile::tempdir().unwrap();
+        let places: Vec<crate::nomad::Place> =
+            ["Médiathèque", "Marché couvert"].iter().map(|n| crate::nomad::Place::of(n).unwrap()).collect();
+        let tz = "Europe/Paris";
+        assert_eq!(v(NomadRow::of(&places, state.path(), tz))["today"], serde_json::Value::Null);
+        let day = crate::nomad::today(&TimeZone::get(tz).unwrap(), Timestamp::now());
+        crate::nomad::set_today(state.path(), &places, "marché couvert", day).unwrap();
+        assert_eq!(
+            v(NomadRow::of(&places, state.path(), tz)),
+            json!({"places": [{"name": "Médiathèque", "code": "mediatheque"}, {"name": "Marché couvert", "code": "marche-couvert"}],
+                   "today": {"name": "Marché couvert", "code": "marche-couvert"}})
+        );
     }
 
     fn v(x: impl Serialize) -> serde_json::Value {
@@ -923,11 +996,31 @@ mod tests {
             "outcomes": pairs("outcome", &["yes", "partly", "no", "skipped"]),
             "push": Some(json!({"state": s.state, "code": s.code, "backlog": s.backlog, "last": last,
                 "message": s.code.as_deref().map(crate::matomo::french_for_code)})),
+            "accompanied": 0,
+            "autonomous": 0,
+            "printed_at_end": 0,
+            "places": [],
         });
         let got = v(StatsReply::of(&t, Some(&status), &tz));
         assert_eq!(got, want);
         assert_eq!(got["sessions"], 1);
         assert_eq!(got["tiles"], json!([["caf", 2], ["ants", 1]]));
         assert_eq!(v(StatsReply::of(&t, None, &tz))["push"], serde_json::Value::Null);
+        // The sessions' dimensions, with the places' names.
+        let rows = [
+            row("session", "start", 3),
+            row("mode", "accompanied", 2),
+            row("mode", "autonomous", 1),
+            row("place", "marche-couvert", 3),
+            row("print-at-end", "yes", 1),
+        ];
+        let places = [crate::nomad::Place::of("Marché couvert").unwrap()];
+        let t = DayTable::build(&rows, day, day, &tz).with_place_names(&places);
+        let got = v(StatsReply::of(&t, None, &tz));
+        assert_eq!(
+            (got["accompanied"].clone(), got["autonomous"].clone(), got["printed_at_end"].clone()),
+            (json!(2), json!(1), json!(1))
+        );
+        assert_eq!(got["places"], json!([{"code": "marche-couvert", "name": "Marché couvert", "sessions": 3}]));
     }
 }

@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use super::*;
 
-const SETTINGS: SessionSettings = SessionSettings { idle_timeout_secs: 60, warning_secs: 10 };
+const SETTINGS: SessionSettings =
+    SessionSettings { idle_timeout_secs: 60, warning_secs: 10, accompanied_idle_secs: 600 };
 
 fn at(t0: Instant, secs: u64) -> Instant {
     t0 + Duration::from_secs(secs)
@@ -64,6 +65,8 @@ fn busy_session(t0: Instant) -> Session {
         Event::Volume(1),
         Event::AdminOpened,
         Event::AdminUnlocked,
+        Event::MarkAccompanied,
+        Event::PrintedAtEnd,
     ] {
         s.handle(e, at(t0, 1));
     }
@@ -102,6 +105,15 @@ fn each_event_gives_its_effects_as_a_table() {
     let admin_open: Setup = |s, t0| {
         s.handle(Event::AdminOpened, t0);
     };
+    let accompanied: Setup = |s, t0| {
+        s.handle(Event::Input, t0);
+        s.handle(Event::MarkAccompanied, t0);
+    };
+    let accompanied_warned: Setup = |s, t0| {
+        s.handle(Event::Input, t0);
+        s.handle(Event::MarkAccompanied, t0);
+        assert_eq!(s.handle(Event::Tick, at(t0, 600)), vec![Effect::IdleWarning(10)]);
+    };
     let cases: Vec<(&str, Setup, Event, u64, Vec<Effect>)> = vec![
         ("an untouched portal never counts down", nothing, Event::Tick, 3600, vec![]),
         ("input opens the session, nothing to show", nothing, Event::Input, 0, vec![]),
@@ -128,6 +140,17 @@ fn each_event_gives_its_effects_as_a_table() {
         ("a language", touched, Event::Language("uk".into()), 1, vec![]),
         ("a text size", touched, Event::Display(Display { text: 150, contrast: false }), 1, vec![]),
         ("the volume", touched, Event::Volume(-1), 1, vec![]),
+        ("a médiateur marks the session accompanied", touched, Event::MarkAccompanied, 5, vec![]),
+        ("marking during the countdown hides it", warned, Event::MarkAccompanied, 65, vec![Effect::IdleCancel]),
+        ("marked before anyone touched the borne", nothing, Event::MarkAccompanied, 0, vec![]),
+        ("the documents printed at the end", touched, Event::PrintedAtEnd, 5, vec![]),
+        ("an accompanied session is not over at the ordinary limit", accompanied, Event::Tick, 60, vec![]),
+        ("nor just before its own", accompanied, Event::Tick, 599, vec![]),
+        ("its own limit shows the countdown", accompanied, Event::Tick, 600, vec![Effect::IdleWarning(10)]),
+        ("and its countdown's end ends it", accompanied_warned, Event::Tick, 610, end_effects(EndReason::Idle, &[])),
+        ("an accompanied session ends with « Terminer »", accompanied, Event::End(EndReason::Button), 30, {
+            end_effects(EndReason::Button, &[])
+        }),
     ];
     for (name, setup, event, secs, want) in cases {
         let mut s = Session::first(SETTINGS, t0);
@@ -144,6 +167,7 @@ fn the_jobs_of_the_person_who_left_are_cancelled_and_nothing_of_them_reaches_the
     assert_eq!(s.number(), 1);
     assert!(s.is_open() && s.remote_shown() && s.admin.is_open());
     let own = s.scanning.cancel.clone();
+    assert!(s.accompanied() && s.printed_at_end());
     let effects = s.handle(Event::End(EndReason::Button), at(t0, 30));
     assert_eq!(same_flag(effects, &own), end_effects(EndReason::Button, &["borne-e2e-41"]));
     assert!(
@@ -163,6 +187,8 @@ fn the_jobs_of_the_person_who_left_are_cancelled_and_nothing_of_them_reaches_the
     assert!(s.documents.is_empty());
     assert_eq!(s.admin, fresh.admin);
     assert!(!s.is_open() && !s.remote_shown());
+    // The mark and the end's printing were the person's session's: the next one has neither.
+    assert!(!s.accompanied() && !s.printed_at_end());
     // The clock of the new session does not run before someone touches the borne.
     assert_eq!(s.handle(Event::Tick, at(t0, 30 + 3600)), vec![]);
 }
@@ -184,9 +210,42 @@ fn new_timings_apply_to_the_running_and_the_next_sessions() {
     let t0 = Instant::now();
     let mut s = Session::first(SETTINGS, t0);
     s.handle(Event::Input, t0);
-    s.set_settings(SessionSettings { idle_timeout_secs: 20, warning_secs: 5 });
+    s.set_settings(SessionSettings { idle_timeout_secs: 20, warning_secs: 5, accompanied_idle_secs: 600 });
     assert_eq!(s.handle(Event::Tick, at(t0, 20)), vec![Effect::IdleWarning(5)]);
     s.handle(Event::End(EndReason::Button), at(t0, 21));
     s.handle(Event::Input, at(t0, 22));
     assert_eq!(s.handle(Event::Tick, at(t0, 42)), vec![Effect::IdleWarning(5)]);
+}
+
+#[test]
+fn the_accompanied_idle_limit_ends_with_the_session_and_survives_new_settings() {
+    let t0 = Instant::now();
+    let mut s = Session::first(SETTINGS, t0);
+    s.handle(Event::Input, t0);
+    assert!(!s.accompanied());
+    s.handle(Event::MarkAccompanied, at(t0, 10));
+    assert!(s.accompanied());
+    // Marked at 10 s: 600 s of idle from then, not 60.
+    assert_eq!(s.handle(Event::Tick, at(t0, 10 + 300)), vec![]);
+    // New settings while accompanied: the new accompanied limit applies, not the ordinary one.
+    s.set_settings(SessionSettings { idle_timeout_secs: 60, warning_secs: 10, accompanied_idle_secs: 900 });
+    assert_eq!(s.handle(Event::Tick, at(t0, 10 + 899)), vec![]);
+    assert_eq!(s.handle(Event::Tick, at(t0, 10 + 900)), vec![Effect::IdleWarning(10)]);
+    // The end replaces the session: the next person has the ordinary limit again.
+    s.handle(Event::End(EndReason::Button), at(t0, 1000));
+    assert!(!s.accompanied());
+    s.handle(Event::Input, at(t0, 1001));
+    assert_eq!(s.handle(Event::Tick, at(t0, 1001 + 60)), vec![Effect::IdleWarning(10)]);
+}
+
+#[test]
+fn an_accompanied_limit_below_the_ordinary_one_never_shortens_the_session() {
+    // The settings refuse it; the model holds by itself too.
+    let t0 = Instant::now();
+    let short = SessionSettings { idle_timeout_secs: 60, warning_secs: 10, accompanied_idle_secs: 30 };
+    let mut s = Session::first(short, t0);
+    s.handle(Event::Input, t0);
+    s.handle(Event::MarkAccompanied, t0);
+    assert_eq!(s.handle(Event::Tick, at(t0, 59)), vec![]);
+    assert_eq!(s.handle(Event::Tick, at(t0, 60)), vec![Effect::IdleWarning(10)]);
 }

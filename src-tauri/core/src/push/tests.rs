@@ -98,3 +98,82 @@ fn one_push_at_a_time() {
     drop(first);
     lock(d.path()).unwrap();
 }
+
+#[test]
+fn a_sessions_dimensions_go_as_events_of_its_own_visit_and_nothing_else() {
+    use crate::stats::{DurationBand, Mode, Op};
+    let mut s = Store::open_in_memory().unwrap();
+    let h = Hour::from_unix(1_795_437_000);
+    let count = |cat, action: &str| Op::Count { hour: h, cat, action: action.into(), n: 1, band: DurationBand::Under5 };
+    s.apply(&[
+        // Marked accompanied after its first tile, at the médiathèque, printed at the end.
+        Op::Open { hour: h, mode: Mode::Autonomous, place: Some("mediatheque".into()) },
+        count(Category::Tile, "caf"),
+        Op::Accompany {
+            hour: h,
+            units: vec![(Category::Session, "start".into(), 1), (Category::Tile, "caf".into(), 1)],
+        },
+        count(Category::PrintAtEnd, "yes"),
+        Op::End { hour: h, reason: crate::session::EndReason::Button, band: DurationBand::Under5 },
+        // Then someone alone, same hour, same place.
+        Op::Open { hour: h, mode: Mode::Autonomous, place: Some("mediatheque".into()) },
+        Op::End { hour: h, reason: crate::session::EndReason::Idle, band: DurationBand::Under5 },
+    ])
+    .unwrap();
+    let mut ids = 0;
+    s.plan_batches_with(
+        1000,
+        || "b0011223344556677".into(),
+        || {
+            ids += 1;
+            format!("{ids:016x}")
+        },
+    )
+    .unwrap();
+    let b = s.next_batch().unwrap().unwrap();
+    let target = Target {
+        url: Url::parse("https://stats.example/").unwrap(),
+        site_id: 3,
+        token: Token::new("secret-token").unwrap(),
+    };
+    let v: serde_json::Value = serde_json::from_str(&bulk_body(&target, &b)).unwrap();
+    let mut visits: Vec<Vec<(String, String)>> = Vec::new();
+    let mut cids = Vec::new();
+    for e in v["requests"].as_array().unwrap() {
+        let e = e.as_str().unwrap();
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&e.as_bytes()[1..]).into_owned().collect();
+        let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        if names.contains(&"new_visit") {
+            assert_eq!(names, ["idsite", "rec", "apiv", "new_visit", "cid", "e_c", "e_a", "e_n", "cdt"]);
+            visits.push(Vec::new());
+        } else {
+            assert_eq!(names, ["idsite", "rec", "apiv", "cid", "e_c", "e_a", "e_n", "cdt"]);
+        }
+        cids.push((visits.len(), get("cid").unwrap()));
+        visits.last_mut().unwrap().push((get("e_c").unwrap(), get("e_a").unwrap()));
+    }
+    // Two visits, each with its own visitor id throughout, each with exactly one mode and one place.
+    assert_eq!(visits.len(), 2, "{visits:?}");
+    for i in 1..=2 {
+        let of: std::collections::BTreeSet<&String> = cids.iter().filter(|(v, _)| *v == i).map(|(_, c)| c).collect();
+        assert_eq!(of.len(), 1, "visit {i}: {cids:?}");
+    }
+    for v in &visits {
+        assert_eq!(v.iter().filter(|(c, _)| c == "mode").count(), 1, "{v:?}");
+        assert_eq!(v.iter().filter(|(c, _)| c == "place").count(), 1, "{v:?}");
+        assert_eq!(v.iter().filter(|(c, _)| c == "end").count(), 1, "{v:?}");
+    }
+    let all: Vec<(String, String)> = visits.concat();
+    let has = |c: &str, a: &str| all.iter().filter(|(x, y)| x == c && y == a).count();
+    assert_eq!((has("mode", "accompanied"), has("mode", "autonomous")), (1, 1));
+    assert_eq!(has("place", "mediatheque"), 2);
+    assert_eq!(has("print-at-end", "yes"), 1);
+    assert_eq!(all.len(), 2 + 1 + 1 + 2 * 4, "starts, the tile, the print, an end, a band, a mode and a place each");
+    // Delivered: nothing left to send, and the local split is untouched by the push.
+    s.deliver_all(b.id, Hour(1)).unwrap();
+    assert_eq!(s.push_status().unwrap().backlog, 0);
+    assert_eq!(s.plan_batches(1000, new_marker).unwrap(), 0);
+    let split = s.split_rows_between(Hour(0), Hour(i64::MAX)).unwrap();
+    assert!(split.iter().any(|r| r.cat == "tile" && r.mode == Some(Mode::Accompanied)));
+}

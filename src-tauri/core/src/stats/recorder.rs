@@ -5,6 +5,12 @@
 //! writer thread takes everything waiting in the channel and commits it in one transaction, at once:
 //! a `kill -9` loses only what was still in the channel (the events of the last few milliseconds;
 //! at most [`CHANNEL`] events if the disk stalls), and SQLite's WAL never leaves a half-written file.
+//!
+//! The recorder also keeps the counted session's dimensions: the place of the day it opened in
+//! ([`Recorder::set_place`]), whether a médiateur marked it ([`Recorder::mark_accompanied`]), and, in
+//! memory only until its end, what it counted so far (so a mark moves those counts to the accompanied
+//! side of the split). The shell passes nothing more when the session ends: [`Recorder::end_session`]
+//! counts them with it.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +19,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{DurationBand, Event, Hour, Op, Store, StoreError};
+use std::collections::BTreeMap;
+
+use super::{place_code_ok, Category, DurationBand, Event, Hour, Mode, Op, Store, StoreError};
+use crate::nomad::PlaceOfDay;
 use crate::session::EndReason;
 
 /// Capacity of the channel between callers and the writer.
@@ -24,11 +33,14 @@ enum Msg {
     Flush(SyncSender<()>),
 }
 
-/// The session as the recorder sees it: the hour it started, and when (monotonic, in memory only).
-#[derive(Debug, Clone, Copy)]
+/// The session as the recorder sees it: the hour it started, and when (monotonic, in memory only),
+/// its dimensions, and what it counted so far (in memory only, gone with the session).
+#[derive(Debug, Clone)]
 struct Open {
     hour: Hour,
     since: Instant,
+    mode: Mode,
+    units: BTreeMap<(Category, String), u64>,
 }
 
 /// Records counted events. Cheap to share behind an `Arc`; a disabled recorder does nothing.
@@ -41,6 +53,8 @@ pub struct Recorder {
 struct Inner {
     tx: SyncSender<Msg>,
     session: Mutex<Option<Open>>,
+    /// Today's place (a nomad borne), given to the sessions that open before its end.
+    place: Mutex<Option<PlaceOfDay>>,
     dropped: Arc<AtomicU64>,
     failed: Arc<AtomicU64>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -85,11 +99,20 @@ impl Recorder {
                 None
             }
         };
-        Recorder { inner: Some(Inner { tx, session: Mutex::new(None), dropped, failed, writer: Mutex::new(writer) }) }
+        Recorder {
+            inner: Some(Inner {
+                tx,
+                session: Mutex::new(None),
+                place: Mutex::new(None),
+                dropped,
+                failed,
+                writer: Mutex::new(writer),
+            }),
+        }
     }
 
     /// Counts an event in the current session, opening one if none is open (the first thing a person
-    /// does starts a session). Never blocks.
+    /// does starts a session). Never blocks. [`Event::PrintedAtEnd`] counts once a session.
     pub fn record(&self, event: Event) {
         let Some(inner) = &self.inner else { return };
         let Some((cat, action, n)) = event.unit() else {
@@ -98,26 +121,63 @@ impl Recorder {
             return;
         };
         let now = Instant::now();
-        let (hour, since, started) = {
-            // Poisoned or not, the Option inside is whole: a panic elsewhere must not stop counting.
-            let mut s = inner.session.lock().unwrap_or_else(PoisonError::into_inner);
-            match *s {
-                Some(o) => (o.hour, o.since, false),
-                None => {
-                    let o = Open { hour: Hour::now(), since: now };
-                    *s = Some(o);
-                    (o.hour, o.since, true)
-                }
-            }
-        };
-        if started {
-            inner.send(Op::Start(hour));
+        // Poisoned or not, the Option inside is whole: a panic elsewhere must not stop counting. The
+        // ops go out under the lock (`try_send` never waits), so a session's ops reach the writer in
+        // order whatever thread records.
+        let mut s = inner.session.lock().unwrap_or_else(PoisonError::into_inner);
+        let o = inner.opened(&mut s, Mode::Autonomous, now);
+        if cat == Category::PrintAtEnd && o.units.contains_key(&(cat, action.clone())) {
+            return;
         }
-        let band = DurationBand::of(now.saturating_duration_since(since));
-        inner.send(Op::Count { hour, cat, action, n, band });
+        *o.units.entry((cat, action.clone())).or_insert(0) += u64::from(n);
+        let band = DurationBand::of(now.saturating_duration_since(o.since));
+        inner.send(Op::Count { hour: o.hour, cat, action, n, band });
     }
 
-    /// Ends the current session, if one is open: counts how it ended and how long it lasted.
+    /// A médiateur gave the team's staff code (`admin::staff::StaffCode::check`): the counted session
+    /// is accompanied until its end, with what it counted so far; none open yet, one opens, accompanied
+    /// (the médiateur is with someone). Marking twice does nothing more. Never blocks.
+    pub fn mark_accompanied(&self) {
+        let Some(inner) = &self.inner else { return };
+        let mut s = inner.session.lock().unwrap_or_else(PoisonError::into_inner);
+        let open = s.is_some();
+        let o = inner.opened(&mut s, Mode::Accompanied, Instant::now());
+        if open && o.mode == Mode::Autonomous {
+            o.mode = Mode::Accompanied;
+            let units = o.units.iter().map(|((c, a), n)| (*c, a.clone(), *n)).collect();
+            inner.send(Op::Accompany { hour: o.hour, units });
+        }
+    }
+
+    /// Today's place of a nomad borne (`nomad::place_of_day`), or none: sessions opened from now on
+    /// (and before its `until_unix`) are counted in it; the session open keeps its own. Call it at
+    /// start and whenever the référent chooses the place. A code outside the vocabulary is refused
+    /// (logged without it).
+    pub fn set_place(&self, place: Option<PlaceOfDay>) {
+        let Some(inner) = &self.inner else { return };
+        let place = place.filter(|p| {
+            let ok = place_code_ok(&p.code);
+            if !ok {
+                tracing::warn!("place refused: code outside the statistics vocabulary");
+            }
+            ok
+        });
+        *inner.place.lock().unwrap_or_else(PoisonError::into_inner) = place;
+    }
+
+    /// Whether the counted session is accompanied (none open: `false`).
+    pub fn session_accompanied(&self) -> bool {
+        self.inner.as_ref().is_some_and(|i| {
+            i.session
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+                .is_some_and(|o| o.mode == Mode::Accompanied)
+        })
+    }
+
+    /// Ends the current session, if one is open: counts how it ended and how long it lasted, and
+    /// its dimensions (accompanied or not, its place).
     pub fn end_session(&self, reason: EndReason) {
         let Some(inner) = &self.inner else { return };
         // A panic elsewhere while it was held (a poisoned lock) must not keep the session open for
@@ -151,6 +211,23 @@ impl Recorder {
 }
 
 impl Inner {
+    /// The open session, opening one (counting its start, with its dimensions) if there is none.
+    fn opened<'a>(&self, s: &'a mut Option<Open>, mode: Mode, now: Instant) -> &'a mut Open {
+        s.get_or_insert_with(|| {
+            let hour = Hour::now();
+            self.send(Op::Open { hour, mode, place: self.place_now() });
+            let units = BTreeMap::from([((Category::Session, "start".to_string()), 1)]);
+            Open { hour, since: now, mode, units }
+        })
+    }
+
+    /// Today's place, if it still holds now.
+    fn place_now(&self) -> Option<String> {
+        let now = jiff::Timestamp::now().as_second();
+        let p = self.place.lock().unwrap_or_else(PoisonError::into_inner);
+        p.as_ref().filter(|p| now < p.until_unix).map(|p| p.code.clone())
+    }
+
     fn send(&self, op: Op) {
         match self.tx.try_send(Msg::Op(op)) {
             Ok(()) => {}
@@ -340,6 +417,128 @@ mod tests {
         r.flush();
         assert_eq!(n(&totals(&p), "download", "file"), 1000);
         assert_eq!(r.dropped(), 0);
+    }
+
+    fn place_of_day(code: &str, secs_left: i64) -> Option<PlaceOfDay> {
+        Some(PlaceOfDay { code: code.into(), until_unix: jiff::Timestamp::now().as_second() + secs_left })
+    }
+
+    fn split(path: &Path) -> std::collections::BTreeMap<(String, String, Option<Mode>, Option<String>), u64> {
+        let mut m = std::collections::BTreeMap::new();
+        for r in Store::open(path).unwrap().split_rows_between(Hour(0), Hour(i64::MAX)).unwrap() {
+            *m.entry((r.cat, r.action, r.mode, r.place)).or_insert(0) += r.n;
+        }
+        m
+    }
+
+    #[test]
+    fn a_session_marked_accompanied_is_counted_so_whole_and_the_next_one_is_not() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.sqlite");
+        let r = Recorder::open(&p).unwrap();
+        r.set_place(place_of_day("mediatheque", 3600));
+        r.record(Event::TileOpened("caf".into()));
+        assert!(!r.session_accompanied());
+        r.mark_accompanied();
+        r.mark_accompanied();
+        assert!(r.session_accompanied());
+        r.record(Event::TileOpened("ameli".into()));
+        r.record(Event::PrintedAtEnd);
+        r.record(Event::PrintedAtEnd); // once a session
+        r.end_session(EndReason::Button);
+        assert!(!r.session_accompanied(), "the mark ends with the session");
+        // The next person, alone, the same day and place.
+        r.record(Event::HelpRequest);
+        r.end_session(EndReason::Idle);
+        r.flush();
+        let t = totals(&p);
+        assert_eq!(n(&t, "session", "start"), 2);
+        assert_eq!((n(&t, "mode", "accompanied"), n(&t, "mode", "autonomous")), (1, 1));
+        assert_eq!(n(&t, "place", "mediatheque"), 2);
+        assert_eq!(n(&t, "print-at-end", "yes"), 1);
+        let m = split(&p);
+        let acc = |c: &str, a: &str| {
+            m.get(&(c.into(), a.into(), Some(Mode::Accompanied), Some("mediatheque".into()))).copied().unwrap_or(0)
+        };
+        let alone = |c: &str, a: &str| {
+            m.get(&(c.into(), a.into(), Some(Mode::Autonomous), Some("mediatheque".into()))).copied().unwrap_or(0)
+        };
+        // The tile opened before the mark went with its session to the accompanied side.
+        assert_eq!(
+            (acc("session", "start"), acc("tile", "caf"), acc("tile", "ameli"), acc("end", "button")),
+            (1, 1, 1, 1)
+        );
+        assert_eq!((alone("session", "start"), alone("help", "request"), alone("end", "idle")), (1, 1, 1));
+        assert_eq!(alone("tile", "caf"), 0);
+    }
+
+    #[test]
+    fn a_mark_before_anything_counted_opens_an_accompanied_session() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.sqlite");
+        let r = Recorder::open(&p).unwrap();
+        r.mark_accompanied();
+        assert!(r.session_open() && r.session_accompanied());
+        r.record(Event::Download);
+        r.end_session(EndReason::Button);
+        r.flush();
+        let t = totals(&p);
+        assert_eq!((n(&t, "session", "start"), n(&t, "mode", "accompanied"), n(&t, "mode", "autonomous")), (1, 1, 0));
+        assert!(t.keys().all(|(c, _)| c != "place"), "no place set: no place unit");
+        let m = split(&p);
+        assert_eq!(m.get(&("download".into(), "file".into(), Some(Mode::Accompanied), None)), Some(&1));
+    }
+
+    #[test]
+    fn the_place_holds_until_its_day_ends_and_the_open_session_keeps_its_own() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.sqlite");
+        let r = Recorder::open(&p).unwrap();
+        // Yesterday's place: its day is over, sessions are counted without a place.
+        r.set_place(place_of_day("marche-couvert", -1));
+        r.record(Event::Download);
+        // The référent chooses today's place during a session: that session keeps the one it opened with.
+        r.set_place(place_of_day("mediatheque", 3600));
+        r.record(Event::Download);
+        r.end_session(EndReason::Button);
+        r.record(Event::Download);
+        r.end_session(EndReason::Button);
+        // A code outside the vocabulary is refused: no place.
+        r.set_place(place_of_day("Salle Jean Dupont", 3600));
+        r.record(Event::Download);
+        r.end_session(EndReason::Button);
+        r.flush();
+        let t = totals(&p);
+        assert_eq!(n(&t, "session", "start"), 3);
+        assert_eq!(n(&t, "place", "mediatheque"), 1);
+        assert_eq!(t.keys().filter(|(c, _)| c == "place").count(), 1, "{t:?}");
+        let m = split(&p);
+        assert_eq!(m.get(&("download".into(), "file".into(), Some(Mode::Autonomous), None)), Some(&3));
+        assert_eq!(
+            m.get(&("download".into(), "file".into(), Some(Mode::Autonomous), Some("mediatheque".into()))),
+            Some(&1)
+        );
+    }
+
+    #[test]
+    fn an_accompanied_session_killed_with_the_program_is_counted_accompanied_at_the_next_start() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.sqlite");
+        {
+            let r = Recorder::open(&p).unwrap();
+            r.set_place(place_of_day("mediatheque", 3600));
+            r.record(Event::HelpRequest);
+            r.mark_accompanied();
+            r.flush();
+        }
+        let _r = Recorder::open(&p).unwrap();
+        let t = totals(&p);
+        assert_eq!((n(&t, "end", "crash"), n(&t, "mode", "accompanied"), n(&t, "place", "mediatheque")), (1, 1, 1));
+        let m = split(&p);
+        assert_eq!(
+            m.get(&("help".into(), "request".into(), Some(Mode::Accompanied), Some("mediatheque".into()))),
+            Some(&1)
+        );
     }
 
     use rusqlite::Connection;
