@@ -49,7 +49,7 @@ fn caller_is_admin(webview: &Webview) -> Result<()> {
 }
 
 /// The caller is the admin page and the PIN was given; the admin session goes on.
-fn unlocked(webview: &Webview, kiosk: &Kiosk) -> Result<()> {
+pub(crate) fn unlocked(webview: &Webview, kiosk: &Kiosk) -> Result<()> {
     caller_is_admin(webview)?;
     let mut s = kiosk.session();
     if !s.admin.unlocked {

@@ -176,6 +176,11 @@ pub async fn end_print(webview: Webview, app: AppHandle) -> Result<Printed> {
     let kiosk = app.state::<Kiosk>();
     match outcome {
         Ok(n) => {
+            // Counted once for the session (the model keeps the mark until its end).
+            if !kiosk.session().printed_at_end() {
+                dispatch(&app, Event::PrintedAtEnd);
+                kiosk.stats.record(borne_core::stats::Event::PrintedAtEnd);
+            }
             let quota = kiosk.loaded.read().map(|l| l.settings.printing.page_quota).unwrap_or(0);
             Ok(Printed { pages: n, left: kiosk.session().printing.usage.left(quota) })
         }

@@ -48,6 +48,7 @@ pub mod session;
 pub mod speech;
 pub mod state;
 pub mod system_update;
+pub mod team;
 pub mod watchdog;
 
 use std::path::PathBuf;
@@ -224,6 +225,10 @@ pub fn run() {
             scanning::scan_rotate,
             scanning::scan_remove,
             scanning::scan_finish,
+            team::accompany_state,
+            team::accompany,
+            team::admin_set_staff_code,
+            team::admin_set_place,
         ])
         .setup(|app| {
             build_window(app.handle())?;
@@ -233,6 +238,7 @@ pub fn run() {
             speech::start(app.handle());
             catalogue_channel::start(app.handle());
             system_update::start(app.handle());
+            team::start(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

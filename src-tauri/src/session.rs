@@ -52,6 +52,7 @@ fn carry_out(app: &AppHandle, effects: Vec<Effect>) {
         match effect {
             Effect::IdleWarning(secs) => {
                 crate::glue::emit_toolbar(app, ToolbarEvent::IdleWarning { seconds: secs });
+                countdown_tone(&kiosk);
             }
             Effect::IdleCancel => crate::glue::emit_toolbar(app, ToolbarEvent::IdleCancel),
             Effect::AdminClosed(why) => tracing::info!(why, "admin session closed"),
@@ -89,6 +90,18 @@ fn carry_out(app: &AppHandle, effects: Vec<Effect>) {
             }
         }
     }
+}
+
+/// The countdown's chime, when the référent left it on (`[session] countdown_tone`), off the GTK
+/// thread (`aplay` runs up to a few seconds).
+fn countdown_tone(kiosk: &Kiosk) {
+    let on = kiosk.loaded.read().map(|l| l.settings.session.countdown_tone).unwrap_or(true);
+    if !on {
+        return;
+    }
+    let out = borne_core::tone::Output::from_env_value(std::env::var_os(borne_core::tone::OUT_ENV));
+    let file = kiosk.paths.state_dir.join("countdown-tone.wav");
+    std::thread::spawn(move || borne_core::tone::sound(&out, &file));
 }
 
 /// Closes the content view, stops the network process, erases its folder, and makes a new content

@@ -60,14 +60,14 @@ test('the first F6 goes to the toolbar, and Tab reaches "Accueil" there', async 
 
 test('Tab walks the visible toolbar buttons in order, ending on "Terminer ma session"', async () => {
   const seen = [];
-  for (let i = 0; i < 12 && seen[seen.length - 1] !== 'btn-end'; i++) {
+  for (let i = 0; i < 14 && seen[seen.length - 1] !== 'btn-end'; i++) {
     await xkeys(['Tab']);
     await sleep(200);
     seen.push(await activeElement());
   }
   const buttons = seen.filter((id) => String(id).startsWith('btn-'));
   assert.deepEqual(buttons, ['btn-back', 'btn-print', 'btn-docs', 'btn-help', 'btn-display', 'btn-listen',
-    'btn-volume-down', 'btn-volume-up', 'btn-end'], `focus went: ${seen.join(' → ')}`);
+    'btn-volume-down', 'btn-volume-up', 'btn-accompany', 'btn-end'], `focus went: ${seen.join(' → ')}`);
 });
 
 test('"J\'ai besoin d\'aide" by keyboard: Enter opens it, Tab stays inside, Escape closes it back on its button', async () => {

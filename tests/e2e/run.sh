@@ -34,6 +34,8 @@ export BORNE_UPDATER_RECORD="$E2E_WORK/updater-status"
 # SANE's own `test` backend as the only scanner (real libsane, real scanimage, no hardware), for
 # « Numériser » (scan.test.mjs rewrites test.conf to make a scan fail); inherited by scanimage.
 export SANE_CONFIG_DIR="$E2E_WORK/sane.d"
+# The idle countdown's chime goes to this WAV file instead of the (absent) sound card.
+export BORNE_TONE_OUT="$E2E_WORK/countdown-tone.wav"
 DRIVER_PORT="${E2E_DRIVER_PORT:-4444}"
 NATIVE_DRIVER="${E2E_NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
 INSTALL="${E2E_INSTALL:-1}"

@@ -451,6 +451,9 @@
     $('s-printer').value = s.printer;
     $('s-quota').value = s.page_quota;
     $('s-scanner').checked = s.scanner === true;
+    $('s-accompanied').value = s.accompanied_idle_secs || '';
+    $('s-tone').checked = s.countdown_tone !== false;
+    renderTeam();
     $('s-catalogue').value = s.catalogue_url || '';
     renderKit();
     const box = $('s-languages');
@@ -483,6 +486,8 @@
       printer: $('s-printer').value,
       page_quota: Number($('s-quota').value) || 0,
       scanner: $('s-scanner').checked,
+      accompanied_idle_secs: Number($('s-accompanied').value) || null,
+      countdown_tone: $('s-tone').checked,
       catalogue_url: $('s-catalogue').value
     };
   }
@@ -493,6 +498,52 @@
       problems($('settings-problems'), r.ok ? [] : r.problems);
       if (r.ok) reload('admin.saved'); else say('admin.not_saved');
     });
+  }
+
+  // The team's staff code (sessions « accompagnées ») and a nomad borne's place of the day.
+  function renderTeam() {
+    $('staff-state').textContent = I18n.t(data.staff_code ? 'admin.staff.set' : 'admin.staff.not_set');
+    $('staff-remove').hidden = !data.staff_code;
+    const nomad = data.nomad || { places: [] };
+    const places = nomad.places || [];
+    $('place-box').hidden = places.length === 0;
+    const sel = $('place-choice');
+    sel.textContent = '';
+    places.forEach(function (p) {
+      const o = el('option', null, p.name);
+      o.value = p.code;
+      if (nomad.today && nomad.today.code === p.code) o.selected = true;
+      sel.appendChild(o);
+    });
+    $('place-state').textContent = nomad.today ? I18n.t('admin.place.current', { place: nomad.today.name }) : I18n.t('admin.place.none');
+  }
+
+  function submitStaff(ev) {
+    ev.preventDefault();
+    const code = $('staff-code').value;
+    const confirm = $('staff-confirm').value;
+    $('staff-code').value = '';
+    $('staff-confirm').value = '';
+    Shell.invoke('admin_set_staff_code', { code: code, confirm: confirm }).then(function (r) {
+      problems($('staff-problems'), r.ok ? [] : r.problems);
+      if (r.ok) reload('admin.staff.saved'); else say('admin.not_saved');
+    }, function () { say('admin.not_saved'); });
+  }
+
+  function removeStaff() {
+    Shell.invoke('admin_set_staff_code', { code: '', confirm: '' }).then(function (r) {
+      problems($('staff-problems'), r.ok ? [] : r.problems);
+      if (r.ok) reload('admin.saved'); else say('admin.not_saved');
+    }, function () { say('admin.not_saved'); });
+  }
+
+  function setPlace(choice) {
+    Shell.invoke('admin_set_place', { choice: choice }).then(function (r) {
+      problems($('place-problems'), r.ok ? [] : r.problems);
+      if (!r.ok) { say('admin.not_saved'); return; }
+      const p = ((data.nomad || {}).places || []).filter(function (x) { return x.code === choice; })[0];
+      reload(p ? 'admin.place.saved' : 'admin.saved', p ? { place: p.name } : undefined);
+    }, function () { say('admin.not_saved'); });
   }
 
   // The communication kit: the second language is one the borne offers (the saved settings'), the
@@ -855,6 +906,10 @@
       $('test-form').addEventListener('submit', testUrl);
       $('theme-form').addEventListener('submit', submitTheme);
       $('settings-form').addEventListener('submit', submitSettings);
+      $('staff-form').addEventListener('submit', submitStaff);
+      $('staff-remove').addEventListener('click', removeStaff);
+      $('place-choose').addEventListener('click', function () { setPlace($('place-choice').value); });
+      $('place-clear').addEventListener('click', function () { setPlace(null); });
       $('help-form').addEventListener('submit', submitHelp);
       $('contact-add').addEventListener('click', addContact);
       $('sheet-form').addEventListener('submit', submitSheet);

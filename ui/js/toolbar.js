@@ -39,6 +39,7 @@
     docs: { id: 'docs', first: 'docs-close' },
     auth: { id: 'auth', first: 'auth-user' },
     scan: { id: 'scan', first: 'scan-go' },
+    accompany: { id: 'accompany', first: 'accompany-code' },
   };
 
   /* ---------- covering the window ---------- */
@@ -695,6 +696,81 @@
     else closeOverlay(true);
   }
 
+  /* ---------- « Session accompagnée » (the centre's team) ---------- */
+
+  let teamMinutes = 30;
+
+  function accompanyStatus(key, vars, isError) {
+    $('accompany-status').textContent = key ? I18n.t(key, vars || {}) : '';
+    $('accompany-status').classList.toggle('dialog-error', !!isError);
+  }
+
+  function setAccompanied(on) {
+    $('btn-accompany').setAttribute('aria-pressed', on ? 'true' : 'false');
+    $('accompany-badge').hidden = !on;
+  }
+
+  function openAccompany() {
+    $('accompany-code').value = '';
+    $('accompany-code').disabled = false;
+    $('accompany-go').disabled = false;
+    accompanyStatus(null);
+    $('accompany-help').textContent = I18n.t('accompanied.help', { minutes: teamMinutes });
+    openOverlay('accompany').then(function (shown) {
+      if (!shown) return;
+      Shell.invoke('accompany_state').then(function (st) {
+        if (current !== 'accompany' || !st) return;
+        teamMinutes = st.minutes || teamMinutes;
+        $('accompany-help').textContent = I18n.t('accompanied.help', { minutes: teamMinutes });
+        if (!st.set) {
+          $('accompany-code').disabled = true;
+          $('accompany-go').disabled = true;
+          accompanyStatus('accompanied.not_set', null, true);
+          $('accompany-cancel').focus();
+        } else if (st.accompanied) {
+          setAccompanied(true);
+          accompanyStatus('accompanied.done', { minutes: teamMinutes });
+        }
+      }, function () {});
+    });
+  }
+
+  function submitAccompany(ev) {
+    if (ev) ev.preventDefault();
+    if (current !== 'accompany' || $('accompany-go').disabled) return;
+    const code = $('accompany-code').value;
+    $('accompany-go').disabled = true;
+    Shell.invoke('accompany', { code: code }).then(function (r) {
+      $('accompany-code').value = '';
+      $('accompany-go').disabled = false;
+      if (current !== 'accompany' || !r) return;
+      teamMinutes = r.minutes || teamMinutes;
+      if (r.ok) {
+        setAccompanied(true);
+        accompanyStatus('accompanied.done', { minutes: teamMinutes });
+        setTimeout(function () { if (current === 'accompany') closeOverlay(true); }, 1500);
+        return;
+      }
+      const wait = r.wait || 0;
+      const mins = Math.max(1, Math.ceil(wait / 60));
+      if (r.state === 'wrong') accompanyStatus('accompanied.wrong', { left: r.left || 0, seconds: wait }, true);
+      else if (r.state === 'wait') accompanyStatus('accompanied.wait', { seconds: wait }, true);
+      else if (r.state === 'locked') accompanyStatus('accompanied.locked', { minutes: mins }, true);
+      else if (r.state === 'unrecorded') accompanyStatus('accompanied.unrecorded', { minutes: mins }, true);
+      else accompanyStatus('accompanied.not_set', null, true);
+      $('accompany-code').focus();
+    }, function () {
+      $('accompany-go').disabled = false;
+      accompanyStatus('scan.error.internal', null, true);
+    });
+  }
+
+  function closeAccompany() {
+    if (current !== 'accompany') return;
+    $('accompany-code').value = '';
+    closeOverlay(true);
+  }
+
   /* ---------- inactivity countdown ---------- */
 
   function remaining() { return Math.max(0, Math.ceil((idleEnd - Date.now()) / 1000)); }
@@ -922,6 +998,7 @@
         case 'idle-warning': startIdle(p.seconds); break;
         case 'idle-cancel': if (current === 'idle') closeOverlay(true); break;
         case 'session-ended':
+          setAccompanied(false); if (current === 'accompany') $('accompany-code').value = '';
           docsMode = null; endPrinting = false; scanPages = []; scanning = false; scanFor = null; scanMade = null; clearAuth(); closeOverlay(false); resetTextSize(); showDisplay(null);
           spoke = false; setSpeaking(false); speechStatus(null);
           I18n.load('fr').then(refreshVolume); refreshData();
@@ -980,6 +1057,10 @@
       if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); cancelAuth(); }
       else if (ev.key === 'Tab') trapTab(ev);
     }
+    if (current === 'accompany') {
+      if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); closeAccompany(); }
+      else if (ev.key === 'Tab') trapTab(ev);
+    }
     if (current === 'scan') {
       if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); if (scanning) stopScan(); else closeScan(); }
       else if (ev.key === 'Tab') trapTab(ev);
@@ -1010,6 +1091,9 @@
     $('btn-docs').addEventListener('click', function () { openDocs('list'); });
     $('btn-scan').addEventListener('click', function () { openScan('list'); });
     $('confirm-print').addEventListener('click', printBeforeLeaving);
+    $('btn-accompany').addEventListener('click', openAccompany);
+    $('accompany-form').addEventListener('submit', submitAccompany);
+    $('accompany-cancel').addEventListener('click', closeAccompany);
     $('docs-scan').addEventListener('click', function () { if (current === 'docs') openScan(docsMode === 'upload' ? 'upload' : 'list'); });
     $('scan-go').addEventListener('click', function () { scanPage(null); });
     $('scan-stop').addEventListener('click', stopScan);

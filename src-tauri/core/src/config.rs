@@ -34,6 +34,7 @@ const KEYS: &[(&str, Shape)] = &[
             ("idle_timeout_secs", Shape::Leaf),
             ("warning_secs", Shape::Leaf),
             ("accompanied_idle_secs", Shape::Leaf),
+            ("countdown_tone", Shape::Leaf),
         ]),
     ),
     ("languages", Shape::Table(&[("offered", Shape::Leaf)])),
@@ -183,6 +184,7 @@ struct RawSession {
     idle_timeout_secs: Spanned<i64>,
     warning_secs: Spanned<i64>,
     accompanied_idle_secs: Spanned<i64>,
+    countdown_tone: bool,
 }
 
 impl Default for RawSession {
@@ -191,6 +193,7 @@ impl Default for RawSession {
             idle_timeout_secs: Spanned::new(0..0, 300),
             warning_secs: Spanned::new(0..0, 60),
             accompanied_idle_secs: Spanned::new(0..0, i64::from(DEFAULT_ACCOMPANIED_IDLE_SECS)),
+            countdown_tone: true,
         }
     }
 }
@@ -282,6 +285,9 @@ pub struct SessionSettings {
     /// (`crate::person::Event::MarkAccompanied`): the person and the médiateur talk, look for a paper,
     /// without touching the borne. Never shorter than `idle_timeout_secs`.
     pub accompanied_idle_secs: u32,
+    /// The countdown also sounds a short chime (`crate::tone`), for a person who is not looking at
+    /// the screen.
+    pub countdown_tone: bool,
 }
 
 impl SessionSettings {
@@ -604,7 +610,12 @@ fn check(src: &Source<'_>, raw: RawSettings) -> Result<Settings, Vec<Diagnostic>
             help_place: c.help_place.into_inner().trim().to_owned(),
             opening_hours: c.opening_hours.into_inner().trim().to_owned(),
         },
-        session: SessionSettings { idle_timeout_secs: idle, warning_secs: warning, accompanied_idle_secs: accompanied },
+        session: SessionSettings {
+            idle_timeout_secs: idle,
+            warning_secs: warning,
+            accompanied_idle_secs: accompanied,
+            countdown_tone: s.countdown_tone,
+        },
         languages,
         printing: Printing { printer, page_quota: quota, scanner: raw.printing.scanner },
         stats: StatsSettings {

@@ -329,7 +329,7 @@ mod tests {
     use super::*;
 
     fn settings() -> SessionSettings {
-        SessionSettings { idle_timeout_secs: 300, warning_secs: 60, accompanied_idle_secs: 1800 }
+        SessionSettings { idle_timeout_secs: 300, warning_secs: 60, accompanied_idle_secs: 1800, countdown_tone: true }
     }
 
     #[test]

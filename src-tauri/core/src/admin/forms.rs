@@ -77,6 +77,9 @@ pub struct SettingsForm {
     /// Idle time before the countdown in a session a médiateur marked accompanied (seconds). `None`
     /// (a form that does not send it): the référent's `settings.toml` keeps what it says.
     pub accompanied_idle_secs: Option<u32>,
+    /// The countdown's chime (`[session] countdown_tone`); `None` (a form that does not send it):
+    /// kept as it is.
+    pub countdown_tone: Option<bool>,
     /// Languages offered.
     pub languages: Vec<String>,
     /// Printer (empty: the system's default).
@@ -440,6 +443,7 @@ impl SettingsForm {
             idle_timeout_secs: s.session.idle_timeout_secs,
             warning_secs: s.session.warning_secs,
             accompanied_idle_secs: Some(s.session.accompanied_idle_secs),
+            countdown_tone: Some(s.session.countdown_tone),
             languages: s.languages.clone(),
             printer: s.printing.printer.clone().unwrap_or_default(),
             page_quota: s.printing.page_quota,
@@ -465,7 +469,12 @@ impl SettingsForm {
             .and_then(|t| t.get("session").and_then(|s| s.get("accompanied_idle_secs")))
             .cloned()
             .filter(|_| self.accompanied_idle_secs.is_none());
-        if keys.is_none() && updates.is_none() && hours.is_none() && accompanied.is_none() {
+        let tone = current
+            .as_ref()
+            .and_then(|t| t.get("session").and_then(|s| s.get("countdown_tone")))
+            .cloned()
+            .filter(|_| self.countdown_tone.is_none());
+        if keys.is_none() && updates.is_none() && hours.is_none() && accompanied.is_none() && tone.is_none() {
             return self.to_toml();
         }
         let mut t: toml::Table = self.to_toml().parse().unwrap_or_default();
@@ -480,6 +489,9 @@ impl SettingsForm {
         }
         if let (Some(a), Some(toml::Value::Table(session))) = (accompanied, t.get_mut("session")) {
             session.insert("accompanied_idle_secs".into(), a);
+        }
+        if let (Some(v), Some(toml::Value::Table(session))) = (tone, t.get_mut("session")) {
+            session.insert("countdown_tone".into(), v);
         }
         format!("{SETTINGS_HEADER}{}", toml::to_string(&t).unwrap_or_default())
     }
@@ -502,6 +514,9 @@ impl SettingsForm {
         session.insert("warning_secs".into(), i64::from(self.warning_secs).into());
         if let Some(a) = self.accompanied_idle_secs {
             session.insert("accompanied_idle_secs".into(), i64::from(a).into());
+        }
+        if let Some(v) = self.countdown_tone {
+            session.insert("countdown_tone".into(), v.into());
         }
         t.insert("session".into(), session.into());
         let mut languages = toml::Table::new();
@@ -655,6 +670,24 @@ mod tests {
         assert_eq!(SettingsForm::from_settings(&load(&paths).settings), f);
         f.idle_timeout_secs = 1;
         assert!(!check_settings(&paths, &f).is_empty());
+    }
+
+    #[test]
+    fn the_countdown_tone_and_the_scanner_round_trip_and_a_form_without_the_tone_keeps_it() {
+        let (_d, paths) = setup();
+        let mut f = SettingsForm::from_settings(&load(&paths).settings);
+        assert_eq!(f.countdown_tone, Some(true), "on by default");
+        assert!(!f.scanner, "no scanner by default");
+        f.countdown_tone = Some(false);
+        f.scanner = true;
+        history::save(&paths, Editable::Settings, &f.settings_toml(&paths), "son").unwrap();
+        let s = load(&paths).settings;
+        assert!(!s.session.countdown_tone && s.printing.scanner);
+        assert_eq!(SettingsForm::from_settings(&s), f);
+        let mut old = f.clone();
+        old.countdown_tone = None;
+        history::save(&paths, Editable::Settings, &old.settings_toml(&paths), "centre").unwrap();
+        assert!(!load(&paths).settings.session.countdown_tone, "kept by a form that does not carry it");
     }
 
     #[test]
