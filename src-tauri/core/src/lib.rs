@@ -14,6 +14,8 @@
 //! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path);
 //! - [`scan`]: « Numériser un document »: scanners through SANE (`scanimage`), pages, the PDF or JPEG;
 //! - [`speech`]: « Écouter »: the voice for each language, the text spoken, espeak-ng's command line;
+//! - [`wifi`]: « Réseau » in the admin screens: Wi-Fi networks in range, join, forget, the link,
+//!   through NetworkManager's `nmcli`;
 //! - [`hours`]: opening hours that act (closed screen, dark screen, power-off), said in each language;
 //! - [`kit`]: what the centre's poster, flyer and booklet say (drawn by `borne-kit`);
 //! - [`keys`], [`frames`] and [`toolbar`]: the shell's input and page decisions (which keys are
@@ -53,3 +55,4 @@ pub mod speech;
 pub mod stats;
 pub mod toolbar;
 pub mod updates;
+pub mod wifi;
