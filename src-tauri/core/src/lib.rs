@@ -14,6 +14,8 @@
 //! - [`documents`]: the session's files as pages see them (opaque ids, clean names, no path);
 //! - [`scan`]: « Numériser un document »: scanners through SANE (`scanimage`), pages, the PDF or JPEG;
 //! - [`speech`]: « Écouter »: the voice for each language, the text spoken, espeak-ng's command line;
+//! - [`printers`]: « Imprimante » in the admin screens: the printers CUPS finds, adding one, its
+//!   state in words, a test page, through CUPS's own clients;
 //! - [`wifi`]: « Réseau » in the admin screens: Wi-Fi networks in range, join, forget, the link,
 //!   through NetworkManager's `nmcli`;
 //! - [`hours`]: opening hours that act (closed screen, dark screen, power-off), said in each language;
@@ -44,6 +46,7 @@ pub mod netfail;
 pub mod person;
 pub mod policy;
 pub mod print;
+pub mod printers;
 pub mod process;
 pub mod proxy;
 pub mod push;

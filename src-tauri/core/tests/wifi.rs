@@ -127,6 +127,7 @@ fn manager(profiles: &[(&str, String)]) -> Option<Manager> {
     let m = Manager { child, keyfiles, bus, _dir: dir };
     let t0 = Instant::now();
     loop {
+        // (`STARTUP` never says `started` here: with every device unmanaged it stays `starting`.)
         let up = Command::new("nmcli")
             .args(["-t", "-f", "RUNNING", "general"])
             .env("DBUS_SYSTEM_BUS_ADDRESS", m.bus.address())
@@ -221,12 +222,28 @@ fn setup_keyfile_read_back(ssid: &str, password: &str) {
         (saved[0].ssid.as_str(), saved[0].name.as_str(), saved[0].uuid.as_str()),
         (ssid, "borne-wifi", "0b0f8a5e-7f0c-4d43-9a64-6b7c2e1d9f10")
     );
-    let psk = Command::new("nmcli")
-        .args(["-s", "-g", "802-11-wireless-security.psk", "connection", "show", "uuid", &saved[0].uuid])
-        .env("DBUS_SYSTEM_BUS_ADDRESS", m.bus.address())
-        .output()
-        .expect("nmcli runs");
-    assert_eq!(borne_core::wifi::unescape_value(&String::from_utf8_lossy(&psk.stdout)), password);
+    // Read a few times: once in some twenty runs, the first read right after NetworkManager
+    // started came back empty (and no error).
+    let read_psk = || {
+        let o = Command::new("nmcli")
+            .args(["-s", "-g", "802-11-wireless-security.psk", "connection", "show", "uuid", &saved[0].uuid])
+            .env("DBUS_SYSTEM_BUS_ADDRESS", m.bus.address())
+            .output()
+            .expect("nmcli runs");
+        (
+            borne_core::wifi::unescape_value(&String::from_utf8_lossy(&o.stdout)),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let mut psk = read_psk();
+    for _ in 0..10 {
+        if psk.0 == password {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        psk = read_psk();
+    }
+    assert_eq!(psk.0, password, "{}", psk.1);
     n.forget(ssid).expect("forgotten");
     assert!(m.keyfiles().is_empty());
 }

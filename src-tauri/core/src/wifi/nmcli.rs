@@ -279,12 +279,22 @@ impl Nmcli {
         if let (Some(script), Some(password)) = (join.editor_script(), join.password()) {
             // The editor echoes what it reads, password included: its output is never logged.
             let edit: Vec<String> = ["connection", "edit", "uuid", uuid.as_str()].map(String::from).to_vec();
-            let stored = self.run(&edit, Some(&script), self.query_timeout).and_then(|_| {
+            let read_back = || {
                 self.query(
                     &["-s", "-g", "802-11-wireless-security.psk", "connection", "show", "uuid", uuid.as_str()],
                     self.query_timeout,
                 )
-            });
+            };
+            let mut stored = self.run(&edit, Some(&script), self.query_timeout).and_then(|_| read_back());
+            // An empty answer is asked again: NetworkManager once gave one for a profile it had just
+            // loaded (tests/wifi.rs). A different password is not.
+            for _ in 0..3 {
+                if !matches!(&stored, Ok(psk) if psk.trim().is_empty()) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+                stored = read_back();
+            }
             match stored {
                 Ok(psk) if unescape_value(&psk) == password => {
                     let on = ["connection", "modify", "uuid", uuid.as_str(), "connection.autoconnect", "yes"];
