@@ -107,6 +107,7 @@ fn manager(profiles: &[(&str, String)]) -> Option<Manager> {
     for sub in ["conf.d", "system.d"] {
         std::fs::create_dir(dir.path().join(sub)).expect("test set-up");
     }
+    // The mount points of its RAM folders (Debian's package makes the second; both stay empty here).
     std::fs::create_dir_all("/run/NetworkManager").expect("test set-up");
     let d = dir.path().display();
     let script = format!(
