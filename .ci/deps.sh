@@ -7,8 +7,12 @@ BUILD_PKGS=(build-essential pkg-config libwebkit2gtk-4.1-dev libssl-dev curl ca-
 RUN_PKGS=(xvfb xauth openbox x11-utils xdotool imagemagick espeak-ng fonts-noto-core librsvg2-common)
 # rauc casync squashfs-tools e2fsprogs python3: tests/federation/prune.sh (federation.sh's bundle and prune).
 # sane-utils libsane1: scanimage and SANE's test backend, for borne-core's scan tests (src-tauri/core/tests/scan.rs).
+# network-manager dbus-daemon: a real NetworkManager on a bus of the test's own, for borne-core's Wi-Fi
+# tests (src-tauri/core/tests/wifi.rs). cups-ipp-utils: ippeveprinter, the IPP Everywhere printer of
+# borne-core's printer tests (src-tauri/core/tests/printers.rs).
 TEST_PKGS=(webkit2gtk-driver poppler-utils openssl nodejs xclip cups cups-client cups-pdf sox
-           rauc casync squashfs-tools e2fsprogs python3 sane-utils libsane1)
+           rauc casync squashfs-tools e2fsprogs python3 sane-utils libsane1
+           network-manager dbus-daemon cups-ipp-utils)
 
 need_pkgs() {
   local missing=()

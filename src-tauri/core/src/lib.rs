@@ -15,6 +15,10 @@
 //! - [`scan`]: « Numériser un document »: scanners through SANE (`scanimage`), pages, the PDF or JPEG;
 //! - [`speech`]: « Écouter »: the voice for each language, the text spoken, espeak-ng's command line;
 //! - [`nomad`]: a nomad borne's places and today's place, counted with every session;
+//! - [`printers`]: « Imprimante » in the admin screens: the printers CUPS finds, adding one, its
+//!   state in words, a test page, through CUPS's own clients;
+//! - [`wifi`]: « Réseau » in the admin screens: Wi-Fi networks in range, join, forget, the link,
+//!   through NetworkManager's `nmcli`;
 //! - [`hours`]: opening hours that act (closed screen, dark screen, power-off), said in each language;
 //! - [`kit`]: what the centre's poster, flyer and booklet say (drawn by `borne-kit`);
 //! - [`keys`], [`frames`] and [`toolbar`]: the shell's input and page decisions (which keys are
@@ -44,6 +48,7 @@ pub mod nomad;
 pub mod person;
 pub mod policy;
 pub mod print;
+pub mod printers;
 pub mod process;
 pub mod proxy;
 pub mod push;
@@ -56,3 +61,4 @@ pub mod stats;
 pub mod tone;
 pub mod toolbar;
 pub mod updates;
+pub mod wifi;

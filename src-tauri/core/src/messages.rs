@@ -555,6 +555,51 @@ pub fn fleet_printer_fr(code: &str) -> &'static str {
     }
 }
 
+/// The printer's test page ([`crate::printers::test_page`]), in French: its title, the borne's name,
+/// what to check, and its footer. Drawn with the PDF standard fonts (Latin characters only); each
+/// line fits an A4 page's width at 12 pt.
+pub const TEST_PAGE_TITLE: &str = "Page de test de l'imprimante";
+/// The borne's name under the title.
+pub const TEST_PAGE_BORNE: &str = "Borne « Le numérique à mon service »";
+/// What the page says under the facts.
+pub const TEST_PAGE_BODY: [&str; 5] = [
+    "Si vous lisez cette page, l'imprimante fonctionne avec la borne.",
+    "",
+    "Vérifiez que les quatre côtés du cadre sont imprimés, que les gris ci-dessous",
+    "vont régulièrement du plus clair au plus foncé, et que les lettres accentuées",
+    "sont lisibles :",
+];
+/// The accented letters the page prints (every one in the standard fonts' encoding).
+pub const TEST_PAGE_ACCENTS: &str = "à â ç é è ê ë î ï ô ù û ü ÿ œ æ À Ç É È Ê Ô Œ « » €";
+/// The page's last line.
+pub const TEST_PAGE_FOOTER: &str = "Cette page ne contient aucune donnée personnelle : vous pouvez la jeter.";
+
+/// The test page's facts: the centre, the printer, when it was printed.
+pub fn test_page_facts_fr(centre: &str, printer: &str, when: &str) -> [String; 3] {
+    [format!("Centre : {centre}"), format!("Imprimante : {printer}"), format!("Imprimée le {when}")]
+}
+
+/// A date and time in French, as a person reads it: « 7 décembre 2026 à 14 h 03 ».
+pub fn date_time_fr(t: &jiff::civil::DateTime) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let month = MONTHS[usize::try_from(t.month() - 1).unwrap_or(0).min(11)];
+    let day = if t.day() == 1 { "1er".to_owned() } else { t.day().to_string() };
+    format!("{day} {month} {} à {} h {:02}", t.year(), t.hour(), t.minute())
+}
+
 /// Why `borne --audit-catalogue` cannot run, in French (the English log line says the cause).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditStop {
@@ -669,5 +714,13 @@ mod tests {
             assert!(fr.len() > 20, "{p:?}: {fr}");
             assert!(!fr.contains("TOML"), "no jargon for people: {fr}");
         }
+    }
+
+    #[test]
+    fn dates_are_said_as_a_person_reads_them() {
+        let t: jiff::civil::DateTime = "2026-12-07T14:03".parse().unwrap();
+        assert_eq!(date_time_fr(&t), "7 décembre 2026 à 14 h 03");
+        let t: jiff::civil::DateTime = "2027-08-01T09:00".parse().unwrap();
+        assert_eq!(date_time_fr(&t), "1er août 2027 à 9 h 00");
     }
 }
