@@ -31,7 +31,15 @@ need_pkgs() {
       v="$(dpkg-query -W -f='${Version}' libudev1 2>/dev/null || true)"
       if [ -n "$v" ] && apt-cache madison udev | grep -qF "| $v |"; then pin=("udev=$v"); fi
     fi
+    # The tests start NetworkManager themselves, on their own bus in their own network namespace
+    # (src-tauri/core/tests/wifi.rs): installing it must not start the machine's own, which would take
+    # over its interfaces. policy-rc.d forbids starting services while the packages install.
+    local guard=""
+    if [[ " ${missing[*]} " == *" network-manager "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && guard=1
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" "${pin[@]}" >/dev/null
+    if [ -n "$guard" ]; then rm -f /usr/sbin/policy-rc.d; fi
   fi
 }
 
