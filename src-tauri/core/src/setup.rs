@@ -345,12 +345,15 @@ pub fn ssh_key_line(text: &str) -> Result<String, String> {
 pub fn wifi_keyfile(w: &Wifi, uuid: &str) -> String {
     // GKeyFile escapes: backslash first, then what would end or change a value.
     let esc = |s: &str| s.replace('\\', "\\\\").replace(';', "\\;").replace('\n', "\\n");
+    // The password is a plain string value, where GKeyFile knows no `\;` (lists only): NetworkManager
+    // would drop the whole value. The network name is read by NetworkManager's own rules, which do.
+    let esc_psk = |s: &str| s.replace('\\', "\\\\").replace('\n', "\\n");
     let mut out = format!(
         "[connection]\nid=borne-wifi\nuuid={uuid}\ntype=wifi\nautoconnect=true\n\n[wifi]\nmode=infrastructure\nssid={}\n\n",
         esc(&w.ssid)
     );
     if let Some(p) = &w.password {
-        out.push_str(&format!("[wifi-security]\nkey-mgmt=wpa-psk\npsk={}\n\n", esc(p)));
+        out.push_str(&format!("[wifi-security]\nkey-mgmt=wpa-psk\npsk={}\n\n", esc_psk(p)));
     }
     out.push_str("[ipv4]\nmethod=auto\n\n[ipv6]\nmethod=auto\n");
     out
@@ -578,7 +581,7 @@ keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK6wmzsiPPPT49xc3q1NvgFtsgwvgXXaVyW
         let k = wifi_keyfile(s.wifi.as_ref().unwrap(), "u");
         assert!(k.contains("ssid=Mairie\n") && !k.contains("wifi-security"), "{k}");
         let k = wifi_keyfile(&Wifi { ssid: "a;b".into(), password: Some("p\\w;rd12".into()) }, "u");
-        assert!(k.contains("ssid=a\\;b\n") && k.contains("psk=p\\\\w\\;rd12\n"), "{k}");
+        assert!(k.contains("ssid=a\\;b\n") && k.contains("psk=p\\\\w;rd12\n"), "{k}");
     }
 
     #[test]

@@ -254,11 +254,10 @@ fn the_setups_keyfile_is_a_saved_network_here() {
     setup_keyfile_read_back("Salle;2 \\ étage", "mot de\\passe 2");
 }
 
-/// `setup::wifi_keyfile` writes a `;` of the password as `\;`: GKeyFile knows that escape in lists
-/// only, so NetworkManager drops the whole value and the profile has no password (seen here:
-/// nmcli reads back an empty psk). The network name, read by NetworkManager's own rules, is fine.
+/// `setup::wifi_keyfile` once wrote a `;` of the password as `\;`: GKeyFile knows that escape in
+/// lists only, so NetworkManager dropped the whole value and the profile had no password (nmcli read
+/// back an empty psk). The password is now written as a plain string.
 #[test]
-#[ignore = "setup::wifi_keyfile escapes `;` in the password, which NetworkManager then drops"]
 fn a_setup_password_with_a_semicolon_reaches_networkmanager() {
     setup_keyfile_read_back("Tilleuls", "mot;de passe");
 }
