@@ -71,8 +71,9 @@ test('Tab walks the visible toolbar buttons in order, ending on "Terminer ma ses
 });
 
 test('"J\'ai besoin d\'aide" by keyboard: Enter opens it, Tab stays inside, Escape closes it back on its button', async () => {
-  // Back from "Terminer ma session": Plus fort, Moins fort, Écouter, Affichage, then the help.
-  await xkeys(['shift+Tab', 'shift+Tab', 'shift+Tab', 'shift+Tab', 'shift+Tab']);
+  // Back from "Terminer ma session": Session accompagnée, Plus fort, Moins fort, Écouter, Affichage,
+  // then the help.
+  await xkeys(['shift+Tab', 'shift+Tab', 'shift+Tab', 'shift+Tab', 'shift+Tab', 'shift+Tab']);
   await sleep(200);
   assert.equal(await activeElement(), 'btn-help');
   await xkeys(['Return']);

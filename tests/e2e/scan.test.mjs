@@ -235,12 +235,13 @@ test('« Terminer ma session » erases the document and a page scanned since; th
   await clickToolbar(wd, '#scan-close');
 });
 
-test('a site taking images only (no WebDriver): « Numériser un document » in the chooser\'s list, the JPEG reaches the site', async () => {
+test('without WebDriver: from a site\'s file chooser, two pages become one PDF the site receives byte for byte; a site taking images only gets a JPEG', async () => {
   await wd.deleteSession();
   wd = null;
-  const config = configWithScanner('config-scan-upload', 'https://www.institution.test/docs/upload?accept=image');
+  const config = configWithScanner('config-scan-upload', 'https://www.institution.test/docs/upload');
   await fetch(`${CONTROL_URL}/reset`, { method: 'POST' });
   const state = freshStateDir('scan-upload');
+  const docs = path.join(state, 'session', 'downloads');
   fs.rmSync(path.join(WORK, 'usb-scan'), { recursive: true, force: true });
   fs.mkdirSync(path.join(WORK, 'usb-scan'), { recursive: true });
   let log = '';
@@ -250,6 +251,7 @@ test('a site taking images only (no WebDriver): « Numériser un document » in 
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   standalone.stderr.on('data', (d) => { log += d.toString().replace(/\x1b\[[0-9;]*m/g, ''); });
+  const count = (re) => (log.match(new RegExp(re, 'g')) || []).length;
   await waitFor(() => /internal page shown page="\/index.html"/.test(log), 30000, { message: 'the portal (kiosk log)' });
   await sleep(1500);
   await xclick(layout.tile.x, layout.tile.y);
@@ -257,35 +259,60 @@ test('a site taking images only (no WebDriver): « Numériser un document » in 
     .filter((e) => (e.path || e.url || '').includes('/docs/upload'));
   await waitFor(async () => (await served()).length > 0, 15000, { message: 'the upload form requested' });
   await sleep(1500);
-  await xclick(layout.piece.x, layout.piece.y);
-  await waitFor(() => /file chooser: the kiosk's own list/.test(log), 10000, { message: 'the kiosk\'s chooser (kiosk log)' });
-  await sleep(1200);
-  // The list is empty (no file in the session): « Numériser un document » has the focus. Keyboard
-  // only from here, as a person without a mouse would.
-  await screenGrab(path.join(ARTIFACTS, 'scan-upload.png'));
-  await xkeys(['Return']);
-  await waitFor(() => /scanner found for the session/.test(log), 40000, { message: 'the scanner found (kiosk log)' });
-  await sleep(800);
-  // The focus is on « Numériser une page ».
-  await xkeys(['Return']);
-  await waitFor(() => /page scanned/.test(log), 60000, { message: 'a page scanned (kiosk log)' });
-  // Its picture drawn and the focus back on « Numériser une autre page ».
-  await sleep(2500);
-  // Then « Terminer le document » (after « Numériser une autre page » in the Tab order).
-  await xkeys(['Tab', 'Return']);
-  await waitFor(() => /file chooser answered with one file/.test(log), 30000, { message: `the chooser answered (kiosk log)\n${log.slice(-2000)}` });
-  const made = list(path.join(state, 'session', 'downloads'));
-  assert.deepEqual(made, ['document-1.jpg'], 'one JPEG for a site that takes images only');
-  const bytes = fs.readFileSync(path.join(state, 'session', 'downloads', 'document-1.jpg'));
-  assert.equal(bytes.subarray(0, 3).toString('hex'), 'ffd8ff', 'a JPEG');
-  await sleep(800);
-  await xclick(layout.send.x, layout.send.y);
+
+  /** The site's input clicked, then keyboard only as a person without a mouse: « Numériser un
+      document » (focused: the list is empty), `pages` × « Numériser une page », « Terminer le document ». */
+  async function scanForTheSite(pages, shot, toScan = ['Return']) {
+    const chosen = count('file chooser answered with one file');
+    const scanned = count('page scanned');
+    await xclick(layout.piece.x, layout.piece.y);
+    await waitFor(() => count('file chooser: the kiosk\'s own list') > chosen, 10000, { message: 'the kiosk\'s chooser (kiosk log)' });
+    await sleep(1200);
+    if (shot) await screenGrab(path.join(ARTIFACTS, shot));
+    await xkeys(toScan);
+    await sleep(1500);
+    await waitFor(() => /scanner found for the session/.test(log), 40000, { message: 'the scanner found (kiosk log)' });
+    for (let i = 1; i <= pages; i++) {
+      await xkeys(['Return']);
+      await waitFor(() => count('page scanned') >= scanned + i, 60000, { message: `page ${i} scanned (kiosk log)` });
+      // Its picture drawn and the focus back on « Numériser une autre page ».
+      await sleep(2500);
+    }
+    await xkeys(['Tab', 'Return']);
+    await waitFor(() => count('file chooser answered with one file') > chosen, 30000,
+      { message: `the chooser answered (kiosk log)\n${log.slice(-2000)}` });
+    await sleep(800);
+    await xclick(layout.send.x, layout.send.y);
+  }
+
+  await scanForTheSite(2, 'scan-upload.png');
   let got;
   await waitFor(async () => (got = await (await fetch(`${CONTROL_URL}/uploads`)).json()).length > 0, 10000,
     { message: 'the form posted' });
   assert.equal(got.length, 1, JSON.stringify(got));
-  assert.equal(got[0].filename, 'document-1.jpg');
-  assert.equal(got[0].sha256, sha256(bytes), 'the scanned JPEG\'s bytes reached the site');
+  assert.deepEqual(list(docs), ['document-1.pdf']);
+  const pdf = fs.readFileSync(path.join(docs, 'document-1.pdf'));
+  assert.equal(got[0].filename, 'document-1.pdf');
+  assert.equal(got[0].sha256, sha256(pdf), 'the scanned PDF\'s bytes reached the site');
+  assert.equal(await pageCount(path.join(docs, 'document-1.pdf')), 2);
+  assert.ok(pdf.length <= 2 * 1000 * 1000, `${pdf.length} bytes for two pages`);
+
+  // « Envoyer aussi une photo »: the received page's first link, to a form taking images only.
+  await sleep(1000);
+  await xkeys(['Tab', 'Return']);
+  await waitFor(async () => (await served()).some((e) => (e.path || e.url || '').includes('accept=image')), 15000,
+    { message: 'the image-only form' });
+  await sleep(1500);
+  // The session's PDF is listed now, its « Choisir » focused: « Numériser un document » is just before.
+  await scanForTheSite(1, null, ['shift+Tab', 'Return']);
+  await waitFor(async () => (got = await (await fetch(`${CONTROL_URL}/uploads`)).json()).length > 1, 10000,
+    { message: 'the second form posted' });
+  const jpegName = list(docs).find((f) => f.endsWith('.jpg'));
+  assert.ok(jpegName, `one JPEG for a site that takes images only: ${list(docs)}`);
+  const jpeg = fs.readFileSync(path.join(docs, jpegName));
+  assert.equal(jpeg.subarray(0, 3).toString('hex'), 'ffd8ff', 'a JPEG');
+  assert.equal(got[1].filename, jpegName);
+  assert.equal(got[1].sha256, sha256(jpeg), 'the scanned JPEG\'s bytes reached the site');
   standalone.kill('SIGTERM');
   await waitFor(() => standalone.exitCode !== null || standalone.signalCode !== null, 10000, { message: 'the kiosk stopped' })
     .catch(() => standalone.kill('SIGKILL'));

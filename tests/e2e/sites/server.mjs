@@ -601,7 +601,9 @@ Selection.prototype.toString = function () { return ''; };</script>`);
       const files = multipartFiles(await readRawBody(req), req.headers['content-type']);
       uploads.push(...files);
       const got = files.map((f) => `${esc(f.filename)} (${f.size} octets)`).join(', ') || 'aucun fichier';
-      return html(res, 'Pièce reçue', `<h1 id="title">Pièce reçue</h1><p id="received">${got}</p>`);
+      // A link to a form taking images only (scan.test.mjs: the JPEG path), the page's first focusable.
+      return html(res, 'Pièce reçue', `<h1 id="title">Pièce reçue</h1><p id="received">${got}</p>
+<p><a id="again-image" href="/docs/upload?accept=image">Envoyer aussi une photo</a></p>`);
     }
     return html(res, 'Envoyer une pièce', `<h1 id="title">Envoyer une pièce justificative</h1>
 <form method="post" action="/docs/upload${url.searchParams.get('accept') === 'image' ? '?accept=image' : ''}" enctype="multipart/form-data">
