@@ -7,7 +7,8 @@
 # translations suite a national help sheet in Arabic and in Ukrainian; the documents suite the viewer,
 # « Mes documents » and the list a site's file chooser gets; the kit suite the référent's kit buttons; the
 # scan suite « Numériser un document » (French, Arabic, from a site's file chooser); the end-print suite
-# « Imprimer mes documents avant de partir ».
+# « Imprimer mes documents avant de partir »; the accompany suite the staff code dialog; the hours suite the
+# closed and dark screens.
 # With --image, also the pictures of the disk image in qemu (docs/screenshots/image-*.png: the portal in
 # UEFI and BIOS, the setup file applied and refused), through .ci/image (builds and boots the image).
 # Root, like the end-to-end suites (tests/e2e/run.sh).
@@ -48,11 +49,13 @@ E2E_ARTIFACTS="$(mktemp -d)"
 export E2E_ARTIFACTS
 tests/e2e/run.sh tests/e2e/wipe.test.mjs tests/e2e/admin.test.mjs tests/e2e/print.test.mjs tests/e2e/netfault.test.mjs \
   tests/e2e/help.test.mjs tests/e2e/inclusion.test.mjs tests/e2e/translations.test.mjs tests/e2e/documents.test.mjs \
-  tests/e2e/kit.test.mjs tests/e2e/scan.test.mjs tests/e2e/endprint.test.mjs
+  tests/e2e/kit.test.mjs tests/e2e/scan.test.mjs tests/e2e/endprint.test.mjs \
+  tests/e2e/accompany.test.mjs tests/e2e/hours.test.mjs
 for shot in portal blocked countdown admin-pin-choose admin-pin-locked admin-tiles admin-tiles-error admin-settings \
   admin-stats admin-matomo admin-versions admin-maintenance admin-problems admin-help print-dialog neterror help-sheet \
   help-sheet-ar help-sheet-uk help-directory portal-200-contrast outcome portal-fr portal-ar portal-en portal-uk \
-  portal-pt portal-ro docs-viewer docs-panel docs-upload admin-kit scan-dialog scan-dialog-ar scan-upload end-print; do
+  portal-pt portal-ro docs-viewer docs-panel docs-upload admin-kit scan-dialog scan-dialog-ar scan-upload end-print \
+  accompany hours-closed hours-dark; do
   cp "$E2E_ARTIFACTS/$shot.png" "docs/screenshots/$shot.png"
   echo "docs/screenshots/$shot.png"
 done

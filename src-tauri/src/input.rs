@@ -114,6 +114,7 @@ fn on_input(app: &AppHandle) {
 pub fn start_idle_timer(app: AppHandle) {
     glib::timeout_add_local(Duration::from_secs(1), move || {
         dispatch(&app, Event::Tick);
+        crate::hours::tick(&app);
         glib::ControlFlow::Continue
     });
 }

@@ -37,6 +37,7 @@ pub mod content_filter;
 pub mod documents;
 pub mod frames;
 pub mod glue;
+pub mod hours;
 pub mod input;
 pub mod layout;
 pub mod navigation;
@@ -229,6 +230,8 @@ pub fn run() {
             team::accompany,
             team::admin_set_staff_code,
             team::admin_set_place,
+            hours::hours_now,
+            hours::hours_use_anyway,
         ])
         .setup(|app| {
             build_window(app.handle())?;
@@ -239,6 +242,7 @@ pub fn run() {
             catalogue_channel::start(app.handle());
             system_update::start(app.handle());
             team::start(app.handle());
+            hours::start();
             Ok(())
         })
         .on_window_event(|window, event| {

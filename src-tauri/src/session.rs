@@ -32,6 +32,13 @@ const NETWORK_STOP_WAIT: Duration = Duration::from_secs(2);
 /// Decides on `event` (under the session's lock, held for that only) and carries out the effects on
 /// the GTK main thread. Set as the shell's dispatcher at start (`state::set_dispatcher`).
 pub fn dispatch(app: &AppHandle, event: Event) {
+    if event == Event::Input {
+        // Outside the opening hours, input on the closed or dark screen opens no session.
+        if crate::hours::input_held(app) {
+            return;
+        }
+        crate::hours::session_input(app);
+    }
     let effects = app.state::<Kiosk>().session().handle(event, Instant::now());
     if effects.is_empty() {
         return;

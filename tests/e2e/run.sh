@@ -36,6 +36,8 @@ export BORNE_UPDATER_RECORD="$E2E_WORK/updater-status"
 export SANE_CONFIG_DIR="$E2E_WORK/sane.d"
 # The idle countdown's chime goes to this WAV file instead of the (absent) sound card.
 export BORNE_TONE_OUT="$E2E_WORK/countdown-tone.wav"
+# The opening hours' test clock (hours.test.mjs writes it; kiosks without [hours] never read it).
+export BORNE_CLOCK_FILE="$E2E_WORK/hours-clock"
 DRIVER_PORT="${E2E_DRIVER_PORT:-4444}"
 NATIVE_DRIVER="${E2E_NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
 INSTALL="${E2E_INSTALL:-1}"

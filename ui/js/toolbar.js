@@ -40,6 +40,8 @@
     auth: { id: 'auth', first: 'auth-user' },
     scan: { id: 'scan', first: 'scan-go' },
     accompany: { id: 'accompany', first: 'accompany-code' },
+    closed: { id: 'closed', first: 'closed-title' },
+    dark: { id: 'dark', first: 'dark-box' },
   };
 
   /* ---------- covering the window ---------- */
@@ -771,6 +773,29 @@
     closeOverlay(true);
   }
 
+  /* ---------- outside the opening hours ---------- */
+
+  let hoursNext = '';
+
+  function fillClosed(usable) {
+    $('closed-next').textContent = hoursNext;
+    const place = helpData && helpData.centre && helpData.centre.help_place;
+    $('closed-help').textContent = place ? I18n.t('hours.closed.help', { place: place }) : '';
+    $('closed-use').hidden = !usable;
+  }
+
+  function onHours(p) {
+    hoursNext = typeof p.next === 'string' ? p.next : '';
+    if (p.mode === 'closed') {
+      fillClosed(p.usable === true);
+      openOverlay('closed');
+    } else if (p.mode === 'dark') {
+      openOverlay('dark');
+    } else if (current === 'closed' || current === 'dark') {
+      closeOverlay(false);
+    }
+  }
+
   /* ---------- inactivity countdown ---------- */
 
   function remaining() { return Math.max(0, Math.ceil((idleEnd - Date.now()) / 1000)); }
@@ -1019,6 +1044,7 @@
         case 'auth-request': askAuth(p); break;
         case 'auth-cancelled': if (current === 'auth') { clearAuth(); closeOverlay(true); } break;
         case 'documents-changed': if (current === 'docs' && docsMode === 'list') loadDocs(); break;
+        case 'hours': onHours(p); break;
         default: break;
       }
     });
@@ -1057,6 +1083,8 @@
       if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); cancelAuth(); }
       else if (ev.key === 'Tab') trapTab(ev);
     }
+    if (current === 'dark') { ev.preventDefault(); return; }   // the shell wakes the screen on any key
+    if (current === 'closed' && ev.key === 'Tab') trapTab(ev);
     if (current === 'accompany') {
       if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); closeAccompany(); }
       else if (ev.key === 'Tab') trapTab(ev);
@@ -1092,6 +1120,7 @@
     $('btn-scan').addEventListener('click', function () { openScan('list'); });
     $('confirm-print').addEventListener('click', printBeforeLeaving);
     $('btn-accompany').addEventListener('click', openAccompany);
+    $('closed-use').addEventListener('click', function () { Shell.fire('hours_use_anyway'); });
     $('accompany-form').addEventListener('submit', submitAccompany);
     $('accompany-cancel').addEventListener('click', closeAccompany);
     $('docs-scan').addEventListener('click', function () { if (current === 'docs') openScan(docsMode === 'upload' ? 'upload' : 'list'); });
@@ -1147,6 +1176,8 @@
     ready.then(function () { return Shell.invoke('network_offline'); }).then(setOffline, function () {});
     ready.then(refreshVolume);
     Shell.listen('kiosk', onKioskEvent);
+    // What the opening hours show now (the toolbar may start after the shell's first word on it).
+    ready.then(function () { Shell.fire('hours_now'); });
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

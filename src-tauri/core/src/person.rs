@@ -175,6 +175,10 @@ pub struct Session {
     pub admin: AdminSession,
     /// « Numériser un document ».
     pub scanning: Scanning,
+    /// Outside the opening hours this session may go on: it began within the hours (it is never cut
+    /// at closing time), or the person chose « Utiliser la borne quand même » on the closed screen.
+    /// Input on the closed screen without it does not open the session.
+    pub hours_pass: bool,
     idle: IdleClock,
     remote_shown: bool,
     accompanied: bool,
@@ -198,6 +202,7 @@ impl Session {
             documents: documents::Index::default(),
             admin: AdminSession::default(),
             scanning: Scanning::default(),
+            hours_pass: false,
             idle: IdleClock::new(settings, now),
             remote_shown: false,
             accompanied: false,

@@ -79,6 +79,17 @@ pub enum ToolbarEvent {
     AuthCancelled,
     /// The session's documents changed (a download finished, a PDF was kept).
     DocumentsChanged,
+    /// Opening hours (`crate::hours::Mode`): `mode` is `open`, `session-while-closed`, `closed` or
+    /// `dark`; `next` the next opening said in the person's language (« Prochaine ouverture : mardi
+    /// à 9 h »), `usable` whether « Utiliser la borne quand même » is offered.
+    Hours {
+        /// The mode's code.
+        mode: &'static str,
+        /// The next opening, in words (empty when none is planned or the borne is open).
+        next: String,
+        /// The borne may be used anyway.
+        usable: bool,
+    },
 }
 
 impl ToolbarEvent {
@@ -134,6 +145,10 @@ mod tests {
             (ToolbarEvent::AuthCancelled, json!({"kind": "auth-cancelled"})),
             // documents.rs:114, 150
             (ToolbarEvent::DocumentsChanged, json!({"kind": "documents-changed"})),
+            (
+                ToolbarEvent::Hours { mode: "closed", next: "Prochaine ouverture : mardi à 9 h".into(), usable: true },
+                json!({"kind": "hours", "mode": "closed", "next": "Prochaine ouverture : mardi à 9 h", "usable": true}),
+            ),
         ];
         for (event, want) in &cases {
             assert_eq!(&serde_json::to_value(event).unwrap(), want, "{event:?}");
@@ -144,7 +159,7 @@ mod tests {
             .split("case '")
             .skip(1)
             .filter_map(|s| s.split('\'').next())
-            .filter(|k| k.contains('-') || ["speech", "content", "display", "language", "offline"].contains(k))
+            .filter(|k| k.contains('-') || ["speech", "content", "display", "language", "offline", "hours"].contains(k))
             .collect();
         for (event, want) in &cases {
             let kind = want["kind"].as_str().unwrap();

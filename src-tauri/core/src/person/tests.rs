@@ -83,6 +83,7 @@ fn busy_session(t0: Instant) -> Session {
         kind: "virtual device".into(),
     });
     s.scanning.busy = true;
+    s.hours_pass = true;
     s.scanning.upload_accept = Some("image/*".into());
     assert_eq!(s.documents.session(&dirs).len(), 1);
     assert!(!s.documents.is_empty());
@@ -184,6 +185,7 @@ fn the_jobs_of_the_person_who_left_are_cancelled_and_nothing_of_them_reaches_the
     assert_eq!(s.printing.usage.used(), 0);
     assert!(s.printing.jobs.is_empty() && s.printing.document.is_none() && s.printing.prepared == 0);
     assert!(s.printing.source.is_none() && s.printing.printed.is_empty());
+    assert!(!s.hours_pass, "the closed screen's pass was the person's");
     assert!(s.documents.is_empty());
     assert_eq!(s.admin, fresh.admin);
     assert!(!s.is_open() && !s.remote_shown());
