@@ -151,7 +151,8 @@ pub fn hours_now(webview: tauri::Webview, app: AppHandle) -> Result<()> {
 pub fn hours_use_anyway(webview: tauri::Webview, app: AppHandle) -> Result<()> {
     caller_is(&webview, &[TOOLBAR])?;
     let kiosk = app.state::<Kiosk>();
-    let allowed = kiosk.loaded.read().map(|l| l.settings.hours.as_ref().is_none_or(|h| h.use_when_closed)).unwrap_or(false);
+    let allowed =
+        kiosk.loaded.read().map(|l| l.settings.hours.as_ref().is_none_or(|h| h.use_when_closed)).unwrap_or(false);
     if !allowed {
         return Err(crate::glue::CommandError::new("forbidden"));
     }

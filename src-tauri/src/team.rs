@@ -141,13 +141,10 @@ pub async fn admin_set_place(
         }
         let now = jiff::Timestamp::now();
         let done = match choice.as_deref() {
-            Some(c) => borne_core::nomad::set_today(
-                &kiosk.paths.state_dir,
-                &places,
-                c,
-                borne_core::nomad::today(&tz, now),
-            )
-            .map(|p| tracing::info!(place = %p.code, "today's place chosen")),
+            Some(c) => {
+                borne_core::nomad::set_today(&kiosk.paths.state_dir, &places, c, borne_core::nomad::today(&tz, now))
+                    .map(|p| tracing::info!(place = %p.code, "today's place chosen"))
+            }
             None => borne_core::nomad::clear_today(&kiosk.paths.state_dir)
                 .map(|()| tracing::info!("no place today"))
                 .map_err(|e| {

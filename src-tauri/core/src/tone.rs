@@ -215,6 +215,9 @@ mod tests {
         assert_eq!((rate, got), (SAMPLE_RATE, chime_samples()));
         assert_eq!(Output::from_env_value(Some("".into())), Output::Device);
         assert_eq!(Output::from_env_value(None), Output::Device);
-        assert_eq!(player_args(Path::new("/x/tone.wav")), vec![OsString::from("-q"), "--".into(), "/x/tone.wav".into()]);
+        assert_eq!(
+            player_args(Path::new("/x/tone.wav")),
+            vec![OsString::from("-q"), "--".into(), "/x/tone.wav".into()]
+        );
     }
 }

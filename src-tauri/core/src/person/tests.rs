@@ -212,7 +212,12 @@ fn new_timings_apply_to_the_running_and_the_next_sessions() {
     let t0 = Instant::now();
     let mut s = Session::first(SETTINGS, t0);
     s.handle(Event::Input, t0);
-    s.set_settings(SessionSettings { idle_timeout_secs: 20, warning_secs: 5, accompanied_idle_secs: 600, countdown_tone: true });
+    s.set_settings(SessionSettings {
+        idle_timeout_secs: 20,
+        warning_secs: 5,
+        accompanied_idle_secs: 600,
+        countdown_tone: true,
+    });
     assert_eq!(s.handle(Event::Tick, at(t0, 20)), vec![Effect::IdleWarning(5)]);
     s.handle(Event::End(EndReason::Button), at(t0, 21));
     s.handle(Event::Input, at(t0, 22));
@@ -230,7 +235,12 @@ fn the_accompanied_idle_limit_ends_with_the_session_and_survives_new_settings() 
     // Marked at 10 s: 600 s of idle from then, not 60.
     assert_eq!(s.handle(Event::Tick, at(t0, 10 + 300)), vec![]);
     // New settings while accompanied: the new accompanied limit applies, not the ordinary one.
-    s.set_settings(SessionSettings { idle_timeout_secs: 60, warning_secs: 10, accompanied_idle_secs: 900, countdown_tone: true });
+    s.set_settings(SessionSettings {
+        idle_timeout_secs: 60,
+        warning_secs: 10,
+        accompanied_idle_secs: 900,
+        countdown_tone: true,
+    });
     assert_eq!(s.handle(Event::Tick, at(t0, 10 + 899)), vec![]);
     assert_eq!(s.handle(Event::Tick, at(t0, 10 + 900)), vec![Effect::IdleWarning(10)]);
     // The end replaces the session: the next person has the ordinary limit again.
@@ -244,7 +254,8 @@ fn the_accompanied_idle_limit_ends_with_the_session_and_survives_new_settings() 
 fn an_accompanied_limit_below_the_ordinary_one_never_shortens_the_session() {
     // The settings refuse it; the model holds by itself too.
     let t0 = Instant::now();
-    let short = SessionSettings { idle_timeout_secs: 60, warning_secs: 10, accompanied_idle_secs: 30, countdown_tone: true };
+    let short =
+        SessionSettings { idle_timeout_secs: 60, warning_secs: 10, accompanied_idle_secs: 30, countdown_tone: true };
     let mut s = Session::first(short, t0);
     s.handle(Event::Input, t0);
     s.handle(Event::MarkAccompanied, t0);
