@@ -277,6 +277,21 @@ pub async fn admin_save_settings(
     Ok(result)
 }
 
+/// Makes `name` the borne's printer (« Imprimante »: a printer just added), through the settings'
+/// checked save, as if the référent had typed it in « Centre et réglages ».
+pub(crate) async fn set_printer(app: &AppHandle, name: &str) -> Result<Reply> {
+    let name = name.to_owned();
+    save_and_apply(app, move |kiosk| {
+        let mut form = {
+            let l = kiosk.loaded.read().map_err(|_| Vec::new())?;
+            SettingsForm::from_settings(&l.settings)
+        };
+        form.printer = name;
+        history::save(&kiosk.paths, Editable::Settings, &form.settings_toml(&kiosk.paths), "imprimante")
+    })
+    .await
+}
+
 /// Saves the référent's "Avant de commencer" sheets (validated first) and applies them at once.
 #[tauri::command]
 pub async fn admin_save_demarches(

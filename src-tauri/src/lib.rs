@@ -40,6 +40,7 @@ pub mod glue;
 pub mod hours;
 pub mod input;
 pub mod layout;
+pub mod machine_admin;
 pub mod navigation;
 pub mod network;
 pub mod portal;
@@ -230,6 +231,14 @@ pub fn run() {
             team::accompany,
             team::admin_set_staff_code,
             team::admin_set_place,
+            machine_admin::admin_network,
+            machine_admin::admin_network_join,
+            machine_admin::admin_network_forget,
+            machine_admin::admin_printers,
+            machine_admin::admin_printers_discover,
+            machine_admin::admin_printers_add,
+            machine_admin::admin_printers_test_page,
+            machine_admin::admin_printers_resume,
             hours::hours_now,
             hours::hours_use_anyway,
         ])

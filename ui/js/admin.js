@@ -118,6 +118,8 @@
     });
     if (name === 'stats') loadStats();
     if (name === 'maintenance') loadLogs();
+    if (name === 'network') loadNetwork(false);
+    if (name === 'printers') loadPrinters();
   }
 
   function renderAll() {
@@ -498,6 +500,163 @@
       problems($('settings-problems'), r.ok ? [] : r.problems);
       if (r.ok) reload('admin.saved'); else say('admin.not_saved');
     });
+  }
+
+  // ---------- Réseau (NetworkManager) and Imprimante (CUPS) ----------
+
+  function errText(prefix, err) {
+    const code = err && typeof err === 'object' && typeof err.code === 'string' ? err.code : 'other';
+    return I18n.has(prefix + code) ? I18n.t(prefix + code) : I18n.t(prefix + 'other');
+  }
+
+  let netJoin = null;               // {ssid, security, hidden} of the form shown
+
+  function loadNetwork(rescan) {
+    $('net-link').textContent = I18n.t('admin.network.loading');
+    $('net-internet').textContent = '';
+    Shell.invoke('admin_network', { rescan: rescan }).then(renderNetwork, function (err) {
+      $('net-link').textContent = errText('admin.wifi.error.', err);
+      $('net-list').textContent = '';
+    });
+  }
+
+  function renderNetwork(d) {
+    const link = d.link || {};
+    let line = I18n.t('admin.wifi.state.' + link.wifi, { ssid: link.ssid || '' });
+    if (link.wired) line += ' — ' + I18n.t('admin.wifi.wired');
+    $('net-link').textContent = line;
+    $('net-internet').textContent = I18n.t('admin.wifi.connectivity.' + (link.connectivity || 'unknown'));
+    const ul = $('net-list');
+    ul.textContent = '';
+    (d.networks || []).forEach(function (n) {
+      const li = el('li', 'admin-row');
+      const bits = [I18n.t('admin.wifi.security.' + n.security), I18n.t('admin.network.signal', { signal: n.signal })];
+      if (n.in_use) bits.push(I18n.t('admin.network.in_use'));
+      if (n.saved) bits.push(I18n.t('admin.network.saved'));
+      li.appendChild(el('strong', null, n.ssid));
+      li.appendChild(el('span', null, ' — ' + bits.join(', ') + ' '));
+      if (!n.in_use && n.security !== 'enterprise' && n.security !== 'wep') {
+        const b = el('button', 'btn btn-secondary', I18n.t('admin.network.choose'));
+        b.type = 'button';
+        b.addEventListener('click', function () { showJoin({ ssid: n.ssid, security: n.security, hidden: false }); });
+        li.appendChild(b);
+      }
+      if (n.saved) {
+        const f = el('button', 'btn btn-secondary', I18n.t('admin.network.forget'));
+        f.type = 'button';
+        f.addEventListener('click', function () { forgetNetwork(n.ssid); });
+        li.appendChild(f);
+      }
+      ul.appendChild(li);
+    });
+    if (!ul.children.length) ul.appendChild(el('li', null, I18n.t('admin.network.none')));
+  }
+
+  function showJoin(j) {
+    netJoin = j;
+    $('net-form').hidden = false;
+    $('net-form-title').textContent = j.hidden ? I18n.t('admin.network.hidden_title') : I18n.t('admin.network.join_title', { ssid: j.ssid });
+    $('net-ssid-row').hidden = !j.hidden;
+    $('net-security-row').hidden = !j.hidden;
+    $('net-ssid').value = j.hidden ? '' : j.ssid;
+    const sel = $('net-security');
+    sel.textContent = '';
+    ['personal', 'wpa3-personal', 'open'].forEach(function (code) {
+      const o = el('option', null, I18n.t('admin.wifi.security.' + code));
+      o.value = code;
+      sel.appendChild(o);
+    });
+    const needs = j.hidden || j.security === 'personal' || j.security === 'wpa3-personal';
+    $('net-password-row').hidden = !needs;
+    $('net-password').value = '';
+    $('net-message').textContent = '';
+    (j.hidden ? $('net-ssid') : (needs ? $('net-password') : $('net-join'))).focus();
+  }
+
+  function submitJoin(ev) {
+    ev.preventDefault();
+    if (!netJoin) return;
+    const hidden = netJoin.hidden;
+    const ssid = hidden ? $('net-ssid').value : netJoin.ssid;
+    const security = hidden ? $('net-security').value : netJoin.security;
+    const password = $('net-password-row').hidden ? null : $('net-password').value;
+    $('net-password').value = '';
+    $('net-join').disabled = true;
+    $('net-message').textContent = I18n.t('admin.network.joining');
+    Shell.invoke('admin_network_join', { ssid: ssid, security: security, password: password, hidden: hidden }).then(function (link) {
+      $('net-join').disabled = false;
+      $('net-form').hidden = true;
+      netJoin = null;
+      say('admin.network.joined', { ssid: (link && link.ssid) || ssid });
+      loadNetwork(false);
+    }, function (err) {
+      $('net-join').disabled = false;
+      $('net-message').textContent = errText('admin.wifi.error.', err);
+    });
+  }
+
+  function forgetNetwork(ssid) {
+    Shell.invoke('admin_network_forget', { ssid: ssid }).then(function () {
+      say('admin.network.forgotten');
+      loadNetwork(false);
+    }, function (err) { $('net-link').textContent = errText('admin.wifi.error.', err); });
+  }
+
+  function loadPrinters() {
+    $('pr-message').textContent = '';
+    Shell.invoke('admin_printers').then(renderPrinters, function (err) {
+      $('pr-current').textContent = errText('admin.printers.error.', err);
+    });
+  }
+
+  function renderPrinters(d) {
+    const ul = $('pr-reasons');
+    ul.textContent = '';
+    if (!d.current) {
+      $('pr-current').textContent = I18n.t('admin.printers.no_current');
+    } else if (d.status_error) {
+      $('pr-current').textContent = I18n.has('admin.printers.error.' + d.status_error)
+        ? I18n.t('admin.printers.error.' + d.status_error, { name: d.current }) : I18n.t('admin.printers.error.other');
+    } else {
+      const st = d.status || {};
+      const state = st.accepting === false ? 'not-accepting' : (st.state || 'idle');
+      $('pr-current').textContent = I18n.t('admin.printers.current', { name: d.current, state: I18n.t('admin.printers.state.' + state) });
+      (st.reasons || []).forEach(function (r) {
+        ul.appendChild(el('li', null, I18n.has('admin.printers.reason.' + r.code) ? I18n.t('admin.printers.reason.' + r.code) : I18n.t('admin.printers.reason.other')));
+      });
+    }
+    $('pr-test').disabled = !d.current;
+    $('pr-resume').disabled = !d.current;
+  }
+
+  function discoverPrinters() {
+    const ul = $('pr-found');
+    ul.textContent = '';
+    $('pr-message').textContent = I18n.t('admin.printers.searching');
+    Shell.invoke('admin_printers_discover').then(function (found) {
+      $('pr-message').textContent = found.length ? '' : I18n.t('admin.printers.none_found');
+      found.forEach(function (f) {
+        const li = el('li', 'admin-row');
+        const kind = [f.driverless ? I18n.t('admin.printers.driverless') : null,
+          I18n.t(f.connection === 'usb' ? 'admin.printers.usb' : 'admin.printers.network')].filter(Boolean).join(', ');
+        li.appendChild(el('strong', null, f.make_and_model || f.info || f.uri));
+        li.appendChild(el('span', null, ' — ' + kind + ' '));
+        const b = el('button', 'btn btn-primary', I18n.t('admin.printers.choose'));
+        b.type = 'button';
+        b.addEventListener('click', function () { addPrinter(f.uri); });
+        li.appendChild(b);
+        ul.appendChild(li);
+      });
+    }, function (err) { $('pr-message').textContent = errText('admin.printers.error.', err); });
+  }
+
+  function addPrinter(uri) {
+    $('pr-message').textContent = I18n.t('admin.printers.adding');
+    Shell.invoke('admin_printers_add', { uri: uri }).then(function (name) {
+      $('pr-found').textContent = '';
+      $('pr-message').textContent = '';
+      reload('admin.printers.added', { name: name }).then(loadPrinters);
+    }, function (err) { $('pr-message').textContent = errText('admin.printers.error.', err); });
   }
 
   // The team's staff code (sessions « accompagnées ») and a nomad borne's place of the day.
@@ -907,6 +1066,19 @@
       $('theme-form').addEventListener('submit', submitTheme);
       $('settings-form').addEventListener('submit', submitSettings);
       $('staff-form').addEventListener('submit', submitStaff);
+      $('net-refresh').addEventListener('click', function () { loadNetwork(true); });
+      $('net-hidden').addEventListener('click', function () { showJoin({ ssid: '', security: 'personal', hidden: true }); });
+      $('net-form').addEventListener('submit', submitJoin);
+      $('net-cancel').addEventListener('click', function () { $('net-form').hidden = true; netJoin = null; });
+      $('pr-discover').addEventListener('click', discoverPrinters);
+      $('pr-test').addEventListener('click', function () {
+        Shell.invoke('admin_printers_test_page').then(function () { say('admin.printers.test_sent'); loadPrinters(); },
+          function (err) { $('pr-message').textContent = errText('admin.printers.error.', err); });
+      });
+      $('pr-resume').addEventListener('click', function () {
+        Shell.invoke('admin_printers_resume').then(function () { say('admin.printers.resumed'); loadPrinters(); },
+          function (err) { $('pr-message').textContent = errText('admin.printers.error.', err); });
+      });
       $('staff-remove').addEventListener('click', removeStaff);
       $('place-choose').addEventListener('click', function () { setPlace($('place-choice').value); });
       $('place-clear').addEventListener('click', function () { setPlace(null); });
