@@ -59,7 +59,7 @@ pub(crate) fn unlocked(webview: &Webview, kiosk: &Kiosk) -> Result<()> {
     Ok(())
 }
 
-fn pin(kiosk: &Kiosk) -> Pin {
+pub(crate) fn pin(kiosk: &Kiosk) -> Pin {
     let provisioned = kiosk.loaded.read().ok().and_then(|l| l.settings.pin_hash.clone());
     Pin::new(&kiosk.paths.state_dir, provisioned)
 }

@@ -237,6 +237,7 @@ pub fn run() {
             machine_admin::admin_printers,
             machine_admin::admin_printers_discover,
             machine_admin::admin_printers_add,
+            machine_admin::admin_printers_add_address,
             machine_admin::admin_printers_test_page,
             machine_admin::admin_printers_resume,
             hours::hours_now,

@@ -133,18 +133,39 @@ pub async fn admin_printers_discover(webview: Webview, app: AppHandle, kiosk: St
 #[tauri::command]
 pub async fn admin_printers_add(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, uri: String) -> Result<String> {
     crate::admin::unlocked(&webview, &kiosk)?;
-    let added = off_main(&app, move |_| {
-        let cups = Cups::new();
+    add(&app, move |cups| {
         let found = cups.discover().map_err(|e| printer_err(&e))?;
-        let Some(f) = found.into_iter().find(|f| f.uri == uri) else {
+        found.into_iter().find(|f| f.uri == uri).ok_or_else(|| {
             tracing::info!("the printer chosen is no longer found");
-            return Err(CommandError::new("not-reachable"));
-        };
-        cups.add(&f).map_err(|e| printer_err(&e))
+            CommandError::new("not-reachable")
+        })
+    })
+    .await
+}
+
+/// « Ajouter par son adresse »: a network printer the network does not announce, by its IPP
+/// address (`Found::by_address` refuses anything else); then as [`admin_printers_add`].
+#[tauri::command]
+pub async fn admin_printers_add_address(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    address: String,
+) -> Result<String> {
+    crate::admin::unlocked(&webview, &kiosk)?;
+    add(&app, move |_| Found::by_address(&address).map_err(|e| printer_err(&e))).await
+}
+
+/// Adds the printer `pick` gives and makes it the borne's printer.
+async fn add(app: &AppHandle, pick: impl FnOnce(&Cups) -> Result<Found> + Send + 'static) -> Result<String> {
+    let added = off_main(app, move |_| {
+        let cups = Cups::new();
+        let found = pick(&cups)?;
+        cups.add(&found).map_err(|e| printer_err(&e))
     })
     .await??;
     tracing::info!(queue = %added.name, "printer added from the admin screen");
-    let reply = crate::admin::set_printer(&app, &added.name).await?;
+    let reply = crate::admin::set_printer(app, &added.name).await?;
     if !reply.ok {
         tracing::warn!("the printer added could not be saved as the borne's printer");
         return Err(CommandError::new("other"));

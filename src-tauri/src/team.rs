@@ -7,7 +7,7 @@
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State, Webview};
 
-use borne_core::admin::pin::{Clocks, Pin};
+use borne_core::admin::pin::Clocks;
 use borne_core::admin::screens::{Reply, UnlockReply};
 use borne_core::admin::staff::StaffCode;
 use borne_core::person::Event;
@@ -18,11 +18,6 @@ use crate::state::{dispatch, Kiosk, TOOLBAR};
 
 fn staff(kiosk: &Kiosk) -> StaffCode {
     StaffCode::new(&kiosk.paths.state_dir)
-}
-
-fn pin(kiosk: &Kiosk) -> Pin {
-    let provisioned = kiosk.loaded.read().ok().and_then(|l| l.settings.pin_hash.clone());
-    Pin::new(&kiosk.paths.state_dir, provisioned)
 }
 
 /// What the toolbar's « Session accompagnée » dialog needs.
@@ -110,7 +105,7 @@ pub async fn admin_set_staff_code(
                 }
             };
         }
-        match s.set(&code, &confirm, &pin(kiosk)) {
+        match s.set(&code, &confirm, &crate::admin::pin(kiosk)) {
             Ok(()) => {
                 tracing::info!("staff code chosen");
                 Ok(Reply::ok())

@@ -31,9 +31,8 @@ import {
   withToolbar,
   statsTotals,
   borneBinary,
-  WORK,
   ARTIFACTS,
-  CONFIG_DIR,
+  configCopy,
 } from './lib/harness.mjs';
 import { axeViolations } from './lib/axe.mjs';
 
@@ -45,22 +44,9 @@ const TONE = process.env.BORNE_TONE_OUT;
 let wd;
 let configDir;
 
-function config() {
-  const dir = path.join(WORK, 'config-accompany');
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  for (const f of fs.readdirSync(CONFIG_DIR)) {
-    if (fs.statSync(path.join(CONFIG_DIR, f)).isFile()) fs.copyFileSync(path.join(CONFIG_DIR, f), path.join(dir, f));
-  }
-  const file = path.join(dir, 'borne.toml');
-  let t = fs.readFileSync(file, 'utf8');
-  assert.match(t, /^idle_timeout_secs = \d+$/m);
-  assert.match(t, /^warning_secs = \d+$/m);
-  t = t.replace(/^idle_timeout_secs = \d+$/m, 'idle_timeout_secs = 30\naccompanied_idle_secs = 60')
-    .replace(/^warning_secs = \d+$/m, 'warning_secs = 10');
-  fs.writeFileSync(file, t);
-  return dir;
-}
+const config = () => configCopy('config-accompany', {
+  edits: [[/^idle_timeout_secs = \d+$/m, 'idle_timeout_secs = 30\naccompanied_idle_secs = 60'], [/^warning_secs = \d+$/m, 'warning_secs = 10']],
+});
 
 const dialog = () => withToolbar(wd, () => wd.executeScript(`const $ = (id) => document.getElementById(id);
   return { open: !$('accompany').hidden, status: $('accompany-status').textContent,

@@ -27,9 +27,8 @@ import {
   sleep,
   withToolbar,
   INSTITUTION,
-  WORK,
   ARTIFACTS,
-  CONFIG_DIR,
+  configCopy,
   printedFiles,
   newPrintedPdf,
   PRINTED,
@@ -42,18 +41,7 @@ const downloads = path.join(stateDir, 'session', 'downloads');
 const files = () => (fs.existsSync(downloads) ? fs.readdirSync(downloads).sort() : []);
 let wd;
 
-function configWithQuota(quota) {
-  const dir = path.join(WORK, 'config-endprint');
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  for (const f of fs.readdirSync(CONFIG_DIR)) {
-    if (fs.statSync(path.join(CONFIG_DIR, f)).isFile()) fs.copyFileSync(path.join(CONFIG_DIR, f), path.join(dir, f));
-  }
-  const borne = fs.readFileSync(path.join(dir, 'borne.toml'), 'utf8');
-  assert.match(borne, /^page_quota = 20$/m);
-  fs.writeFileSync(path.join(dir, 'borne.toml'), borne.replace(/^page_quota = 20$/m, `page_quota = ${quota}`));
-  return dir;
-}
+const configWithQuota = (quota) => configCopy('config-endprint', { edits: [[/^page_quota = 20$/m, `page_quota = ${quota}`]] });
 
 const confirmState = () => withToolbar(wd, () => wd.executeScript(`const $ = (id) => document.getElementById(id);
   return { open: !$('confirm-end').hidden, offer: !$('confirm-print-box').hidden, text: $('confirm-print-text').textContent,

@@ -30,7 +30,7 @@ import {
   endSessionWithButton,
   WORK,
   ARTIFACTS,
-  CONFIG_DIR,
+  configCopy,
 } from './lib/harness.mjs';
 import { axeViolations } from './lib/axe.mjs';
 
@@ -44,15 +44,8 @@ function clock(civil) {
   fs.writeFileSync(CLOCK, `${utc}\n`);
 }
 
-function config() {
-  const dir = path.join(WORK, 'config-hours');
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  for (const f of fs.readdirSync(CONFIG_DIR)) {
-    if (fs.statSync(path.join(CONFIG_DIR, f)).isFile()) fs.copyFileSync(path.join(CONFIG_DIR, f), path.join(dir, f));
-  }
-  // Monday to Friday 9:00-12:00 and 14:00-17:00; 2026-12-24 closed; dark after 1 idle minute.
-  fs.appendFileSync(path.join(dir, 'borne.toml'), `
+// Monday to Friday 9:00-12:00 and 14:00-17:00; 2026-12-24 closed; dark after 1 idle minute.
+const config = () => configCopy('config-hours', { append: `
 [hours]
 lundi = "9:00-12:00, 14:00-17:00"
 mardi = "9:00-12:00, 14:00-17:00"
@@ -64,9 +57,7 @@ dimanche = ""
 closures = ["2026-12-24"]
 use_when_closed = true
 dark_after_minutes = 1
-`);
-  return dir;
-}
+` });
 
 const screen = () => withToolbar(wd, () => wd.executeScript(`const $ = (id) => document.getElementById(id);
   return { closed: !$('closed').hidden, dark: !$('dark').hidden, next: $('closed-next').textContent,

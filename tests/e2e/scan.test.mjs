@@ -38,7 +38,7 @@ import {
   WORK,
   ARTIFACTS,
   CONTROL_URL,
-  CONFIG_DIR,
+  configCopy,
   borneBinary,
 } from './lib/harness.mjs';
 import { axeViolations } from './lib/axe.mjs';
@@ -58,15 +58,7 @@ const list = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
 
 /** A copy of the e2e config with the scanner turned on and, if given, the institution tile at `tileUrl`. */
 function configWithScanner(name, tileUrl) {
-  const dir = path.join(WORK, name);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  for (const f of fs.readdirSync(CONFIG_DIR)) {
-    if (fs.statSync(path.join(CONFIG_DIR, f)).isFile()) fs.copyFileSync(path.join(CONFIG_DIR, f), path.join(dir, f));
-  }
-  const borne = fs.readFileSync(path.join(dir, 'borne.toml'), 'utf8');
-  assert.match(borne, /^page_quota = 20$/m);
-  fs.writeFileSync(path.join(dir, 'borne.toml'), borne.replace(/^page_quota = 20$/m, 'page_quota = 20\nscanner = true'));
+  const dir = configCopy(name, { edits: [[/^page_quota = 20$/m, 'page_quota = 20\nscanner = true']] });
   if (tileUrl) {
     const cat = path.join(dir, 'catalogue.toml');
     const toml = fs.readFileSync(cat, 'utf8');

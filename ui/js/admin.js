@@ -1071,6 +1071,15 @@
       $('net-form').addEventListener('submit', submitJoin);
       $('net-cancel').addEventListener('click', function () { $('net-form').hidden = true; netJoin = null; });
       $('pr-discover').addEventListener('click', discoverPrinters);
+      $('pr-address-form').addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        $('pr-message').textContent = I18n.t('admin.printers.adding');
+        Shell.invoke('admin_printers_add_address', { address: $('pr-address').value }).then(function (name) {
+          $('pr-address').value = '';
+          $('pr-message').textContent = '';
+          reload('admin.printers.added', { name: name }).then(loadPrinters);
+        }, function (err) { $('pr-message').textContent = errText('admin.printers.error.', err); });
+      });
       $('pr-test').addEventListener('click', function () {
         Shell.invoke('admin_printers_test_page').then(function () { say('admin.printers.test_sent'); loadPrinters(); },
           function (err) { $('pr-message').textContent = errText('admin.printers.error.', err); });

@@ -77,6 +77,28 @@ pub struct Found {
     pub driverless: bool,
 }
 
+impl Found {
+    /// A network printer given by its IPP address (`ipp://192.168.1.20/ipp/print`, `ipps://…`),
+    /// for « Ajouter par son adresse » when the network does not announce it (no mDNS across the
+    /// centre's routers). Anything but an `ipp`/`ipps` URL with a host is refused.
+    pub fn by_address(address: &str) -> Result<Found, PrinterError> {
+        let url = url::Url::parse(address.trim()).map_err(|e| PrinterError::BadDevice(e.to_string()))?;
+        if !matches!(url.scheme(), "ipp" | "ipps") || url.host_str().is_none_or(str::is_empty) {
+            return Err(PrinterError::BadDevice(format!("not an IPP address: scheme {}", url.scheme())));
+        }
+        let host = url.host_str().unwrap_or_default().to_owned();
+        Ok(Found {
+            uri: url.to_string(),
+            info: host,
+            make_and_model: String::new(),
+            device_id: String::new(),
+            location: String::new(),
+            connection: Connection::Network,
+            driverless: true,
+        })
+    }
+}
+
 /// Device URI schemes the borne offers.
 const SCHEMES: [&str; 4] = ["dnssd", "ipp", "ipps", "usb"];
 

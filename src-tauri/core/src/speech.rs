@@ -92,10 +92,10 @@ impl Default for Volume {
     }
 }
 
-/// Where the sound goes.
+/// Where the sound goes (the voice's, and the countdown's chime: `crate::tone`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
-    /// The sound card (espeak-ng's own audio output).
+    /// The sound card (espeak-ng's own audio output; `aplay` for the chime).
     Device,
     /// A WAV file ([`OUT_ENV`]), for tests.
     WavFile(PathBuf),

@@ -113,24 +113,8 @@ pub fn tone_share(samples: &[i16], rate: u32, freq: f32) -> f32 {
     }
 }
 
-/// Where the chime goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    /// The sound card, through [`PLAYER`].
-    Device,
-    /// A WAV file ([`OUT_ENV`]), for tests.
-    WavFile(PathBuf),
-}
-
-impl Output {
-    /// From the value of [`OUT_ENV`].
-    pub fn from_env_value(value: Option<OsString>) -> Output {
-        match value {
-            Some(v) if !v.is_empty() => Output::WavFile(PathBuf::from(v)),
-            _ => Output::Device,
-        }
-    }
-}
+/// Where the chime goes: the sound card, or (tests, [`OUT_ENV`]) a WAV file, as for the voice.
+pub use crate::speech::Output;
 
 /// The player's arguments for the chime's file.
 pub fn player_args(file: &Path) -> Vec<OsString> {

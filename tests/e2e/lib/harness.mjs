@@ -250,6 +250,28 @@ export function freshStateDir(name) {
   return dir;
 }
 
+/**
+ * A copy of the e2e config (tests/e2e/config) under $E2E_WORK/<name>, with `borne.toml` changed by
+ * `edits`: [[pattern, replacement]…], each pattern required to match (a config that drifted fails
+ * loudly rather than silently testing the defaults), then `append` added at its end.
+ */
+export function configCopy(name, { edits = [], append = '' } = {}) {
+  const dir = path.join(WORK, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(CONFIG_DIR)) {
+    if (fs.statSync(path.join(CONFIG_DIR, f)).isFile()) fs.copyFileSync(path.join(CONFIG_DIR, f), path.join(dir, f));
+  }
+  const file = path.join(dir, 'borne.toml');
+  let t = fs.readFileSync(file, 'utf8');
+  for (const [pattern, replacement] of edits) {
+    if (!pattern.test(t)) throw new Error(`configCopy(${name}): ${pattern} matches nothing in borne.toml`);
+    t = t.replace(pattern, replacement);
+  }
+  fs.writeFileSync(file, t + append);
+  return dir;
+}
+
 export function borneCapabilities({ stateDir, configDir = CONFIG_DIR, extraArgs = [] } = {}) {
   return {
     capabilities: {

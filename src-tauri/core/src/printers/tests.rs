@@ -252,3 +252,15 @@ fn failures_are_named_by_the_clients_words() {
         PrinterError::NoDriver("lpadmin: cups-driverd failed to get PPD file - see error_log for details.".into())
     );
 }
+
+#[test]
+fn a_printer_by_address_is_an_ipp_url_with_a_host_and_nothing_else() {
+    let f = Found::by_address(" ipp://192.168.1.20:631/ipp/print ").unwrap();
+    assert_eq!(f.uri, "ipp://192.168.1.20:631/ipp/print");
+    assert!(f.driverless && f.connection == Connection::Network);
+    assert_eq!(f.info, "192.168.1.20");
+    assert!(Found::by_address("ipps://imprimante.centre.lan/ipp/print").is_ok());
+    for bad in ["file:///etc/passwd", "usb://HP/LaserJet", "http://192.168.1.20/", "ipp://", "pas une adresse", ""] {
+        assert!(matches!(Found::by_address(bad), Err(PrinterError::BadDevice(_))), "{bad}");
+    }
+}
