@@ -91,10 +91,9 @@ pub fn session_input(app: &AppHandle) {
 /// Each second (the idle clock's tick), after a session's end and on input: what to show.
 pub fn tick(app: &AppHandle) {
     let kiosk = app.state::<Kiosk>();
-    let (plan, lang) = {
-        let Ok(l) = kiosk.loaded.read() else { return };
-        (l.settings.hours.clone(), kiosk.session().language.clone())
-    };
+    // One lock at a time (the settings, then the session): never one held while taking the other.
+    let Ok(plan) = kiosk.loaded.read().map(|l| l.settings.hours.clone()) else { return };
+    let lang = kiosk.session().language.clone();
     let Some(plan) = plan else {
         // No hours: always open (a plan removed while closed gives the portal back).
         show(app, Mode::Open, String::new());
