@@ -41,7 +41,7 @@ pub async fn admin_network(webview: Webview, app: AppHandle, kiosk: State<'_, Ki
         let link = nm.link().map_err(|e| wifi_err(&e))?;
         let networks = match nm.networks(rescan) {
             Ok(n) => n,
-            Err(WifiError::NoDevice) => Vec::new(),
+            Err(WifiError::NoDevice(_)) => Vec::new(),
             Err(e) => return Err(wifi_err(&e)),
         };
         Ok(NetworkScreen { link, networks })

@@ -131,6 +131,17 @@ test('wrong staff codes are refused with a wait, then locked; the session stays 
   const v = await withToolbar(wd, () => axeViolations(wd));
   assert.deepEqual(v, [], `axe-core on the dialog: ${JSON.stringify(v, null, 1)}`);
   await screenGrab(path.join(ARTIFACTS, 'accompany.png'));
+  // In Arabic too (the toolbar follows the person's language; the dialog is the team's, but shown to all).
+  const setLang = (code, dir) => withToolbar(wd, async () => {
+    await wd.executeAsyncScript(`const done = arguments[arguments.length - 1];
+      window.__TAURI__.core.invoke('set_language', { code: '${code}' }).then(() => done(true), (e) => done(String(e)));`);
+    await waitFor(async () => (await wd.executeScript('return document.documentElement.dir')) === dir, 10000, { message: `the toolbar in ${code}` });
+  });
+  await setLang('ar', 'rtl');
+  await sleep(300);
+  const va = await withToolbar(wd, () => axeViolations(wd));
+  assert.deepEqual(va, [], `axe-core on the dialog in Arabic: ${JSON.stringify(va, null, 1)}`);
+  await setLang('fr', 'ltr');
   await typeCode('0000');
   let d;
   await waitFor(async () => (d = await dialog()).error, 15000, { message: 'the refusal' });

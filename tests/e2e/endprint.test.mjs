@@ -34,6 +34,7 @@ import {
   PRINTED,
   statsTotals,
 } from './lib/harness.mjs';
+import { axeViolations } from './lib/axe.mjs';
 
 const execFileP = promisify(execFile);
 const stateDir = freshStateDir('endprint');
@@ -101,6 +102,24 @@ test('over the quota (3 pages, 2 allowed): the offer says so, nothing is printed
   const c = await openConfirm();
   assert.ok(c.offer, 'the offer shown');
   assert.equal(c.text, 'Documents de cette session pas encore imprimés : 3 (3 pages).');
+  // axe-core on the confirmation with its offer, in French then in Arabic (right to left).
+  for (const lang of ['fr', 'ar']) {
+    if (lang !== 'fr') {
+      await withToolbar(wd, () => wd.executeAsyncScript(`const done = arguments[arguments.length - 1];
+        window.__TAURI__.core.invoke('set_language', { code: '${lang}' }).then(() => done(true), (e) => done(String(e)));`));
+      await waitFor(async () => (await withToolbar(wd, () => wd.executeScript('return document.documentElement.dir'))) === 'rtl',
+        10000, { message: 'the toolbar in Arabic' });
+      await sleep(300);
+    }
+    const v = await withToolbar(wd, () => axeViolations(wd));
+    assert.deepEqual(v, [], `axe-core on the end confirmation with its offer (${lang}): ${JSON.stringify(v, null, 1)}`);
+  }
+  assert.equal(await withToolbar(wd, () => wd.executeScript('return document.querySelector("#confirm-print span[data-i18n]").textContent')),
+    'طباعة مستنداتي قبل المغادرة');
+  await withToolbar(wd, () => wd.executeAsyncScript(`const done = arguments[arguments.length - 1];
+    window.__TAURI__.core.invoke('set_language', { code: 'fr' }).then(() => done(true), (e) => done(String(e)));`));
+  await waitFor(async () => (await withToolbar(wd, () => wd.executeScript('return document.documentElement.dir'))) === 'ltr',
+    10000, { message: 'the toolbar in French again' });
   const before = printedFiles();
   await clickToolbar(wd, '#confirm-print');
   let s;

@@ -87,9 +87,12 @@ after(async () => {
 test('the portal and the toolbar pass axe-core', async () => {
   await axeClean('the portal');
   await axeClean('the toolbar', 'toolbar');
-  const labels = await toolbar('return [...document.querySelectorAll("#bar button")].filter((b) => !b.closest("[hidden]")).map((b) => b.textContent.trim());');
+  // What each button shows, or (an icon alone) its name for assistive technologies.
+  const labels = await toolbar('return [...document.querySelectorAll("#bar button")].filter((b) => !b.closest("[hidden]")).map((b) => b.innerText.trim() || b.getAttribute("aria-label"));');
   // « Écouter » and the voice's volume (« Moins fort », « Plus fort » to assistive technologies): speech.test.mjs.
-  assert.deepEqual(labels, ['Accueil', 'Retour', 'Imprimer', 'Mes documents', "J'ai besoin d'aide", 'Taille du texte', 'Écouter', '−', '+', 'Terminer ma session']);
+  // « Session accompagnée », the team's discrete control: accompany.test.mjs.
+  assert.deepEqual(labels, ['Accueil', 'Retour', 'Imprimer', 'Mes documents', "J'ai besoin d'aide", 'Taille du texte', 'Écouter', '−', '+',
+    'Session accompagnée', 'Terminer ma session']);
 });
 
 test('"J\'ai besoin d\'aide": the accueil and the référent\'s places, printable, counted', async () => {

@@ -8,7 +8,7 @@
 //! written to instead of the sound card (as `borne_core::speech` does for the voice).
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The player (`alsa-utils`).
