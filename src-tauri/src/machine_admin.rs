@@ -34,7 +34,12 @@ pub struct NetworkScreen {
 
 /// The « Réseau » screen's data (`rescan`: « Actualiser » asks the card for a fresh scan).
 #[tauri::command]
-pub async fn admin_network(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, rescan: bool) -> Result<NetworkScreen> {
+pub async fn admin_network(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    rescan: bool,
+) -> Result<NetworkScreen> {
     crate::admin::unlocked(&webview, &kiosk)?;
     off_main(&app, move |_| {
         let nm = Nmcli::new();
@@ -73,7 +78,12 @@ pub async fn admin_network_join(
 
 /// « Oublier ce réseau ».
 #[tauri::command]
-pub async fn admin_network_forget(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, ssid: String) -> Result<()> {
+pub async fn admin_network_forget(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    ssid: String,
+) -> Result<()> {
     crate::admin::unlocked(&webview, &kiosk)?;
     off_main(&app, move |_| {
         Nmcli::new().forget(&ssid).map_err(|e| wifi_err(&e))?;
@@ -131,7 +141,12 @@ pub async fn admin_printers_discover(webview: Webview, app: AppHandle, kiosk: St
 /// through the settings' checked save. The name of the queue made. The page names the printer by
 /// its address only; it must be one CUPS finds now (nothing the page makes up reaches `lpadmin`).
 #[tauri::command]
-pub async fn admin_printers_add(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>, uri: String) -> Result<String> {
+pub async fn admin_printers_add(
+    webview: Webview,
+    app: AppHandle,
+    kiosk: State<'_, Kiosk>,
+    uri: String,
+) -> Result<String> {
     crate::admin::unlocked(&webview, &kiosk)?;
     add(&app, move |cups| {
         let found = cups.discover().map_err(|e| printer_err(&e))?;
