@@ -161,3 +161,23 @@ pub fn hours_use_anyway(webview: tauri::Webview, app: AppHandle) -> Result<()> {
     tick(&app);
     Ok(())
 }
+
+/// « Espace référent » on the closed screen: the référent reaches the admin screens whatever the
+/// hours (changing the settings after closing time, even when the borne may not be used then). The
+/// admin session ends with a wipe as always, and the closed screen comes back.
+#[tauri::command]
+pub fn hours_admin(webview: tauri::Webview, app: AppHandle) -> Result<()> {
+    caller_is(&webview, &[TOOLBAR])?;
+    if !with_state(|st| matches!(st.shown, Some("closed" | "dark"))) {
+        return Err(crate::glue::CommandError::new("forbidden"));
+    }
+    let kiosk = app.state::<Kiosk>();
+    if kiosk.session().remote_shown() {
+        return Err(crate::glue::CommandError::new("session-open"));
+    }
+    kiosk.session().hours_pass = true;
+    dispatch(&app, borne_core::person::Event::Input);
+    crate::admin::open_admin_page(&app);
+    tick(&app);
+    Ok(())
+}

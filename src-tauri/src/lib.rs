@@ -242,6 +242,7 @@ pub fn run() {
             machine_admin::admin_printers_resume,
             hours::hours_now,
             hours::hours_use_anyway,
+            hours::hours_admin,
         ])
         .setup(|app| {
             build_window(app.handle())?;

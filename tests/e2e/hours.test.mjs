@@ -133,7 +133,7 @@ test('a session running at closing time is never cut; the closed screen comes wh
   assert.equal(s.next, 'Prochaine ouverture : demain à 9 h');
 });
 
-test('an exceptional closure closes a weekday; after the idle minute the screen goes dark, a key wakes it to the closed screen', async () => {
+test('an exceptional closure closes a weekday; after the idle minute the screen goes dark, a key wakes it to the closed screen; « Espace référent » still opens', async () => {
   clock('2026-12-24T10:00:00'); // a Thursday, closed by the référent
   let s;
   await waitFor(async () => (s = await screen()).closed || s.dark, 10000, { message: 'closed on 24 December' });
@@ -142,6 +142,13 @@ test('an exceptional closure closes a weekday; after the idle minute the screen 
   await screenGrab(path.join(ARTIFACTS, 'hours-dark.png'));
   await xkeys(['space']);
   await waitFor(async () => (s = await screen()).closed && !s.dark, 10000, { message: 'woken to the closed screen' });
+  // The référent reaches the admin screens from the closed screen (« Espace référent »); leaving them
+  // ends that session and the closed screen comes back.
+  await clickToolbar(wd, '#closed-admin');
+  await waitFor(async () => new URL(await wd.getUrl()).pathname === '/admin.html', 15000, { message: 'the admin page' });
+  await waitFor(async () => !(await screen()).closed, 10000, { message: 'the closed screen gone for the référent' });
+  await wd.clickClosingView({ css: '#leave' });
+  await waitFor(async () => (s = await screen()).closed, 20000, { message: 'the closed screen after the admin session' });
   // Back within the hours: the portal, clean.
   clock('2026-12-28T09:30:00');
   await waitFor(async () => { const x = await screen(); return !x.closed && !x.dark; }, 10000, { message: 'open on Monday' });

@@ -1121,6 +1121,7 @@
     $('confirm-print').addEventListener('click', printBeforeLeaving);
     $('btn-accompany').addEventListener('click', openAccompany);
     $('closed-use').addEventListener('click', function () { Shell.fire('hours_use_anyway'); });
+    $('closed-admin').addEventListener('click', function () { Shell.fire('hours_admin'); });
     $('accompany-form').addEventListener('submit', submitAccompany);
     $('accompany-cancel').addEventListener('click', closeAccompany);
     $('docs-scan').addEventListener('click', function () { if (current === 'docs') openScan(docsMode === 'upload' ? 'upload' : 'list'); });
