@@ -232,8 +232,18 @@ test('settings: a wrong idle time is refused in French, a new centre name and a 
   assert.ok(!fs.existsSync(path.join(stateDir, 'settings.toml')), 'nothing written');
   await type('#s-idle', '300');
   await type('#s-name', 'Centre social des Tilleuls');
+  // The opening hours, day by day (every day all day: this suite's borne must stay open), and a
+  // closure far ahead; a wrong range is refused in French first.
+  await type('#s-day-0', '9h-midi');
+  await wd.click({ css: '#settings-form button[type="submit"]' });
+  await waitFor(async () => /lundi/.test(await text('#settings-problems')), 5000, { message: 'the bad range refused' });
+  for (let i = 0; i < 7; i++) await type(`#s-day-${i}`, '0:00-24:00');
+  await type('#s-closures', '2099-12-24');
   await wd.click({ css: '#settings-form button[type="submit"]' });
   await waitFor(async () => /Enregistré/.test(await text('#status')), 5000, { message: 'settings saved' });
+  const saved = fs.readFileSync(path.join(stateDir, 'settings.toml'), 'utf8');
+  assert.match(saved, /^lundi = "0:00-24:00"$/m, saved);
+  assert.match(saved, /^closures = \["2099-12-24"\]$/m, saved);
   await tab('tiles');
   await wd.executeScript(`
     const li = [...document.querySelectorAll('#national-tiles li')].find((x) => /Redirecteur/.test(x.textContent));
@@ -301,7 +311,7 @@ test('every admin screen passes axe-core and has its picture', async () => {
   const planted = await axeViolations(wd);
   assert.ok(planted.some((v) => v.id === 'image-alt'), JSON.stringify(planted));
   await wd.executeScript('document.getElementById("planted").remove(); return 1;');
-  for (const name of ['settings', 'help', 'stats', 'matomo', 'versions', 'maintenance']) {
+  for (const name of ['settings', 'help', 'stats', 'matomo', 'versions', 'maintenance', 'network', 'printers']) {
     await tab(name);
     await shot(`admin-${name}`);
     await axeClean(`the ${name} screen`);

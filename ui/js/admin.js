@@ -455,6 +455,7 @@
     $('s-scanner').checked = s.scanner === true;
     $('s-accompanied').value = s.accompanied_idle_secs || '';
     $('s-tone').checked = s.countdown_tone !== false;
+    renderHours(s.hours);
     renderTeam();
     $('s-catalogue').value = s.catalogue_url || '';
     renderKit();
@@ -490,6 +491,7 @@
       scanner: $('s-scanner').checked,
       accompanied_idle_secs: Number($('s-accompanied').value) || null,
       countdown_tone: $('s-tone').checked,
+      hours: hoursFromForm(),
       catalogue_url: $('s-catalogue').value
     };
   }
@@ -500,6 +502,43 @@
       problems($('settings-problems'), r.ok ? [] : r.problems);
       if (r.ok) reload('admin.saved'); else say('admin.not_saved');
     });
+  }
+
+  // The structured opening hours ([hours]): a line a day, the closures, use when closed, dark screen.
+  // What the form does not show (power-off and the wake time) goes back as it was.
+  let hoursKept = null;
+
+  function renderHours(h) {
+    const hours = h || { days: ['', '', '', '', '', '', ''], closures: [], use_when_closed: true, dark_after_minutes: 10,
+      power_off: false, wake_before_minutes: 15 };
+    hoursKept = hours;
+    const box = $('s-days');
+    box.textContent = '';
+    for (let i = 0; i < 7; i++) {
+      const p = el('p', 'field');
+      const label = el('label', null, I18n.t('admin.hours.day' + i));
+      label.htmlFor = 's-day-' + i;
+      const input = el('input');
+      input.id = 's-day-' + i;
+      input.spellcheck = false;
+      input.value = (hours.days || [])[i] || '';
+      p.appendChild(label);
+      p.appendChild(input);
+      box.appendChild(p);
+    }
+    $('s-closures').value = (hours.closures || []).join(', ');
+    $('s-use-closed').checked = hours.use_when_closed !== false;
+    $('s-dark').value = hours.dark_after_minutes || 10;
+  }
+
+  function hoursFromForm() {
+    const days = [];
+    for (let i = 0; i < 7; i++) days.push($('s-day-' + i).value);
+    const closures = $('s-closures').value.split(',').map(function (c) { return c.trim(); }).filter(Boolean);
+    const kept = hoursKept || {};
+    return { days: days, closures: closures, use_when_closed: $('s-use-closed').checked,
+      dark_after_minutes: Number($('s-dark').value) || 10, power_off: kept.power_off === true,
+      wake_before_minutes: kept.wake_before_minutes || 15 };
   }
 
   // ---------- Réseau (NetworkManager) and Imprimante (CUPS) ----------
