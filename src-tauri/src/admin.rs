@@ -75,20 +75,11 @@ pub fn admin_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> 
         // Someone used the borne since the last wipe: their session must end first.
         return Err(err("session-open"));
     }
-    open_admin_page(&app);
+    crate::portal::open_admin_page(&app);
     Ok(())
 }
 
-/// Opens the admin page in the content view (an admin session opened first, the page's own gate).
-pub(crate) fn open_admin_page(app: &AppHandle) {
-    dispatch(app, Event::AdminOpened);
-    let page = tauri::Url::parse("tauri://localhost/admin.html").expect("constant URL");
-    app.state::<Kiosk>().open_internal_gate(&page);
-    if let Some(c) = app.get_webview(CONTENT) {
-        let _ = c.navigate(page);
-    }
-    tracing::info!("admin page opened");
-}
+
 
 /// Where the entry stands: PIN chosen, locked, unlocked.
 #[tauri::command]

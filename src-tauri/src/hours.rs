@@ -177,7 +177,7 @@ pub fn hours_admin(webview: tauri::Webview, app: AppHandle) -> Result<()> {
     }
     kiosk.session().hours_pass = true;
     dispatch(&app, borne_core::person::Event::Input);
-    crate::admin::open_admin_page(&app);
+    crate::portal::open_admin_page(&app);
     tick(&app);
     Ok(())
 }

@@ -72,3 +72,15 @@ pub fn portal_shown() {
     PORTALS_SHOWN.fetch_add(1, Ordering::SeqCst);
     PORTAL_MISSES.store(0, Ordering::SeqCst);
 }
+
+/// Opens the admin page in the content view: an admin session opened first, then the page's own
+/// gate (« Espace référent » on the portal, or on the closed screen outside the hours).
+pub fn open_admin_page(app: &AppHandle) {
+    crate::state::dispatch(app, borne_core::person::Event::AdminOpened);
+    let page = tauri::Url::parse("tauri://localhost/admin.html").expect("constant URL");
+    app.state::<Kiosk>().open_internal_gate(&page);
+    if let Some(c) = app.get_webview(CONTENT) {
+        let _ = c.navigate(page);
+    }
+    tracing::info!("admin page opened");
+}

@@ -47,6 +47,7 @@ pub mod netfail;
 pub mod nomad;
 pub mod person;
 pub mod policy;
+pub mod power;
 pub mod print;
 pub mod printers;
 pub mod process;
