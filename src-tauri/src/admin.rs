@@ -79,8 +79,6 @@ pub fn admin_open(webview: Webview, app: AppHandle, kiosk: State<'_, Kiosk>) -> 
     Ok(())
 }
 
-
-
 /// Where the entry stands: PIN chosen, locked, unlocked.
 #[tauri::command]
 pub async fn admin_status(webview: Webview, app: AppHandle) -> Result<PinStatus> {
