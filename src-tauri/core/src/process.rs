@@ -12,10 +12,19 @@ pub fn run_with_timeout(
 ) -> std::io::Result<std::process::Output> {
     use std::process::Stdio;
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    wait_within(&mut child, limit)?;
+    child.wait_with_output()
+}
+
+/// Waits for `child` to end, killing (and reaping) it when it takes longer than `limit`.
+fn wait_within(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> std::io::Result<std::process::ExitStatus> {
     let deadline = std::time::Instant::now() + limit;
     loop {
-        if child.try_wait()?.is_some() {
-            return child.wait_with_output();
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
         }
         if std::time::Instant::now() >= deadline {
             let _ = child.kill();
@@ -55,21 +64,7 @@ pub fn run_collecting(
         // reading gives a broken pipe, which is its answer, not an error here.
         let _ = stdin.write_all(bytes);
     }
-    let deadline = std::time::Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if std::time::Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("no answer within {} s", limit.as_secs()),
-            ));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let status = wait_within(&mut child, limit)?;
     let read_back = |f: &mut std::fs::File| -> std::io::Result<Vec<u8>> {
         let mut bytes = Vec::new();
         f.rewind()?;
