@@ -142,12 +142,7 @@ pub struct EndOffer {
 #[tauri::command]
 pub async fn end_offer(webview: Webview, app: AppHandle) -> Result<EndOffer> {
     caller_is(&webview, &[TOOLBAR])?;
-    let (printer, quota) = app
-        .state::<Kiosk>()
-        .loaded
-        .read()
-        .map(|l| (l.settings.printing.printer.clone(), l.settings.printing.page_quota))
-        .map_err(|_| CommandError::new("internal"))?;
+    let (printer, quota) = printing::printer_and_quota(&app.state::<Kiosk>()).ok_or(CommandError::new("internal"))?;
     if printer.is_none() || quota == 0 {
         return Ok(EndOffer { documents: 0, pages: 0, left: 0 });
     }
@@ -294,12 +289,7 @@ pub async fn portal_logo(webview: Webview, app: AppHandle) -> Result<Option<Stri
 #[tauri::command]
 pub async fn print_prepare(webview: Webview, app: AppHandle, document: Option<String>) -> Result<printing::Prepared> {
     caller_is(&webview, &[TOOLBAR])?;
-    let (printer, quota) = app
-        .state::<Kiosk>()
-        .loaded
-        .read()
-        .map(|l| (l.settings.printing.printer.clone(), l.settings.printing.page_quota))
-        .map_err(|_| CommandError::new("internal"))?;
+    let (printer, quota) = printing::printer_and_quota(&app.state::<Kiosk>()).ok_or(CommandError::new("internal"))?;
     if printer.is_none() {
         return Err(CommandError::new(Refusal::NoPrinter.code()));
     }

@@ -245,15 +245,17 @@ pub struct Reserved {
     pub source: Option<PathBuf>,
 }
 
+/// The borne's printer (`None`: the system's default) and the pages a session may print, as the
+/// settings in force say; `None` when the settings cannot be read.
+pub fn printer_and_quota(kiosk: &Kiosk) -> Option<(Option<String>, u32)> {
+    kiosk.loaded.read().ok().map(|l| (l.settings.printing.printer.clone(), l.settings.printing.page_quota))
+}
+
 /// The request the dialog sends, checked against the prepared document and the quota, and its pages
 /// reserved, under one lock: two submits racing for the last pages cannot both pass. The caller gives
 /// the reservation back (`give_back`) when the job never reaches CUPS.
 pub fn checked_plan(kiosk: &Kiosk, copies: u32, pages: Pages) -> Result<Reserved, Refusal> {
-    let (printer, quota) = kiosk
-        .loaded
-        .read()
-        .map(|l| (l.settings.printing.printer.clone(), l.settings.printing.page_quota))
-        .map_err(|_| Refusal::Failed)?;
+    let (printer, quota) = printer_and_quota(kiosk).ok_or(Refusal::Failed)?;
     let printer = printer.ok_or(Refusal::NoPrinter)?;
     let mut s = kiosk.session();
     let (file, doc_pages) = s.printing.document.clone().ok_or(Refusal::Empty)?;
