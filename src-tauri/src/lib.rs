@@ -39,6 +39,7 @@ pub mod frames;
 pub mod glue;
 pub mod hours;
 pub mod input;
+pub mod laptop;
 pub mod layout;
 pub mod machine_admin;
 pub mod navigation;
@@ -241,6 +242,7 @@ pub fn run() {
             machine_admin::admin_printers_test_page,
             machine_admin::admin_printers_resume,
             hours::hours_now,
+            laptop::battery_state,
             hours::hours_use_anyway,
             hours::hours_admin,
         ])
@@ -248,6 +250,8 @@ pub fn run() {
             build_window(app.handle())?;
             input::start_idle_timer(app.handle().clone());
             network::watch_monitor(app.handle());
+            laptop::watch_battery(app.handle());
+            laptop::watch_sleep(app.handle());
             watchdog::start();
             speech::start(app.handle());
             catalogue_channel::start(app.handle());

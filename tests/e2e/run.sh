@@ -38,6 +38,9 @@ export SANE_CONFIG_DIR="$E2E_WORK/sane.d"
 export BORNE_TONE_OUT="$E2E_WORK/countdown-tone.wav"
 # The opening hours' test clock (hours.test.mjs writes it; kiosks without [hours] never read it).
 export BORNE_CLOCK_FILE="$E2E_WORK/hours-clock"
+# A laptop's battery folder (laptop.test.mjs writes its files; empty, the kiosk sees a desktop PC),
+# and the private bus where laptop.test.mjs's logind stand-in runs (started below).
+export BORNE_POWER_SUPPLY_DIR="$E2E_WORK/power_supply"
 DRIVER_PORT="${E2E_DRIVER_PORT:-4444}"
 NATIVE_DRIVER="${E2E_NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
 INSTALL="${E2E_INSTALL:-1}"
@@ -104,8 +107,9 @@ export E2E_BORNE="$BORNE"
 
 # --- services ----------------------------------------------------------------------------------
 # Fresh artifacts and state dirs for this run (screenshots of an older run would mislead).
-rm -rf "$E2E_ARTIFACTS" "$E2E_WORK/state" "$BORNE_USB_ROOTS" "$BORNE_UPDATER_RECORD" "$SANE_CONFIG_DIR"
-mkdir -p "$BORNE_USB_ROOTS" "$SANE_CONFIG_DIR"
+rm -rf "$E2E_ARTIFACTS" "$E2E_WORK/state" "$BORNE_USB_ROOTS" "$BORNE_UPDATER_RECORD" "$SANE_CONFIG_DIR" \
+  "$BORNE_POWER_SUPPLY_DIR"
+mkdir -p "$BORNE_USB_ROOTS" "$SANE_CONFIG_DIR" "$BORNE_POWER_SUPPLY_DIR"
 echo test > "$SANE_CONFIG_DIR/dll.conf"
 cp "$HERE/sane/test.conf" "$SANE_CONFIG_DIR/test.conf"
 mkdir -p "$E2E_ARTIFACTS"
@@ -164,6 +168,16 @@ say "starting the sites server"
 node "$HERE/sites/server.mjs" >"$E2E_ARTIFACTS/sites.log" 2>&1 &
 pids+=($!)
 wait_for "the sites server" 100 curl -sf http://127.0.0.1:8099/health -o /dev/null
+
+# The bus logind is looked for on (BORNE_LOGIND_BUS): a private one, nobody owning logind's name
+# but laptop.test.mjs's stand-in while it runs.
+say "starting a private bus for logind's stand-in"
+rm -f "$E2E_WORK/logind-bus"
+dbus-daemon --session --nofork --print-address=3 3>"$E2E_WORK/logind-bus" 2>"$E2E_ARTIFACTS/logind-bus.log" &
+pids+=($!)
+wait_for "the private bus" 50 test -s "$E2E_WORK/logind-bus"
+BORNE_LOGIND_BUS="$(head -n 1 "$E2E_WORK/logind-bus")"
+export BORNE_LOGIND_BUS
 
 port_busy "$DRIVER_PORT" && die "port $DRIVER_PORT is busy (another tauri-driver?)"
 say "starting tauri-driver on $DRIVER_PORT"

@@ -1015,6 +1015,30 @@
     $('offline').textContent = offline ? I18n.t('toolbar.offline') : '';
   }
 
+  /* A laptop borne's battery (`{percent, plugged, low}`, or null on a desktop PC). The level is plain
+     text; only the low warning is announced (a live region would read every percent). */
+  let battery = null;
+  function showBattery(b) {
+    if (b !== undefined) battery = (b && typeof b.percent === 'number') ? b : null;
+    const el = $('battery');
+    if (!battery) { el.textContent = ''; el.removeAttribute('role'); el.classList.remove('battery-low'); return; }
+    const low = battery.low === true;
+    // Two short lines in the pill (« Batterie faible » / « 12 % »); the advice for screen readers.
+    const what = document.createElement('span');
+    what.textContent = I18n.t(low ? 'toolbar.battery_low' : (battery.plugged ? 'toolbar.battery_plugged' : 'toolbar.battery'));
+    const level = document.createElement('span');
+    level.textContent = I18n.t('toolbar.battery_percent', { percent: battery.percent });
+    el.replaceChildren(what, document.createTextNode(' '), level);
+    if (low) {
+      const hint = document.createElement('span');
+      hint.className = 'visually-hidden';
+      hint.textContent = ' ' + I18n.t('toolbar.battery_low_hint');
+      el.appendChild(hint);
+    }
+    el.classList.toggle('battery-low', low);
+    if (low) el.setAttribute('role', 'status'); else el.removeAttribute('role');
+  }
+
   function onKioskEvent(ev) {
     const p = ev && ev.payload;
     if (!p || typeof p !== 'object') return;
@@ -1026,7 +1050,7 @@
           setAccompanied(false); if (current === 'accompany') $('accompany-code').value = '';
           docsMode = null; endPrinting = false; scanPages = []; scanning = false; scanFor = null; scanMade = null; clearAuth(); closeOverlay(false); resetTextSize(); showDisplay(null);
           spoke = false; setSpeaking(false); speechStatus(null);
-          I18n.load('fr').then(refreshVolume); refreshData();
+          I18n.load('fr').then(function () { refreshVolume(); showBattery(); }); refreshData();
           break;
         case 'speech': setSpeaking(p.speaking === true); break;
         case 'content': setContent(p.kiosk !== false); break;
@@ -1034,6 +1058,7 @@
         case 'language':
           if (typeof p.lang === 'string') I18n.load(p.lang).then(function () {
             refreshVolume();
+            showBattery();
             if (current === 'help') fillHelp();
             if (current === 'scan') renderScan();
           });
@@ -1045,6 +1070,7 @@
         case 'auth-cancelled': if (current === 'auth') { clearAuth(); closeOverlay(true); } break;
         case 'documents-changed': if (current === 'docs' && docsMode === 'list') loadDocs(); break;
         case 'hours': onHours(p); break;
+        case 'battery': showBattery(p); break;
         default: break;
       }
     });
@@ -1176,6 +1202,7 @@
     }).catch(function () {});
     ready.then(function () { return Shell.invoke('network_offline'); }).then(setOffline, function () {});
     ready.then(refreshVolume);
+    ready.then(function () { return Shell.invoke('battery_state'); }).then(showBattery, function () {});
     Shell.listen('kiosk', onKioskEvent);
     // What the opening hours show now (the toolbar may start after the shell's first word on it).
     ready.then(function () { Shell.fire('hours_now'); });

@@ -19,6 +19,8 @@ pub enum EndReason {
     Idle,
     /// The web process crashed, or the kiosk restarted after a crash or power cut.
     Crash,
+    /// The machine went to sleep (a laptop borne's lid closed): the session is wiped before it.
+    Sleep,
 }
 
 impl EndReason {
@@ -28,6 +30,7 @@ impl EndReason {
             EndReason::Button => "button",
             EndReason::Idle => "idle",
             EndReason::Crash => "crash",
+            EndReason::Sleep => "sleep",
         }
     }
 }

@@ -345,7 +345,7 @@ pub fn blocked_domain(host: &str) -> Option<String> {
 pub fn count_in_vocabulary(cat: Category, action: &str) -> bool {
     match cat {
         Category::Session => action == "start",
-        Category::End => matches!(action, "button" | "idle" | "crash"),
+        Category::End => matches!(action, "button" | "idle" | "crash" | "sleep"),
         Category::Duration => DurationBand::ALL.iter().any(|b| b.code() == action),
         Category::Tile | Category::Outage => id_code(action).is_some(),
         Category::Blocked => action == "ip" || blocked_domain(action).as_deref() == Some(action),

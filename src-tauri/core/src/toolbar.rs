@@ -90,6 +90,15 @@ pub enum ToolbarEvent {
         /// The borne may be used anyway.
         usable: bool,
     },
+    /// A laptop borne's battery (`crate::power`), sent when it changes; a desktop PC never sends it.
+    Battery {
+        /// Charge, 0 to 100.
+        percent: u8,
+        /// On the mains.
+        plugged: bool,
+        /// Low and not plugged in: the toolbar warns, calmly.
+        low: bool,
+    },
 }
 
 impl ToolbarEvent {
@@ -149,6 +158,11 @@ mod tests {
                 ToolbarEvent::Hours { mode: "closed", next: "Prochaine ouverture : mardi à 9 h".into(), usable: true },
                 json!({"kind": "hours", "mode": "closed", "next": "Prochaine ouverture : mardi à 9 h", "usable": true}),
             ),
+            // laptop.rs (battery)
+            (
+                ToolbarEvent::Battery { percent: 12, plugged: false, low: true },
+                json!({"kind": "battery", "percent": 12, "plugged": false, "low": true}),
+            ),
         ];
         for (event, want) in &cases {
             assert_eq!(&serde_json::to_value(event).unwrap(), want, "{event:?}");
@@ -159,7 +173,10 @@ mod tests {
             .split("case '")
             .skip(1)
             .filter_map(|s| s.split('\'').next())
-            .filter(|k| k.contains('-') || ["speech", "content", "display", "language", "offline", "hours"].contains(k))
+            .filter(|k| {
+                k.contains('-')
+                    || ["speech", "content", "display", "language", "offline", "hours", "battery"].contains(k)
+            })
             .collect();
         for (event, want) in &cases {
             let kind = want["kind"].as_str().unwrap();

@@ -43,6 +43,7 @@ const COLUMNS: &[(&str, &str, Option<&str>)] = &[
     ("sessions_accompagnees", "mode", Some("accompanied")),
     ("sessions_autonomes", "mode", Some("autonomous")),
     ("sessions_impression_en_fin", "print-at-end", Some("yes")),
+    ("fin_mise_en_veille", "end", Some("sleep")),
 ];
 
 /// The columns of the split table: the fixed columns but the mode's (the mode is the line's).
@@ -204,7 +205,10 @@ impl DayTable {
         let _ = writeln!(
             out,
             "Fin de session : {}",
-            list("end", &[("button", "bouton"), ("idle", "inactivité"), ("crash", "incident")])
+            list(
+                "end",
+                &[("button", "bouton"), ("idle", "inactivité"), ("crash", "incident"), ("sleep", "mise en veille")]
+            )
         );
         let _ = writeln!(
             out,
