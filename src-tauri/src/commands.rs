@@ -293,27 +293,55 @@ pub async fn print_prepare(webview: Webview, app: AppHandle, document: Option<St
     if printer.is_none() {
         return Err(CommandError::new(Refusal::NoPrinter.code()));
     }
+    // « Imprimer » on a session PDF shown in the viewer prints that PDF itself, not a picture of the
+    // viewer, and counts it printed: « Terminer ma session » does not offer it again. The preview is
+    // the viewer's picture of it.
+    let (document, preview) = match document {
+        Some(id) => (Some(id), String::new()),
+        None => match shown_pdf(&app).await {
+            Some(id) => (Some(id), content_preview(&app).await),
+            None => (None, String::new()),
+        },
+    };
     if let Some(id) = document {
         return off_main(&app, move |kiosk| {
             let file = crate::documents::session_file(kiosk, &id).ok_or(CommandError::new("document-gone"))?;
             if borne_core::documents::sniff_file(&file) != borne_core::documents::Kind::Pdf {
                 return Err(CommandError::new("not-printable"));
             }
-            printing::prepared(kiosk, file.clone(), Some(file), String::new(), quota)
+            printing::prepared(kiosk, file.clone(), Some(file), preview, quota)
         })
         .await?;
     }
     let file = pdf_of(&app, CONTENT).await?;
+    let preview = content_preview(&app).await;
+    off_main(&app, move |kiosk| printing::prepared(kiosk, file, None, preview, quota)).await?
+}
+
+/// The print dialog's picture of the content view (empty when it cannot be made within 5 s).
+async fn content_preview(app: &AppHandle) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
-    printing::preview(&app, move |url| {
+    printing::preview(app, move |url| {
         let _ = tx.send(url);
     });
-    let preview = tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(5)))
+    tauri::async_runtime::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(5)))
         .await
         .ok()
         .and_then(|r| r.ok())
-        .unwrap_or_default();
-    off_main(&app, move |kiosk| printing::prepared(kiosk, file, None, preview, quota)).await?
+        .unwrap_or_default()
+}
+
+/// The id of the session PDF the content view shows in the viewer, if it shows one.
+async fn shown_pdf(app: &AppHandle) -> Option<String> {
+    let url = app.get_webview(CONTENT)?.url().ok()?;
+    let id = crate::documents::id_of(&url)?.to_owned();
+    off_main(app, move |kiosk| {
+        let file = crate::documents::session_file(kiosk, &id)?;
+        (borne_core::documents::sniff_file(&file) == borne_core::documents::Kind::Pdf).then_some(id)
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// The PDF of what one of the two views shows, made on the main thread and waited for (30 s at most).

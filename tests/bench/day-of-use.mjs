@@ -520,10 +520,14 @@ function writeResults({ samples, sessions, started, finished, aborted, loadBefor
     L.push('');
     L.push('| process | PSS MiB | RSS MiB | descriptors | threads |');
     L.push('|---|---:|---:|---:|---:|');
+    // The web process alive at both samples is the toolbar's (the person's view gets a new one each
+    // session): told apart, since they grow for different reasons.
+    const longLived = new Set(first.procs.filter((p) => last.procs.some((q) => q.pid === p.pid)).map((p) => p.pid));
     const by = (s) => {
       const m = {};
       for (const p of s.procs) {
-        const k = p.comm;
+        const web = p.comm.startsWith('WebKitWebProces');
+        const k = web ? (longLived.has(p.pid) ? 'web process, long-lived (toolbar)' : 'web process, the person\'s view') : p.comm;
         m[k] = m[k] || { n: 0, pss: 0, rss: 0, fds: 0, threads: 0 };
         m[k].n++;
         for (const f of ['pss', 'rss', 'fds', 'threads']) m[k][f] += p[f];

@@ -2,7 +2,8 @@
 // print the session's PDFs not printed yet, once each, on the real cups-pdf queue (setup.sh), within
 // the session's page quota (2 pages here), with the usual printer messages; then the session ends.
 // Over the quota nothing is printed and the person reads why; a document already printed is not
-// offered again; a session without documents is not offered anything. Counted (SQLite).
+// offered again, also when printed with the toolbar's « Imprimer » from the viewer (the PDF itself is
+// printed then); a session without documents is not offered anything. Counted (SQLite).
 //
 // Run: tests/e2e/run.sh tests/e2e/endprint.test.mjs
 // Takes end-print.png.
@@ -169,6 +170,28 @@ test('a document printed during the session is not offered again', async () => {
   const before = printedFiles();
   await clickToolbar(wd, '#print-go');
   await newPrintedPdf(before, 30000);
+  await clickToolbar(wd, '#print-cancel');
+  await sleep(500);
+  const c = await openConfirm();
+  assert.equal(c.offer, false, `nothing left to offer: ${JSON.stringify(c)}`);
+  await clickToolbar(wd, '#confirm-yes');
+  await waitPortal(wd);
+});
+
+test('« Imprimer » in the toolbar while the viewer shows a PDF prints that PDF itself, and it is not offered again', async () => {
+  await download(['#doc-post']);
+  await clickToolbar(wd, '#btn-print');
+  await withToolbar(wd, () => waitFor(() => wd.executeScript('return !document.getElementById("print-form").hidden'), 20000,
+    { message: 'the print dialog' }));
+  const dialog = await withToolbar(wd, () => wd.executeScript(`const $ = (id) => document.getElementById(id);
+    return { preview: !$('print-preview-box').hidden && ($('print-preview').getAttribute('src') || '').startsWith('data:image/png;base64,') };`));
+  assert.ok(dialog.preview, 'the dialog shows the viewer\'s picture of the document');
+  const before = printedFiles();
+  await clickToolbar(wd, '#print-go');
+  const printed = await newPrintedPdf(before, 30000);
+  // The document's own text, not a picture of the viewer around it.
+  const text = (await execFileP('pdftotext', [printed, '-'])).stdout;
+  assert.match(text, /Releve de situation par formulaire/, text);
   await clickToolbar(wd, '#print-cancel');
   await sleep(500);
   const c = await openConfirm();
