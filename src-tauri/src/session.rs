@@ -26,6 +26,12 @@ use webkit2gtk::WebViewExt;
 
 use crate::state::{Kiosk, CONTENT};
 
+/// Every this many session ends, the toolbar gets a new web process (see [`recycle_toolbar_if_due`]).
+pub const TOOLBAR_RECYCLE_EVERY: u32 = 25;
+
+/// Session ends since the toolbar's web process was last replaced.
+static ENDS_SINCE_RECYCLE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// How long the wipe waits for the network process to be gone before it erases its folder anyway.
 const NETWORK_STOP_WAIT: Duration = Duration::from_secs(2);
 
@@ -92,10 +98,41 @@ fn carry_out(app: &AppHandle, effects: Vec<Effect>) {
             Effect::CatalogueBetweenPeople => crate::catalogue_channel::session_ended(app),
             Effect::ReplaceEngine => {
                 replace_engine(app);
+                recycle_toolbar_if_due(app);
                 // Every end, whatever raised it (« Terminer », the countdown, the admin page, a crash).
                 tracing::info!(ms = started.elapsed().as_millis() as u64, "engine state replaced for the next person");
             }
         }
+    }
+}
+
+/// The toolbar's web process lives as long as the kiosk, and WebKit's heaps in it grow by about a
+/// third of a MiB a session (tests/bench/results/day-of-use.md: most with pages browsed, none of it
+/// reachable from the toolbar's page), the kiosk's biggest growth over a day. Every
+/// [`TOOLBAR_RECYCLE_EVERY`] session ends, after the person's content view was replaced (the new one
+/// has a web process of its own), that process is ended; the toolbar's `web-process-terminated`
+/// handler (`input::watch_toolbar`) loads it again in a new one, which asks the shell for its state.
+/// Not under WebDriver, which ends its session when a page's web process ends (as with the network
+/// process); tests/e2e/forget.test.mjs checks it on the shipped path.
+fn recycle_toolbar_if_due(app: &AppHandle) {
+    use std::sync::atomic::Ordering;
+    if under_webdriver() {
+        return;
+    }
+    let n = ENDS_SINCE_RECYCLE.fetch_add(1, Ordering::SeqCst) + 1;
+    if n < TOOLBAR_RECYCLE_EVERY {
+        return;
+    }
+    ENDS_SINCE_RECYCLE.store(0, Ordering::SeqCst);
+    let Some(toolbar) = app.get_webview(crate::state::TOOLBAR) else { return };
+    // The first content view shared the toolbar's process, but it is closed by now, and its
+    // successors, related to no view, each have their own: only the toolbar is in this one.
+    let res = toolbar.with_webview(move |pv| {
+        tracing::info!(after = n, "toolbar's web process replaced (it lives as long as the kiosk)");
+        pv.inner().terminate_web_process();
+    });
+    if let Err(e) = res {
+        tracing::warn!(error = %e, "cannot reach the toolbar to replace its web process");
     }
 }
 

@@ -19,7 +19,8 @@
 // same; the first TLS connection to A's host is a full handshake; and nothing under <state>/session
 // names A's host (origin files, folder names, journals). After the button route, four more sessions:
 // the kiosk process holds no more WebKit shared-memory files (a page's picture) than at the portal,
-// so the closed views of the people before are really gone from memory.
+// so the closed views of the people before are really gone from memory; at the 25th end the toolbar
+// gets a new web process (it lives as long as the kiosk) and works in it.
 //
 // Run: tests/e2e/run.sh tests/e2e/forget.test.mjs   (about 3 minutes)
 
@@ -433,6 +434,44 @@ function viewsReleased(ctx) {
     const last = counts[counts.length - 1];
     assert.ok(last <= first + 1 && Math.max(...counts) <= first + 2,
       `the kiosk keeps one more page picture per past session (${first} then ${counts.join(', ')}): closed views are not released`);
+  });
+
+  test('every 25 session ends the toolbar gets a new web process, and works in it', async () => {
+    const ends = () => (ctx.log.match(/engine state replaced/g) || []).length;
+    const recycled = () => /toolbar's web process replaced/.test(ctx.log);
+    // The toolbar's process: the oldest web process, there since the kiosk started (each person's
+    // view gets a new one).
+    const started = (pid) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+    const web = () => children(ctx.kiosk.pid, 'WebKitWebProces').sort((a, b) => started(a) - started(b));
+    const toolbar = web()[0];
+    const pss = (pid) => Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]);
+    const before = pss(toolbar);
+    const endsBefore = ends();
+    assert.ok(!recycled(), `not before 25 ends (${ends()} so far)`);
+    while (!recycled() && ends() < 30) {
+      const shown = portalsShown(ctx);
+      await openTile();
+      await xclick(layout.end.x, layout.end.y);
+      await sleep(1200);
+      await xclick(layout.confirmYes.x, layout.confirmYes.y);
+      await waitPortalShown(ctx, shown + 1, 15000);
+    }
+    assert.ok(recycled(), `the toolbar's web process replaced within 30 ends (${ends()} ends)`);
+    assert.equal(/toolbar's web process replaced.*after=(\d+)/.exec(ctx.log)?.[1], '25');
+    await waitFor(() => !children(ctx.kiosk.pid, 'WebKitWebProces').includes(toolbar), 10000,
+      { message: 'the toolbar\'s first web process gone' });
+    await sleep(2000); // the toolbar loads again in its new process
+    // It works: « Terminer » and « Oui, terminer » clicked in it end the next person's session.
+    const shown = portalsShown(ctx);
+    await openTile();
+    await xclick(layout.end.x, layout.end.y);
+    await sleep(1200);
+    await xclick(layout.confirmYes.x, layout.confirmYes.y);
+    await waitPortalShown(ctx, shown + 1, 15000);
+    const now = web()[0] === toolbar ? null : web();
+    console.log(`# toolbar's web process: ${(before / 1024).toFixed(1)} MiB PSS after ${endsBefore} ends; replaced after 25 ends; ` +
+      `web processes now: ${now.map((p) => `${(pss(p) / 1024).toFixed(1)} MiB`).join(', ')}`);
+    assert.ok(!/web process terminated; wiping/.test(ctx.log), 'the toolbar\'s replacement is not taken for a crash of the person\'s page');
   });
 }
 
