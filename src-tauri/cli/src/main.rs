@@ -13,7 +13,9 @@ use clap::{Parser, Subcommand};
 
 mod catalogue;
 mod fleet;
+mod power_off;
 mod stats;
+mod wifi;
 
 /// Command line of the borne.
 #[derive(Parser, Debug)]
@@ -153,6 +155,25 @@ enum Command {
         #[command(subcommand)]
         action: catalogue::Action,
     },
+    /// The Wi-Fi, as the admin screen « Réseau » has it: the link, the networks in range, join one
+    /// (its password from a file, standard input or the terminal, never the command line), forget
+    /// one. Through NetworkManager, as root or as the kiosk's user (the image's polkit rule).
+    Wifi {
+        #[command(subcommand)]
+        action: wifi::Action,
+    },
+    /// Root's half of the power-off after closing (the image's borne-power-off.service runs it): takes
+    /// the kiosk's request (FILE, then deleted), checks it against the settings and the opening hours
+    /// (power_off on, closed now, waking no later than the next opening, within 7 days), sets the
+    /// firmware's wake alarm with rtcwake, reads it back, and powers off.
+    PowerOff {
+        /// The kiosk's request (the image: /run/borne-power-off/request).
+        #[arg(long, value_name = "FILE")]
+        request: PathBuf,
+        /// Check the request and say what would be done; set no alarm, do not power off.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The fleet: a line per borne from its health reports in Matomo (last report, version, catalogue,
     /// delivery, printer, disk, sessions a day) and the alerts (silent for 48 h, backlog growing, printer down
     /// for a day, rolled-back update, old version).
@@ -197,6 +218,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BORNE_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal: not in a file, a pipe or a log over SSH.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -236,6 +259,8 @@ fn main() -> ExitCode {
             stats::provision(&paths, &matomo, &admin_token_file, &centre)
         }
         Command::Catalogue { action } => catalogue::run(&paths, action),
+        Command::Wifi { action } => wifi::run(action),
+        Command::PowerOff { request, dry_run } => power_off::run(&paths, &request, dry_run),
         Command::Fleet { matomo, token_file, csv, html } => fleet::fleet(&matomo, &token_file, csv, html),
         Command::Report { matomo, token_file, from, to, csv, html } => {
             stats::report(&matomo, &token_file, &from, &to, csv, html)

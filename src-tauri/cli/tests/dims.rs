@@ -2,11 +2,12 @@
 //! statistics by accompaniment and place (`stats`, `stats --csv`, `stats --split`), the team's staff
 //! code (`set-staff-code`), today's place of a nomad borne (`place`).
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use borne_core::stats::{Category, DurationBand, Hour, Mode, Op, Store, FILE_NAME};
+
+mod common;
 
 /// A config directory whose borne.toml lists two places.
 fn config() -> tempfile::TempDir {
@@ -21,24 +22,9 @@ fn config() -> tempfile::TempDir {
 
 /// Runs bornectl on these directories, with `input` on standard input; (exit code, stdout, stderr).
 fn bornectl(config: &Path, state: &Path, args: &[&str], input: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bornectl"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .arg("--state")
-        .arg(state)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("test set-up");
-    child.stdin.take().expect("test set-up").write_all(input.as_bytes()).expect("test set-up");
-    let out = child.wait_with_output().expect("test set-up");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bornectl"));
+    cmd.args(args).arg("--config").arg(config).arg("--state").arg(state);
+    common::run(cmd, input)
 }
 
 /// Three sessions of this hour: accompanied at the médiathèque (printed at the end), alone at the

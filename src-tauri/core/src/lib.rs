@@ -48,6 +48,7 @@ pub mod nomad;
 pub mod person;
 pub mod policy;
 pub mod power;
+pub mod power_off;
 pub mod print;
 pub mod printers;
 pub mod process;

@@ -425,6 +425,123 @@ pub fn update_url_fr(url: &str, why: &crate::updates::UpdateUrlError) -> String 
     }
 }
 
+/// The screens' French strings (`ui/i18n/fr.json`), built in. The Wi-Fi's words are said the same
+/// by the admin screen « Réseau » and by `bornectl wifi`: read from there, not written twice.
+const SCREEN_STRINGS_FR: &str = include_str!("../../../ui/i18n/fr.json");
+
+/// One of the screens' French strings by its key, `None` when the file has no such key.
+fn screen_fr(key: &str) -> Option<&'static str> {
+    static STRINGS: std::sync::OnceLock<std::collections::HashMap<String, String>> = std::sync::OnceLock::new();
+    let strings = STRINGS.get_or_init(|| match serde_json::from_str(SCREEN_STRINGS_FR) {
+        Ok(map) => map,
+        Err(e) => {
+            // Only if the built-in file were broken (tests/ui_files.rs parses it).
+            tracing::error!(error = %e, "ui/i18n/fr.json unreadable; the Wi-Fi's messages fall back to one sentence");
+            std::collections::HashMap::new()
+        }
+    });
+    strings.get(key).map(String::as_str)
+}
+
+/// What the admin screen says of a Wi-Fi error (`admin.wifi.error.<code>`), for `bornectl wifi`.
+pub fn wifi_error_fr(e: &crate::wifi::WifiError) -> &'static str {
+    screen_fr(&format!("admin.wifi.error.{}", e.code()))
+        .unwrap_or("Le Wi-Fi n'a pas pu être réglé. Recommencez ; si cela continue, contactez la fédération.")
+}
+
+/// The Wi-Fi card's state in words (`admin.wifi.state.<state>`, the network's name filled in).
+pub fn wifi_state_fr(state: crate::wifi::WifiState, ssid: Option<&str>) -> String {
+    let code = match state {
+        crate::wifi::WifiState::NoDevice => "no-device",
+        crate::wifi::WifiState::RadioOff => "radio-off",
+        crate::wifi::WifiState::Disconnected => "disconnected",
+        crate::wifi::WifiState::Connecting => "connecting",
+        crate::wifi::WifiState::Connected => "connected",
+    };
+    let text = screen_fr(&format!("admin.wifi.state.{code}")).unwrap_or(code);
+    text.replace("{ssid}", ssid.unwrap_or("?"))
+}
+
+/// How a network is protected, in words (`admin.wifi.security.<security>`).
+pub fn wifi_security_fr(security: crate::wifi::Security) -> &'static str {
+    let code = match security {
+        crate::wifi::Security::Open => "open",
+        crate::wifi::Security::Owe => "owe",
+        crate::wifi::Security::Personal => "personal",
+        crate::wifi::Security::Wpa3Personal => "wpa3-personal",
+        crate::wifi::Security::Enterprise => "enterprise",
+        crate::wifi::Security::Wep => "wep",
+    };
+    screen_fr(&format!("admin.wifi.security.{code}")).unwrap_or("?")
+}
+
+/// Whether the internet answers, in words (`admin.wifi.connectivity.<state>`).
+pub fn wifi_connectivity_fr(c: crate::wifi::Connectivity) -> &'static str {
+    let code = match c {
+        crate::wifi::Connectivity::Full => "full",
+        crate::wifi::Connectivity::Portal => "portal",
+        crate::wifi::Connectivity::Limited => "limited",
+        crate::wifi::Connectivity::None => "none",
+        crate::wifi::Connectivity::Unknown => "unknown",
+    };
+    screen_fr(&format!("admin.wifi.connectivity.{code}")).unwrap_or("?")
+}
+
+/// « Câble réseau branché » (`admin.wifi.wired`).
+pub fn wifi_wired_fr() -> &'static str {
+    screen_fr("admin.wifi.wired").unwrap_or("Câble réseau branché")
+}
+
+/// One of the « Réseau » screen's own words (`admin.network.<key>`, placeholders filled in from
+/// `values`), for `bornectl wifi`.
+pub fn network_screen_fr(key: &str, values: &[(&str, &str)]) -> String {
+    let text = screen_fr(&format!("admin.network.{key}")).unwrap_or(key);
+    values.iter().fold(text.to_owned(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))
+}
+
+/// Why the borne did not power off after closing, for the référent and the federation reading
+/// `bornectl power-off`'s answer or the journal (`crate::power_off`).
+pub fn power_off_fr(e: &crate::power_off::PowerOffError) -> String {
+    use crate::power_off::PowerOffError as E;
+    let when = |t: &jiff::Timestamp| date_time_fr(&t.to_zoned_datetime(jiff::tz::TimeZone::system()).datetime());
+    match e {
+        E::Unreadable(_) | E::Malformed(_) | E::Stale { .. } => {
+            "La demande d'extinction de la borne n'est pas lisible ou trop ancienne : la borne reste allumée.".into()
+        }
+        E::TooSoon { .. } => {
+            "L'heure de rallumage demandée est trop proche : la borne reste allumée (écran éteint).".into()
+        }
+        E::TooFar { .. } => {
+            "L'heure de rallumage demandée est à plus de 7 jours : la borne reste allumée (écran éteint).".into()
+        }
+        E::Settings(_) => "Les réglages de la borne contiennent des erreurs (bornectl check-config) : la borne \
+             ne s'éteint pas toute seule tant qu'elles ne sont pas corrigées."
+            .into(),
+        E::NotEnabled => "L'extinction après la fermeture n'est pas activée (réglage « power_off » de la partie \
+             [hours]) : la borne reste allumée."
+            .into(),
+        E::OpenNow => "Le centre est ouvert d'après les horaires : la borne ne s'éteint pas.".into(),
+        E::NoOpening => "Les horaires ne prévoient aucune ouverture : la borne ne s'éteint pas, faute de savoir \
+             quand se rallumer."
+            .into(),
+        E::AfterOpening { opening, .. } => format!(
+            "L'heure de rallumage demandée tombe après l'ouverture du {} : la borne reste allumée.",
+            when(opening)
+        ),
+        E::Alarm(_) | E::AlarmNotSet { .. } => "L'horloge de l'ordinateur n'a pas accepté l'heure de rallumage : \
+             la borne reste allumée (écran éteint). Vérifiez dans le BIOS/UEFI que le réveil par l'horloge \
+             (« Wake on RTC », « Resume by Alarm ») est activé et réglé par le système."
+            .into(),
+        E::PowerOff(_) => "La borne n'a pas pu s'éteindre : elle reste allumée (écran éteint).".into(),
+    }
+}
+
+/// The borne powers off now, and when it will come back on.
+pub fn power_off_done_fr(wake_at: &jiff::Timestamp) -> String {
+    let wake = date_time_fr(&wake_at.to_zoned_datetime(jiff::tz::TimeZone::system()).datetime());
+    format!("La borne s'éteint ; elle se rallumera seule le {wake}.")
+}
+
 /// « Tester la connexion » went well.
 pub const MATOMO_TEST_OK: &str = "Connexion réussie : Matomo accepte les statistiques de cette borne.";
 /// « Tester la connexion » with no token saved.
@@ -660,6 +777,87 @@ mod tests {
         assert!(matomo_code_fr("wrong-site").contains("numéro de site"));
         assert!(!matomo_code_fr("wrong-site").contains("nouvelle clé"));
         assert_eq!(matomo_code_fr("unknown-site"), matomo_code_fr("wrong-site"));
+    }
+
+    #[test]
+    fn the_wifi_words_are_the_admin_screens_own_for_every_code_state_and_security() {
+        use crate::wifi::{Connectivity, Security, WifiError, WifiState};
+        let errors = [
+            WifiError::NoDevice(String::new()),
+            WifiError::NotRunning(String::new()),
+            WifiError::WrongPassword(String::new()),
+            WifiError::NotInRange(String::new()),
+            WifiError::NoAddress(String::new()),
+            WifiError::Timeout(String::new()),
+            WifiError::BadPassword,
+            WifiError::BadSsid,
+            WifiError::Unsupported(Security::Wep),
+            WifiError::NotAllowed(String::new()),
+            WifiError::RadioOff,
+            WifiError::NotSaved(String::new()),
+            WifiError::Failed(String::new()),
+        ];
+        assert_eq!(errors.len(), WifiError::CODES.len());
+        let strings: std::collections::HashMap<String, String> = serde_json::from_str(SCREEN_STRINGS_FR).unwrap();
+        for e in &errors {
+            assert_eq!(
+                Some(wifi_error_fr(e)),
+                strings.get(&format!("admin.wifi.error.{}", e.code())).map(String::as_str)
+            );
+        }
+        assert_eq!(
+            wifi_error_fr(&WifiError::WrongPassword("x".into())),
+            "Le mot de passe du Wi-Fi n'est pas le bon. Vérifiez-le (majuscules, chiffres, signes) et recommencez."
+        );
+        assert_eq!(wifi_state_fr(WifiState::Connected, Some("Tilleuls")), "Connectée au Wi-Fi « Tilleuls »");
+        for s in [WifiState::NoDevice, WifiState::RadioOff, WifiState::Disconnected, WifiState::Connecting] {
+            let t = wifi_state_fr(s, Some("x"));
+            assert!(t.len() > 8 && !t.contains('{'), "{s:?}: {t}");
+        }
+        for s in [
+            Security::Open,
+            Security::Owe,
+            Security::Personal,
+            Security::Wpa3Personal,
+            Security::Enterprise,
+            Security::Wep,
+        ] {
+            assert_ne!(wifi_security_fr(s), "?", "{s:?}");
+        }
+        for c in
+            [Connectivity::Full, Connectivity::Portal, Connectivity::Limited, Connectivity::None, Connectivity::Unknown]
+        {
+            assert_ne!(wifi_connectivity_fr(c), "?", "{c:?}");
+        }
+        assert_eq!(network_screen_fr("signal", &[("signal", "72")]), "signal 72 %");
+    }
+
+    #[test]
+    fn every_power_off_refusal_says_the_borne_stays_on_and_the_opening_is_dated() {
+        use crate::power_off::PowerOffError as E;
+        let t = jiff::Timestamp::from_second(1_796_716_800).unwrap();
+        let all = [
+            E::Unreadable("x".into()),
+            E::Malformed("x".into()),
+            E::Stale { age_secs: 400 },
+            E::TooSoon { wake_at: t },
+            E::TooFar { wake_at: t },
+            E::Settings("x".into()),
+            E::NotEnabled,
+            E::OpenNow,
+            E::NoOpening,
+            E::AfterOpening { wake_at: t, opening: t },
+            E::Alarm("x".into()),
+            E::AlarmNotSet { expected: 1, found: String::new() },
+            E::PowerOff("x".into()),
+        ];
+        for e in &all {
+            let fr = power_off_fr(e);
+            assert!(fr.contains("allumée") || fr.contains("ne s'éteint pas"), "{e:?}: {fr}");
+        }
+        assert!(power_off_fr(&all[9]).contains(" 2026 à "), "{}", power_off_fr(&all[9]));
+        assert!(power_off_fr(&all[10]).contains("Wake on RTC"));
+        assert!(power_off_done_fr(&t).starts_with("La borne s'éteint ; elle se rallumera seule le "));
     }
 
     #[test]
