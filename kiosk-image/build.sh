@@ -7,7 +7,8 @@
 #                             root.ext4 (slot A's filesystem: what `federation.sh bundle` signs)
 #
 # Environment:
-#   BORNE_PROFILE       cargo profile of what ships (default `image`: release without LTO; `release` works)
+#   BORNE_PROFILE       cargo profile of what ships (default `image`: release without LTO; `release` works);
+#                       `dev` (CI's test image) also selects mkosi's `dev` profile (mkosi.profiles/dev)
 #   BORNE_ZSTD_LEVEL    zstd level of borne.raw.zst (default 19; CI uses 3); 0 skips compression
 #   BORNE_GRUB_PASSWORD password of GRUB's menu (BIOS); default: a random one written to
 #                       mkosi.output/grub-password.txt (keep it, or lose the menu for good)
@@ -63,7 +64,11 @@ rm -rf "$fed"
 mkdir -p "$fed/etc/rauc" "$fed/etc/borne"
 cp "$cert" "$fed/etc/rauc/keyring.pem"
 sed "s|^url=.*|url=${BORNE_UPDATE_URL:-}|" "$here/mkosi.extra/etc/borne/update.conf" > "$fed/etc/borne/update.conf"
-mkosi --force --image-version "$version" --extra-tree "$fed" build
+# The debug build is the test image CI boots: mkosi's `dev` profile adds the boot test's tools
+# (mkosi.profiles/dev: a Wi-Fi access point on simulated radios), which a shipped image never has.
+mkosi_profile=()
+[ "$profile" != dev ] || mkosi_profile=(--profile dev)
+mkosi --force "${mkosi_profile[@]}" --image-version "$version" --extra-tree "$fed" build
 t2=$(date +%s)
 
 echo "== slot A: kernel and initrd; boot menu: A/B, hidden, locked by a password (GRUB, BIOS and UEFI)"
