@@ -56,7 +56,8 @@ pub const MAX_REQUEST_BYTES: u64 = 256;
 pub const MAX_REQUEST_AGE: Duration = Duration::from_secs(300);
 /// The wake time must be at least this far ahead when root sets it.
 pub const MIN_AHEAD: SignedDuration = SignedDuration::from_mins(10);
-/// And at most this far (a long closure: the borne wakes, sees it is still closed, and sleeps again).
+/// And at most this far: over a longer closure the kiosk asks for less ([`within_reach`]); the borne
+/// wakes, sees it is still closed, and sleeps again.
 pub const MAX_AHEAD: SignedDuration = SignedDuration::from_hours(7 * 24);
 /// A firmware alarm refused more than a day ahead is set again this far ahead.
 pub const DAY_ALARM: SignedDuration = SignedDuration::from_mins(23 * 60 + 30);
@@ -213,20 +214,30 @@ impl Asking {
             self.asked = None;
             return None;
         };
-        let wake = wake_at.timestamp();
-        if self.asked == Some(wake) {
+        let planned = wake_at.timestamp();
+        if self.asked == Some(planned) {
             return None;
         }
-        self.asked = Some(wake);
+        self.asked = Some(planned);
+        let wake = within_reach(planned, Timestamp::now());
         let written = write_request(&self.dir, wake);
         match &written {
-            Ok(path) => tracing::info!(wake_at = %wake_at, request = %path.display(), "power-off asked of root"),
+            Ok(path) => {
+                tracing::info!(wake_at = %wake_at, asked = %wake, request = %path.display(), "power-off asked of root")
+            }
             Err(e) => {
                 tracing::error!(error = %e, dir = %self.dir.display(), "cannot write the power-off request; the borne stays on")
             }
         }
         Some(written)
     }
+}
+
+/// The wake time the kiosk asks for (pure): the planned one, or an hour short of [`MAX_AHEAD`] from
+/// `now` when the plan is further (a long closure): root refuses more than a week, and waking early is
+/// harmless (the borne sees it is still closed, goes dark and asks again).
+pub fn within_reach(planned: Timestamp, now: Timestamp) -> Timestamp {
+    planned.min(now + (MAX_AHEAD - SignedDuration::from_hours(1)))
 }
 
 /// Reads the request at `path` and deletes it (even a bad one: never acted on twice), checking its

@@ -121,6 +121,25 @@ fn the_kiosk_asks_once_per_power_off_period_and_again_after_another_mode() {
 }
 
 #[test]
+fn over_a_long_closure_the_kiosk_asks_for_a_week_at_most_and_root_accepts_it() {
+    let now = at("2026-12-18T17:30");
+    let planned = at("2027-01-04T08:45");
+    let asked = within_reach(planned, now);
+    assert_eq!(asked, now + (MAX_AHEAD - jiff::SignedDuration::from_hours(1)));
+    assert_eq!(within_reach(at("2026-12-21T08:45"), now), at("2026-12-21T08:45"));
+    // Closed from the 19th to the 3rd: the kiosk's capped request passes root's checks.
+    let mut text = crate::load::BUILTIN_SETTINGS.to_string();
+    text = text.replacen("\nlundi = \"\"", "\nlundi = \"9:00-17:00\"", 1);
+    text = text.replacen("\npower_off = false", "\npower_off = true", 1);
+    text = text.replacen("\nclosures = []", "\nclosures = [\"2026-12-19..2027-01-03\"]", 1);
+    let p = parse_settings(Path::new("borne.toml"), &text).unwrap().hours.expect("structured hours");
+    let Mode::PowerOff { wake_at } = p.mode(now, false, Duration::from_secs(15 * 60)) else { panic!("power-off") };
+    assert_eq!(wake_at.timestamp(), planned);
+    assert_eq!(check(&Request { wake_at: asked }, Some(&p), now), Ok(asked));
+    assert_eq!(check(&Request { wake_at: planned }, Some(&p), now).unwrap_err().code(), "too-far");
+}
+
+#[test]
 fn root_takes_the_request_once_and_refuses_a_stale_or_oversized_one() {
     let d = tempfile::tempdir().unwrap();
     let now = Timestamp::now();
