@@ -240,18 +240,25 @@ pub fn within_reach(planned: Timestamp, now: Timestamp) -> Timestamp {
     planned.min(now + (MAX_AHEAD - SignedDuration::from_hours(1)))
 }
 
-/// Reads the request at `path` and deletes it (even a bad one: never acted on twice), checking its
-/// size and age against `now`.
+/// Reads the request at `path` and deletes it (even a bad one: never acted on twice, and the path
+/// unit does not start again for it), checking its size and age against `now`. The kiosk's user
+/// owns what is in that folder: a link is not followed, a pipe does not block (`O_NOFOLLOW`,
+/// `O_NONBLOCK`), anything but a regular file is refused.
 pub fn take_request(path: &Path, now: Timestamp) -> Result<Request, PowerOffError> {
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     let unreadable = |e: std::io::Error| PowerOffError::Unreadable(format!("{}: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path);
+    let removed = std::fs::remove_file(path);
+    let file = opened.map_err(unreadable)?;
+    removed.map_err(unreadable)?;
     let meta = file.metadata().map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(PowerOffError::Malformed("not a regular file".into()));
+    }
     let mut text = String::new();
-    let read = file.take(MAX_REQUEST_BYTES + 1).read_to_string(&mut text);
-    std::fs::remove_file(path).map_err(unreadable)?;
-    read.map_err(unreadable)?;
-    if !meta.is_file() || text.len() as u64 > MAX_REQUEST_BYTES {
+    file.take(MAX_REQUEST_BYTES + 1).read_to_string(&mut text).map_err(unreadable)?;
+    if text.len() as u64 > MAX_REQUEST_BYTES {
         return Err(PowerOffError::Malformed(format!("not a file of at most {MAX_REQUEST_BYTES} bytes")));
     }
     let written = meta.modified().map_err(unreadable)?;

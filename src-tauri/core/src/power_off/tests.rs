@@ -159,6 +159,18 @@ fn root_takes_the_request_once_and_refuses_a_stale_or_oversized_one() {
     std::fs::write(&path, format!("{}wake_at={}\n", "#".repeat(300), wake.as_second())).unwrap();
     assert_eq!(take_request(&path, now).unwrap_err().code(), "malformed");
     assert!(!path.exists());
+
+    // What the kiosk's user could put there instead: a link to a file of root's is not followed (and
+    // goes), a pipe does not block root's service (and goes).
+    let target = d.path().join("root-only");
+    std::fs::write(&target, format!("wake_at={}\n", wake.as_second())).unwrap();
+    std::os::unix::fs::symlink(&target, &path).unwrap();
+    assert_eq!(take_request(&path, now).unwrap_err().code(), "unreadable");
+    assert!(path.symlink_metadata().is_err() && target.exists());
+    let fifo = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+    assert!(fifo.success());
+    assert_eq!(take_request(&path, now).unwrap_err().code(), "malformed");
+    assert!(path.symlink_metadata().is_err());
 }
 
 /// Stand-in programs in `dir`: `rtcwake` that writes its `-t` value to `dir/wakealarm` (and, when
