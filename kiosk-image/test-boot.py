@@ -1136,8 +1136,10 @@ wpa_passphrase={WIFI_HIDDEN_PSK}
 # The French words bornectl says (the admin screen's own, ui/i18n/fr.json).
 WIFI_WRONG_PASSWORD_FR = "Le mot de passe du Wi-Fi n'est pas le bon."
 # The kiosk's user runs bornectl as the admin screen would: NetworkManager asks polkit, whose image
-# rule allows that user its three actions.
-AS_KIOSK = "runuser -u borne -- bornectl wifi "
+# rule allows that user its three actions. As the kiosk runs: the user's ids and groups, and no login
+# session (runuser would open one through PAM, and boot 1 checks that the borne has none).
+AS_BORNE = "setpriv --reuid=borne --regid=borne --init-groups "
+AS_KIOSK = AS_BORNE + "bornectl wifi "
 NM_KEYFILES = "/var/lib/borne-state/system/network"
 
 
@@ -1201,7 +1203,7 @@ def wifi_boot1(sh, check, figures):
     rc, said = sh(f"f=$(grep -l '^ssid={WIFI_SSID}$' {NM_KEYFILES}/*); echo \"FILE=$f\"; "
                   f"stat -c '%U %a' {NM_KEYFILES} \"$f\"; grep -c '^psk={WIFI_PSK}$' \"$f\"; "
                   f"echo \"SETUP=$(grep -l '^ssid={setup_ssid}$' {NM_KEYFILES}/*)\"; "
-                  "runuser -u borne -- cat \"$f\"; runuser -u borne -- ls " + NM_KEYFILES)
+                  f"{AS_BORNE}cat \"$f\"; {AS_BORNE}ls " + NM_KEYFILES)
     check("Wi-Fi: the password stored by NetworkManager in root's part of the state partition (0600, folder 0700), "
           "beside the setup's, and the kiosk's user can read neither the file nor the folder",
           f"FILE={NM_KEYFILES}/" in said and re.search(r"(?m)^root 700\nroot 600\n1$", said)
@@ -1312,7 +1314,7 @@ def power_off_phase(vm, sh, check, figures):
     clock, as some PCs' clocks, refuses an alarm more than a day ahead, so root sets one 23 h 30 ahead
     (read back from sysfs), and the machine powers off."""
     def request(ahead):
-        return (f"echo NOW=$(date +%s); w=$(( $(date +%s) + {ahead} )); echo WAKE=$w; runuser -u borne -- sh -c "
+        return (f"echo NOW=$(date +%s); w=$(( $(date +%s) + {ahead} )); echo WAKE=$w; {AS_BORNE}sh -c "
                 "\"printf 'wake_at=%s\\n' $w > /run/borne-power-off/.request && "
                 "mv /run/borne-power-off/.request /run/borne-power-off/request\"; ")
     rc, said = sh(request(7200) + "for i in $(seq 60); do journalctl -b -u borne-power-off.service -o cat | "
