@@ -111,7 +111,9 @@ pub fn tick(app: &AppHandle) {
 }
 
 fn show(app: &AppHandle, mode: Mode, next: String) {
-    // Power-off is not carried out yet (it needs a root helper for rtcwake): the dark screen then.
+    // Power-off: the kiosk asks root for it (once a period; `power_off`), the screen dark meanwhile,
+    // and dark still if root refuses.
+    crate::power_off::on_mode(&mode);
     let (code, usable) = match &mode {
         Mode::Open => ("open", false),
         Mode::SessionWhileClosed { .. } => ("session-while-closed", false),

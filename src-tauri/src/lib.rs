@@ -45,6 +45,7 @@ pub mod machine_admin;
 pub mod navigation;
 pub mod network;
 pub mod portal;
+pub mod power_off;
 pub mod printing;
 pub mod scanning;
 pub mod session;
