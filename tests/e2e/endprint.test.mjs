@@ -79,6 +79,25 @@ async function printAtEndCount() {
   return totals.sessions_impression_en_fin || 0;
 }
 
+/** Once the print dialog shows: « Imprimer » in it; returns the PDF cups-pdf wrote. */
+async function printInDialog() {
+  await withToolbar(wd, () => waitFor(() => wd.executeScript('return !document.getElementById("print-form").hidden'), 20000,
+    { message: 'the print dialog' }));
+  const before = printedFiles();
+  await clickToolbar(wd, '#print-go');
+  return newPrintedPdf(before, 30000);
+}
+
+/** The dialog closed, « Terminer ma session » offers nothing; then the session ends. */
+async function nothingOfferedAtTheEnd() {
+  await clickToolbar(wd, '#print-cancel');
+  await sleep(500);
+  const c = await openConfirm();
+  assert.equal(c.offer, false, `nothing left to offer: ${JSON.stringify(c)}`);
+  await clickToolbar(wd, '#confirm-yes');
+  await waitPortal(wd);
+}
+
 before(async () => {
   await startAll();
   wd = await startBorne({ stateDir, configDir: configWithQuota(2) });
@@ -165,17 +184,8 @@ test('a document printed during the session is not offered again', async () => {
   await withToolbar(wd, () => waitFor(() => wd.executeScript('return document.querySelectorAll("#docs-list button[data-act=print]").length === 1'),
     10000, { message: 'Mes documents' }));
   await clickToolbar(wd, '#docs-list button[data-act="print"]');
-  await withToolbar(wd, () => waitFor(() => wd.executeScript('return !document.getElementById("print-form").hidden'), 20000,
-    { message: 'the print dialog' }));
-  const before = printedFiles();
-  await clickToolbar(wd, '#print-go');
-  await newPrintedPdf(before, 30000);
-  await clickToolbar(wd, '#print-cancel');
-  await sleep(500);
-  const c = await openConfirm();
-  assert.equal(c.offer, false, `nothing left to offer: ${JSON.stringify(c)}`);
-  await clickToolbar(wd, '#confirm-yes');
-  await waitPortal(wd);
+  await printInDialog();
+  await nothingOfferedAtTheEnd();
 });
 
 test('« Imprimer » in the toolbar while the viewer shows a PDF prints that PDF itself, and it is not offered again', async () => {
@@ -186,16 +196,9 @@ test('« Imprimer » in the toolbar while the viewer shows a PDF prints that PDF
   const dialog = await withToolbar(wd, () => wd.executeScript(`const $ = (id) => document.getElementById(id);
     return { preview: !$('print-preview-box').hidden && ($('print-preview').getAttribute('src') || '').startsWith('data:image/png;base64,') };`));
   assert.ok(dialog.preview, 'the dialog shows the viewer\'s picture of the document');
-  const before = printedFiles();
-  await clickToolbar(wd, '#print-go');
-  const printed = await newPrintedPdf(before, 30000);
+  const printed = await printInDialog();
   // The document's own text, not a picture of the viewer around it.
   const text = (await execFileP('pdftotext', [printed, '-'])).stdout;
   assert.match(text, /Releve de situation par formulaire/, text);
-  await clickToolbar(wd, '#print-cancel');
-  await sleep(500);
-  const c = await openConfirm();
-  assert.equal(c.offer, false, `nothing left to offer: ${JSON.stringify(c)}`);
-  await clickToolbar(wd, '#confirm-yes');
-  await waitPortal(wd);
+  await nothingOfferedAtTheEnd();
 });

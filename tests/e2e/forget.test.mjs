@@ -392,6 +392,15 @@ function route(name, { config, end, released }) {
   });
 }
 
+/** « Terminer ma session » then « Oui, terminer » (real clicks), until the fresh portal shows. */
+async function endWithButton(ctx) {
+  const shown = portalsShown(ctx);
+  await xclick(layout.end.x, layout.end.y);
+  await sleep(1200);
+  await xclick(layout.confirmYes.x, layout.confirmYes.y);
+  await waitPortalShown(ctx, shown + 1, 15000);
+}
+
 /** Page backing stores the kiosk process holds (one shared-memory file per live web view's page). */
 function sharedMemoryFiles(pid) {
   const dir = `/proc/${pid}/fd`;
@@ -408,13 +417,7 @@ function sharedMemoryFiles(pid) {
 function viewsReleased(ctx) {
   test('the views of the people before are released: their pages\' pictures do not pile up in the kiosk', async () => {
     assert.ok(ctx.ended, 'A\'s session did not end');
-    const endOnce = async () => {
-      const shown = portalsShown(ctx);
-      await xclick(layout.end.x, layout.end.y);
-      await sleep(1200);
-      await xclick(layout.confirmYes.x, layout.confirmYes.y);
-      await waitPortalShown(ctx, shown + 1, 15000);
-    };
+    const endOnce = () => endWithButton(ctx);
     await endOnce(); // B leaves too: from here on every session is the same
     await sleep(1500);
     const first = sharedMemoryFiles(ctx.kiosk.pid);
@@ -449,12 +452,8 @@ function viewsReleased(ctx) {
     const endsBefore = ends();
     assert.ok(!recycled(), `not before 25 ends (${ends()} so far)`);
     while (!recycled() && ends() < 30) {
-      const shown = portalsShown(ctx);
       await openTile();
-      await xclick(layout.end.x, layout.end.y);
-      await sleep(1200);
-      await xclick(layout.confirmYes.x, layout.confirmYes.y);
-      await waitPortalShown(ctx, shown + 1, 15000);
+      await endWithButton(ctx);
     }
     assert.ok(recycled(), `the toolbar's web process replaced within 30 ends (${ends()} ends)`);
     assert.equal(/toolbar's web process replaced.*after=(\d+)/.exec(ctx.log)?.[1], '25');
@@ -462,12 +461,8 @@ function viewsReleased(ctx) {
       { message: 'the toolbar\'s first web process gone' });
     await sleep(2000); // the toolbar loads again in its new process
     // It works: « Terminer » and « Oui, terminer » clicked in it end the next person's session.
-    const shown = portalsShown(ctx);
     await openTile();
-    await xclick(layout.end.x, layout.end.y);
-    await sleep(1200);
-    await xclick(layout.confirmYes.x, layout.confirmYes.y);
-    await waitPortalShown(ctx, shown + 1, 15000);
+    await endWithButton(ctx);
     const now = web()[0] === toolbar ? null : web();
     console.log(`# toolbar's web process: ${(before / 1024).toFixed(1)} MiB PSS after ${endsBefore} ends; replaced after 25 ends; ` +
       `web processes now: ${now.map((p) => `${(pss(p) / 1024).toFixed(1)} MiB`).join(', ')}`);
@@ -477,13 +472,7 @@ function viewsReleased(ctx) {
 
 route('button. "Terminer ma session", "Oui, terminer" (real clicks)', {
   released: viewsReleased,
-  end: async (ctx) => {
-    const shown = portalsShown(ctx);
-    await xclick(layout.end.x, layout.end.y);
-    await sleep(1200);
-    await xclick(layout.confirmYes.x, layout.confirmYes.y);
-    await waitPortalShown(ctx, shown + 1, 15000);
-  },
+  end: endWithButton,
 });
 
 route('idle. inactivity (idle 30 s, countdown 10 s)', {
