@@ -1154,14 +1154,15 @@ def wifi_boot1(sh, check, figures):
     t0 = time.time()
     rc, said = sh("mkdir -p -m 700 /var/lib/borne-state/system/test-wifi && "
                   "cat > /var/lib/borne-state/system/test-wifi/hostapd.conf <<'CONF'\n" + HOSTAPD_CONF + "CONF\n"
-                  "systemctl start borne-test-wifi.service; systemctl is-active borne-test-wifi.service; "
+                  "systemctl start borne-test-wifi.service || journalctl -b -u borne-test-wifi.service -o cat | tail -n 6; "
+                  "systemctl is-active borne-test-wifi.service; "
                   "echo AP=$(ip netns exec ap iw dev | grep -c 'type AP'); "
                   "for i in $(seq 30); do nmcli -t -f DEVICE,TYPE device status | grep -q ':wifi$' && break; sleep 1; done; "
                   "nmcli -t -f DEVICE,TYPE device status | grep ':wifi$'")
     figures["wifi_access_point_up_s"] = round(time.time() - t0, 1)
     card = re.search(r"(?m)^(\w+):wifi$", said)
     check("Wi-Fi: two simulated radios, hostapd's two networks up on one, NetworkManager sees the other as the "
-          "borne's card", rc == 0 and said.startswith("active") and "AP=2" in said and card,
+          "borne's card", rc == 0 and re.search(r"(?m)^active$", said) and "AP=2" in said and card,
           f"{figures['wifi_access_point_up_s']} s; {' / '.join(said.splitlines())[-300:]}")
     dev = card.group(1) if card else "wlan0"
 
