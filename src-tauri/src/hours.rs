@@ -40,7 +40,7 @@ fn with_state<T>(f: impl FnOnce(&mut HoursState) -> T) -> T {
 }
 
 /// "Now" for the hours: the test clock's instant when [`CLOCK_ENV`] is set and readable.
-fn now() -> jiff::Timestamp {
+pub(crate) fn now() -> jiff::Timestamp {
     if let Some(path) = std::env::var_os(CLOCK_ENV) {
         match std::fs::read_to_string(&path).map(|t| t.trim().parse::<jiff::Timestamp>()) {
             Ok(Ok(t)) => return t,

@@ -2,7 +2,8 @@
 //! A/B updater (kiosk-image/README.md, "Updates") installs in the background and the new version
 //! starts at the next boot. Once a minute after start, then every few minutes, a thread reads the
 //! updater's record; when a version waits, the local time is in the settings' reboot window
-//! (`[updates] reboot_window`, at night by default) and nobody is using the borne (checked on the
+//! (`[updates] reboot_window`, at night by default), the centre is closed by its opening hours
+//! (`[hours]`, when set) and nobody is using the borne (checked on the
 //! main loop, as the catalogue channel does), it asks logind to reboot. The decision is
 //! `borne_core::updates::reboot_due`; nothing here runs on the GTK main thread but that check.
 
@@ -35,7 +36,13 @@ pub fn start(app: &AppHandle) {
 fn tick(app: &AppHandle) {
     let Some(status) = borne_core::updates::read(&borne_core::updates::record_path()) else { return };
     let Some(pending) = status.pending.clone() else { return };
-    let window = app.state::<Kiosk>().loaded.read().map(|l| l.settings.updates.reboot_window).unwrap_or_default();
+    let Ok((window, hours)) =
+        app.state::<Kiosk>().loaded.read().map(|l| (l.settings.updates.reboot_window, l.settings.hours.clone()))
+    else {
+        return;
+    };
+    // Never while the centre is open by its opening hours, even at night (the hours' own clock).
+    let open = hours.as_ref().is_some_and(|h| h.is_open(crate::hours::now()));
     let now = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::system());
     let minute = u16::try_from(i32::from(now.hour()) * 60 + i32::from(now.minute())).unwrap_or(0);
     // Who is there is known on the main loop only.
@@ -50,8 +57,8 @@ fn tick(app: &AppHandle) {
         return;
     }
     let Ok(nobody_there) = rx.recv_timeout(Duration::from_secs(30)) else { return };
-    if !borne_core::updates::reboot_due(Some(&status), window, minute, nobody_there) {
-        tracing::debug!(%pending, %window, nobody_there, "a system version waits; not restarting now");
+    if !borne_core::updates::reboot_due(Some(&status), window, minute, open, nobody_there) {
+        tracing::debug!(%pending, %window, open, nobody_there, "a system version waits; not restarting now");
         return;
     }
     tracing::info!(%pending, %window, "restarting into the system version that waits (nobody is using the borne)");

@@ -428,10 +428,17 @@ impl std::fmt::Display for RebootWindow {
 }
 
 /// Whether the borne restarts now into the version waiting on its other slot: one waits (the updater
-/// installed it), the local time is in the window, and nobody is using the borne (no person's
-/// session, no référent's screen). Otherwise it waits for the next tick, or the next power-on.
-pub fn reboot_due(status: Option<&Status>, window: RebootWindow, minute_of_day: u16, nobody_there: bool) -> bool {
-    status.is_some_and(|s| s.pending.is_some()) && window.contains(minute_of_day) && nobody_there
+/// installed it), the local time is in the window, the centre is not open by its opening hours (`open`
+/// is false for a borne without structured hours), and nobody is using the borne (no person's session,
+/// no référent's screen). Otherwise it waits for the next tick, or the next power-on.
+pub fn reboot_due(
+    status: Option<&Status>,
+    window: RebootWindow,
+    minute_of_day: u16,
+    open: bool,
+    nobody_there: bool,
+) -> bool {
+    status.is_some_and(|s| s.pending.is_some()) && window.contains(minute_of_day) && !open && nobody_there
 }
 
 #[cfg(test)]
@@ -455,16 +462,43 @@ mod tests {
     }
 
     #[test]
-    fn the_borne_restarts_itself_only_with_a_version_waiting_in_the_window_and_nobody_there() {
+    fn the_borne_restarts_itself_only_with_a_version_waiting_in_the_window_closed_and_nobody_there() {
         let waiting = parse("running=1\npending=2 slot B\n");
         let nothing = parse("running=1\n");
         let w = RebootWindow::default();
         let three_am = 3 * 60;
-        assert!(reboot_due(Some(&waiting), w, three_am, true));
-        assert!(!reboot_due(Some(&waiting), w, three_am, false), "someone is using the borne");
-        assert!(!reboot_due(Some(&waiting), w, 10 * 60, true), "outside the window");
-        assert!(!reboot_due(Some(&nothing), w, three_am, true), "nothing waits");
-        assert!(!reboot_due(None, w, three_am, true), "no updater");
+        // (status, minute, open by the hours, nobody there) -> restart
+        let table: [(Option<&Status>, u16, bool, bool, bool, &str); 7] = [
+            (Some(&waiting), three_am, false, true, true, "a version waits, at night, closed, nobody"),
+            (Some(&waiting), three_am, false, false, false, "someone is using the borne"),
+            (Some(&waiting), 10 * 60, false, true, false, "outside the window"),
+            (Some(&waiting), three_am, true, true, false, "the centre is open (a night opening)"),
+            (Some(&nothing), three_am, false, true, false, "nothing waits"),
+            (None, three_am, false, true, false, "no updater"),
+            (Some(&waiting), 4 * 60 + 59, false, true, true, "the window's last minute"),
+        ];
+        for (status, minute, open, nobody, want, why) in table {
+            assert_eq!(reboot_due(status, w, minute, open, nobody), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn the_opening_hours_hold_the_restart_back_in_a_whole_day_window() {
+        // A window over the whole day (as the boot test sets it): the hours alone decide.
+        let plan = crate::hours::HoursPlan::new(
+            std::array::from_fn(|_| vec![crate::hours::parse_day("lundi", "9:00-17:00").unwrap()[0]]),
+            Vec::new(),
+            "Europe/Paris",
+        );
+        let waiting = parse("running=1\npending=2 slot B\n");
+        let w = RebootWindow::parse("00:00-23:59").unwrap();
+        for (at, want) in [("2026-12-07T10:00:00+01:00", false), ("2026-12-07T20:00:00+01:00", true)] {
+            let now: jiff::Timestamp = at.parse().unwrap();
+            let open = plan.is_open(now);
+            let z = now.to_zoned_datetime(plan.zone());
+            let minute = u16::try_from(i32::from(z.hour()) * 60 + i32::from(z.minute())).unwrap();
+            assert_eq!(reboot_due(Some(&waiting), w, minute, open, true), want, "{at}");
+        }
     }
 
     /// What the image's scripts write, in the order a borne's life writes it.
