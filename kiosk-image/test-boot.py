@@ -688,6 +688,8 @@ def make_test_bundles(mode, image, out, keys):
                     os.path.join(other, "federation.key"), "--keyring", os.path.join(keys, "federation.crt"),
                     "--signing-keyring", os.path.join(other, "federation.crt"), b2,
                     os.path.join(stick_dir, "other-key.raucb")], check=True, capture_output=True)
+    # The same one, kept for the HTTPS server: the updater's own path refuses it too (update_phase).
+    shutil.copy(os.path.join(stick_dir, "other-key.raucb"), os.path.join(work, "other-key.raucb"))
     flip_byte(b2, os.path.join(stick_dir, "tampered-signature.raucb"), os.path.getsize(b2) - 300)
     flip_byte(b2, os.path.join(stick_dir, "tampered-image.raucb"), 1024)
     stick = os.path.join(work, "bundles-stick.img")
@@ -1002,8 +1004,29 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
         check("statistics, settings, PIN and SSH host key kept across the update",
               "stats=42" in report and "admin/pin.phc" in state0 and "matomo.token" in state0 and state1 == state0 and rc == 0,
               f"{report.strip()}; /var/lib/borne files {'same' if state1 == state0 else 'DIFFER'}; SSH strict host key: exit {rc}")
+        # A bundle signed by another key, published at the update address and fetched by the updater
+        # itself (not a bare `rauc install`, as from the stick below): refused, the reason in its record
+        # (and the journal, in English), nothing written to the other slot, and said on the Maintenance
+        # screen in French (read below). Its chunk store is v2's: RAUC refuses before reading a chunk.
+        server.files["refused.raucb"] = os.path.join(work, "other-key.raucb")
+        server.dirs["refused.castr"] = os.path.join(work, "v2.castr")
+        env0 = grubenv(key, vm.ssh_port, known_hosts)
+        _, other0 = sh(slot_other)
+        server.sent.clear()
+        rc, said = sh(no_timer + trust_ca + "printf 'url=%s\\n' '" + server.url("refused.raucb") +
+                      "' > /var/lib/borne-state/system/update.conf; systemctl start borne-update.service; "
+                      "cat /var/lib/borne-state/updates/status; journalctl -b -u borne-update.service -o cat | tail -n 3",
+                      timeout=600)
+        _, other1 = sh(slot_other)
+        refusal = re.findall(r"(?m)^last_refusal=(.*)$", said)
+        check("a bundle signed by another key, at the update address: the updater refuses it and records why "
+              "(signature), nothing written to the other slot, no chunk fetched",
+              refusal and "signature" in refusal[-1] and grubenv(key, vm.ssh_port, known_hosts) == env0
+              and other0 == other1 and not server.sent.get("refused.castr"),
+              f"last_refusal={refusal[-1] if refusal else None!r}; other slot {other0} -> {other1}; "
+              f"{' / '.join(said.splitlines()[-3:])[-300:]!r}")
         # What the référent sees: the Maintenance screen, reached with the keyboard and the setup's PIN,
-        # read by OCR on the VM's screen.
+        # read by OCR on the VM's screen; one page down, the refusal just made.
         t1 = time.time()
         said, png = maintenance_screen(vm, out, "maintenance-v2", setup_pin())
         line = re.search(r"Version du syst.me ?: ?(\S+) \(emplacement (\w)\)", said)
@@ -1011,6 +1034,11 @@ def update_phase(mode, vm, bundles, out, accel, timeout, key, known_hosts, check
               "v2 runs on slot B (read by OCR on the VM's screen)",
               line and ocr_digits(line.group(1)) == v2 and line.group(2) == "B",
               f"{line.group(0) if line else said[-300:]!r} ({os.path.basename(png)}, {round(time.time() - t1, 1)} s)")
+        said2, png2 = screen_page_down(vm, out, "maintenance-v2-2")
+        flat = re.sub(r"\s+", " ", said + " " + said2)
+        why = re.search(r"Dernier refus \([^)]*\) ?: ?Elle n.est pas sign.e par la f.d.ration ou a .t. modifi.e", flat)
+        check("the Maintenance screen says in French why the last bundle was refused (OCR)",
+              why, f"{why.group(0) if why else flat[-400:]!r} ({os.path.basename(png2)})")
         sh(no_timer + "for i in $(seq 30); do [ -e /dev/disk/by-label/BUNDLES ] && break; sleep 1; done; "
            "mkdir -p /mnt/bundles && mount -o ro /dev/disk/by-label/BUNDLES /mnt/bundles")
         refused("v1.raucb", "not newer")  # a downgrade: v1 under v2
