@@ -41,9 +41,11 @@ For each mode, on a copy-on-write layer over the image (the image itself is neve
      boots, working; the next check installs v2 (the kiosk not restarted), fetching only the chunks
      slot A lacks: the bytes the server sent must stay under 15 % of the full image; the borne restarts
      by itself into v2, marked good after its portal; statistics, settings, PIN and SSH host key kept;
-     the référent's Maintenance screen, reached as a référent does (the mouse wheel to the portal's foot,
+     a bundle signed by another key, published at the update address, refused by the updater itself
+     (the record says signature, the other slot untouched, no chunk fetched); the référent's Maintenance screen, reached as a référent does (the mouse wheel to the portal's foot,
      a click on « Espace référent », the setup's PIN, Tab to « Maintenance ») and read by OCR (tesseract)
-     on the VM's screen, says v2 runs on slot B; the v1 bundle (older than v2) is refused, slot A untouched;
+     on the VM's screen, says v2 runs on slot B and, one page down, why the last bundle was refused (in
+     French); the v1 bundle (older than v2) is refused, slot A untouched;
   11. v3 (v2 whose kiosk exits at once), from the stick: installed on slot A, then power-on: its trial
      boots fail, GRUB goes back to slot B by itself, v2 shows its portal, the failure is recorded
      (failed-versions, events.log, slot A marked bad), v3 is refused from then on, and the Maintenance
