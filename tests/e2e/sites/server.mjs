@@ -33,6 +33,7 @@ import crypto from 'node:crypto';
 import { HOSTS, IPS, EVIL_IPS, ODD_PORT, ODD_PORT_IPS, CONTROL, roleOfHost } from './hosts.mjs';
 import { PAGES, FRAMES } from './vectors.mjs';
 import { buildPdf, buildLyingPdf } from './pdf.mjs';
+import { uploadForm, uploadFrame, received } from './upload-forms.mjs';
 
 const WORK = process.env.E2E_WORK || '/tmp/borne-e2e';
 const CERT_DIR = process.env.E2E_CERT_DIR || path.join(WORK, 'certs');
@@ -601,19 +602,12 @@ Selection.prototype.toString = function () { return ''; };</script>`);
       const files = multipartFiles(await readRawBody(req), req.headers['content-type']);
       uploads.push(...files);
       const got = files.map((f) => `${esc(f.filename)} (${f.size} octets)`).join(', ') || 'aucun fichier';
-      // A link to a form taking images only (scan.test.mjs: the JPEG path), the page's first focusable.
-      return html(res, 'Pièce reçue', `<h1 id="title">Pièce reçue</h1><p id="received">${got}</p>
-<p><a id="again-image" href="/docs/upload?accept=image">Envoyer aussi une photo</a></p>`);
+      // A link to the next form (scan.test.mjs), the page's first focusable.
+      return html(res, 'Pièce reçue', received(q, got));
     }
-    return html(res, 'Envoyer une pièce', `<h1 id="title">Envoyer une pièce justificative</h1>
-<form method="post" action="/docs/upload${url.searchParams.get('accept') === 'image' ? '?accept=image' : ''}" enctype="multipart/form-data">
-<p><label for="piece">Votre pièce :</label> <input id="piece" name="piece" type="file"${url.searchParams.get('accept') === 'image' ? ' accept="image/*"' : ''} style="font-size:24px"></p>
-<p id="chosen" style="min-height:2em;margin:0"></p>
-<p><button id="send" type="submit">Envoyer</button></p></form>
-<script>document.getElementById('piece').addEventListener('change', function (e) {
-  document.getElementById('chosen').textContent = Array.from(e.target.files).map(function (f) { return f.name + ' ' + f.size; }).join(',');
-});</script>`);
+    return html(res, 'Envoyer une pièce', uploadForm(q));
   }
+  if (p === '/docs/upload-frame') return html(res, 'Envoyer une pièce', uploadFrame(q));
 
   return send(res, 404, 'text/html; charset=utf-8', page('Introuvable', `<h1 id="title">404</h1><p>${esc(p)}</p>`));
 }
