@@ -19,6 +19,8 @@
 //   GET  /sessions                  signed-in sessions of /login: [{sid, name}] (the wipe suite greps
 //                                   the kiosk's disk for the HttpOnly cookie value)
 //   GET  /uploads                   files posted to /docs/upload: [{filename, size, sha256, text}]
+//   POST /offer?name=N&type=T       the body becomes a download of the institution's, at
+//                                   /docs/offered/N (T: image/jpeg, image/png or application/pdf)
 //   GET  /flood                     WebSockets of the flood page (flood.test.mjs): {open, stalled, peak,
 //                                   accepted, stalledSeen}; peak: most answered ones open at once
 //
@@ -51,6 +53,9 @@ const refusedSockets = new Set();
 const counters = new Map(); // path -> times served (for cache tests)
 const sessions = new Map(); // sid -> name (login cookie)
 let uploads = []; // files posted to /docs/upload (documents.test.mjs)
+// Files a test hands the site to offer as downloads at /docs/offered/<name> (endprint.test.mjs).
+const offered = new Map(); // name -> {type, bytes}
+const OFFERED_TYPES = new Set(['image/jpeg', 'image/png', 'application/pdf']);
 // The flood page's WebSockets (flood.test.mjs): answered and held open, or never answered (stalled).
 const flood = { open: new Set(), stalled: new Set(), peak: 0, accepted: 0, stalledSeen: 0 };
 
@@ -608,6 +613,12 @@ Selection.prototype.toString = function () { return ''; };</script>`);
     return html(res, 'Envoyer une pièce', uploadForm(q));
   }
   if (p === '/docs/upload-frame') return html(res, 'Envoyer une pièce', uploadFrame(q));
+  if (p.startsWith('/docs/offered/')) {
+    const name = p.slice('/docs/offered/'.length);
+    const file = offered.get(name);
+    if (!file) return send(res, 404, 'text/plain', 'nothing offered under that name');
+    return send(res, 200, file.type, file.bytes, { 'Content-Disposition': `attachment; filename="${name}"` });
+  }
 
   return send(res, 404, 'text/html; charset=utf-8', page('Introuvable', `<h1 id="title">404</h1><p>${esc(p)}</p>`));
 }
@@ -794,6 +805,13 @@ async function main() {
     if (url.pathname === '/violations') return json(requests.filter((e) => e.violation));
     if (url.pathname === '/sessions') return json([...sessions].map(([sid, name]) => ({ sid, name })));
     if (url.pathname === '/uploads') return json(uploads);
+    if (url.pathname === '/offer' && req.method === 'POST') {
+      const name = url.searchParams.get('name') || '';
+      const type = url.searchParams.get('type') || '';
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,60}$/.test(name) || !OFFERED_TYPES.has(type)) return json({ error: 'bad name or type' }, 400);
+      offered.set(name, { type, bytes: await readRawBody(req) });
+      return json({ ok: true, path: `/docs/offered/${name}` });
+    }
     if (url.pathname === '/flood') {
       const { open, stalled, peak, accepted, stalledSeen } = flood;
       return json({ open: open.size, stalled: stalled.size, peak, accepted, stalledSeen });
