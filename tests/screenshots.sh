@@ -9,7 +9,7 @@
 # scan suite « Numériser un document » (French, Arabic, from a site's file chooser); the end-print suite
 # « Imprimer mes documents avant de partir »; the accompany suite the staff code dialog; the hours suite the
 # closed and dark screens; the printers suite « Imprimante »; the admin suite « Réseau »; the laptop suite
-# the toolbar's low-battery warning.
+# the toolbar's low-battery warning; the stats suite the statistics screen.
 # With --image, also the pictures of the disk image in qemu (docs/screenshots/image-*.png: the portal in
 # UEFI and BIOS, the setup file applied and refused), through .ci/image (builds and boots the image).
 # Root, like the end-to-end suites (tests/e2e/run.sh).
@@ -51,7 +51,8 @@ export E2E_ARTIFACTS
 tests/e2e/run.sh tests/e2e/wipe.test.mjs tests/e2e/admin.test.mjs tests/e2e/print.test.mjs tests/e2e/netfault.test.mjs \
   tests/e2e/help.test.mjs tests/e2e/inclusion.test.mjs tests/e2e/translations.test.mjs tests/e2e/documents.test.mjs \
   tests/e2e/kit.test.mjs tests/e2e/scan.test.mjs tests/e2e/endprint.test.mjs \
-  tests/e2e/accompany.test.mjs tests/e2e/hours.test.mjs tests/e2e/printers.test.mjs tests/e2e/laptop.test.mjs
+  tests/e2e/accompany.test.mjs tests/e2e/hours.test.mjs tests/e2e/printers.test.mjs tests/e2e/laptop.test.mjs \
+  tests/e2e/stats.test.mjs
 for shot in portal blocked countdown admin-pin-choose admin-pin-locked admin-tiles admin-tiles-error admin-settings \
   admin-stats admin-matomo admin-versions admin-maintenance admin-problems admin-help print-dialog neterror help-sheet \
   help-sheet-ar help-sheet-uk help-directory portal-200-contrast outcome portal-fr portal-ar portal-en portal-uk \

@@ -327,7 +327,9 @@ fn table(kiosk: &Kiosk, days: u32) -> Result<DayTable> {
         })?;
     let (h0, h1) = hours_of(from, to, &tz);
     let rows = store.rows_between(h0, h1).map_err(|_| err("stats-unreadable"))?;
-    Ok(DayTable::build(&rows, from, to, &tz))
+    // A nomad borne's places by their names (`[nomad] places`), as `bornectl stats` shows them.
+    let places = kiosk.loaded.read().map(|l| l.settings.nomad.places.clone()).unwrap_or_default();
+    Ok(DayTable::build(&rows, from, to, &tz).with_place_names(&places))
 }
 
 /// The figures of the last `days` days.

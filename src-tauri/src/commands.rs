@@ -129,7 +129,7 @@ pub fn end_session(webview: Webview, app: AppHandle, outcome: Option<String>) ->
 /// What « Terminer ma session » may offer: the session's documents not printed yet.
 #[derive(Debug, Serialize)]
 pub struct EndOffer {
-    /// PDFs of the session not sent to the printer yet.
+    /// Printable documents of the session (PDFs, JPEG and PNG pictures) not sent to the printer yet.
     pub documents: usize,
     /// Their pages, one copy each.
     pub pages: u32,
@@ -138,7 +138,8 @@ pub struct EndOffer {
 }
 
 /// The confirmation of « Terminer ma session » asks what to offer: « Imprimer mes documents avant
-/// de partir » when the borne prints and the session holds PDFs not printed yet.
+/// de partir » when the borne prints and the session holds documents not printed yet (PDFs, and
+/// pictures: a scan made for a site taking pictures, a downloaded photo).
 #[tauri::command]
 pub async fn end_offer(webview: Webview, app: AppHandle) -> Result<EndOffer> {
     caller_is(&webview, &[TOOLBAR])?;
@@ -151,7 +152,7 @@ pub async fn end_offer(webview: Webview, app: AppHandle) -> Result<EndOffer> {
     Ok(EndOffer { documents: docs.len(), pages: docs.iter().map(|(_, n)| n).sum(), left })
 }
 
-/// « Imprimer mes documents avant de partir »: each PDF of the session not printed yet, once,
+/// « Imprimer mes documents avant de partir »: each document of the session not printed yet, once,
 /// within the session's quota, then the wait for the sheets. The toolbar ends the session after.
 #[tauri::command]
 pub async fn end_print(webview: Webview, app: AppHandle) -> Result<Printed> {

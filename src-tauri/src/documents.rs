@@ -161,11 +161,12 @@ pub fn keep_if_inline_pdf(webview: &tauri::Webview, url: &Url) {
 }
 
 /// A site opened a file chooser: the toolbar shows the kiosk's own list instead of GTK's dialog.
-pub fn file_chooser(app: &AppHandle, request: &webkit2gtk::FileChooserRequest) {
+pub fn file_chooser(app: &AppHandle, wv: &webkit2gtk::WebView, request: &webkit2gtk::FileChooserRequest) {
     tracing::info!(multiple = request.selects_multiple(), "file chooser: the kiosk's own list");
-    // What the site's input accepts (`image/*`, `.pdf`…): a document scanned for it is made to fit.
+    // What the site's input accepts (`image/*`, `.pdf`…) and the size its page declares: a
+    // document scanned for it is made to fit.
     let accept: Vec<String> = request.mime_types().iter().map(ToString::to_string).collect();
-    crate::scanning::chooser_opened(app, accept.join(","));
+    crate::scanning::chooser_opened(app, wv, accept.join(","));
     let previous = PENDING.with(|p| p.borrow_mut().replace(request.clone()));
     if let Some(old) = previous {
         old.cancel();

@@ -72,8 +72,8 @@ pub fn lock_webkit_view(app: &AppHandle, wv: &webkit2gtk::WebView) {
     // A site's file chooser never shows GTK's dialog (the whole disk): the toolbar lists the
     // session's files and the USB sticks' instead.
     let a = app.clone();
-    wv.connect_run_file_chooser(move |_, request| {
-        crate::documents::file_chooser(&a, request);
+    wv.connect_run_file_chooser(move |wv, request| {
+        crate::documents::file_chooser(&a, wv, request);
         true
     });
     // window.print() from a site: the toolbar's French dialog, never GTK's.

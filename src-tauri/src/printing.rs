@@ -35,8 +35,16 @@ pub struct Prepared {
 /// tree, never `/Count` alone). A PDF whose `/Count` lies is printed from a corrected copy in the
 /// session's print folder, so CUPS prints exactly the pages charged. A document whose pages cannot be
 /// counted is never printed: the cause goes to the log, the person reads « Ce document ne peut pas
-/// être imprimé » (`print.error.unreadable`).
+/// être imprimé » (`print.error.unreadable`). A JPEG or PNG (a scan made for a site taking
+/// pictures, a downloaded photo) goes to CUPS as it is, one page (`print::picture_page_count`).
 pub fn printable(kiosk: &Kiosk, file: PathBuf) -> Result<(PathBuf, u32), Refusal> {
+    if borne_core::documents::sniff_file(&file) == borne_core::documents::Kind::Image {
+        let pages = print::picture_page_count(&file).map_err(|e| {
+            tracing::warn!(cause = %e, "print refused: the picture cannot be read");
+            Refusal::Unreadable
+        })?;
+        return Ok((file, pages));
+    }
     let refuse = |e: print::PdfError| {
         tracing::warn!(cause = %e, "print refused: the document's pages cannot be counted");
         Refusal::Unreadable
@@ -294,18 +302,25 @@ pub fn job_taken(app: &AppHandle, r: &Reserved, job: String) {
     }
 }
 
-/// The session's PDFs not sent to the printer yet, with their pages, oldest first (slow: reads the
-/// folder and counts each document's pages; off the GTK thread).
+/// The session's printable documents not sent to the printer yet, with their pages, oldest first:
+/// PDFs (pages counted by the parser) and JPEG or PNG pictures (one page each: a scan made for a site
+/// taking pictures, a downloaded photo). Slow: reads the folder and each document; off the GTK thread.
 pub fn unprinted(kiosk: &Kiosk) -> Vec<(PathBuf, u32)> {
+    use borne_core::documents::Kind;
     let printed = kiosk.session().printing.printed.clone();
     borne_core::documents::scan_session(&kiosk.dirs)
         .into_iter()
         .map(|f| f.path().to_path_buf())
         .filter(|p| !printed.contains(p))
-        .filter(|p| borne_core::documents::sniff_file(p) == borne_core::documents::Kind::Pdf)
         .filter_map(|p| {
-            let bytes = print::read_pdf_file(&p).ok()?;
-            let (pages, _) = print::pdf_with_true_counts(&bytes).ok()?;
+            let pages = match borne_core::documents::sniff_file(&p) {
+                Kind::Pdf => {
+                    let bytes = print::read_pdf_file(&p).ok()?;
+                    print::pdf_with_true_counts(&bytes).ok()?.0
+                }
+                Kind::Image => print::picture_page_count(&p).ok()?,
+                Kind::Other => return None,
+            };
             Some((p, pages))
         })
         .collect()

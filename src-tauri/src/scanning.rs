@@ -195,15 +195,19 @@ pub async fn scan_remove(webview: Webview, app: AppHandle, index: usize) -> Resu
 pub async fn scan_finish(webview: Webview, app: AppHandle) -> Result<Made> {
     caller_is(&webview, &[TOOLBAR])?;
     dispatch(&app, Event::Input);
-    let (number, mut document, accept) = {
+    let (number, mut document, accept, max_bytes) = {
         let kiosk = app.state::<Kiosk>();
         let mut s = kiosk.session();
         if s.scanning.busy {
             return Err(CommandError::new("busy"));
         }
-        (s.number(), std::mem::take(&mut s.scanning.document), s.scanning.upload_accept.clone())
+        let max_bytes = s.scanning.upload_accept.as_ref().and(s.scanning.upload_max_bytes);
+        (s.number(), std::mem::take(&mut s.scanning.document), s.scanning.upload_accept.clone(), max_bytes)
     };
-    let target = Target::from_input(accept.as_deref().unwrap_or(""), None);
+    let target = Target::from_input(accept.as_deref().unwrap_or(""), max_bytes);
+    if let Some(m) = max_bytes {
+        tracing::info!(max_bytes = m, "the document is made within the size the site declares");
+    }
     let (document, made) = off_main(&app, move |kiosk| {
         let made = document.finish(&target, &kiosk.dirs);
         (document, made)
@@ -232,17 +236,120 @@ pub async fn scan_finish(webview: Webview, app: AppHandle) -> Result<Made> {
     Ok(Made { id, name: made.name, pages: made.pages, size: made.bytes })
 }
 
+/// Finds the file input whose chooser is open and gives the sizes its page declares, as a JSON
+/// array of strings (each cut to 32 characters; `[]` when the input cannot be told): its
+/// `data-max-size` and `data-maxsize`, and the `value` of the last `<input type="hidden"
+/// name="MAX_FILE_SIZE">` before it in its form (PHP's convention). The chooser opens from a click
+/// or a key on the input, so the input is the document's focused element, also inside same-origin
+/// frames (their `<iframe>` is then the focused element above); a button whose script clicks a
+/// hidden input leaves the focus on the button, so the document's only file input is taken then.
+/// Run in its own script world: the page's scripts cannot see it nor change what it calls.
+const DECLARED_SIZE_SCRIPT: &str = r#"(function () {
+  var doc = document;
+  var el = doc.activeElement;
+  for (var depth = 0; el && depth < 8 && (el.tagName === 'IFRAME' || el.tagName === 'FRAME'); depth++) {
+    var inner = null;
+    try { inner = el.contentDocument; } catch (e) { inner = null; }
+    if (!inner) return '[]';
+    doc = inner;
+    el = doc.activeElement;
+  }
+  var isFile = function (e) { return !!e && e.tagName === 'INPUT' && String(e.type).toLowerCase() === 'file'; };
+  if (!isFile(el)) {
+    var all = doc.querySelectorAll('input[type=file]');
+    if (all.length !== 1) return '[]';
+    el = all[0];
+  }
+  var cut = function (v) { return v === null || v === undefined ? '' : String(v).slice(0, 32); };
+  var out = [cut(el.getAttribute('data-max-size')), cut(el.getAttribute('data-maxsize'))];
+  var form = el.form;
+  if (form) {
+    var elements = Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, 'elements').get.call(form);
+    var php = null;
+    for (var i = 0; i < elements.length && i < 10000; i++) {
+      var f = elements[i];
+      if (f === el) break;
+      if (f.tagName === 'INPUT' && String(f.type).toLowerCase() === 'hidden' && f.getAttribute('name') === 'MAX_FILE_SIZE') php = f.value;
+    }
+    if (php !== null) out.push(cut(php));
+  }
+  return JSON.stringify(out);
+})()"#;
+
+/// Longest answer of [`DECLARED_SIZE_SCRIPT`] read (three values of 32 characters, quoted).
+const DECLARED_SIZE_MAX_ANSWER: usize = 256;
+
+/// The sizes [`DECLARED_SIZE_SCRIPT`] gave back, untrusted: a JSON array of strings of bounded
+/// length, anything else says nothing. `borne_core::scan::declared_max_bytes` reads the values.
+fn declared_size_answer(answer: &str) -> Option<u64> {
+    if answer.len() > DECLARED_SIZE_MAX_ANSWER {
+        return None;
+    }
+    let values: Vec<String> = serde_json::from_str(answer).ok()?;
+    borne_core::scan::declared_max_bytes(&values)
+}
+
 /// What the site's file chooser now waiting accepts (its `accept`, as MIME types and
-/// extensions): the scanned document is made to fit it.
-pub fn chooser_opened(app: &AppHandle, accept: String) {
-    app.state::<Kiosk>().session().scanning.upload_accept = Some(accept);
+/// extensions) and, read from its page a moment later, the size its input declares: the scanned
+/// document is made to fit them. The script runs in the web process; its answer comes back on the
+/// main thread without holding it.
+pub fn chooser_opened(app: &AppHandle, wv: &webkit2gtk::WebView, accept: String) {
+    use webkit2gtk::WebViewExt;
+    let (number, chooser) = {
+        let kiosk = app.state::<Kiosk>();
+        let mut s = kiosk.session();
+        s.scanning.upload_accept = Some(accept);
+        s.scanning.upload_max_bytes = None;
+        s.scanning.upload_chooser += 1;
+        (s.number(), s.scanning.upload_chooser)
+    };
+    let app = app.clone();
+    wv.evaluate_javascript(DECLARED_SIZE_SCRIPT, Some("borne-upload"), None, None::<&gio::Cancellable>, move |r| {
+        use javascriptcore::ValueExt;
+        let declared = match r {
+            Ok(v) => declared_size_answer(v.to_str().as_str()),
+            Err(e) => {
+                tracing::debug!(error = %e, "the size the site declares could not be read");
+                None
+            }
+        };
+        let kiosk = app.state::<Kiosk>();
+        let mut s = kiosk.session();
+        // Only for the chooser still open: not the next person's, nor a later one.
+        if s.number() == number && s.scanning.upload_chooser == chooser && s.scanning.upload_accept.is_some() {
+            s.scanning.upload_max_bytes = declared;
+            if let Some(m) = declared {
+                tracing::info!(max_bytes = m, "file chooser: the site declares a largest file");
+            }
+        }
+    });
 }
 
 /// The file chooser was answered or cancelled.
 pub fn chooser_closed(app: &AppHandle) {
-    app.state::<Kiosk>().session().scanning.upload_accept = None;
+    let kiosk = app.state::<Kiosk>();
+    let mut s = kiosk.session();
+    s.scanning.upload_accept = None;
+    s.scanning.upload_max_bytes = None;
 }
 
 fn data_url(jpeg: &[u8]) -> String {
     format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_about_the_declared_size_is_read_as_untrusted() {
+        assert_eq!(declared_size_answer(r#"["","","80000"]"#), Some(80_000));
+        assert_eq!(declared_size_answer(r#"["300000","","2000000"]"#), Some(300_000));
+        assert_eq!(declared_size_answer("[]"), None);
+        for bad in ["", "80000", "[80000]", r#"{"a":"80000"}"#, r#"["8e4"]"#, "null", r#"["80000""#] {
+            assert_eq!(declared_size_answer(bad), None, "{bad:?}");
+        }
+        let long = format!(r#"["{}","80000"]"#, "9".repeat(300));
+        assert_eq!(declared_size_answer(&long), None, "an answer longer than the script gives");
+    }
 }

@@ -1,9 +1,10 @@
 // « Imprimer mes documents avant de partir » (issue #16, item 2): « Terminer ma session » offers to
-// print the session's PDFs not printed yet, once each, on the real cups-pdf queue (setup.sh), within
-// the session's page quota (2 pages here), with the usual printer messages; then the session ends.
-// Over the quota nothing is printed and the person reads why; a document already printed is not
-// offered again, also when printed with the toolbar's « Imprimer » from the viewer (the PDF itself is
-// printed then); a session without documents is not offered anything. Counted (SQLite).
+// print the session's documents not printed yet (PDFs, and pictures: a scan's JPEG), once each, on the
+// real cups-pdf queue (setup.sh), within the session's page quota (2 pages here), with the usual
+// printer messages; then the session ends. Over the quota nothing is printed and the person reads
+// why; a document already printed is not offered again, also when printed with the toolbar's
+// « Imprimer » from the viewer (the PDF itself is printed then); a session without documents is not
+// offered anything; a scanned JPEG prints whole on one page. Counted (SQLite).
 //
 // Run: tests/e2e/run.sh tests/e2e/endprint.test.mjs
 // Takes end-print.png.
@@ -29,6 +30,8 @@ import {
   withToolbar,
   INSTITUTION,
   ARTIFACTS,
+  WORK,
+  CONTROL_URL,
   configCopy,
   printedFiles,
   newPrintedPdf,
@@ -201,4 +204,50 @@ test('« Imprimer » in the toolbar while the viewer shows a PDF prints that PDF
   const text = (await execFileP('pdftotext', [printed, '-'])).stdout;
   assert.match(text, /Releve de situation par formulaire/, text);
   await nothingOfferedAtTheEnd();
+});
+
+test('a scanned picture (a JPEG) is offered at « Terminer » and prints whole on one page of the real queue', async () => {
+  // The picture: an A4 page of SANE's test backend, grey at 150 dpi (scanimage, as the kiosk runs it
+  // for a page), saved as a JPEG: what a scan for a site taking pictures only leaves in the session
+  // (document-1.jpg). Under WebDriver no site's file chooser reaches the kiosk (WebKit's automation
+  // answers it; scan.test.mjs makes such a JPEG without WebDriver), and the scan dialog alone makes a
+  // PDF: the picture reaches the session's folder as a download from the site, where a scan's JPEG
+  // lands too.
+  const dir = fs.mkdtempSync(path.join(WORK, 'endprint-scan-'));
+  const png = path.join(dir, 'page.png');
+  const jpg = path.join(dir, 'document-1.jpg');
+  await execFileP('scanimage', ['-d', 'test:0', '--mode', 'Gray', '--resolution', '150', '-x', '210', '-y', '297',
+    '--format=png', '-o', png], { timeout: 120000 });
+  await execFileP('convert', [png, '-quality', '75', jpg]);
+  const jpeg = fs.readFileSync(jpg);
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(jpeg.subarray(0, 3).toString('hex'), 'ffd8ff');
+  const offer = await fetch(`${CONTROL_URL}/offer?name=document-1.jpg&type=image/jpeg`, { method: 'POST', body: jpeg });
+  assert.equal(offer.status, 200);
+  const counted = await printAtEndCount();
+  await wd.navigateTo(`${INSTITUTION}/docs/`);
+  await waitFor(async () => (await wd.getUrl()) === `${INSTITUTION}/docs/`, 15000, { message: 'the documents page' });
+  await wd.executeScript('location.href = "/docs/offered/document-1.jpg"; return 1;');
+  await waitFor(() => files().length === 1, 15000, { message: 'the picture in the session' });
+  assert.deepEqual(files(), ['document-1.jpg']);
+  await waitFor(async () => classifyUrl(await wd.getUrl()).kind === 'document', 15000, { message: 'the picture shown' });
+  const c = await openConfirm();
+  assert.ok(c.offer, `the picture offered: ${JSON.stringify(c)}`);
+  assert.equal(c.text, 'Documents de cette session pas encore imprimés : 1 (1 pages).');
+  const before = printedFiles();
+  await clickToolbar(wd, '#confirm-print');
+  const printed = await newPrintedPdf(before, 60000);
+  // One page, holding the whole picture at its own size in pixels (fitted to the sheet, nothing cut).
+  const info = (await execFileP('pdfinfo', [printed])).stdout;
+  assert.match(info, /^Pages:\s+1$/m, info);
+  const images = (await execFileP('pdfimages', ['-list', printed])).stdout.split('\n').slice(2).filter(Boolean)
+    .map((l) => l.trim().split(/\s+/));
+  assert.equal(images.length, 1, images.join('\n'));
+  assert.deepEqual([images[0][0], images[0][3], images[0][4]], ['1', '1240', '1753'], `page, width, height: ${images[0]}`);
+  await waitPortal(wd, 30000);
+  await waitFor(() => files().length === 0, 10000, { message: 'the picture erased' });
+  await sleep(2000);
+  assert.equal([...printedFiles()].filter((f) => !before.has(f)).length, 1, `exactly one print in ${PRINTED}`);
+  await waitFor(async () => (await printAtEndCount()) === counted + 1, 10000,
+    { message: 'the session counted as printed at the end' });
 });

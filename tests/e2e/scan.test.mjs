@@ -3,9 +3,13 @@
 // toolbar, with real clicks: the scanner found, two pages scanned, one turned, one retaken; the
 // document made is one two-page PDF in the session's documents, at most a megabyte a page; a scan
 // that fails says so in French and keeps the pages; the dialog passes axe-core in French and Arabic;
-// « Terminer ma session » erases the pages and the document. Then without WebDriver (under it WebKit
-// answers file choosers itself): a site's input that accepts only images gets « Numériser un
-// document » at the top of the kiosk's list, and the JPEG made reaches the site byte for byte.
+// « Terminer ma session » erases the pages and the document. « Mes documents » with its « Numériser un
+// document » row, and the list a site's file chooser gets with that row at its top, pass axe-core in
+// French and Arabic. Then without WebDriver (under it WebKit answers file choosers itself): a site's
+// input that accepts only images gets « Numériser un document » at the top of the kiosk's list, and
+// the JPEG made reaches the site byte for byte; with no size declared a document keeps to about a
+// megabyte a page; a form declaring PHP's MAX_FILE_SIZE, then an input in a same-origin frame
+// declaring data-max-size, receive documents within those sizes (sites/upload-forms.mjs).
 //
 // Run: tests/e2e/run.sh tests/e2e/scan.test.mjs
 // Takes scan-dialog.png, scan-dialog-ar.png and scan-upload.png.
@@ -42,6 +46,7 @@ import {
   borneBinary,
 } from './lib/harness.mjs';
 import { axeViolations } from './lib/axe.mjs';
+import { PHP_MAX_FILE_SIZE, DATA_MAX_SIZE } from './sites/upload-forms.mjs';
 
 const execFileP = promisify(execFile);
 const stateDir = freshStateDir('scan');
@@ -84,6 +89,30 @@ const dialog = () => withToolbar(wd, () => wd.executeScript(`const $ = (id) => d
     bar: !$('btn-scan').hidden,
   };`));
 
+/** The toolbar in the language `code` (its direction `dir`), as the person's choice makes it. */
+async function setLanguage(code, dir) {
+  await withToolbar(wd, () => wd.executeAsyncScript(`const done = arguments[arguments.length - 1];
+    window.__TAURI__.core.invoke('set_language', { code: '${code}' }).then(() => done(true), (e) => done(String(e)));`));
+  await waitFor(async () => (await withToolbar(wd, () => wd.executeScript('return document.documentElement.dir'))) === dir,
+    10000, { message: `the toolbar in ${code}` });
+  await sleep(300);
+}
+
+/** What the documents dialog shows: its title, the « Numériser un document » row (shown, and
+    before the list), the files listed and their buttons. */
+const docsDialog = () => withToolbar(wd, () => wd.executeScript(`const $ = (id) => document.getElementById(id);
+  const row = $('docs-scan-row');
+  return { open: !$('docs').hidden, title: $('docs-title').textContent, scanRow: !row.hidden && !row.closest('[hidden]'),
+    scanFirst: !!(row.compareDocumentPosition($('docs-list')) & Node.DOCUMENT_POSITION_FOLLOWING),
+    scanText: $('docs-scan').textContent.trim(),
+    docs: Array.from(document.querySelectorAll('#docs-list .doc-name')).map((n) => n.textContent),
+    buttons: Array.from(document.querySelectorAll('#docs-list button')).map((b) => b.textContent) };`));
+
+async function axeOnToolbar(what) {
+  const v = await withToolbar(wd, () => axeViolations(wd));
+  assert.deepEqual(v, [], `axe-core on ${what}: ${JSON.stringify(v, null, 1)}`);
+}
+
 async function pageCount(file) {
   const { stdout } = await execFileP('pdfinfo', [file]);
   return Number(/^Pages:\s+(\d+)/m.exec(stdout)[1]);
@@ -116,6 +145,29 @@ before(async () => {
     layout[k] = { x: o.x + r.x + Math.min(r.width / 2, 60), y: o.y + r.y + r.height / 2 };
   }
   assert.equal(await wd.executeScript('return document.getElementById("piece").accept'), 'image/*');
+  // The form declaring PHP's MAX_FILE_SIZE lays out as the one above (the field is hidden).
+  await wd.navigateTo(`${INSTITUTION}/docs/upload?max=${PHP_MAX_FILE_SIZE}`);
+  await waitFor(async () => (await wd.getUrl()).includes('max='), 15000, { message: 'the MAX_FILE_SIZE form' });
+  await sleep(500);
+  for (const [k, css] of [['piece', '#piece'], ['send', '#send']]) {
+    const r = await wd.getRect({ css });
+    const at = { x: o.x + r.x + Math.min(r.width / 2, 60), y: o.y + r.y + r.height / 2 };
+    assert.deepEqual(at, layout[k], `${css} where it is in the form taking images only`);
+  }
+  // The form in a same-origin frame: its input and button on the screen.
+  await wd.navigateTo(`${INSTITUTION}/docs/upload-frame?accept=image&maxattr=${DATA_MAX_SIZE}`);
+  await waitFor(() => wd.executeScript('const d = document.getElementById("frame").contentDocument; return !!d && !!d.getElementById("send");'),
+    15000, { message: 'the framed form' });
+  await sleep(500);
+  const framed = await wd.executeScript(`const f = document.getElementById('frame');
+    const fr = f.getBoundingClientRect(); const d = f.contentDocument;
+    const at = (id) => { const r = d.getElementById(id).getBoundingClientRect(); return { x: fr.x + r.x, y: fr.y + r.y, width: r.width, height: r.height }; };
+    return { piece: at('piece'), send: at('send'), declared: d.getElementById('piece').dataset.maxSize, accept: d.getElementById('piece').accept };`);
+  assert.deepEqual([framed.declared, framed.accept], [String(DATA_MAX_SIZE), 'image/*']);
+  for (const k of ['piece', 'send']) {
+    const r = framed[k];
+    layout[`frame-${k}`] = { x: o.x + r.x + Math.min(r.width / 2, 60), y: o.y + r.y + r.height / 2 };
+  }
 });
 
 after(async () => {
@@ -210,6 +262,53 @@ test('« Terminer le document »: one two-page PDF, a megabyte a page at most, l
   await clickToolbar(wd, '#docs-close');
 });
 
+test('« Mes documents » with its « Numériser un document » row passes axe-core in French and Arabic', async () => {
+  for (const [lang, dir, title, scan] of [['fr', 'ltr', 'Mes documents', 'Numériser un document'], ['ar', 'rtl', null, null]]) {
+    await setLanguage(lang, dir);
+    await clickToolbar(wd, '#btn-docs');
+    let d;
+    await waitFor(async () => (d = await docsDialog()).open && d.docs.length === 1, 15000, { message: `Mes documents (${lang})` });
+    assert.ok(d.scanRow, `the « Numériser un document » row shows (${lang})`);
+    if (title) assert.deepEqual([d.title, d.scanText], [title, scan]);
+    assert.deepEqual(d.docs, ['document-1.pdf']);
+    await axeOnToolbar(`« Mes documents » with the scan row (${lang})`);
+    await clickToolbar(wd, '#docs-close');
+    await waitFor(async () => !(await docsDialog()).open, 5000, { message: 'Mes documents closed' });
+  }
+  await setLanguage('fr', 'ltr');
+});
+
+test('the list a site\'s file chooser gets, « Numériser un document » at its top, passes axe-core in French and Arabic', async () => {
+  // Under WebDriver, WebKit answers a site's file chooser itself (its automation takes the file input),
+  // so no chooser reaches the kiosk here: the run without WebDriver below clicks a real one and goes
+  // through this list with the keyboard. Here the toolbar opens the list on the very event the shell
+  // sends it when a site's chooser opens ('kiosk', {kind: 'upload-request'}), delivered through
+  // Tauri's own event function in the toolbar view, as the shell's emit does.
+  const openAsForASite = () => withToolbar(wd, () => wd.executeScript(`
+    const listeners = window.__internal_unstable_listeners_object_id__;
+    const deliver = window.__internal_unstable_listeners_function_id__;
+    const ids = listeners && listeners.kiosk ? Object.getOwnPropertyNames(listeners.kiosk).map(Number) : [];
+    if (typeof deliver !== 'function' || !ids.length) return 'no kiosk listener in the toolbar (Tauri changed its event delivery?)';
+    deliver({ event: 'kiosk', payload: { kind: 'upload-request' } }, ids);
+    return ids.length;`));
+  for (const [lang, dir, title] of [['fr', 'ltr', 'Choisir un fichier à envoyer'], ['ar', 'rtl', null]]) {
+    await setLanguage(lang, dir);
+    const delivered = await openAsForASite();
+    assert.ok(typeof delivered === 'number' && delivered >= 1, String(delivered));
+    let d;
+    await waitFor(async () => (d = await docsDialog()).open && d.docs.length === 1, 15000, { message: `the chooser's list (${lang})` });
+    assert.ok(d.scanRow && d.scanFirst, `« Numériser un document » shows at the top of the list (${lang}): ${JSON.stringify(d)}`);
+    if (title) {
+      assert.equal(d.title, title);
+      assert.deepEqual(d.buttons, ['Choisir'], 'the session\'s document offered to the site');
+    }
+    await axeOnToolbar(`the list a site's file chooser gets (${lang})`);
+    await clickToolbar(wd, '#docs-close');
+    await waitFor(async () => !(await docsDialog()).open, 5000, { message: 'the list closed' });
+  }
+  await setLanguage('fr', 'ltr');
+});
+
 test('« Terminer ma session » erases the document and a page scanned since; the next person starts with no page', async () => {
   await clickToolbar(wd, '#btn-scan');
   await waitFor(async () => (await dialog()).go, 40000, { message: 'the scanner found again' });
@@ -227,7 +326,7 @@ test('« Terminer ma session » erases the document and a page scanned since; th
   await clickToolbar(wd, '#scan-close');
 });
 
-test('without WebDriver: from a site\'s file chooser, two pages become one PDF the site receives byte for byte; a site taking images only gets a JPEG', async () => {
+test('without WebDriver: from a site\'s file chooser, two pages become one PDF the site receives byte for byte; a site taking images only gets a JPEG; the sizes forms declare (MAX_FILE_SIZE, data-max-size in a frame) hold', async () => {
   await wd.deleteSession();
   wd = null;
   const config = configWithScanner('config-scan-upload', 'https://www.institution.test/docs/upload');
@@ -254,10 +353,10 @@ test('without WebDriver: from a site\'s file chooser, two pages become one PDF t
 
   /** The site's input clicked, then keyboard only as a person without a mouse: « Numériser un
       document » (focused: the list is empty), `pages` × « Numériser une page », « Terminer le document ». */
-  async function scanForTheSite(pages, shot, toScan = ['Return']) {
+  async function scanForTheSite(pages, shot, toScan = ['Return'], at = { piece: layout.piece, send: layout.send }) {
     const chosen = count('file chooser answered with one file');
     const scanned = count('page scanned');
-    await xclick(layout.piece.x, layout.piece.y);
+    await xclick(at.piece.x, at.piece.y);
     await waitFor(() => count('file chooser: the kiosk\'s own list') > chosen, 10000, { message: 'the kiosk\'s chooser (kiosk log)' });
     await sleep(1200);
     if (shot) await screenGrab(path.join(ARTIFACTS, shot));
@@ -274,8 +373,11 @@ test('without WebDriver: from a site\'s file chooser, two pages become one PDF t
     await waitFor(() => count('file chooser answered with one file') > chosen, 30000,
       { message: `the chooser answered (kiosk log)\n${log.slice(-2000)}` });
     await sleep(800);
-    await xclick(layout.send.x, layout.send.y);
+    await xclick(at.send.x, at.send.y);
   }
+  const declaring = 'the document is made within the size the site declares';
+  /** The session's document whose bytes the site received as `upload`. */
+  const receivedFile = (upload) => list(docs).find((f) => sha256(fs.readFileSync(path.join(docs, f))) === upload.sha256);
 
   await scanForTheSite(2, 'scan-upload.png');
   let got;
@@ -305,6 +407,42 @@ test('without WebDriver: from a site\'s file chooser, two pages become one PDF t
   assert.equal(jpeg.subarray(0, 3).toString('hex'), 'ffd8ff', 'a JPEG');
   assert.equal(got[1].filename, jpegName);
   assert.equal(got[1].sha256, sha256(jpeg), 'the scanned JPEG\'s bytes reached the site');
+  // No size declared by these two forms: the default held, about a megabyte a page at most.
+  assert.ok(jpeg.length <= 1000 * 1000, `${jpeg.length} bytes for one page`);
+  assert.equal(count(declaring), 0, 'no declared size taken for forms that declare none');
+  // The sizes the next forms declare are below what a page weighs undeclared: they must bite.
+  assert.ok(pdf.length / 2 > PHP_MAX_FILE_SIZE && jpeg.length > DATA_MAX_SIZE,
+    `a page undeclared: ${pdf.length / 2} bytes (PDF), ${jpeg.length} (JPEG)`);
+
+  // A form with PHP's <input type="hidden" name="MAX_FILE_SIZE"> before its file input (any file: a PDF).
+  await sleep(1000);
+  await xkeys(['Tab', 'Return']);
+  await waitFor(async () => (await served()).some((e) => (e.path || e.url || '').includes(`max=${PHP_MAX_FILE_SIZE}`)), 15000,
+    { message: 'the MAX_FILE_SIZE form' });
+  await sleep(1500);
+  await scanForTheSite(1, null, ['shift+Tab', 'Return']);
+  await waitFor(async () => (got = await (await fetch(`${CONTROL_URL}/uploads`)).json()).length > 2, 10000,
+    { message: 'the MAX_FILE_SIZE form posted' });
+  const php = receivedFile(got[2]);
+  assert.ok(php && php.endsWith('.pdf'), `the site received a PDF of the session: ${list(docs)} ${JSON.stringify(got[2])}`);
+  assert.equal(await pageCount(path.join(docs, php)), 1);
+  assert.ok(got[2].size <= PHP_MAX_FILE_SIZE, `${got[2].size} bytes received, ${PHP_MAX_FILE_SIZE} declared`);
+  assert.match(log, new RegExp(`${declaring} max_bytes=${PHP_MAX_FILE_SIZE}`));
+
+  // An input declaring data-max-size, in a same-origin frame (pictures only: a JPEG).
+  await sleep(1000);
+  await xkeys(['Tab', 'Return']);
+  await waitFor(async () => (await served()).some((e) => (e.path || e.url || '').includes(`maxattr=${DATA_MAX_SIZE}`)), 15000,
+    { message: 'the framed form' });
+  await sleep(2000);
+  await scanForTheSite(1, null, ['shift+Tab', 'Return'], { piece: layout['frame-piece'], send: layout['frame-send'] });
+  await waitFor(async () => (got = await (await fetch(`${CONTROL_URL}/uploads`)).json()).length > 3, 10000,
+    { message: 'the framed form posted' });
+  const framed = receivedFile(got[3]);
+  assert.ok(framed && framed.endsWith('.jpg'), `the site received a JPEG of the session: ${list(docs)} ${JSON.stringify(got[3])}`);
+  assert.ok(got[3].size <= DATA_MAX_SIZE, `${got[3].size} bytes received, ${DATA_MAX_SIZE} declared`);
+  assert.match(log, new RegExp(`${declaring} max_bytes=${DATA_MAX_SIZE}`));
+  console.log(`# declared sizes: ${got[2].size} <= ${PHP_MAX_FILE_SIZE} (MAX_FILE_SIZE, PDF), ${got[3].size} <= ${DATA_MAX_SIZE} (data-max-size in a frame, JPEG)`);
   standalone.kill('SIGTERM');
   await waitFor(() => standalone.exitCode !== null || standalone.signalCode !== null, 10000, { message: 'the kiosk stopped' })
     .catch(() => standalone.kill('SIGKILL'));

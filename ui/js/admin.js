@@ -1011,8 +1011,18 @@
       host.appendChild(table('admin.stats.tiles', s.tiles.length ? s.tiles : [[I18n.t('admin.stats.none'), 0]]));
       host.appendChild(table('admin.stats.durations', s.durations.map(label('admin.stats.duration.'))));
       host.appendChild(table('admin.stats.ends', s.ends.map(label('admin.stats.end.'))));
+      // Sessions marked « accompagnée » by a médiateur and the others (sessions counted before the
+      // marks existed are in neither), never who accompanied.
+      host.appendChild(table('admin.stats.accompaniment', [
+        [I18n.t('admin.stats.accompanied'), s.accompanied],
+        [I18n.t('admin.stats.autonomous'), s.autonomous]
+      ]));
+      // A nomad borne: its sessions place by place, most first (a borne that stays in its centre has none).
+      const places = Array.isArray(s.places) ? s.places : [];
+      if (places.length) host.appendChild(table('admin.stats.places', places.map(function (p) { return [p.name, p.sessions]; })));
       host.appendChild(table('admin.stats.other', [
         [I18n.t('admin.stats.pages'), s.pages],
+        [I18n.t('admin.stats.printed_at_end'), s.printed_at_end],
         [I18n.t('admin.stats.print_failures'), s.print_failures],
         [I18n.t('admin.stats.downloads'), s.downloads],
         [I18n.t('admin.stats.help'), s.help]

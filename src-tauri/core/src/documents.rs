@@ -31,7 +31,8 @@ const MAX_NAME_CHARS: usize = 80;
 pub enum Kind {
     /// A PDF: shown in the viewer, printable.
     Pdf,
-    /// A PNG or JPEG picture: shown, not printable from the panel.
+    /// A PNG or JPEG picture: shown; not printable from the panel, offered with the PDFs at the
+    /// session's end (« Imprimer mes documents avant de partir »).
     Image,
     /// Anything else: listed (a site may want it uploaded), never opened by the kiosk.
     Other,

@@ -82,6 +82,12 @@ pub struct Scanning {
     pub busy: bool,
     /// The `accept` of the site's file chooser waiting for a file, if one is open.
     pub upload_accept: Option<String>,
+    /// The most bytes that chooser's page declares its input takes, once the shell has read it
+    /// (`scan::declared_max_bytes`).
+    pub upload_max_bytes: Option<u64>,
+    /// Counts the file choosers opened in this session: a size read for an earlier one is not
+    /// taken for the one now open.
+    pub upload_chooser: u64,
 }
 
 /// Something that happened, for the session to decide on.

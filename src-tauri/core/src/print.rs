@@ -391,6 +391,60 @@ pub fn read_pdf_file(path: &Path) -> Result<Vec<u8>, PdfError> {
     Ok(bytes)
 }
 
+/// Largest picture sent to the printer as it is.
+pub const MAX_PICTURE_BYTES: u64 = 32 * 1024 * 1024;
+/// Largest side of a picture sent to the printer, in pixels (an A4 page scanned at 1200 dpi is 14 032
+/// high; a phone's photo about 8 000).
+pub const MAX_PICTURE_SIDE: u32 = 20_000;
+
+/// Why a picture of the session is not sent to the printer. The text is the English cause for the
+/// logs; the person is told « ce document ne peut pas être imprimé » (`Refusal::Unreadable`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PictureError {
+    /// The file cannot be read.
+    #[error("cannot read the picture: {0}")]
+    Io(String),
+    /// Its bytes are not those of a JPEG or a PNG.
+    #[error("not a JPEG or PNG picture")]
+    NotPicture,
+    /// Over `MAX_PICTURE_BYTES`.
+    #[error("picture larger than {MAX_PICTURE_BYTES} bytes")]
+    TooLarge,
+    /// Its header cannot be read (truncated, damaged).
+    #[error("unreadable picture: {0}")]
+    Unreadable(String),
+    /// Empty, or a side over `MAX_PICTURE_SIDE` pixels.
+    #[error("picture of {0}x{1} pixels")]
+    BadSize(u32, u32),
+}
+
+/// The pages a JPEG or PNG of the session prints on: one. `lp` sends the picture as it is and CUPS's
+/// filters (cups-filters' `imagetopdf`, for `image/jpeg` and `image/png`) make one page of it, fitted
+/// to the sheet (`lp_args` asks for `fit-to-page`; its page range keeps CUPS to the page charged
+/// whatever happens). Its kind comes from its bytes and its header is read to check its size, so a
+/// file that only claims to be a picture is never printed.
+pub fn picture_page_count(path: &Path) -> Result<u32, PictureError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| PictureError::Io(e.to_string()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_PICTURE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| PictureError::Io(e.to_string()))?;
+    if bytes.len() as u64 > MAX_PICTURE_BYTES {
+        return Err(PictureError::TooLarge);
+    }
+    let format = match bytes.as_slice() {
+        [0xFF, 0xD8, 0xFF, ..] => image::ImageFormat::Jpeg,
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => image::ImageFormat::Png,
+        _ => return Err(PictureError::NotPicture),
+    };
+    let (w, h) = image::ImageReader::with_format(std::io::Cursor::new(&bytes), format)
+        .into_dimensions()
+        .map_err(|e| PictureError::Unreadable(e.to_string()))?;
+    if w == 0 || h == 0 || w > MAX_PICTURE_SIDE || h > MAX_PICTURE_SIDE {
+        return Err(PictureError::BadSize(w, h));
+    }
+    Ok(1)
+}
+
 /// Reads a PDF file and counts its pages as `pdf_page_count` does.
 pub fn pdf_file_page_count(path: &Path) -> Result<u32, PdfError> {
     pdf_page_count(&read_pdf_file(path)?)
@@ -418,9 +472,10 @@ pub fn png_data_url(png: &[u8]) -> String {
 /// The `lp` arguments that print `file` on `printer` as planned. The page range is always given,
 /// the whole document's included: CUPS's filters then print no page past what was charged, whatever
 /// the file claims. The job's title never carries the document's name (it may hold a person's name):
-/// it is always "borne".
-pub fn lp_args(printer: &str, file: &Path, plan: &Plan) -> Vec<std::ffi::OsString> {
-    vec![
+/// it is always "borne". A picture (`picture`: a JPEG or PNG sent as it is, see
+/// `picture_page_count`) is fitted to the sheet, so all of it lands on its one page.
+pub fn lp_args(printer: &str, file: &Path, plan: &Plan, picture: bool) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec![
         "-d".into(),
         printer.into(),
         "-n".into(),
@@ -429,9 +484,12 @@ pub fn lp_args(printer: &str, file: &Path, plan: &Plan) -> Vec<std::ffi::OsStrin
         "borne".into(),
         "-o".into(),
         format!("page-ranges={}-{}", plan.first, plan.last).into(),
-        "--".into(),
-        file.as_os_str().to_owned(),
-    ]
+    ];
+    if picture {
+        args.extend(["-o".into(), "fit-to-page".into()]);
+    }
+    args.extend(["--".into(), file.as_os_str().to_owned()]);
+    args
 }
 
 /// The job id in `lp`'s answer (`request id is cups-pdf-12 (1 file(s))`).
@@ -806,6 +864,51 @@ mod tests {
     }
 
     #[test]
+    fn a_picture_prints_on_one_page_when_its_bytes_and_header_say_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        let picture = |w: u32, h: u32, format: image::ImageFormat| {
+            let mut out = std::io::Cursor::new(Vec::new());
+            image::DynamicImage::new_luma8(w, h).write_to(&mut out, format).unwrap();
+            out.into_inner()
+        };
+        let jpeg = picture(120, 170, image::ImageFormat::Jpeg);
+        let png = picture(30, 20, image::ImageFormat::Png);
+        assert_eq!(picture_page_count(&write("document-1.jpg", &jpeg)), Ok(1));
+        assert_eq!(picture_page_count(&write("photo.png", &png)), Ok(1));
+        // By its bytes, never its name.
+        assert_eq!(picture_page_count(&write("scan.pdf", &jpeg)), Ok(1));
+        assert_eq!(picture_page_count(&write("faux.jpg", b"%PDF-1.4 not a picture")), Err(PictureError::NotPicture));
+        assert_eq!(picture_page_count(&write("vide.jpg", b"")), Err(PictureError::NotPicture));
+        // A header cut short, or a JPEG with nothing after its magic bytes.
+        assert!(matches!(picture_page_count(&write("cut.png", &png[..12])), Err(PictureError::Unreadable(_))));
+        assert!(matches!(picture_page_count(&write("cut.jpg", &jpeg[..4])), Err(PictureError::Unreadable(_))));
+        assert!(matches!(picture_page_count(&dir.path().join("absent.jpg")), Err(PictureError::Io(_))));
+        // A PNG header claiming a side past the limit is refused without decoding it.
+        let mut huge = png.clone();
+        huge[16..20].copy_from_slice(&(MAX_PICTURE_SIDE + 1).to_be_bytes());
+        let crc = png_crc(&huge[12..29]);
+        huge[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert_eq!(picture_page_count(&write("huge.png", &huge)), Err(PictureError::BadSize(MAX_PICTURE_SIDE + 1, 20)));
+    }
+
+    /// CRC-32 (ISO-HDLC, PNG's), for a hand-made PNG header.
+    fn png_crc(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    #[test]
     fn previews_are_base64_data_urls() {
         assert_eq!(png_data_url(b""), "data:image/png;base64,");
         assert_eq!(png_data_url(b"f"), "data:image/png;base64,Zg==");
@@ -820,15 +923,35 @@ mod tests {
             args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect()
         };
         let p = Plan { copies: 2, first: 2, last: 3 };
-        let args = strings(lp_args("cups-pdf", Path::new("/s/print/page.pdf"), &p));
+        let args = strings(lp_args("cups-pdf", Path::new("/s/print/page.pdf"), &p, false));
         assert_eq!(
             args,
             ["-d", "cups-pdf", "-n", "2", "-t", "borne", "-o", "page-ranges=2-3", "--", "/s/print/page.pdf"]
         );
         // The whole document too: the range charged is what CUPS prints, whatever the file claims.
         let whole = plan(1, Pages::All, 3, 0, 20).unwrap();
-        let args = strings(lp_args("p", Path::new("/f"), &whole));
+        let args = strings(lp_args("p", Path::new("/f"), &whole, false));
         assert_eq!(args[6..8], ["-o", "page-ranges=1-3"]);
+        // A picture: its one page, fitted to the sheet.
+        let one = plan(1, Pages::All, 1, 0, 20).unwrap();
+        let args = strings(lp_args("p", Path::new("/s/downloads/document-1.jpg"), &one, true));
+        assert_eq!(
+            args,
+            [
+                "-d",
+                "p",
+                "-n",
+                "1",
+                "-t",
+                "borne",
+                "-o",
+                "page-ranges=1-1",
+                "-o",
+                "fit-to-page",
+                "--",
+                "/s/downloads/document-1.jpg"
+            ]
+        );
         assert_eq!(parse_lp_job("request id is cups-pdf-12 (1 file(s))\n"), Some("cups-pdf-12".into()));
         assert_eq!(parse_lp_job("lp: Error - The printer or class does not exist.\n"), None);
         assert_eq!(parse_lp_job("request id is a;rm (1 file(s))"), None);

@@ -58,7 +58,8 @@ use crate::session::SessionDirs;
 pub mod document;
 
 pub use document::{
-    Accept, Document, DocumentError, Finished, Output, Page, PageImage, Preview, Rotation, Target, PREVIEW_WIDTH,
+    declared_max_bytes, Accept, Document, DocumentError, Finished, Output, Page, PageImage, Preview, Rotation, Target,
+    PREVIEW_WIDTH,
 };
 
 /// How long listing the scanners may take (network scanners are discovered within a few seconds).

@@ -440,11 +440,11 @@ export async function toolbarHandle(wd) {
 
 /**
  * The statistics of a state dir as the référent reads them (`bornectl stats --csv`, the default
- * period ending today): the header, and each column summed over the days.
+ * period ending today, with `configDir`'s settings): the header, and each column summed over the days.
  */
-export async function statsTotals(stateDir) {
+export async function statsTotals(stateDir, configDir = CONFIG_DIR) {
   const bornectl = path.join(path.dirname(borneBinary()), 'bornectl');
-  const { stdout } = await execFileP(bornectl, ['--config', CONFIG_DIR, '--state', stateDir, 'stats', '--csv']);
+  const { stdout } = await execFileP(bornectl, ['--config', configDir, '--state', stateDir, 'stats', '--csv']);
   const lines = stdout.split('\r\n').filter(Boolean).map((l) => l.split(';'));
   const header = lines[0];
   const totals = {};

@@ -19,6 +19,8 @@
 //   GET  /sessions                  signed-in sessions of /login: [{sid, name}] (the wipe suite greps
 //                                   the kiosk's disk for the HttpOnly cookie value)
 //   GET  /uploads                   files posted to /docs/upload: [{filename, size, sha256, text}]
+//   POST /offer?name=N&type=T       the body becomes a download of the institution's, at
+//                                   /docs/offered/N (T: image/jpeg, image/png or application/pdf)
 //   GET  /flood                     WebSockets of the flood page (flood.test.mjs): {open, stalled, peak,
 //                                   accepted, stalledSeen}; peak: most answered ones open at once
 //
@@ -33,6 +35,7 @@ import crypto from 'node:crypto';
 import { HOSTS, IPS, EVIL_IPS, ODD_PORT, ODD_PORT_IPS, CONTROL, roleOfHost } from './hosts.mjs';
 import { PAGES, FRAMES } from './vectors.mjs';
 import { buildPdf, buildLyingPdf } from './pdf.mjs';
+import { uploadForm, uploadFrame, received } from './upload-forms.mjs';
 
 const WORK = process.env.E2E_WORK || '/tmp/borne-e2e';
 const CERT_DIR = process.env.E2E_CERT_DIR || path.join(WORK, 'certs');
@@ -50,6 +53,9 @@ const refusedSockets = new Set();
 const counters = new Map(); // path -> times served (for cache tests)
 const sessions = new Map(); // sid -> name (login cookie)
 let uploads = []; // files posted to /docs/upload (documents.test.mjs)
+// Files a test hands the site to offer as downloads at /docs/offered/<name> (endprint.test.mjs).
+const offered = new Map(); // name -> {type, bytes}
+const OFFERED_TYPES = new Set(['image/jpeg', 'image/png', 'application/pdf']);
 // The flood page's WebSockets (flood.test.mjs): answered and held open, or never answered (stalled).
 const flood = { open: new Set(), stalled: new Set(), peak: 0, accepted: 0, stalledSeen: 0 };
 
@@ -601,18 +607,17 @@ Selection.prototype.toString = function () { return ''; };</script>`);
       const files = multipartFiles(await readRawBody(req), req.headers['content-type']);
       uploads.push(...files);
       const got = files.map((f) => `${esc(f.filename)} (${f.size} octets)`).join(', ') || 'aucun fichier';
-      // A link to a form taking images only (scan.test.mjs: the JPEG path), the page's first focusable.
-      return html(res, 'Pièce reçue', `<h1 id="title">Pièce reçue</h1><p id="received">${got}</p>
-<p><a id="again-image" href="/docs/upload?accept=image">Envoyer aussi une photo</a></p>`);
+      // A link to the next form (scan.test.mjs), the page's first focusable.
+      return html(res, 'Pièce reçue', received(q, got));
     }
-    return html(res, 'Envoyer une pièce', `<h1 id="title">Envoyer une pièce justificative</h1>
-<form method="post" action="/docs/upload${url.searchParams.get('accept') === 'image' ? '?accept=image' : ''}" enctype="multipart/form-data">
-<p><label for="piece">Votre pièce :</label> <input id="piece" name="piece" type="file"${url.searchParams.get('accept') === 'image' ? ' accept="image/*"' : ''} style="font-size:24px"></p>
-<p id="chosen" style="min-height:2em;margin:0"></p>
-<p><button id="send" type="submit">Envoyer</button></p></form>
-<script>document.getElementById('piece').addEventListener('change', function (e) {
-  document.getElementById('chosen').textContent = Array.from(e.target.files).map(function (f) { return f.name + ' ' + f.size; }).join(',');
-});</script>`);
+    return html(res, 'Envoyer une pièce', uploadForm(q));
+  }
+  if (p === '/docs/upload-frame') return html(res, 'Envoyer une pièce', uploadFrame(q));
+  if (p.startsWith('/docs/offered/')) {
+    const name = p.slice('/docs/offered/'.length);
+    const file = offered.get(name);
+    if (!file) return send(res, 404, 'text/plain', 'nothing offered under that name');
+    return send(res, 200, file.type, file.bytes, { 'Content-Disposition': `attachment; filename="${name}"` });
   }
 
   return send(res, 404, 'text/html; charset=utf-8', page('Introuvable', `<h1 id="title">404</h1><p>${esc(p)}</p>`));
@@ -800,6 +805,13 @@ async function main() {
     if (url.pathname === '/violations') return json(requests.filter((e) => e.violation));
     if (url.pathname === '/sessions') return json([...sessions].map(([sid, name]) => ({ sid, name })));
     if (url.pathname === '/uploads') return json(uploads);
+    if (url.pathname === '/offer' && req.method === 'POST') {
+      const name = url.searchParams.get('name') || '';
+      const type = url.searchParams.get('type') || '';
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,60}$/.test(name) || !OFFERED_TYPES.has(type)) return json({ error: 'bad name or type' }, 400);
+      offered.set(name, { type, bytes: await readRawBody(req) });
+      return json({ ok: true, path: `/docs/offered/${name}` });
+    }
     if (url.pathname === '/flood') {
       const { open, stalled, peak, accepted, stalledSeen } = flood;
       return json({ open: open.size, stalled: stalled.size, peak, accepted, stalledSeen });

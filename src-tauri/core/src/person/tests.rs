@@ -85,6 +85,8 @@ fn busy_session(t0: Instant) -> Session {
     s.scanning.busy = true;
     s.hours_pass = true;
     s.scanning.upload_accept = Some("image/*".into());
+    s.scanning.upload_max_bytes = Some(60_000);
+    s.scanning.upload_chooser = 3;
     assert_eq!(s.documents.session(&dirs).len(), 1);
     assert!(!s.documents.is_empty());
     s
@@ -176,6 +178,7 @@ fn the_jobs_of_the_person_who_left_are_cancelled_and_nothing_of_them_reaches_the
         "the next person's scans have their own flag"
     );
     assert!(s.scanning.document.is_empty() && s.scanning.device.is_none() && s.scanning.upload_accept.is_none());
+    assert_eq!((s.scanning.upload_max_bytes, s.scanning.upload_chooser), (None, 0), "the site's size is forgotten too");
     // The next person's session: a new value, every field as at the kiosk's start.
     let fresh = Session::first(SETTINGS, at(t0, 30));
     assert_eq!(s.number(), 2);

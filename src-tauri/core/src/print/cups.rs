@@ -109,7 +109,9 @@ impl Clients {
             tracing::warn!(cause = %why, "printer not ready");
             return Err(Refusal::Printer(why));
         }
-        let (ok, out) = match self.run(&self.lp, &lp_args(printer, file, plan), self.limits[0]) {
+        // A JPEG or PNG goes as it is, fitted to its page (`picture_page_count` counted it).
+        let picture = crate::documents::sniff_file(file) == crate::documents::Kind::Image;
+        let (ok, out) = match self.run(&self.lp, &lp_args(printer, file, plan, picture), self.limits[0]) {
             Ok(r) => r,
             Err(e @ CupsError::TimedOut { .. }) => return Err(Refusal::Printer(e.to_string())),
             Err(CupsError::Unavailable { .. }) => return Err(Refusal::Failed),

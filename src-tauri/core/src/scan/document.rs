@@ -365,9 +365,35 @@ impl Output {
 pub struct Target {
     /// The input's `accept`.
     pub accept: Accept,
-    /// The most bytes the page declares it takes (a `data-max-size`, a text next to the input, read
-    /// by the shell), if any.
+    /// The most bytes the page declares it takes (PHP's `MAX_FILE_SIZE` hidden field before the
+    /// input, or its `data-max-size`; read by the shell, checked by [`declared_max_bytes`]), if any.
     pub max_bytes: Option<u64>,
+}
+
+/// Smallest size a page may declare: below it a declaration is raised to it (no legible page is
+/// that small anyway; the document is then refused as too large, in French).
+pub const MIN_DECLARED_BYTES: u64 = 10_000;
+/// Largest size a page may declare: above it the declaration is lowered to it (the budget of a
+/// document of [`MAX_PAGES`] pages is below it anyway).
+pub const MAX_DECLARED_BYTES: u64 = 100_000_000;
+
+/// The most bytes a site declares its file input takes, from what the page gave the shell (the
+/// `value` of a PHP `MAX_FILE_SIZE` field, a `data-max-size` or `data-maxsize`): untrusted text.
+/// Only plain decimal digits count (spaces around them aside; no sign, unit, exponent or
+/// separator), at most 15 of them; 0 says nothing. Each value is clamped to
+/// [`MIN_DECLARED_BYTES`]..=[`MAX_DECLARED_BYTES`], and the smallest wins.
+pub fn declared_max_bytes<S: AsRef<str>>(values: &[S]) -> Option<u64> {
+    values
+        .iter()
+        .filter_map(|v| {
+            let t = v.as_ref().trim();
+            if t.is_empty() || t.len() > 15 || !t.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let n: u64 = t.parse().ok()?;
+            (n > 0).then(|| n.clamp(MIN_DECLARED_BYTES, MAX_DECLARED_BYTES))
+        })
+        .min()
 }
 
 impl Target {
@@ -783,6 +809,28 @@ mod tests {
         assert_eq!(Target::from_input("", None).limit(2), 2 * PAGE_BUDGET);
         assert_eq!(Target::from_input("", Some(500_000)).limit(2), 500_000);
         assert_eq!(Target::from_input("", Some(5_000_000)).limit(1), PAGE_BUDGET);
+    }
+
+    #[test]
+    fn a_declared_size_is_plain_digits_clamped_and_the_smallest_wins() {
+        assert_eq!(declared_max_bytes::<&str>(&[]), None);
+        assert_eq!(declared_max_bytes(&["2097152"]), Some(2_097_152));
+        assert_eq!(declared_max_bytes(&[" 300000 "]), Some(300_000));
+        assert_eq!(declared_max_bytes(&["2000000", "", "80000"]), Some(80_000));
+        // Untrusted text: anything but digits says nothing.
+        for bad in ["", "  ", "2M", "2 000 000", "2,000,000", "1e6", "-5", "+5", "0x100", "1.5", "٣٠٠٠٠٠", "0", "000"]
+        {
+            assert_eq!(declared_max_bytes(&[bad]), None, "{bad:?}");
+        }
+        assert_eq!(declared_max_bytes(&["1e6", "500000"]), Some(500_000), "a bad value beside a good one");
+        // Clamped: a page cannot ask for nothing nor for the whole disk.
+        assert_eq!(declared_max_bytes(&["1"]), Some(MIN_DECLARED_BYTES));
+        assert_eq!(declared_max_bytes(&["999999999999999"]), Some(MAX_DECLARED_BYTES));
+        assert_eq!(declared_max_bytes(&["9999999999999999"]), None, "more than 15 digits");
+        assert_eq!(declared_max_bytes(&["18446744073709551616"]), None);
+        // The declaration goes into the document's limit.
+        let t = Target::from_input("image/*", declared_max_bytes(&["60000"]));
+        assert_eq!(t.limit(1), 60_000);
     }
 
     #[test]
