@@ -467,8 +467,9 @@ mod tests {
         let nothing = parse("running=1\n");
         let w = RebootWindow::default();
         let three_am = 3 * 60;
-        // (status, minute, open by the hours, nobody there) -> restart
-        let table: [(Option<&Status>, u16, bool, bool, bool, &str); 7] = [
+        // (status, minute, open by the hours, nobody there, restart, why)
+        type Row<'a> = (Option<&'a Status>, u16, bool, bool, bool, &'a str);
+        let table: [Row; 7] = [
             (Some(&waiting), three_am, false, true, true, "a version waits, at night, closed, nobody"),
             (Some(&waiting), three_am, false, false, false, "someone is using the borne"),
             (Some(&waiting), 10 * 60, false, true, false, "outside the window"),
