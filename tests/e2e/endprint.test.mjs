@@ -112,6 +112,18 @@ after(async () => {
   await stopAll();
 });
 
+/** After the prints at the end: the session ended by itself (the portal, the session's files erased),
+ * exactly `prints` new PDFs from cups-pdf since `before`, and the session counted once as printed at
+ * the end (`counted` before it). */
+async function endedAfterPrinting(before, prints, counted, erased) {
+  await waitPortal(wd, 30000);
+  await waitFor(() => files().length === 0, 10000, { message: erased });
+  await sleep(2000);
+  assert.equal([...printedFiles()].filter((f) => !before.has(f)).length, prints, `exactly ${prints} print(s) in ${PRINTED}`);
+  await waitFor(async () => (await printAtEndCount()) === counted + 1, 10000,
+    { message: 'the session counted as printed at the end' });
+}
+
 test('a session without documents is offered nothing at « Terminer »', async () => {
   const c = await openConfirm();
   assert.ok(c.open);
@@ -172,12 +184,7 @@ test('within the quota: both documents printed once each on the real queue, then
   assert.ok(texts.some((t) => /Attestation de paiement par lien/.test(t)), texts.join('\n--\n'));
   assert.ok(texts.some((t) => /Releve de situation par formulaire/.test(t)), texts.join('\n--\n'));
   // Then the session ends by itself: the portal, the documents erased.
-  await waitPortal(wd, 30000);
-  await waitFor(() => files().length === 0, 10000, { message: 'the documents erased' });
-  await sleep(2000);
-  assert.equal([...printedFiles()].filter((f) => !before.has(f)).length, 2, `exactly two prints in ${PRINTED}`);
-  await waitFor(async () => (await printAtEndCount()) === counted + 1, 10000,
-    { message: 'the session counted as printed at the end' });
+  await endedAfterPrinting(before, 2, counted, 'the documents erased');
 });
 
 test('a document printed during the session is not offered again', async () => {
@@ -244,10 +251,5 @@ test('a scanned picture (a JPEG) is offered at « Terminer » and prints whole o
     .map((l) => l.trim().split(/\s+/));
   assert.equal(images.length, 1, images.join('\n'));
   assert.deepEqual([images[0][0], images[0][3], images[0][4]], ['1', '1240', '1753'], `page, width, height: ${images[0]}`);
-  await waitPortal(wd, 30000);
-  await waitFor(() => files().length === 0, 10000, { message: 'the picture erased' });
-  await sleep(2000);
-  assert.equal([...printedFiles()].filter((f) => !before.has(f)).length, 1, `exactly one print in ${PRINTED}`);
-  await waitFor(async () => (await printAtEndCount()) === counted + 1, 10000,
-    { message: 'the session counted as printed at the end' });
+  await endedAfterPrinting(before, 1, counted, 'the picture erased');
 });
